@@ -1,0 +1,1 @@
+//! edgeddns: dynamic DNS client for routers.

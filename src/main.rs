@@ -1,0 +1,3 @@
+fn main() {
+    println!("edgeddns {}", env!("CARGO_PKG_VERSION"));
+}
