@@ -1,0 +1,635 @@
+//! The typed configuration: `/etc/config/edgeddns` parsed once into `Config`, which everything
+//! else reads. A broken service section becomes a `ServiceError` for that service only.
+
+pub mod uci;
+
+use crate::providers::{self, catalogue::Preset};
+use crate::sources::V6Match;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+pub const DEFAULT_PATH: &str = "/etc/config/edgeddns";
+
+/// A credential. It prints as `***` everywhere, so it cannot leak through `{:?}` or `{}`.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Where the interface address is read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpSource {
+    /// netifd over ubus when it is there, else the kernel device.
+    Auto,
+    /// The kernel's view of `device` (rtnetlink).
+    Device,
+    /// netifd's view of the logical `interface`.
+    Netifd,
+    /// Only the external echo: for a host that is not the edge router.
+    Echo,
+}
+
+/// What to publish when the interface address is not reachable from the internet
+/// (CGNAT, double NAT).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NatPolicy {
+    /// The address the internet sees (works with port forwards on an upstream router).
+    Echo,
+    /// The interface address as it is (for internal DNS).
+    Interface,
+    /// Nothing: the hostname could not reach this router anyway.
+    Skip,
+}
+
+#[derive(Clone, Debug)]
+pub struct Global {
+    pub check_interval: Duration,
+    pub echo_interval: Duration,
+    pub coalesce: Duration,
+    pub echo_urls_v4: Vec<String>,
+    pub echo_urls_v6: Vec<String>,
+    pub ca_bundle: String,
+    pub http_timeout: Duration,
+    pub run_dir: String,
+    /// Flash copy of the state, written only when a registered address changes; empty = none.
+    pub persist_file: String,
+    pub log_level: log::LevelFilter,
+}
+
+pub const DEFAULT_ECHO_URLS: &[&str] = &[
+    // Cloudflare's trace page: `ip=` line; answers over IPv4 and IPv6.
+    "https://cloudflare.com/cdn-cgi/trace",
+    // ipify (a different operator): bare address; api64 is dual-stack.
+    "https://api64.ipify.org",
+    // ifconfig.me (a third operator) settles a disagreement.
+    "https://ifconfig.me/ip",
+];
+
+impl Default for Global {
+    fn default() -> Self {
+        let urls: Vec<String> = DEFAULT_ECHO_URLS.iter().map(|s| s.to_string()).collect();
+        Global {
+            check_interval: Duration::from_secs(600),
+            echo_interval: Duration::from_secs(1800),
+            coalesce: Duration::from_millis(1000),
+            echo_urls_v4: urls.clone(),
+            echo_urls_v6: urls,
+            ca_bundle: "/etc/ssl/certs/ca-certificates.crt".into(),
+            http_timeout: Duration::from_secs(10),
+            run_dir: "/var/run/edgeddns".into(),
+            persist_file: "/etc/edgeddns/state.json".into(),
+            log_level: log::LevelFilter::Info,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub name: String,
+    pub provider: String,
+    pub preset: &'static Preset,
+    pub hostnames: Vec<String>,
+    pub username: String,
+    pub password: Secret,
+    pub token: Secret,
+    pub ipv4: bool,
+    pub ipv6: bool,
+    /// netifd logical networks for each family (`wan`, `wan6`).
+    pub interface: String,
+    pub interface6: String,
+    /// Kernel devices for each family; empty = resolve the logical interface through netifd.
+    pub device: String,
+    pub device6: String,
+    pub ip_source: IpSource,
+    pub nat_policy: NatPolicy,
+    pub ipv6_match: Option<V6Match>,
+    pub force_interval: Duration,
+    pub retry_interval: Duration,
+    pub retry_max: Duration,
+    pub ttl: Option<u32>,
+    /// Provider endpoint override (generic dyndns2, self-hosted servers, tests).
+    pub server: String,
+    pub allow_http: bool,
+    pub create_missing: bool,
+    /// Provider-specific options, by the names the provider's catalogue entry declares.
+    pub params: BTreeMap<String, String>,
+    /// Changes whenever anything in the section changes: a stopped record is retried then.
+    pub fingerprint: u64,
+}
+
+impl Service {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn wants(&self, family: crate::net::Family) -> bool {
+        match family {
+            crate::net::Family::V4 => self.ipv4,
+            crate::net::Family::V6 => self.ipv6,
+        }
+    }
+
+    /// The kernel device and netifd interface this family is read from.
+    pub fn device_for(&self, family: crate::net::Family) -> &str {
+        match family {
+            crate::net::Family::V4 => &self.device,
+            crate::net::Family::V6 => &self.device6,
+        }
+    }
+
+    pub fn interface_for(&self, family: crate::net::Family) -> &str {
+        match family {
+            crate::net::Family::V4 => &self.interface,
+            crate::net::Family::V6 => &self.interface6,
+        }
+    }
+}
+
+/// A service section that could not be used; the others run on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceError {
+    pub service: String,
+    pub message: String,
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "service '{}': {}", self.service, self.message)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub path: String,
+    pub global: Global,
+    /// Enabled, valid services.
+    pub services: Vec<Service>,
+    /// Names of sections with `enabled 0`.
+    pub disabled: Vec<String>,
+    pub errors: Vec<ServiceError>,
+    /// Things that do not stop anything but look like mistakes (unknown options).
+    pub warnings: Vec<String>,
+}
+
+/// An error that makes the whole file unusable: unreadable, not UCI, or a broken global section.
+#[derive(Debug)]
+pub struct FileError(pub String);
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+pub fn load(path: &str) -> Result<Config, FileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| FileError(format!("{path}: {e}")))?;
+    from_str(path, &text)
+}
+
+pub fn from_str(path: &str, text: &str) -> Result<Config, FileError> {
+    let file = uci::parse(path, text).map_err(|e| FileError(e.to_string()))?;
+    let mut cfg = Config {
+        path: path.to_string(),
+        global: Global::default(),
+        services: Vec::new(),
+        disabled: Vec::new(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut anonymous = 0;
+    for section in &file.sections {
+        match section.kind.as_str() {
+            "edgeddns" => {
+                let mut r = Reader { path, section, used: Vec::new(), warnings: &mut cfg.warnings };
+                cfg.global = read_global(&mut r).map_err(FileError)?;
+                r.warn_unused("global section");
+            }
+            "service" => {
+                let name = section.name.clone().unwrap_or_else(|| {
+                    anonymous += 1;
+                    format!("@service[{}]", anonymous - 1)
+                });
+                let mut r = Reader { path, section, used: Vec::new(), warnings: &mut cfg.warnings };
+                match read_service(&mut r, &name) {
+                    Ok(Some(svc)) => {
+                        r.warn_unused(&format!("service '{name}'"));
+                        cfg.services.push(svc)
+                    }
+                    Ok(None) => cfg.disabled.push(name),
+                    Err(message) => cfg.errors.push(ServiceError { service: name, message }),
+                }
+            }
+            other => cfg.warnings.push(format!(
+                "{path}:{}: section type '{other}' is not used by edgeddns (expected 'edgeddns' or 'service')",
+                section.pos.line
+            )),
+        }
+    }
+    Ok(cfg)
+}
+
+struct Reader<'a> {
+    path: &'a str,
+    section: &'a uci::Section,
+    used: Vec<&'static str>,
+    warnings: &'a mut Vec<String>,
+}
+
+impl Reader<'_> {
+    fn entry(&mut self, name: &'static str) -> Option<&uci::Entry> {
+        self.used.push(name);
+        self.section.get(name)
+    }
+
+    fn at(&self, e: &uci::Entry) -> String {
+        format!("{}:{}", self.path, e.pos.line)
+    }
+
+    fn string(&mut self, name: &'static str) -> Result<Option<String>, String> {
+        let Some(e) = self.entry(name) else {
+            return Ok(None);
+        };
+        match &e.value {
+            uci::Value::Single(v) => Ok(Some(v.clone())),
+            uci::Value::List(_) => {
+                let at = self.at(self.section.get(name).unwrap());
+                Err(format!(
+                    "option '{name}' ({at}) takes one value, not a list"
+                ))
+            }
+        }
+    }
+
+    fn list(&mut self, name: &'static str) -> Vec<String> {
+        match self.entry(name).map(|e| &e.value) {
+            None => Vec::new(),
+            Some(uci::Value::Single(v)) => v.split_whitespace().map(str::to_string).collect(),
+            Some(uci::Value::List(items)) => items.clone(),
+        }
+    }
+
+    fn parsed<T>(
+        &mut self,
+        name: &'static str,
+        default: T,
+        what: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<T, String> {
+        match self.string(name)? {
+            None => Ok(default),
+            Some(v) => parse(v.trim()).ok_or_else(|| {
+                let at = self.at(self.section.get(name).unwrap());
+                format!("option '{name}' ({at}): '{v}' is not {what}")
+            }),
+        }
+    }
+
+    fn bool(&mut self, name: &'static str, default: bool) -> Result<bool, String> {
+        self.parsed(
+            name,
+            default,
+            "a boolean (0/1, yes/no, on/off, true/false)",
+            parse_bool,
+        )
+    }
+
+    fn duration(
+        &mut self,
+        name: &'static str,
+        default: Duration,
+        min: Duration,
+    ) -> Result<Duration, String> {
+        let d = self.parsed(
+            name,
+            default,
+            "a duration (e.g. 90, 500ms, 10m, 2h, 25d)",
+            parse_duration,
+        )?;
+        if d < min {
+            let at = self.at(self.section.get(name).unwrap());
+            return Err(format!(
+                "option '{name}' ({at}): must be at least {}",
+                format_duration(min)
+            ));
+        }
+        Ok(d)
+    }
+
+    fn warn_unused(&mut self, what: &str) {
+        for e in &self.section.entries {
+            if !self.used.contains(&e.name.as_str()) {
+                self.warnings.push(format!(
+                    "{}: unknown option '{}' in {what} is ignored",
+                    self.at(e),
+                    e.name
+                ));
+            }
+        }
+    }
+}
+
+fn read_global(r: &mut Reader) -> Result<Global, String> {
+    let d = Global::default();
+    let v4 = r.list("echo_url");
+    let v6 = r.list("echo_url6");
+    for url in v4.iter().chain(&v6) {
+        if !url.starts_with("https://") && !url.starts_with("http://") {
+            return Err(format!(
+                "global option echo_url: '{url}' is not an http(s) URL"
+            ));
+        }
+    }
+    let log_level = match r.string("log_level")?.as_deref() {
+        None => d.log_level,
+        Some("error") => log::LevelFilter::Error,
+        Some("warn") | Some("warning") => log::LevelFilter::Warn,
+        Some("info") | Some("notice") => log::LevelFilter::Info,
+        Some("debug") => log::LevelFilter::Debug,
+        Some(other) => {
+            return Err(format!(
+                "global option log_level: '{other}' is not one of error, warn, info, debug"
+            ))
+        }
+    };
+    Ok(Global {
+        check_interval: r.duration("check_interval", d.check_interval, Duration::from_secs(10))?,
+        echo_interval: r.duration("echo_interval", d.echo_interval, Duration::from_secs(60))?,
+        coalesce: r.duration("coalesce", d.coalesce, Duration::ZERO)?,
+        echo_urls_v4: if v4.is_empty() { d.echo_urls_v4 } else { v4 },
+        echo_urls_v6: if v6.is_empty() { d.echo_urls_v6 } else { v6 },
+        ca_bundle: r.string("ca_bundle")?.unwrap_or(d.ca_bundle),
+        http_timeout: r.duration("http_timeout", d.http_timeout, Duration::from_secs(1))?,
+        run_dir: r.string("run_dir")?.unwrap_or(d.run_dir),
+        persist_file: r.string("persist_file")?.unwrap_or(d.persist_file),
+        log_level,
+    })
+}
+
+fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, String> {
+    if !r.bool("enabled", true)? {
+        return Ok(None);
+    }
+    let provider = r
+        .string("provider")?
+        .filter(|p| !p.is_empty())
+        .ok_or("option 'provider' is missing")?;
+    let preset = providers::catalogue::find(&provider).ok_or_else(|| {
+        format!("unknown provider '{provider}' (run 'edgeddns providers' for the list)")
+    })?;
+    let hostnames = r.list("hostname");
+    if hostnames.is_empty() {
+        return Err("no hostname: add 'list hostname <name>'".into());
+    }
+    for h in &hostnames {
+        check_hostname(h).map_err(|why| format!("hostname '{h}': {why}"))?;
+    }
+    let ipv4 = r.bool("ipv4", true)?;
+    let ipv6 = r.bool("ipv6", false)?;
+    if !ipv4 && !ipv6 {
+        return Err("both ipv4 and ipv6 are off: nothing to update".into());
+    }
+    if ipv6 && !preset.ipv6 {
+        return Err(format!(
+            "provider '{provider}' does not support IPv6 (set ipv6 to 0)"
+        ));
+    }
+    let interface = r.string("interface")?.unwrap_or_else(|| "wan".into());
+    let interface6 = r.string("interface6")?.unwrap_or_else(|| "wan6".into());
+    let device = r.string("device")?.unwrap_or_default();
+    let device6 = r.string("device6")?.unwrap_or_else(|| device.clone());
+    let ip_source = r.parsed(
+        "ip_source",
+        IpSource::Auto,
+        "one of auto, device, netifd, echo",
+        |s| match s {
+            "auto" => Some(IpSource::Auto),
+            "device" => Some(IpSource::Device),
+            "netifd" => Some(IpSource::Netifd),
+            "echo" => Some(IpSource::Echo),
+            _ => None,
+        },
+    )?;
+    let nat_policy = r.parsed(
+        "nat_policy",
+        NatPolicy::Echo,
+        "one of echo, interface, skip",
+        |s| match s {
+            "echo" => Some(NatPolicy::Echo),
+            "interface" => Some(NatPolicy::Interface),
+            "skip" => Some(NatPolicy::Skip),
+            _ => None,
+        },
+    )?;
+    let ipv6_match = match r.string("ipv6_match")? {
+        Some(m) if !m.is_empty() => {
+            Some(V6Match::parse(&m).map_err(|e| format!("option 'ipv6_match': {e}"))?)
+        }
+        _ => None,
+    };
+    let force_interval = r.duration(
+        "force_interval",
+        Duration::from_secs(25 * 86400),
+        Duration::from_secs(3600),
+    )?;
+    let retry_interval = r.duration(
+        "retry_interval",
+        Duration::from_secs(30),
+        Duration::from_secs(5),
+    )?;
+    let retry_max = r.duration("retry_max", Duration::from_secs(3600), retry_interval)?;
+    let ttl = match r.string("ttl")? {
+        None => None,
+        Some(t) => Some(
+            t.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|t| (1..=86400).contains(t))
+                .ok_or_else(|| {
+                    format!("option 'ttl': '{t}' is not a number of seconds from 1 to 86400")
+                })?,
+        ),
+    };
+    let server = r.string("server")?.unwrap_or_default();
+    let allow_http = r.bool("allow_http", false)?;
+    if server.starts_with("http://") && !allow_http {
+        return Err(
+            "option 'server' is plain http: set 'allow_http 1' to send credentials unencrypted"
+                .into(),
+        );
+    }
+    let create_missing = r.bool("create_missing", false)?;
+    let mut params = BTreeMap::new();
+    for field in preset.param_fields() {
+        if let Some(v) = r.string(field)? {
+            params.insert(field.to_string(), v);
+        }
+    }
+    let svc = Service {
+        name: name.to_string(),
+        provider,
+        preset,
+        hostnames,
+        username: r.string("username")?.unwrap_or_default(),
+        password: Secret::new(r.string("password")?.unwrap_or_default()),
+        token: Secret::new(r.string("token")?.unwrap_or_default()),
+        ipv4,
+        ipv6,
+        interface,
+        interface6,
+        device,
+        device6,
+        ip_source,
+        nat_policy,
+        ipv6_match,
+        force_interval,
+        retry_interval,
+        retry_max,
+        ttl,
+        server,
+        allow_http,
+        create_missing,
+        params,
+        fingerprint: fingerprint(r.section),
+    };
+    preset.validate(&svc)?;
+    Ok(Some(svc))
+}
+
+fn fingerprint(section: &uci::Section) -> u64 {
+    // FNV-1a: stable across runs and builds (std's hasher is randomly keyed), and tiny.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |s: &str| {
+        for b in s.bytes().chain([0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    eat(&section.kind);
+    for e in &section.entries {
+        eat(&e.name);
+        match &e.value {
+            uci::Value::Single(v) => eat(v),
+            uci::Value::List(items) => items.iter().for_each(|v| eat(v)),
+        }
+    }
+    h
+}
+
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "yes" | "on" | "true" | "enabled" => Some(true),
+        "0" | "no" | "off" | "false" | "disabled" => Some(false),
+        _ => None,
+    }
+}
+
+/// `90` (seconds), `500ms`, `90s`, `10m`, `2h`, `25d`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let ms = match unit.trim() {
+        "ms" => n,
+        "" | "s" => n.checked_mul(1000)?,
+        "m" => n.checked_mul(60_000)?,
+        "h" => n.checked_mul(3_600_000)?,
+        "d" => n.checked_mul(86_400_000)?,
+        _ => return None,
+    };
+    Some(Duration::from_millis(ms))
+}
+
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1000),
+    ] {
+        if ms >= size && ms % size == 0 {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
+}
+
+/// RFC 1123 host names; a leading `*.` (wildcard record) and `@`-free only.
+pub fn check_hostname(h: &str) -> Result<(), String> {
+    let name = h.strip_suffix('.').unwrap_or(h);
+    let name = name.strip_prefix("*.").unwrap_or(name);
+    if name.is_empty() || h.len() > 253 {
+        return Err("must be 1 to 253 characters".into());
+    }
+    for label in name.split('.') {
+        if label.is_empty() || label.len() > 63 {
+            return Err(format!("label '{label}' must be 1 to 63 characters"));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!("label '{label}' starts or ends with '-'"));
+        }
+        if let Some(c) = label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+        {
+            return Err(format!("'{c}' is not allowed (letters, digits, '-' only)"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("10m"), Some(Duration::from_secs(600)));
+        assert_eq!(parse_duration("25d"), Some(Duration::from_secs(25 * 86400)));
+        assert_eq!(parse_duration("1x"), None);
+        assert_eq!(parse_duration("m"), None);
+        assert_eq!(parse_duration("-5"), None);
+        assert_eq!(format_duration(Duration::from_secs(600)), "10m");
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1500ms");
+    }
+
+    #[test]
+    fn hostnames() {
+        assert!(check_hostname("home.example.org").is_ok());
+        assert!(check_hostname("*.example.org").is_ok());
+        assert!(check_hostname("a-b.example.org.").is_ok());
+        assert!(
+            check_hostname("bad_.example.org").is_ok(),
+            "underscores occur in real records"
+        );
+        assert!(check_hostname("-a.example.org").is_err());
+        assert!(check_hostname("a..b").is_err());
+        assert!(check_hostname("a b.org").unwrap_err().contains("' '"));
+        assert!(check_hostname(&"a".repeat(64)).is_err());
+    }
+}

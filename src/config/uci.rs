@@ -1,0 +1,462 @@
+//! Reader for OpenWrt's UCI file syntax (`/etc/config/<package>`), following libuci's lexer:
+//! `package`, `config type ['name']`, `option name 'value'`, `list name 'value'` (and their
+//! one-letter forms), single quotes taken literally, double quotes and bare words with
+//! backslash escapes, backslash-newline continuation, `#` comments and `;` separators.
+
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub file: String,
+    pub pos: Position,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.pos.line, self.pos.column, self.message
+        )
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Single(String),
+    List(Vec<String>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub name: String,
+    pub value: Value,
+    pub pos: Position,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section {
+    pub kind: String,
+    /// `None` for an anonymous section (`config service` without a name).
+    pub name: Option<String>,
+    pub pos: Position,
+    pub entries: Vec<Entry>,
+}
+
+impl Section {
+    pub fn get(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct File {
+    pub package: Option<String>,
+    pub sections: Vec<Section>,
+}
+
+struct Token {
+    text: String,
+    pos: Position,
+}
+
+struct Lexer<'a> {
+    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    line: usize,
+    column: usize,
+    file: &'a str,
+}
+
+impl<'a> Lexer<'a> {
+    fn bump(&mut self) -> Option<char> {
+        let c = self.chars.next()?;
+        if c == '\n' {
+            self.line += 1;
+            self.column = 1;
+        } else {
+            self.column += 1;
+        }
+        Some(c)
+    }
+
+    fn pos(&self) -> Position {
+        Position {
+            line: self.line,
+            column: self.column,
+        }
+    }
+
+    fn error(&self, pos: Position, message: impl Into<String>) -> ParseError {
+        ParseError {
+            file: self.file.to_string(),
+            pos,
+            message: message.into(),
+        }
+    }
+
+    /// The tokens of one command, up to an unescaped newline, `;` or end of input.
+    /// Returns `None` at end of input.
+    fn command(&mut self) -> Result<Option<Vec<Token>>, ParseError> {
+        let mut tokens = Vec::new();
+        loop {
+            match self.chars.peek().copied() {
+                None => {
+                    return Ok(if tokens.is_empty() {
+                        None
+                    } else {
+                        Some(tokens)
+                    })
+                }
+                Some('\n') | Some(';') => {
+                    self.bump();
+                    if !tokens.is_empty() {
+                        return Ok(Some(tokens));
+                    }
+                }
+                Some(c) if c.is_whitespace() => {
+                    self.bump();
+                }
+                Some('#') => {
+                    while self.chars.peek().is_some_and(|c| *c != '\n') {
+                        self.bump();
+                    }
+                }
+                Some(_) => tokens.push(self.word()?),
+            }
+        }
+    }
+
+    /// One word: a run of quoted and unquoted pieces with no whitespace between them.
+    fn word(&mut self) -> Result<Token, ParseError> {
+        let pos = self.pos();
+        let mut text = String::new();
+        loop {
+            match self.chars.peek().copied() {
+                Some('\'') => {
+                    let start = self.pos();
+                    self.bump();
+                    loop {
+                        match self.bump() {
+                            Some('\'') => break,
+                            Some(c) => text.push(c),
+                            None => return Err(self.error(start, "unterminated single quote")),
+                        }
+                    }
+                }
+                Some('"') => {
+                    let start = self.pos();
+                    self.bump();
+                    loop {
+                        match self.bump() {
+                            Some('"') => break,
+                            Some('\\') => match self.bump() {
+                                Some('\n') => {}
+                                Some(c) => text.push(c),
+                                None => return Err(self.error(start, "unterminated double quote")),
+                            },
+                            Some(c) => text.push(c),
+                            None => return Err(self.error(start, "unterminated double quote")),
+                        }
+                    }
+                }
+                Some('\\') => {
+                    self.bump();
+                    match self.bump() {
+                        Some('\n') => {
+                            // A continuation ends the word only if whitespace follows; libuci
+                            // joins the lines, so keep reading.
+                        }
+                        Some(c) => text.push(c),
+                        None => return Err(self.error(self.pos(), "backslash at end of file")),
+                    }
+                }
+                Some(c) if c.is_whitespace() || c == ';' || c == '#' => break,
+                Some(c) => {
+                    self.bump();
+                    text.push(c);
+                }
+                None => break,
+            }
+        }
+        Ok(Token { text, pos })
+    }
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn valid_type(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| (33..=126).contains(&b))
+}
+
+/// Parse a whole file. `file` names it in error messages.
+pub fn parse(file: &str, text: &str) -> Result<File, ParseError> {
+    let mut lx = Lexer {
+        chars: text.chars().peekable(),
+        line: 1,
+        column: 1,
+        file,
+    };
+    let mut out = File::default();
+    while let Some(tokens) = lx.command()? {
+        let head = &tokens[0];
+        let args = &tokens[1..];
+        let arity = |min: usize, max: usize, usage: &str| -> Result<(), ParseError> {
+            if args.len() < min || args.len() > max {
+                let at = args
+                    .get(max)
+                    .map(|t| t.pos.clone())
+                    .unwrap_or(head.pos.clone());
+                Err(lx.error(at, format!("expected: {usage}")))
+            } else {
+                Ok(())
+            }
+        };
+        match head.text.as_str() {
+            "package" | "p" => {
+                arity(1, 1, "package <name>")?;
+                out.package = Some(args[0].text.clone());
+            }
+            "config" | "c" => {
+                arity(1, 2, "config <type> ['<name>']")?;
+                if !valid_type(&args[0].text) {
+                    return Err(lx.error(
+                        args[0].pos.clone(),
+                        format!("invalid section type '{}'", args[0].text),
+                    ));
+                }
+                let name =
+                    match args.get(1) {
+                        Some(t) if !valid_name(&t.text) => return Err(lx.error(
+                            t.pos.clone(),
+                            format!(
+                                "invalid section name '{}': only letters, digits and _ are allowed",
+                                t.text
+                            ),
+                        )),
+                        Some(t) => Some(t.text.clone()),
+                        None => None,
+                    };
+                // A named section given twice is merged into the first, as libuci does.
+                if let Some(n) = &name {
+                    if let Some(i) = out
+                        .sections
+                        .iter()
+                        .position(|s| s.name.as_deref() == Some(n))
+                    {
+                        let existing = out.sections.remove(i);
+                        out.sections.push(existing);
+                        continue;
+                    }
+                }
+                out.sections.push(Section {
+                    kind: args[0].text.clone(),
+                    name,
+                    pos: head.pos.clone(),
+                    entries: Vec::new(),
+                });
+            }
+            kw @ ("option" | "o" | "list" | "l") => {
+                let is_list = kw.starts_with('l');
+                arity(
+                    2,
+                    2,
+                    if is_list {
+                        "list <name> '<value>'"
+                    } else {
+                        "option <name> '<value>'"
+                    },
+                )?;
+                let Some(section) = out.sections.last_mut() else {
+                    return Err(
+                        lx.error(head.pos.clone(), format!("'{kw}' before any 'config' line"))
+                    );
+                };
+                let name = &args[0];
+                if !valid_name(&name.text) {
+                    return Err(lx.error(
+                        name.pos.clone(),
+                        format!(
+                            "invalid option name '{}': only letters, digits and _ are allowed",
+                            name.text
+                        ),
+                    ));
+                }
+                let value = args[1].text.clone();
+                match section.entries.iter_mut().find(|e| e.name == name.text) {
+                    Some(e) if is_list => match &mut e.value {
+                        Value::List(items) => items.push(value),
+                        // libuci turns an option followed by a list of the same name into a list.
+                        Value::Single(first) => {
+                            e.value = Value::List(vec![std::mem::take(first), value])
+                        }
+                    },
+                    Some(e) => {
+                        e.value = Value::Single(value);
+                        e.pos = name.pos.clone();
+                    }
+                    None => section.entries.push(Entry {
+                        name: name.text.clone(),
+                        value: if is_list {
+                            Value::List(vec![value])
+                        } else {
+                            Value::Single(value)
+                        },
+                        pos: name.pos.clone(),
+                    }),
+                }
+            }
+            other => {
+                return Err(lx.error(
+                    head.pos.clone(),
+                    format!("unknown keyword '{other}' (expected package, config, option or list)"),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn single(s: &Section, name: &str) -> String {
+        match &s.get(name).unwrap().value {
+            Value::Single(v) => v.clone(),
+            Value::List(_) => panic!("{name} is a list"),
+        }
+    }
+
+    #[test]
+    fn parses_sections_options_lists() {
+        let text = "\
+# comment
+package edgeddns
+
+config edgeddns 'global'
+\toption check_interval '10m' # trailing comment
+config service home
+\toption provider \"cloudflare\"
+\tlist hostname 'a.example.org'
+\tlist hostname b.example.org
+\toption password 'p#ss w\\\"rd'
+config service
+\toption enabled 0; option provider duckdns
+";
+        let f = parse("test", text).unwrap();
+        assert_eq!(f.package.as_deref(), Some("edgeddns"));
+        assert_eq!(f.sections.len(), 3);
+        assert_eq!(f.sections[0].name.as_deref(), Some("global"));
+        assert_eq!(single(&f.sections[0], "check_interval"), "10m");
+        let home = &f.sections[1];
+        assert_eq!(home.kind, "service");
+        assert_eq!(single(home, "provider"), "cloudflare");
+        assert_eq!(
+            home.get("hostname").unwrap().value,
+            Value::List(vec!["a.example.org".into(), "b.example.org".into()])
+        );
+        assert_eq!(single(home, "password"), "p#ss w\\\"rd");
+        assert_eq!(
+            home.get("password").unwrap().pos,
+            Position {
+                line: 10,
+                column: 9
+            }
+        );
+        assert_eq!(f.sections[2].name, None);
+        assert_eq!(single(&f.sections[2], "provider"), "duckdns");
+    }
+
+    #[test]
+    fn escapes_and_continuations() {
+        let f = parse("t", "config a b\noption x \"one \\\"two\\\" \\\nthree\"\noption y four\\ five\noption z 'multi\nline'\n").unwrap();
+        let s = &f.sections[0];
+        assert_eq!(single(s, "x"), "one \"two\" three");
+        assert_eq!(single(s, "y"), "four five");
+        assert_eq!(single(s, "z"), "multi\nline");
+    }
+
+    #[test]
+    fn later_option_wins_and_sections_merge() {
+        let f = parse(
+            "t",
+            "config s a\noption x 1\noption x 2\nconfig s a\noption y 3\n",
+        )
+        .unwrap();
+        assert_eq!(f.sections.len(), 1);
+        assert_eq!(single(&f.sections[0], "x"), "2");
+        assert_eq!(single(&f.sections[0], "y"), "3");
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        let cases = [
+            ("option x 1\n", 1, 1, "before any 'config'"),
+            (
+                "config s a\n  option x 'open\n",
+                2,
+                12,
+                "unterminated single quote",
+            ),
+            ("config s bad-name\n", 1, 10, "invalid section name"),
+            (
+                "config s a\noption bad.name 1\n",
+                2,
+                8,
+                "invalid option name",
+            ),
+            (
+                "config s a\n  frobnicate x\n",
+                2,
+                3,
+                "unknown keyword 'frobnicate'",
+            ),
+            ("config s a\noption x\n", 2, 1, "expected: option"),
+            ("config s a\noption x 1 2\n", 2, 12, "expected: option"),
+            (
+                "config s a\noption x \"abc\n",
+                2,
+                10,
+                "unterminated double quote",
+            ),
+        ];
+        for (text, line, column, msg) in cases {
+            let e = parse("/etc/config/edgeddns", text).unwrap_err();
+            assert_eq!((e.pos.line, e.pos.column), (line, column), "{text:?}: {e}");
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("/etc/config/edgeddns:{line}:{column}: ")),
+                "{e}"
+            );
+            assert!(e.message.contains(msg), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn hostile_input_never_panics() {
+        let mut x: u32 = 0x1234_5678;
+        let alphabet = b"co pl'\"\\\n;#x_1\t";
+        for _ in 0..2000 {
+            let len = (x % 60) as usize;
+            let mut s = String::new();
+            for _ in 0..len {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                s.push(alphabet[(x as usize) % alphabet.len()] as char);
+            }
+            let _ = parse("fuzz", &s);
+        }
+    }
+}

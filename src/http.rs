@@ -1,0 +1,450 @@
+//! The one small HTTP layer every provider and the echo sit on. Providers build `Request`s and
+//! parse `Response`s; only `Client` touches the network, so tests and `--dry-run` can stand in.
+
+use crate::net::Family;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Bodies we read are small (a dyndns2 line, a Cloudflare record, an IP). Anything larger is
+/// a misbehaving server and is cut off instead of filling a router's RAM.
+pub const MAX_BODY: u64 = 64 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    /// Values that must never be shown: masked wherever the request is displayed or an error
+    /// mentions it, both as given and percent-encoded.
+    pub secrets: Vec<String>,
+    /// Plain http is refused unless the user opted in for this service.
+    pub allow_http: bool,
+}
+
+impl Request {
+    pub fn new(method: Method, url: impl Into<String>) -> Request {
+        Request {
+            method,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+            secrets: Vec::new(),
+            allow_http: false,
+        }
+    }
+
+    pub fn get(url: impl Into<String>) -> Request {
+        Request::new(Method::Get, url)
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Request {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn json_body(mut self, body: &serde_json::Value) -> Request {
+        self.body = Some(body.to_string());
+        self.header("Content-Type", "application/json")
+    }
+
+    pub fn secret(mut self, value: &str) -> Request {
+        if !value.is_empty() {
+            self.secrets.push(value.to_string());
+        }
+        self
+    }
+
+    /// HTTP basic authentication; the password becomes a secret.
+    pub fn basic_auth(self, user: &str, password: &str) -> Request {
+        let token = base64(format!("{user}:{password}").as_bytes());
+        self.header("Authorization", format!("Basic {token}"))
+            .secret(password)
+    }
+
+    pub fn bearer(self, token: &str) -> Request {
+        self.header("Authorization", format!("Bearer {token}"))
+            .secret(token)
+    }
+
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+
+    /// Replace every secret in `text` by `***`.
+    pub fn mask(&self, text: &str) -> String {
+        mask_secrets(text, &self.secrets)
+    }
+
+    /// The request as `--dry-run` and debug logs show it: method, URL, headers and body with
+    /// every secret and every Authorization value replaced by `***`.
+    pub fn display_masked(&self) -> String {
+        let mut out = format!("{} {}", self.method.as_str(), self.mask(&self.url));
+        for (name, value) in &self.headers {
+            let shown = if name.eq_ignore_ascii_case("authorization") {
+                match value.split_once(' ') {
+                    Some((scheme, _)) => format!("{scheme} ***"),
+                    None => "***".to_string(),
+                }
+            } else {
+                self.mask(value)
+            };
+            out.push_str(&format!("\n  {name}: {shown}"));
+        }
+        if let Some(body) = &self.body {
+            out.push_str(&format!("\n  {}", self.mask(body)));
+        }
+        out
+    }
+}
+
+pub fn mask_secrets(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        out = out.replace(s.as_str(), "***");
+        let enc = url_encode(s);
+        if enc != *s {
+            out = out.replace(&enc, "***");
+        }
+    }
+    out
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+
+    /// `Retry-After` in seconds, when the server gave one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.header("retry-after")?
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .map(Duration::from_secs)
+    }
+
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_str(&self.body).ok()
+    }
+}
+
+fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Transport failures, worded for a router owner, with secrets already masked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HttpError {
+    /// The request was refused before sending: plain http without opt-in, bad URL.
+    Refused(String),
+    /// DNS, connect, TLS, timeout or a cut-off answer: worth retrying later.
+    Transport(String),
+    /// `--dry-run`: the request was shown, not sent.
+    DryRun,
+}
+
+impl std::fmt::Display for HttpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HttpError::Refused(m) | HttpError::Transport(m) => f.write_str(m),
+            HttpError::DryRun => f.write_str("dry run: request not sent"),
+        }
+    }
+}
+
+pub trait Transport {
+    fn send(&mut self, req: &Request) -> Result<Response, HttpError>;
+}
+
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// PEM bundle of trusted roots (OpenWrt's ca-bundle puts it at the default path).
+    pub ca_bundle: String,
+    pub timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            ca_bundle: "/etc/ssl/certs/ca-certificates.crt".into(),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Trusted roots loaded once from the bundle; shared by every agent.
+#[derive(Clone)]
+pub struct Roots(ureq::tls::RootCerts);
+
+impl Roots {
+    pub fn load(path: &str) -> Result<Roots, String> {
+        match std::fs::read(path) {
+            Ok(pem) => {
+                let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+                    .filter_map(|item| match item {
+                        Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                        _ => None,
+                    })
+                    .collect();
+                if certs.is_empty() {
+                    return Err(format!("CA bundle {path} holds no certificate"));
+                }
+                Ok(Roots(ureq::tls::RootCerts::Specific(Arc::new(certs))))
+            }
+            Err(e) => Self::fallback(format!(
+                "cannot read CA bundle {path}: {e} (install ca-bundle)"
+            )),
+        }
+    }
+
+    #[cfg(feature = "webpki-roots")]
+    fn fallback(why: String) -> Result<Roots, String> {
+        log::debug!("{why}; using the compiled-in roots");
+        Ok(Roots(ureq::tls::RootCerts::WebPki))
+    }
+
+    #[cfg(not(feature = "webpki-roots"))]
+    fn fallback(why: String) -> Result<Roots, String> {
+        Err(why)
+    }
+}
+
+/// The real thing: HTTPS with verified certificates over ureq, optionally pinned to one family.
+pub struct Client {
+    agent: ureq::Agent,
+}
+
+impl Client {
+    pub fn new(roots: &Roots, opts: &ClientOptions, family: Option<Family>) -> Client {
+        let tls = ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::Rustls)
+            .root_certs(roots.0.clone())
+            .build();
+        let ip_family = match family {
+            None => ureq::config::IpFamily::Any,
+            Some(Family::V4) => ureq::config::IpFamily::Ipv4Only,
+            Some(Family::V6) => ureq::config::IpFamily::Ipv6Only,
+        };
+        let config = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .ip_family(ip_family)
+            .http_status_as_error(false)
+            .timeout_global(Some(opts.timeout))
+            .user_agent(concat!("edgeddns/", env!("CARGO_PKG_VERSION")))
+            .max_redirects(0)
+            // Env proxies are not read: a router's daemon environment is procd's, not a shell's.
+            .proxy(None)
+            .build();
+        Client {
+            agent: config.into(),
+        }
+    }
+}
+
+impl Transport for Client {
+    fn send(&mut self, req: &Request) -> Result<Response, HttpError> {
+        if !req.url.starts_with("https://") && !(req.allow_http && req.url.starts_with("http://")) {
+            return Err(HttpError::Refused(format!(
+                "refusing {}: only https is allowed unless the service sets allow_http",
+                req.mask(&req.url)
+            )));
+        }
+        let mut builder = ureq::http::Request::builder()
+            .method(req.method.as_str())
+            .uri(&req.url);
+        for (name, value) in &req.headers {
+            builder = builder.header(name, value);
+        }
+        let http_req = builder
+            .body(req.body.clone().unwrap_or_default())
+            .map_err(|e| HttpError::Refused(req.mask(&format!("bad request: {e}"))))?;
+        let result = if req.body.is_some() {
+            self.agent.run(http_req)
+        } else {
+            // ureq refuses a body on GET/DELETE; an empty one is the same on the wire.
+            let (parts, _) = http_req.into_parts();
+            self.agent.run(ureq::http::Request::from_parts(parts, ()))
+        };
+        let mut resp =
+            result.map_err(|e| HttpError::Transport(req.mask(&describe(&e, &req.url))))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_string()
+            .map_err(|e| {
+                HttpError::Transport(
+                    req.mask(&format!("{}: reading the answer: {e}", host_of(&req.url))),
+                )
+            })?;
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+fn describe(e: &ureq::Error, url: &str) -> String {
+    let host = host_of(url);
+    match e {
+        ureq::Error::Timeout(_) => format!("{host}: no answer in time"),
+        ureq::Error::HostNotFound => format!("{host}: host name not found"),
+        ureq::Error::ConnectionFailed => format!("{host}: connection failed"),
+        ureq::Error::Io(io) => format!("{host}: {io}"),
+        ureq::Error::Tls(msg) => format!("{host}: TLS: {msg}"),
+        ureq::Error::Rustls(err) => format!("{host}: TLS: {err}"),
+        other => format!("{host}: {other}"),
+    }
+}
+
+/// `scheme://host[:port]` of a URL, for messages that must not repeat its query (tokens).
+pub fn host_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let end = url[after_scheme..]
+        .find(['/', '?', '#'])
+        .map(|i| after_scheme + i)
+        .unwrap_or(url.len());
+    let start = url[after_scheme..end]
+        .rfind('@')
+        .map(|i| after_scheme + i + 1)
+        .unwrap_or(after_scheme);
+    &url[start..end]
+}
+
+/// Percent-encoding for query values and path segments (RFC 3986 unreserved set kept).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+pub fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_vectors() {
+        // RFC 4648 §10.
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(i.as_bytes()), o);
+        }
+    }
+
+    #[test]
+    fn encodes_reserved_characters() {
+        assert_eq!(url_encode("a b&c=d/é~"), "a%20b%26c%3Dd%2F%C3%A9~");
+    }
+
+    #[test]
+    fn host_of_strips_userinfo_path_and_query() {
+        assert_eq!(
+            host_of("https://u:p@members.3322.net/dyndns/update?x=1"),
+            "members.3322.net"
+        );
+        assert_eq!(
+            host_of("https://127.0.0.1:8443?token=abc"),
+            "127.0.0.1:8443"
+        );
+        assert_eq!(host_of("example.org"), "example.org");
+    }
+
+    #[test]
+    fn display_masks_every_secret_form() {
+        let req = Request::get("https://x.example/u?token=s3cr%2Ft&p=s3cr/t")
+            .basic_auth("user", "pw&1")
+            .secret("s3cr/t")
+            .json_body(&serde_json::json!({"key": "s3cr/t"}));
+        let shown = req.display_masked();
+        assert!(!shown.contains("s3cr"), "{shown}");
+        assert!(shown.contains("Authorization: Basic ***"), "{shown}");
+        assert!(!shown.contains(&base64(b"user:pw&1")), "{shown}");
+        assert!(shown.contains("token=***&p=***"), "{shown}");
+    }
+
+    #[test]
+    fn retry_after_seconds() {
+        let r = Response {
+            status: 429,
+            headers: vec![("Retry-After".into(), " 120".into())],
+            body: String::new(),
+        };
+        assert_eq!(r.retry_after(), Some(Duration::from_secs(120)));
+    }
+}

@@ -1,0 +1,180 @@
+//! The provider catalogue: `catalogue.json` names every provider a user can pick, the protocol
+//! behind it and its endpoint. Adding a dyndns2-style provider is one JSON entry.
+
+use super::{protocol, Field, FieldKind, Protocol, COMMON_OPTIONS};
+use crate::config::Service;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preset {
+    /// The value of `option provider`.
+    pub name: String,
+    /// Human name for the form.
+    pub title: String,
+    pub protocol: String,
+    /// Default endpoint (a URL, or for DNS protocols a host).
+    #[serde(default)]
+    pub server: String,
+    /// Whether the provider accepts AAAA updates.
+    #[serde(default = "yes")]
+    pub ipv6: bool,
+    /// Where the protocol is documented.
+    pub docs: String,
+    /// Fixed protocol settings for this preset (for example the name of the IPv6 query parameter).
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+    /// How this provider labels the common fields (a deSEC "username" is the domain).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl PartialEq for Preset {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Preset {
+    pub fn protocol(&self) -> &'static dyn Protocol {
+        // Checked for every entry when the catalogue is loaded.
+        protocol(&self.protocol).expect("catalogue protocol validated at load")
+    }
+
+    pub fn fields(&self) -> &'static [Field] {
+        self.protocol().fields()
+    }
+
+    pub fn setting(&self, name: &str) -> Option<&str> {
+        self.settings.get(name).map(String::as_str)
+    }
+
+    /// Provider-specific option names (not common options).
+    pub fn param_fields(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.fields()
+            .iter()
+            .map(|f| f.name)
+            .filter(|n| !COMMON_OPTIONS.contains(n))
+    }
+
+    /// Required fields present, numbers numeric: an error names the first missing one.
+    pub fn validate(&self, svc: &Service) -> Result<(), String> {
+        for f in self.fields() {
+            let value = match f.name {
+                "username" => Some(svc.username.as_str()),
+                "password" => Some(svc.password.expose()),
+                "token" => Some(svc.token.expose()),
+                "server" => Some(svc.server.as_str()),
+                other => svc.param(other),
+            }
+            .filter(|v| !v.is_empty());
+            match value {
+                None if f.required && !(f.name == "server" && !self.server.is_empty()) => {
+                    let label = self
+                        .labels
+                        .get(f.name)
+                        .map(|l| format!(" ({l})"))
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "option '{}'{label} is required by provider '{}'",
+                        f.name, self.name
+                    ));
+                }
+                Some(v) if f.kind == FieldKind::Number && v.parse::<u64>().is_err() => {
+                    return Err(format!("option '{}': '{v}' is not a number", f.name));
+                }
+                Some(v) if f.kind == FieldKind::Bool && crate::config::parse_bool(v).is_none() => {
+                    return Err(format!("option '{}': '{v}' is not a boolean", f.name));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+static CATALOGUE: OnceLock<Vec<Preset>> = OnceLock::new();
+
+pub fn all() -> &'static [Preset] {
+    CATALOGUE.get_or_init(|| {
+        let presets: Vec<Preset> = serde_json::from_str(include_str!("catalogue.json"))
+            .expect("catalogue.json is checked by a unit test");
+        presets
+            .into_iter()
+            .filter(|p| protocol(&p.protocol).is_some())
+            .collect()
+    })
+}
+
+pub fn find(name: &str) -> Option<&'static Preset> {
+    all().iter().find(|p| p.name.eq_ignore_ascii_case(name))
+}
+
+/// The catalogue as `edgeddns providers --json` prints it and the LuCI page reads it.
+pub fn to_json() -> serde_json::Value {
+    let providers: Vec<serde_json::Value> = all()
+        .iter()
+        .map(|p| {
+            let fields: Vec<serde_json::Value> = p
+                .fields()
+                .iter()
+                .map(|f| {
+                    let mut v = serde_json::to_value(f).unwrap_or_default();
+                    if let Some(label) = p.labels.get(f.name) {
+                        v["label"] = label.clone().into();
+                    }
+                    if f.name == "server" && !p.server.is_empty() {
+                        v["required"] = false.into();
+                        v["default"] = p.server.clone().into();
+                    }
+                    v
+                })
+                .collect();
+            serde_json::json!({
+                "name": p.name,
+                "title": p.title,
+                "protocol": p.protocol,
+                "ipv6": p.ipv6,
+                "docs": p.docs,
+                "fields": fields,
+            })
+        })
+        .collect();
+    serde_json::json!({ "providers": providers })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_is_well_formed() {
+        let raw: Vec<Preset> = serde_json::from_str(include_str!("catalogue.json")).unwrap();
+        let mut names = std::collections::BTreeSet::new();
+        for p in &raw {
+            assert!(
+                protocol(&p.protocol).is_some(),
+                "{}: unknown protocol {}",
+                p.name,
+                p.protocol
+            );
+            assert!(
+                names.insert(p.name.to_lowercase()),
+                "duplicate provider {}",
+                p.name
+            );
+            assert!(p.docs.starts_with("http"), "{}: docs link", p.name);
+            assert!(
+                p.server.is_empty() || p.server.starts_with("https://") || p.protocol == "rfc2136",
+                "{}: endpoint must be https",
+                p.name
+            );
+        }
+        assert_eq!(raw.len(), all().len());
+    }
+}

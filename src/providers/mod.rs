@@ -1,0 +1,227 @@
+//! DNS providers. Each protocol lives in its own file and only builds requests and reads
+//! answers through `http::Transport`; which providers exist, and with which endpoints, is data
+//! (`catalogue.json`), not code.
+
+pub mod catalogue;
+
+use crate::config::Service;
+use crate::http::{HttpError, Response, Transport};
+use crate::net::Family;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+/// What the provider's answer means for one record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The record now holds the address.
+    Updated,
+    /// The provider says it already held it.
+    Unchanged,
+    /// Transient: try again later (after `after` if the provider said how long).
+    Retry {
+        reason: String,
+        after: Option<Duration>,
+    },
+    /// Sending again cannot help (bad credentials, no such host, abuse block): the record is
+    /// left alone until its configuration changes.
+    Stop { reason: String },
+    /// `--dry-run`: shown, not sent.
+    NotSent,
+}
+
+impl Outcome {
+    pub fn retry(reason: impl Into<String>) -> Outcome {
+        Outcome::Retry {
+            reason: reason.into(),
+            after: None,
+        }
+    }
+
+    pub fn stop(reason: impl Into<String>) -> Outcome {
+        Outcome::Stop {
+            reason: reason.into(),
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        matches!(self, Outcome::Updated | Outcome::Unchanged)
+    }
+
+    /// Short word for status output and logs.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Retry { .. } => "retry",
+            Outcome::Stop { .. } => "stopped",
+            Outcome::NotSent => "dry-run",
+        }
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Outcome::Retry { reason, .. } | Outcome::Stop { reason } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// A transport failure: never the provider's verdict, so always worth a later retry,
+    /// except a request we refused to send (that needs a config change).
+    pub fn from_http_error(e: &HttpError) -> Outcome {
+        match e {
+            HttpError::DryRun => Outcome::NotSent,
+            HttpError::Refused(m) => Outcome::stop(m.clone()),
+            HttpError::Transport(m) => Outcome::retry(m.clone()),
+        }
+    }
+
+    /// The meaning of an HTTP status when the body says nothing more specific.
+    pub fn from_status(resp: &Response, what: &str) -> Outcome {
+        match resp.status {
+            200..=299 => Outcome::Updated,
+            401 | 403 => Outcome::stop(format!(
+                "{what}: authentication refused (HTTP {}): check the credentials",
+                resp.status
+            )),
+            404 => Outcome::stop(format!("{what}: not found (HTTP 404)")),
+            429 => Outcome::Retry {
+                reason: format!("{what}: rate limited (HTTP 429)"),
+                after: resp.retry_after(),
+            },
+            408 | 500..=599 => Outcome::Retry {
+                reason: format!("{what}: server error (HTTP {})", resp.status),
+                after: resp.retry_after(),
+            },
+            s => Outcome::stop(format!("{what}: unexpected HTTP {s}")),
+        }
+    }
+}
+
+/// One update request: the hosts of a service that need an address, and the addresses.
+/// A family is `None` when it is not to be touched.
+pub struct Job<'a> {
+    pub service: &'a Service,
+    pub hosts: Vec<String>,
+    pub v4: Option<Ipv4Addr>,
+    pub v6: Option<Ipv6Addr>,
+}
+
+impl Job<'_> {
+    pub fn families(&self) -> impl Iterator<Item = (Family, IpAddr)> + '_ {
+        self.v4
+            .map(|a| (Family::V4, IpAddr::V4(a)))
+            .into_iter()
+            .chain(self.v6.map(|a| (Family::V6, IpAddr::V6(a))))
+    }
+
+    /// The same outcome for every record of the job (one request covered them all).
+    pub fn all(&self, outcome: Outcome) -> Vec<RecordResult> {
+        self.families()
+            .flat_map(|(family, _)| {
+                let outcome = outcome.clone();
+                self.hosts.iter().map(move |h| RecordResult {
+                    host: h.clone(),
+                    family,
+                    outcome: outcome.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// The endpoint: the service's `server` override or the preset's default.
+    pub fn endpoint(&self) -> &str {
+        if self.service.server.is_empty() {
+            &self.service.preset.server
+        } else {
+            &self.service.server
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordResult {
+    pub host: String,
+    pub family: Family,
+    pub outcome: Outcome,
+}
+
+/// How a config field is shown and checked (the LuCI form is built from this).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldKind {
+    Text,
+    Secret,
+    Number,
+    Bool,
+    Url,
+}
+
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct Field {
+    /// The UCI option name.
+    pub name: &'static str,
+    pub kind: FieldKind,
+    pub required: bool,
+    /// One line for the form and for `edgeddns providers`.
+    pub help: &'static str,
+}
+
+impl Field {
+    pub const fn required(name: &'static str, kind: FieldKind, help: &'static str) -> Field {
+        Field {
+            name,
+            kind,
+            required: true,
+            help,
+        }
+    }
+    pub const fn optional(name: &'static str, kind: FieldKind, help: &'static str) -> Field {
+        Field {
+            name,
+            kind,
+            required: false,
+            help,
+        }
+    }
+}
+
+/// Options every service has; they are not provider parameters.
+pub const COMMON_OPTIONS: &[&str] = &[
+    "enabled",
+    "provider",
+    "hostname",
+    "username",
+    "password",
+    "token",
+    "ipv4",
+    "ipv6",
+    "interface",
+    "interface6",
+    "device",
+    "device6",
+    "ip_source",
+    "nat_policy",
+    "ipv6_match",
+    "force_interval",
+    "retry_interval",
+    "retry_max",
+    "ttl",
+    "server",
+    "allow_http",
+    "create_missing",
+];
+
+pub trait Protocol: Sync {
+    /// The config fields this protocol reads, beyond hostname/ipv4/ipv6/interface.
+    fn fields(&self) -> &'static [Field];
+    /// Send what the job needs and say, per record, what came of it. Never panics on any
+    /// answer; a malformed answer is a `Retry` naming what was wrong.
+    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult>;
+}
+
+/// The implementation behind a protocol name used in `catalogue.json`.
+pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
+    match name {
+        _ => None,
+    }
+}
