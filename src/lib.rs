@@ -2,8 +2,15 @@
 //!
 //! Data flows one way: triggers → sources → verdict → engine → providers → status.
 
+pub mod cli;
 pub mod config;
+pub mod daemon;
+pub mod engine;
 pub mod http;
+pub mod logging;
 pub mod net;
 pub mod providers;
 pub mod sources;
+pub mod state;
+pub mod status;
+pub mod verdict;

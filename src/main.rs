@@ -1,3 +1,4 @@
-fn main() {
-    println!("edgeddns {}", env!("CARGO_PKG_VERSION"));
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    edgeddns::cli::main(&args)
 }

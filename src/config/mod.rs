@@ -432,6 +432,9 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, String> {
             _ => None,
         },
     )?;
+    if ip_source == IpSource::Device && device.is_empty() {
+        return Err("ip_source 'device' needs option 'device' (e.g. eth1 or pppoe-wan)".into());
+    }
     let nat_policy = r.parsed(
         "nat_policy",
         NatPolicy::Echo,

@@ -235,18 +235,19 @@ pub fn parse(file: &str, text: &str) -> Result<File, ParseError> {
                         format!("invalid section type '{}'", args[0].text),
                     ));
                 }
-                let name =
-                    match args.get(1) {
-                        Some(t) if !valid_name(&t.text) => return Err(lx.error(
+                let name = match args.get(1) {
+                    Some(t) if !valid_name(&t.text) => {
+                        return Err(lx.error(
                             t.pos.clone(),
                             format!(
                                 "invalid section name '{}': only letters, digits and _ are allowed",
                                 t.text
                             ),
-                        )),
-                        Some(t) => Some(t.text.clone()),
-                        None => None,
-                    };
+                        ))
+                    }
+                    Some(t) => Some(t.text.clone()),
+                    None => None,
+                };
                 // A named section given twice is merged into the first, as libuci does.
                 if let Some(n) = &name {
                     if let Some(i) = out

@@ -1,6 +1,10 @@
 //! Where addresses come from: the edge interface (kernel via rtnetlink, or netifd on OpenWrt)
 //! and external echo services. Everything here only observes; deciding is the verdict's job.
 
+pub mod echo;
+pub mod netlink;
+pub mod routes;
+
 use crate::net::{self, Family};
 use std::net::{IpAddr, Ipv6Addr};
 

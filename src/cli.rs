@@ -1,0 +1,435 @@
+//! Command line: a hand-written parser (an argument-parsing crate would cost more flash than
+//! the whole provider catalogue) and the one-shot commands.
+
+use crate::config::{self, Config, IpSource};
+use crate::daemon::{self, RealEnv};
+use crate::engine::{Engine, Request};
+use crate::net::Family;
+use crate::providers::catalogue;
+use crate::sources::{self, echo};
+use crate::verdict;
+use std::process::ExitCode;
+
+pub const USAGE: &str = "\
+usage: edgeddns [options] <command>
+
+commands:
+  run             run the daemon (logs to syslog; with -f to stderr)
+  once            one detection and update pass; exit 0 when every record is up to date
+  detect          show interface addresses, echo addresses and the NAT verdict per family
+  check-config    validate the configuration and show it with secrets masked
+  status          print the daemon's status document (JSON)
+  providers       list the supported providers (--json: with the fields each needs)
+
+options:
+  -c, --config PATH      configuration file (default /etc/config/edgeddns)
+  -n, --dry-run          detect as usual, print the update requests (secrets masked), send none
+  -f, --foreground       run: log to stderr instead of syslog
+  -v, --verbose          log debug messages too
+      --json             machine-readable output (detect, providers)
+      --ca-bundle PATH   trusted CA certificates (overrides the global ca_bundle option)
+      --run-dir DIR      where state and status are kept (overrides run_dir)
+      --persist-file P   flash copy of the state (overrides persist_file; empty disables)
+  -V, --version          print the version
+  -h, --help             print this help
+";
+
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    pub command: String,
+    pub config: Option<String>,
+    pub dry_run: bool,
+    pub foreground: bool,
+    pub verbose: bool,
+    pub json: bool,
+    pub ca_bundle: Option<String>,
+    pub run_dir: Option<String>,
+    pub persist_file: Option<String>,
+}
+
+pub fn parse_args(args: &[String]) -> Result<Options, String> {
+    let mut o = Options::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("option {name} needs a value"))
+        };
+        match a.as_str() {
+            "-c" | "--config" => o.config = Some(value(a)?),
+            "-n" | "--dry-run" => o.dry_run = true,
+            "-f" | "--foreground" => o.foreground = true,
+            "-v" | "--verbose" => o.verbose = true,
+            "--json" => o.json = true,
+            "--ca-bundle" => o.ca_bundle = Some(value(a)?),
+            "--run-dir" => o.run_dir = Some(value(a)?),
+            "--persist-file" => o.persist_file = Some(value(a)?),
+            "-V" | "--version" => o.command = "version".into(),
+            "-h" | "--help" => o.command = "help".into(),
+            s if s.starts_with('-') => return Err(format!("unknown option '{s}'")),
+            s if o.command.is_empty() => o.command = s.to_string(),
+            s => return Err(format!("unexpected argument '{s}'")),
+        }
+    }
+    match o.command.as_str() {
+        "" => Err("no command given".into()),
+        "run" | "once" | "detect" | "check-config" | "status" | "providers" | "version"
+        | "help" => Ok(o),
+        other => Err(format!("unknown command '{other}'")),
+    }
+}
+
+/// The configuration with the command line's overrides applied.
+pub fn load_config(o: &Options) -> Result<Config, config::FileError> {
+    let path = o.config.as_deref().unwrap_or(config::DEFAULT_PATH);
+    let mut cfg = config::load(path)?;
+    if let Some(ca) = &o.ca_bundle {
+        cfg.global.ca_bundle = ca.clone();
+    }
+    if let Some(d) = &o.run_dir {
+        cfg.global.run_dir = d.clone();
+    }
+    if let Some(p) = &o.persist_file {
+        cfg.global.persist_file = p.clone();
+    }
+    if o.verbose {
+        cfg.global.log_level = log::LevelFilter::Debug;
+    }
+    Ok(cfg)
+}
+
+pub fn main(args: &[String]) -> ExitCode {
+    let o = match parse_args(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("edgeddns: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match o.command.as_str() {
+        "version" => {
+            println!("edgeddns {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        "help" => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        "providers" => providers(&o),
+        "status" => status(&o),
+        "check-config" => with_config(&o, check_config),
+        "detect" => detect(&o),
+        "once" => with_config(&o, |o, cfg| once(o, cfg)),
+        "run" => with_config(&o, daemon::run),
+        _ => unreachable!("parse_args accepts only known commands"),
+    }
+}
+
+fn with_config(o: &Options, f: impl FnOnce(&Options, Config) -> ExitCode) -> ExitCode {
+    match load_config(o) {
+        Ok(cfg) => f(o, cfg),
+        Err(e) => {
+            eprintln!("edgeddns: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn providers(o: &Options) -> ExitCode {
+    if o.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&catalogue::to_json()).unwrap_or_default()
+        );
+    } else {
+        for p in catalogue::all() {
+            let fields: Vec<String> = p
+                .fields()
+                .iter()
+                .map(|f| {
+                    if f.required {
+                        f.name.to_string()
+                    } else {
+                        format!("[{}]", f.name)
+                    }
+                })
+                .collect();
+            let v6 = if p.ipv6 { "ipv4+ipv6" } else { "ipv4" };
+            println!(
+                "{:<22} {:<11} {:<9} {}",
+                p.name,
+                p.protocol,
+                v6,
+                fields.join(" ")
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn status(o: &Options) -> ExitCode {
+    let run_dir = match load_config(o) {
+        Ok(cfg) => cfg.global.run_dir,
+        Err(_) => o
+            .run_dir
+            .clone()
+            .unwrap_or_else(|| config::Global::default().run_dir),
+    };
+    let path = std::path::Path::new(&run_dir).join("status.json");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!(
+                "edgeddns: no status at {} ({e}): is the daemon running?",
+                path.display()
+            );
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn check_config(_o: &Options, cfg: Config) -> ExitCode {
+    println!(
+        "{}: {} service(s) enabled, {} disabled",
+        cfg.path,
+        cfg.services.len(),
+        cfg.disabled.len()
+    );
+    for s in &cfg.services {
+        let fams: Vec<&str> = Family::ALL
+            .iter()
+            .filter(|f| s.wants(**f))
+            .map(|f| f.as_str())
+            .collect();
+        println!(
+            "  {}: {} ({}) for {} [{}]",
+            s.name,
+            s.provider,
+            s.preset.protocol,
+            s.hostnames.join(", "),
+            fams.join("+")
+        );
+        let source = match s.ip_source {
+            IpSource::Echo => "echo only".to_string(),
+            _ if !s.device.is_empty() => format!("device {}", s.device),
+            _ => format!("interface {}/{}", s.interface, s.interface6),
+        };
+        println!("    address from {source}; behind NAT: {:?}", s.nat_policy);
+        if !s.username.is_empty() {
+            println!("    username {}", s.username);
+        }
+        for (name, secret) in [("password", &s.password), ("token", &s.token)] {
+            if !secret.expose().is_empty() {
+                println!("    {name} {secret}");
+            }
+        }
+        for (k, v) in &s.params {
+            println!("    {k} {v}");
+        }
+    }
+    for w in &cfg.warnings {
+        println!("warning: {w}");
+    }
+    for e in &cfg.errors {
+        println!("error: {e}");
+    }
+    if cfg.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn once(o: &Options, cfg: Config) -> ExitCode {
+    crate::logging::init(cfg.global.log_level, false);
+    crate::logging::set_secrets(daemon::secrets_of(&cfg));
+    for e in &cfg.errors {
+        log::error!("{e}");
+    }
+    let mut env = match RealEnv::new(&cfg, o.dry_run) {
+        Ok(env) => env,
+        Err(e) => {
+            eprintln!("edgeddns: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let config_ok = cfg.errors.is_empty();
+    let (state_file, persist) = daemon::state_paths(&cfg);
+    let state = crate::state::State::load(&state_file, persist.as_deref());
+    let mut engine = Engine::new(cfg, state, o.dry_run);
+    let report = engine.pass(
+        &mut env,
+        &Request {
+            echo: true,
+            update: None,
+        },
+    );
+    if !o.dry_run {
+        daemon::save(&mut engine, env.now_unix());
+    }
+    for (svc, r) in &report.results {
+        let reason = r
+            .outcome
+            .reason()
+            .map(|s| format!(": {s}"))
+            .unwrap_or_default();
+        println!(
+            "{svc}: {} {}: {}{reason}",
+            r.host,
+            r.family.record_type(),
+            r.outcome.label()
+        );
+    }
+    if report.results.is_empty() {
+        println!("nothing to update");
+    }
+    if report.all_ok() && config_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// `detect`: what each configured WAN holds, what the internet sees, and what that means.
+fn detect(o: &Options) -> ExitCode {
+    // Without a configuration file, look at the default route: useful on any machine.
+    let cfg = match load_config(o) {
+        Ok(cfg) => Some(cfg),
+        Err(e) if o.config.is_some() => {
+            eprintln!("edgeddns: {e}");
+            return ExitCode::from(2);
+        }
+        Err(_) => None,
+    };
+    let global = cfg.as_ref().map(|c| c.global.clone()).unwrap_or_default();
+    let mut env = match RealEnv::with_global(&global, false) {
+        Ok(env) => env,
+        Err(e) => {
+            eprintln!("edgeddns: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut targets: Vec<(Family, String)> = Vec::new();
+    for family in Family::ALL {
+        let names: Vec<String> = match &cfg {
+            Some(c) if !c.services.is_empty() => c
+                .services
+                .iter()
+                .filter(|s| s.wants(family) && s.ip_source != IpSource::Echo)
+                .map(|s| env.interface_label(s, family))
+                .collect(),
+            _ => sources::routes::default_route_device(family)
+                .into_iter()
+                .collect(),
+        };
+        for n in names {
+            if !targets.contains(&(family, n.clone())) {
+                targets.push((family, n));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for family in Family::ALL {
+        let urls = match family {
+            Family::V4 => &global.echo_urls_v4,
+            Family::V6 => &global.echo_urls_v6,
+        };
+        let echo = env.echo_now(family, urls);
+        let ifaces: Vec<&String> = targets
+            .iter()
+            .filter(|(f, _)| *f == family)
+            .map(|(_, n)| n)
+            .collect();
+        if ifaces.is_empty() {
+            out.push(serde_json::json!({
+                "family": family.as_str(), "interface": null, "address": null, "echo": echo.addr,
+                "verdict": null, "explanation": format!("no {family} WAN interface (no default route)"),
+                "echo_answers": echo_answers(&echo),
+            }));
+        }
+        for name in ifaces {
+            let (addrs, error) = match env.read_device(name) {
+                Ok(a) => (a, None),
+                Err(e) => (Vec::new(), Some(e.to_string())),
+            };
+            let picked = sources::pick(family, &addrs, None);
+            let all: Vec<_> = addrs.iter().map(|a| a.addr).collect();
+            let v = verdict::classify(picked, &all, echo.addr);
+            out.push(serde_json::json!({
+                "family": family.as_str(),
+                "interface": name,
+                "address": picked,
+                "addresses": all,
+                "error": error,
+                "echo": echo.addr,
+                "echo_answers": echo_answers(&echo),
+                "verdict": v.as_str(),
+                "explanation": verdict::explain(v, family, name, picked, echo.addr),
+            }));
+        }
+    }
+    if o.json {
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    } else {
+        for w in &out {
+            let s = |k: &str| {
+                w[k].as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| "-".into())
+            };
+            println!("{} on {}:", s("family"), s("interface"));
+            println!("  interface address: {}", s("address"));
+            println!("  echo address:      {}", s("echo"));
+            for a in w["echo_answers"].as_array().into_iter().flatten() {
+                let said = a["address"].as_str().or(a["error"].as_str()).unwrap_or("");
+                println!("    {}: {said}", a["service"].as_str().unwrap_or(""));
+            }
+            println!("  verdict:           {}", s("verdict"));
+            println!("  {}", s("explanation"));
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn echo_answers(r: &echo::EchoResult) -> serde_json::Value {
+    r.answers
+        .iter()
+        .map(|a| match &a.result {
+            Ok(ip) => serde_json::json!({"service": a.service, "address": ip}),
+            Err(e) => serde_json::json!({"service": a.service, "error": e}),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn parses_commands_and_options() {
+        let o = parse_args(&args("-c /tmp/x --dry-run once")).unwrap();
+        assert_eq!(
+            (o.command.as_str(), o.config.as_deref(), o.dry_run),
+            ("once", Some("/tmp/x"), true)
+        );
+        assert_eq!(parse_args(&args("--version")).unwrap().command, "version");
+        assert!(parse_args(&args("frob"))
+            .unwrap_err()
+            .contains("unknown command 'frob'"));
+        assert!(parse_args(&args("once --bogus"))
+            .unwrap_err()
+            .contains("unknown option '--bogus'"));
+        assert!(parse_args(&args("once -c"))
+            .unwrap_err()
+            .contains("needs a value"));
+        assert!(parse_args(&args("")).is_err());
+    }
+}

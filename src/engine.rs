@@ -1,0 +1,583 @@
+//! The update engine: from what the sources see, decide per record what must change, send it
+//! through the providers, and remember the outcome. It owns no sockets and no clock: the
+//! daemon, `once` and the tests drive it through `Env`.
+
+use crate::config::{Config, IpSource, Service};
+use crate::http::Transport;
+use crate::net::Family;
+use crate::providers::{Job, Outcome, RecordResult};
+use crate::sources::echo::EchoResult;
+use crate::sources::{self, IfAddr, SourceError};
+use crate::state::{record_key, Record, State};
+use crate::verdict::{self, Verdict};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// After a failed echo, ask again this soon rather than waiting the whole echo interval.
+const ECHO_RETRY_SECS: u64 = 60;
+
+/// What the engine needs from the outside world.
+pub trait Env {
+    /// Unix time in seconds.
+    fn now(&self) -> u64;
+    /// The addresses on the interface this service reads for `family`, and a label naming it
+    /// (`wan`, `eth1`) for status and logs.
+    fn interface_addrs(
+        &mut self,
+        svc: &Service,
+        family: Family,
+    ) -> (String, Result<Vec<IfAddr>, SourceError>);
+    fn echo(&mut self, family: Family, urls: &[String]) -> EchoResult;
+    /// A transport for one provider job; jobs run in parallel threads.
+    fn transport(&mut self) -> Box<dyn Transport + Send>;
+}
+
+/// What the engine was asked to do beyond the usual.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Request {
+    /// Ask the echo services now even if not due.
+    pub echo: bool,
+    /// Send updates now even if nothing changed: every service (`Some(None)`) or one.
+    pub update: Option<Option<String>>,
+}
+
+/// One WAN interface and family as last seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WanView {
+    pub family: Family,
+    pub interface: String,
+    pub address: Option<IpAddr>,
+    pub error: Option<String>,
+    pub echo: Option<IpAddr>,
+    pub verdict: Verdict,
+    pub explanation: String,
+    pub checked_at: u64,
+}
+
+#[derive(Clone, Debug)]
+struct EchoCache {
+    result: EchoResult,
+    at: u64,
+    /// Interface addresses when it was asked: a change there makes the echo due again.
+    basis: Vec<Option<IpAddr>>,
+}
+
+/// Per record, what the engine wants and why (for status).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub desired: Option<IpAddr>,
+    /// Why nothing is published when `desired` is None.
+    pub waiting: Option<String>,
+}
+
+pub struct Engine {
+    pub config: Config,
+    pub state: State,
+    pub dry_run: bool,
+    wan: BTreeMap<(Family, String), WanView>,
+    echo: [Option<EchoCache>; 2],
+    plans: BTreeMap<String, Plan>,
+}
+
+/// What a pass did, for the caller's exit code and logs.
+#[derive(Debug, Default)]
+pub struct PassReport {
+    pub results: Vec<(String, RecordResult)>,
+}
+
+impl PassReport {
+    pub fn all_ok(&self) -> bool {
+        self.results
+            .iter()
+            .all(|(_, r)| r.outcome.is_success() || r.outcome == Outcome::NotSent)
+    }
+}
+
+fn fidx(f: Family) -> usize {
+    match f {
+        Family::V4 => 0,
+        Family::V6 => 1,
+    }
+}
+
+impl Engine {
+    pub fn new(config: Config, state: State, dry_run: bool) -> Engine {
+        let mut e = Engine {
+            config,
+            state,
+            dry_run,
+            wan: BTreeMap::new(),
+            echo: [None, None],
+            plans: BTreeMap::new(),
+        };
+        e.forget_unconfigured();
+        e
+    }
+
+    /// New configuration (SIGHUP, ubus reload). Records of services that are gone are dropped;
+    /// a changed service gets a fresh start on its next pass (fingerprint).
+    pub fn reload(&mut self, config: Config) {
+        self.config = config;
+        self.wan.clear();
+        self.plans.clear();
+        self.forget_unconfigured();
+    }
+
+    fn forget_unconfigured(&mut self) {
+        let keys: std::collections::BTreeSet<String> = self
+            .config
+            .services
+            .iter()
+            .flat_map(|s| {
+                s.hostnames.iter().flat_map(move |h| {
+                    Family::ALL
+                        .iter()
+                        .filter(|f| s.wants(**f))
+                        .map(move |f| record_key(&s.name, h, *f))
+                })
+            })
+            .collect();
+        self.state.retain(|k| keys.contains(k));
+    }
+
+    pub fn wan_views(&self) -> impl Iterator<Item = &WanView> {
+        self.wan.values()
+    }
+
+    pub fn plan(&self, key: &str) -> Option<&Plan> {
+        self.plans.get(key)
+    }
+
+    pub fn echo_result(&self, family: Family) -> Option<&EchoResult> {
+        self.echo[fidx(family)].as_ref().map(|c| &c.result)
+    }
+
+    /// One pass: read the sources, decide, send, record. Network traffic happens only when an
+    /// address changed, the echo is due, a record needs sending, or `req` asks for it.
+    pub fn pass(&mut self, env: &mut dyn Env, req: &Request) -> PassReport {
+        let now = env.now();
+        let services = self.config.services.clone();
+
+        // 1. Interface addresses, read once per interface and family.
+        let mut seen: BTreeMap<(Family, String), Result<Vec<IfAddr>, SourceError>> =
+            BTreeMap::new();
+        let mut label_of: BTreeMap<(String, Family), String> = BTreeMap::new();
+        for svc in &services {
+            for family in Family::ALL
+                .into_iter()
+                .filter(|f| svc.wants(*f) && svc.ip_source != IpSource::Echo)
+            {
+                let (label, addrs) = env.interface_addrs(svc, family);
+                label_of.insert((svc.name.clone(), family), label.clone());
+                seen.entry((family, label)).or_insert(addrs);
+            }
+        }
+
+        // 2. The echo, per family, when due.
+        for family in Family::ALL {
+            if !services.iter().any(|s| s.wants(family)) {
+                continue;
+            }
+            let basis: Vec<Option<IpAddr>> = seen
+                .iter()
+                .filter(|((f, _), _)| *f == family)
+                .map(|(_, r)| r.as_ref().ok().and_then(|a| sources::pick(family, a, None)))
+                .collect();
+            let due = match &self.echo[fidx(family)] {
+                None => true,
+                Some(c) => {
+                    let wait = if c.result.addr.is_some() {
+                        self.config.global.echo_interval.as_secs()
+                    } else {
+                        ECHO_RETRY_SECS
+                    };
+                    req.echo || c.basis != basis || now >= c.at + wait
+                }
+            };
+            // Nothing to compare with while every interface is down: the echo can wait.
+            let needed = services
+                .iter()
+                .any(|s| s.wants(family) && s.ip_source == IpSource::Echo)
+                || basis.iter().any(Option::is_some);
+            if due && needed {
+                let urls = match family {
+                    Family::V4 => &self.config.global.echo_urls_v4,
+                    Family::V6 => &self.config.global.echo_urls_v6,
+                };
+                let result = env.echo(family, urls);
+                match &result.addr {
+                    Some(a) => log::debug!("echo ({family}): the internet sees {a}"),
+                    None => log::warn!("echo ({family}): {}", result.failure()),
+                }
+                self.echo[fidx(family)] = Some(EchoCache {
+                    result,
+                    at: now,
+                    basis,
+                });
+            }
+        }
+
+        // 3. Verdict per WAN, logged when it changes.
+        for ((family, label), addrs) in &seen {
+            let echo = self.echo[fidx(*family)]
+                .as_ref()
+                .and_then(|c| c.result.addr);
+            let (address, all, error) = match addrs {
+                Ok(a) => (
+                    sources::pick(*family, a, None),
+                    a.iter().map(|x| x.addr).collect::<Vec<_>>(),
+                    None,
+                ),
+                Err(e) => (None, Vec::new(), Some(e.to_string())),
+            };
+            let v = verdict::classify(address, &all, echo);
+            let view = WanView {
+                family: *family,
+                interface: label.clone(),
+                address,
+                error,
+                echo,
+                verdict: v,
+                explanation: verdict::explain(v, *family, label, address, echo),
+                checked_at: now,
+            };
+            match self.wan.get(&(*family, label.clone())) {
+                Some(old) if old.address != view.address => {
+                    log::info!(
+                        "{label} ({family}): address changed from {} to {}",
+                        show(old.address),
+                        show(view.address)
+                    )
+                }
+                None if view.address.is_some() => {
+                    log::info!("{label} ({family}): address {}", show(view.address))
+                }
+                _ => {}
+            }
+            if self.wan.get(&(*family, label.clone())).map(|o| o.verdict) != Some(v) {
+                match v {
+                    Verdict::Public | Verdict::NoAddress => {
+                        log::info!("{label} ({family}): {}", view.explanation)
+                    }
+                    _ => log::warn!("{label} ({family}): {}", view.explanation),
+                }
+            }
+            self.wan.insert((*family, label.clone()), view);
+        }
+
+        // 4. What each record should hold, and which ones must be sent.
+        let mut jobs: Vec<(
+            usize,
+            Vec<String>,
+            Vec<String>,
+            Option<IpAddr>,
+            Option<IpAddr>,
+        )> = Vec::new();
+        for (si, svc) in services.iter().enumerate() {
+            let mut due: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+            let mut addr: [Option<IpAddr>; 2] = [None, None];
+            for family in Family::ALL.into_iter().filter(|f| svc.wants(*f)) {
+                let plan = self.plan_for(svc, family, &seen, &label_of);
+                let forced = req
+                    .update
+                    .as_ref()
+                    .is_some_and(|s| s.as_deref().is_none_or(|n| n == svc.name));
+                for host in &svc.hostnames {
+                    let key = record_key(&svc.name, host, family);
+                    let rec = self.state.records.entry(key.clone()).or_default();
+                    if rec.fingerprint != svc.fingerprint {
+                        // New or changed configuration: whatever stopped it may be fixed.
+                        *rec = Record {
+                            registered: rec.registered,
+                            updated_at: rec.updated_at,
+                            fingerprint: svc.fingerprint,
+                            ..Record::default()
+                        };
+                    }
+                    self.plans.insert(key, plan.clone());
+                    let Some(want) = plan.desired else { continue };
+                    if rec.stopped && !forced {
+                        continue;
+                    }
+                    let backing_off = rec.retry_at.is_some_and(|t| now < t);
+                    let stale = rec
+                        .updated_at
+                        .is_none_or(|t| now >= t + svc.force_interval.as_secs());
+                    if forced || (!backing_off && (rec.registered != Some(want) || stale)) {
+                        due[fidx(family)].push(host.clone());
+                        addr[fidx(family)] = Some(want);
+                    }
+                }
+            }
+            // One job for both families when they cover the same hosts (DuckDNS and others
+            // take A and AAAA in one request), else one per family.
+            let [d4, d6] = due;
+            if !d4.is_empty() && d4 == d6 {
+                jobs.push((si, d4, Vec::new(), addr[0], addr[1]));
+            } else {
+                if !d4.is_empty() {
+                    jobs.push((si, d4, Vec::new(), addr[0], None));
+                }
+                if !d6.is_empty() {
+                    jobs.push((si, Vec::new(), d6, None, addr[1]));
+                }
+            }
+        }
+
+        // 5. Send: each job in its own thread, so one slow provider does not hold up the others.
+        let prepared: Vec<(Job, Box<dyn Transport + Send>)> = jobs
+            .into_iter()
+            .map(|(si, h4, h6, v4, v6)| {
+                let hosts = if h4.is_empty() { h6 } else { h4 };
+                let job = Job {
+                    service: &services[si],
+                    hosts,
+                    v4: v4.and_then(as_v4),
+                    v6: v6.and_then(as_v6),
+                };
+                (job, env.transport())
+            })
+            .collect();
+        let outcomes: Vec<(String, Vec<RecordResult>, Vec<(String, Family)>)> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = prepared
+                    .into_iter()
+                    .map(|(job, mut transport)| {
+                        scope.spawn(move || {
+                            let svc = job.service;
+                            let expected: Vec<(String, Family)> = job
+                                .families()
+                                .flat_map(|(f, _)| job.hosts.iter().map(move |h| (h.clone(), f)))
+                                .collect();
+                            for (family, ip) in job.families() {
+                                log::info!(
+                                    "{}: sending {} {} → {ip} via {}",
+                                    svc.name,
+                                    job.hosts.join(","),
+                                    family.record_type(),
+                                    svc.provider
+                                );
+                            }
+                            let results = svc.preset.protocol().update(&job, transport.as_mut());
+                            (svc.name.clone(), results, expected)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().filter_map(|h| h.join().ok()).collect()
+            });
+
+        // 6. Record what came of it.
+        let mut report = PassReport::default();
+        for (service, mut results, expected) in outcomes {
+            for (host, family) in expected {
+                if !results.iter().any(|r| r.host == host && r.family == family) {
+                    results.push(RecordResult {
+                        host,
+                        family,
+                        outcome: Outcome::retry(
+                            "the provider's answer did not mention this record",
+                        ),
+                    });
+                }
+            }
+            for r in results {
+                if let Some(svc) = services.iter().find(|s| s.name == service) {
+                    self.apply(svc, &r, now);
+                }
+                report.results.push((service.clone(), r));
+            }
+        }
+        report
+    }
+
+    fn plan_for(
+        &self,
+        svc: &Service,
+        family: Family,
+        seen: &BTreeMap<(Family, String), Result<Vec<IfAddr>, SourceError>>,
+        label_of: &BTreeMap<(String, Family), String>,
+    ) -> Plan {
+        let echo = self.echo[fidx(family)].as_ref();
+        if svc.ip_source == IpSource::Echo {
+            return match echo.and_then(|c| c.result.addr) {
+                Some(a) => Plan {
+                    desired: Some(a),
+                    waiting: None,
+                },
+                None => Plan {
+                    desired: None,
+                    waiting: Some(
+                        echo.map(|c| c.result.failure())
+                            .unwrap_or_else(|| "waiting for the echo".into()),
+                    ),
+                },
+            };
+        }
+        let label = &label_of[&(svc.name.clone(), family)];
+        let addrs = match &seen[&(family, label.clone())] {
+            Ok(a) => a,
+            Err(e) => {
+                return Plan {
+                    desired: None,
+                    waiting: Some(format!("{e}: waiting for wan")),
+                }
+            }
+        };
+        let picked = sources::pick(family, addrs, svc.ipv6_match.as_ref());
+        let all: Vec<IpAddr> = addrs.iter().map(|a| a.addr).collect();
+        let echo_addr = echo.and_then(|c| c.result.addr);
+        let v = verdict::classify(picked, &all, echo_addr);
+        let desired = verdict::publishable(v, picked, echo_addr, svc.nat_policy);
+        let waiting = match (desired, v) {
+            (Some(_), _) => None,
+            (None, Verdict::NoAddress) if svc.ipv6_match.is_some() && family == Family::V6 => {
+                Some(format!("no address on {label} matches ipv6_match"))
+            }
+            (None, Verdict::NoAddress) => {
+                Some(format!("{label} has no {family} address: waiting for wan"))
+            }
+            (None, Verdict::EchoUnreachable) => {
+                Some("waiting for an echo service to confirm the public address".into())
+            }
+            (None, _) => Some(format!(
+                "not published: {} and nat_policy is skip",
+                v.as_str()
+            )),
+        };
+        Plan { desired, waiting }
+    }
+
+    fn apply(&mut self, svc: &Service, r: &RecordResult, now: u64) {
+        let key = record_key(&svc.name, &r.host, r.family);
+        let desired = self.plans.get(&key).and_then(|p| p.desired);
+        let rec = self.state.records.entry(key).or_default();
+        let what = format!("{}: {} {}", svc.name, r.host, r.family.record_type());
+        match &r.outcome {
+            Outcome::NotSent => return,
+            Outcome::Updated | Outcome::Unchanged => {
+                log::info!("{what} = {} ({})", show(desired), r.outcome.label());
+                rec.registered = desired;
+                rec.updated_at = Some(now);
+                rec.error = None;
+                rec.failures = 0;
+                rec.retry_at = None;
+            }
+            Outcome::Retry { reason, after } => {
+                rec.failures = rec.failures.saturating_add(1);
+                let wait = backoff(
+                    svc.retry_interval.as_secs(),
+                    svc.retry_max.as_secs(),
+                    rec.failures,
+                    jitter_seed(now, &r.host),
+                );
+                let wait = after.map_or(wait, |a| wait.max(a.as_secs()));
+                rec.retry_at = Some(now + wait);
+                rec.error = Some(reason.clone());
+                log::warn!("{what}: {reason}; retrying in {wait}s");
+            }
+            Outcome::Stop { reason } => {
+                rec.stopped = true;
+                rec.retry_at = None;
+                rec.error = Some(reason.clone());
+                log::error!("{what}: {reason}; not retrying until the configuration changes");
+            }
+        }
+        rec.last_attempt = Some(now);
+        rec.result = Some(r.outcome.label().to_string());
+    }
+
+    /// When the engine next has something to do on its own (a retry, a forced refresh, an
+    /// echo), as Unix time; `None` when only events can give it work.
+    pub fn next_due(&self) -> Option<u64> {
+        let mut next: Option<u64> = None;
+        let mut at = |t: u64| next = Some(next.map_or(t, |n| n.min(t)));
+        for svc in &self.config.services {
+            for family in Family::ALL.into_iter().filter(|f| svc.wants(*f)) {
+                for host in &svc.hostnames {
+                    let key = record_key(&svc.name, host, family);
+                    let Some(rec) = self.state.records.get(&key) else {
+                        continue;
+                    };
+                    if rec.stopped || self.plans.get(&key).is_none_or(|p| p.desired.is_none()) {
+                        continue;
+                    }
+                    if let Some(t) = rec.retry_at {
+                        at(t);
+                    } else if let Some(t) = rec.updated_at {
+                        at(t + svc.force_interval.as_secs());
+                    }
+                }
+            }
+        }
+        for c in self.echo.iter().flatten() {
+            let wait = if c.result.addr.is_some() {
+                self.config.global.echo_interval.as_secs()
+            } else {
+                ECHO_RETRY_SECS
+            };
+            at(c.at + wait);
+        }
+        next
+    }
+}
+
+fn as_v4(a: IpAddr) -> Option<std::net::Ipv4Addr> {
+    match a {
+        IpAddr::V4(v) => Some(v),
+        IpAddr::V6(_) => None,
+    }
+}
+
+fn as_v6(a: IpAddr) -> Option<std::net::Ipv6Addr> {
+    match a {
+        IpAddr::V6(v) => Some(v),
+        IpAddr::V4(_) => None,
+    }
+}
+
+fn show(a: Option<IpAddr>) -> String {
+    a.map(|a| a.to_string()).unwrap_or_else(|| "none".into())
+}
+
+fn jitter_seed(now: u64, host: &str) -> u64 {
+    host.bytes()
+        .fold(now ^ u64::from(std::process::id()), |h, b| {
+            h.rotate_left(5) ^ u64::from(b)
+        })
+}
+
+/// Exponential backoff: `base · 2^(failures-1)`, capped at `max`, with ±20 % jitter so many
+/// routers that failed together do not retry together. Never below one second.
+pub fn backoff(base: u64, max: u64, failures: u32, seed: u64) -> u64 {
+    let exp = base
+        .saturating_mul(1u64 << (failures.saturating_sub(1)).min(20))
+        .min(max);
+    // xorshift64* of the seed gives a spread in [-20 %, +20 %].
+    let mut x = seed | 1;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    let r = x.wrapping_mul(0x2545_f491_4f6c_dd1d) % 401;
+    let jittered = exp as i128 * (1000 + r as i128 - 200) / 1000;
+    (jittered as u64).clamp(1, max.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let seeds = 0..200u64;
+        for s in seeds {
+            assert!((24..=36).contains(&backoff(30, 3600, 1, s)));
+            assert!((48..=72).contains(&backoff(30, 3600, 2, s)));
+            assert!((192..=288).contains(&backoff(30, 3600, 4, s)));
+            assert!(backoff(30, 3600, 30, s) <= 3600);
+            assert!(backoff(30, 3600, 30, s) >= 2880);
+        }
+        let spread: std::collections::BTreeSet<u64> =
+            (0..50).map(|s| backoff(100, 3600, 1, s)).collect();
+        assert!(spread.len() > 10, "jitter must spread retries: {spread:?}");
+    }
+}

@@ -1,0 +1,107 @@
+//! Logging to stderr (foreground) or to syslog's /dev/log (OpenWrt's logd), with every
+//! configured secret masked as a last line of defence.
+
+use std::io::Write;
+use std::os::unix::net::UnixDatagram;
+use std::sync::{Mutex, OnceLock};
+
+enum Sink {
+    Stderr,
+    Syslog(UnixDatagram),
+}
+
+struct Logger {
+    sink: Mutex<Sink>,
+    secrets: Mutex<Vec<String>>,
+}
+
+static LOGGER: OnceLock<Logger> = OnceLock::new();
+
+/// Route log records to syslog when `syslog` is set and /dev/log answers, else to stderr.
+pub fn init(level: log::LevelFilter, syslog: bool) {
+    let sink = if syslog {
+        match UnixDatagram::unbound().and_then(|s| s.connect("/dev/log").map(|_| s)) {
+            Ok(s) => Sink::Syslog(s),
+            Err(e) => {
+                eprintln!("edgeddns: /dev/log unavailable ({e}); logging to stderr");
+                Sink::Stderr
+            }
+        }
+    } else {
+        Sink::Stderr
+    };
+    let logger = LOGGER.get_or_init(|| Logger {
+        sink: Mutex::new(Sink::Stderr),
+        secrets: Mutex::new(Vec::new()),
+    });
+    if let Ok(mut s) = logger.sink.lock() {
+        *s = sink;
+    }
+    let _ = log::set_logger(logger);
+    log::set_max_level(level);
+}
+
+/// Values that must never be logged (passwords, tokens), replaced on every reload.
+pub fn set_secrets(secrets: Vec<String>) {
+    if let Some(l) = LOGGER.get() {
+        if let Ok(mut s) = l.secrets.lock() {
+            *s = secrets.into_iter().filter(|s| s.len() >= 3).collect();
+        }
+    }
+}
+
+impl log::Log for Logger {
+    fn enabled(&self, meta: &log::Metadata) -> bool {
+        meta.level() <= log::max_level()
+    }
+
+    fn log(&self, record: &log::Record) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let mut msg = record.args().to_string();
+        if let Ok(secrets) = self.secrets.lock() {
+            msg = crate::http::mask_secrets(&msg, &secrets);
+        }
+        let Ok(mut sink) = self.sink.lock() else {
+            return;
+        };
+        match &mut *sink {
+            Sink::Stderr => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "edgeddns: {}: {msg}",
+                    level_word(record.level())
+                );
+            }
+            Sink::Syslog(sock) => {
+                // <PRI> with facility daemon (3); logd adds its own timestamp.
+                let severity = match record.level() {
+                    log::Level::Error => 3,
+                    log::Level::Warn => 4,
+                    log::Level::Info => 6,
+                    log::Level::Debug | log::Level::Trace => 7,
+                };
+                let line = format!(
+                    "<{}>edgeddns[{}]: {msg}",
+                    3 * 8 + severity,
+                    std::process::id()
+                );
+                // logd truncates at 1024 bytes; a lost log line must never stop the daemon.
+                let _ = sock.send(line.as_bytes());
+            }
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+fn level_word(l: log::Level) -> &'static str {
+    match l {
+        log::Level::Error => "error",
+        log::Level::Warn => "warning",
+        log::Level::Info => "info",
+        log::Level::Debug => "debug",
+        log::Level::Trace => "trace",
+    }
+}

@@ -1,0 +1,243 @@
+//! External IP echo: ask services on the internet which address our packets arrive from.
+//! Answers are parsed strictly: a bare IP literal, or the `ip=` line of a Cloudflare trace.
+//! Several operators are asked so that one broken or lying service cannot decide alone.
+
+use crate::http::{host_of, Request, Transport};
+use crate::net::Family;
+use std::net::IpAddr;
+
+/// One service's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub service: String,
+    pub result: Result<IpAddr, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EchoResult {
+    /// The agreed address, if any service answered and no majority contradicts it.
+    pub addr: Option<IpAddr>,
+    pub answers: Vec<Answer>,
+}
+
+impl EchoResult {
+    /// Why there is no address, for the status page.
+    pub fn failure(&self) -> String {
+        if self.answers.iter().any(|a| a.result.is_ok()) {
+            let seen: Vec<String> = self
+                .answers
+                .iter()
+                .filter_map(|a| {
+                    a.result
+                        .as_ref()
+                        .ok()
+                        .map(|ip| format!("{} says {ip}", a.service))
+                })
+                .collect();
+            format!("echo services disagree: {}", seen.join(", "))
+        } else if self.answers.is_empty() {
+            "no echo service configured".to_string()
+        } else {
+            let errs: Vec<String> = self
+                .answers
+                .iter()
+                .filter_map(|a| {
+                    a.result
+                        .as_ref()
+                        .err()
+                        .map(|e| format!("{}: {e}", a.service))
+                })
+                .collect();
+            format!("no echo service answered ({})", errs.join("; "))
+        }
+    }
+}
+
+/// Parse an echo answer. Accepts exactly one IP literal of `family` (surrounding white space
+/// allowed), or a Cloudflare trace (`key=value` lines) whose `ip=` line holds one.
+pub fn parse_answer(body: &str, family: Family) -> Result<IpAddr, String> {
+    let text = body.trim();
+    let candidate = if text.lines().count() > 1 || text.starts_with("fl=") || text.contains("\nip=")
+    {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix("ip="))
+            .ok_or_else(|| "the answer has several lines but no 'ip=' line".to_string())?
+    } else {
+        text
+    };
+    let ip: IpAddr = candidate.parse().map_err(|_| {
+        let shown: String = candidate.chars().take(40).collect();
+        format!("the answer '{shown}' is not an IP address")
+    })?;
+    if Family::of(&ip) != family {
+        return Err(format!("asked over {family} but got {ip}"));
+    }
+    Ok(ip)
+}
+
+/// Ask the services in order until two agree. When the first two disagree, the next ones
+/// are asked and the majority wins; a lone answer is accepted when every other service failed.
+pub fn query(urls: &[String], family: Family, http: &mut dyn Transport) -> EchoResult {
+    let mut answers: Vec<Answer> = Vec::new();
+    for url in urls {
+        let result = match http.send(&Request::get(url.as_str()).header("Accept", "text/plain")) {
+            Ok(resp) if resp.status == 200 => parse_answer(&resp.body, family),
+            Ok(resp) => Err(format!("HTTP {}", resp.status)),
+            Err(e) => Err(e.to_string()),
+        };
+        answers.push(Answer {
+            service: host_of(url).to_string(),
+            result,
+        });
+        if let Some(ip) = majority(&answers, 2) {
+            return EchoResult {
+                addr: Some(ip),
+                answers,
+            };
+        }
+    }
+    let ok: Vec<IpAddr> = answers
+        .iter()
+        .filter_map(|a| a.result.clone().ok())
+        .collect();
+    let addr = match ok.as_slice() {
+        [only] => Some(*only),
+        _ => majority(&answers, ok.len() / 2 + 1).filter(|_| !ok.is_empty()),
+    };
+    EchoResult { addr, answers }
+}
+
+fn majority(answers: &[Answer], needed: usize) -> Option<IpAddr> {
+    let ok: Vec<IpAddr> = answers
+        .iter()
+        .filter_map(|a| a.result.clone().ok())
+        .collect();
+    ok.iter()
+        .copied()
+        .find(|ip| ok.iter().filter(|o| *o == ip).count() >= needed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{HttpError, Response};
+    use std::collections::HashMap;
+
+    #[test]
+    fn parses_literals_and_traces() {
+        assert_eq!(
+            parse_answer(" 198.51.100.9\n", Family::V4),
+            Ok("198.51.100.9".parse().unwrap())
+        );
+        assert_eq!(
+            parse_answer("2001:db8::5", Family::V6),
+            Ok("2001:db8::5".parse().unwrap())
+        );
+        let trace = "fl=123\nh=cloudflare.com\nip=203.0.113.4\nts=1.2\nvisit_scheme=https\n";
+        assert_eq!(
+            parse_answer(trace, Family::V4),
+            Ok("203.0.113.4".parse().unwrap())
+        );
+        assert!(parse_answer("<html>198.51.100.9</html>", Family::V4)
+            .unwrap_err()
+            .contains("not an IP"));
+        assert!(parse_answer("198.51.100.9", Family::V6)
+            .unwrap_err()
+            .contains("asked over ipv6"));
+        assert!(parse_answer("a=b\nc=d", Family::V4)
+            .unwrap_err()
+            .contains("no 'ip=' line"));
+        assert!(parse_answer("", Family::V4).is_err());
+    }
+
+    struct Canned(HashMap<&'static str, Result<&'static str, ()>>, Vec<String>);
+
+    impl Transport for Canned {
+        fn send(&mut self, req: &Request) -> Result<Response, HttpError> {
+            self.1.push(req.url.clone());
+            match self.0.get(req.url.as_str()) {
+                Some(Ok(body)) => Ok(Response {
+                    status: 200,
+                    headers: vec![],
+                    body: body.to_string(),
+                }),
+                _ => Err(HttpError::Transport("connection failed".into())),
+            }
+        }
+    }
+
+    fn urls() -> Vec<String> {
+        ["https://a.test/", "https://b.test/", "https://c.test/"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    #[test]
+    fn two_agreeing_answers_stop_the_search() {
+        let mut t = Canned(
+            [
+                ("https://a.test/", Ok("198.51.100.1")),
+                ("https://b.test/", Ok("198.51.100.1")),
+            ]
+            .into(),
+            vec![],
+        );
+        let r = query(&urls(), Family::V4, &mut t);
+        assert_eq!(r.addr, Some("198.51.100.1".parse().unwrap()));
+        assert_eq!(t.1.len(), 2, "third service must not be asked");
+    }
+
+    #[test]
+    fn disagreement_is_settled_by_the_third() {
+        let mut t = Canned(
+            [
+                ("https://a.test/", Ok("198.51.100.1")),
+                ("https://b.test/", Ok("198.51.100.2")),
+                ("https://c.test/", Ok("198.51.100.2")),
+            ]
+            .into(),
+            vec![],
+        );
+        assert_eq!(
+            query(&urls(), Family::V4, &mut t).addr,
+            Some("198.51.100.2".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn three_different_answers_give_none() {
+        let mut t = Canned(
+            [
+                ("https://a.test/", Ok("198.51.100.1")),
+                ("https://b.test/", Ok("198.51.100.2")),
+                ("https://c.test/", Ok("198.51.100.3")),
+            ]
+            .into(),
+            vec![],
+        );
+        let r = query(&urls(), Family::V4, &mut t);
+        assert_eq!(r.addr, None);
+        assert!(r.failure().contains("disagree"), "{}", r.failure());
+    }
+
+    #[test]
+    fn lone_answer_is_used_when_others_fail() {
+        let mut t = Canned([("https://b.test/", Ok("198.51.100.7"))].into(), vec![]);
+        let r = query(&urls(), Family::V4, &mut t);
+        assert_eq!(r.addr, Some("198.51.100.7".parse().unwrap()));
+        assert_eq!(r.answers.len(), 3);
+    }
+
+    #[test]
+    fn all_failing_is_explained() {
+        let mut t = Canned(HashMap::new(), vec![]);
+        let r = query(&urls(), Family::V4, &mut t);
+        assert_eq!(r.addr, None);
+        assert!(
+            r.failure()
+                .starts_with("no echo service answered (a.test: connection failed"),
+            "{}",
+            r.failure()
+        );
+    }
+}

@@ -1,0 +1,384 @@
+//! Test fixtures: a test CA, HTTPS servers that play providers and echo services, network
+//! namespaces, and the real binary. Each integration test file includes this with `mod support;`.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_edgeddns");
+
+/// A scratch directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("edgeddns-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A CA made at test time and a server certificate for localhost, 127.0.0.1 and ::1.
+pub struct TestCa {
+    pub ca_pem: String,
+    server: Arc<rustls::ServerConfig>,
+}
+
+impl TestCa {
+    pub fn new() -> TestCa {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(rcgen::DnType::CommonName, "edgeddns test CA");
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let params =
+            rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]).unwrap();
+        let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let server = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .unwrap();
+        TestCa { ca_pem: ca.pem(), server: Arc::new(server) }
+    }
+
+    pub fn write_bundle(&self, dir: &TempDir) -> PathBuf {
+        dir.write("ca.pem", &self.ca_pem)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    /// Path and query, as sent.
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub at: Instant,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    pub fn query(&self, name: &str) -> Option<String> {
+        let q = self.target.split_once('?')?.1;
+        q.split('&').find_map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (k == name).then(|| percent_decode(v))
+        })
+    }
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or("")
+    }
+}
+
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn ok(body: impl Into<String>) -> Reply {
+        Reply { status: 200, headers: vec![], body: body.into() }
+    }
+    pub fn status(status: u16, body: impl Into<String>) -> Reply {
+        Reply { status, headers: vec![], body: body.into() }
+    }
+    pub fn json(status: u16, v: &serde_json::Value) -> Reply {
+        Reply { status, headers: vec![("Content-Type".into(), "application/json".into())], body: v.to_string() }
+    }
+}
+
+type Handler = Box<dyn FnMut(&Recorded) -> Reply + Send>;
+
+/// An HTTPS server on loopback answering with a handler the test can swap at any time, and
+/// recording every request.
+pub struct HttpsServer {
+    pub addr: SocketAddr,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    handler: Arc<Mutex<Handler>>,
+}
+
+impl HttpsServer {
+    /// On 127.0.0.1 of the current network namespace, or inside `netns`.
+    pub fn start(ca: &TestCa, netns: Option<&Netns>, handler: impl FnMut(&Recorded) -> Reply + Send + 'static) -> HttpsServer {
+        Self::start_on(ca, netns, "127.0.0.1:0", handler)
+    }
+
+    pub fn start_on(
+        ca: &TestCa,
+        netns: Option<&Netns>,
+        bind: &str,
+        handler: impl FnMut(&Recorded) -> Reply + Send + 'static,
+    ) -> HttpsServer {
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let handler: Arc<Mutex<Handler>> = Arc::new(Mutex::new(Box::new(handler)));
+        let (tx, rx) = mpsc::channel();
+        let cfg = ca.server.clone();
+        let (reqs, h) = (requests.clone(), handler.clone());
+        let ns = netns.map(|n| n.name.clone());
+        let bind = bind.to_string();
+        std::thread::spawn(move || {
+            if let Some(ns) = ns {
+                enter_netns(&ns);
+            }
+            let listener = TcpListener::bind(&bind).unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            for stream in listener.incoming().flatten() {
+                let (cfg, reqs, h) = (cfg.clone(), reqs.clone(), h.clone());
+                std::thread::spawn(move || serve_one(stream, cfg, reqs, h));
+            }
+        });
+        let addr = rx.recv_timeout(Duration::from_secs(10)).expect("server did not start");
+        HttpsServer { addr, requests, handler }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        match self.addr {
+            SocketAddr::V4(a) => format!("https://{a}{path}"),
+            SocketAddr::V6(a) => format!("https://[{}]:{}{path}", a.ip(), a.port()),
+        }
+    }
+
+    pub fn set_handler(&self, handler: impl FnMut(&Recorded) -> Reply + Send + 'static) {
+        *self.handler.lock().unwrap() = Box::new(handler);
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    pub fn clear(&self) {
+        self.requests.lock().unwrap().clear();
+    }
+
+    /// Wait until at least `n` requests arrived, or panic after `limit`.
+    pub fn wait_for(&self, n: usize, limit: Duration) -> Vec<Recorded> {
+        let start = Instant::now();
+        loop {
+            let r = self.requests();
+            if r.len() >= n {
+                return r;
+            }
+            assert!(start.elapsed() < limit, "expected {n} request(s) within {limit:?}, got {}: {r:#?}", r.len());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+fn serve_one(
+    stream: std::net::TcpStream,
+    cfg: Arc<rustls::ServerConfig>,
+    reqs: Arc<Mutex<Vec<Recorded>>>,
+    handler: Arc<Mutex<Handler>>,
+) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let Ok(conn) = rustls::ServerConnection::new(cfg) else { return };
+    let mut tls = rustls::StreamOwned::new(conn, stream);
+    let mut reader = BufReader::new(&mut tls);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let (Some(method), Some(target)) = (parts.next(), parts.next()) else { return };
+        let (method, target) = (method.to_string(), target.to_string());
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((n, v)) = h.split_once(':') {
+                headers.push((n.trim().to_string(), v.trim().to_string()));
+            }
+        }
+        let len: usize = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let rec = Recorded { method, target, headers, body: String::from_utf8_lossy(&body).into_owned(), at: Instant::now() };
+        let reply = (handler.lock().unwrap())(&rec);
+        reqs.lock().unwrap().push(rec);
+        let mut out = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\n", reply.status, reply.body.len());
+        for (n, v) in &reply.headers {
+            out.push_str(&format!("{n}: {v}\r\n"));
+        }
+        out.push_str("\r\n");
+        out.push_str(&reply.body);
+        let stream = reader.get_mut();
+        if stream.write_all(out.as_bytes()).and_then(|_| stream.flush()).is_err() {
+            return;
+        }
+    }
+}
+
+/// A network namespace of the test's own, deleted on drop.
+pub struct Netns {
+    pub name: String,
+}
+
+impl Netns {
+    /// `None` (with the reason printed) where the test cannot make one: not root, no `ip`.
+    pub fn create(tag: &str) -> Option<Netns> {
+        if !nix::unistd::Uid::effective().is_root() {
+            eprintln!("skipping: network namespaces need root");
+            return None;
+        }
+        if std::env::var_os("EDGEDDNS_EMULATED").is_some() {
+            eprintln!("skipping: network namespaces are not available under qemu-user");
+            return None;
+        }
+        let name = format!("edd-{tag}-{}", std::process::id());
+        let _ = Command::new("ip").args(["netns", "del", &name]).stderr(Stdio::null()).status();
+        match Command::new("ip").args(["netns", "add", &name]).status() {
+            Ok(s) if s.success() => {}
+            other => {
+                eprintln!("skipping: 'ip netns add' failed ({other:?})");
+                return None;
+            }
+        }
+        let ns = Netns { name };
+        ns.ip(&["link", "set", "lo", "up"]);
+        Some(ns)
+    }
+
+    /// `ip -n NAME args...`, which must succeed.
+    pub fn ip(&self, args: &[&str]) {
+        let out = Command::new("ip").arg("-n").arg(&self.name).args(args).output().unwrap();
+        assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// A command run inside the namespace.
+    pub fn command(&self, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name, program]);
+        c
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+    }
+}
+
+/// Move the calling thread (only) into a named network namespace.
+pub fn enter_netns(name: &str) {
+    let f = std::fs::File::open(Path::new("/var/run/netns").join(name)).unwrap();
+    nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+}
+
+/// Run the binary to completion.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).stdin(Stdio::null()).output().unwrap()
+}
+
+pub fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A running daemon whose stderr is collected; killed on drop.
+pub struct Daemon {
+    pub child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Daemon {
+    pub fn start(mut cmd: Command) -> Daemon {
+        let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        for pipe in [child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>), child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>)].into_iter().flatten() {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let mut l = log.lock().unwrap();
+                    l.push_str(&line);
+                    l.push('\n');
+                }
+            });
+        }
+        Daemon { child, log }
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Wait until the log contains `needle`, or panic after `limit` showing the log.
+    pub fn wait_log(&self, needle: &str, limit: Duration) {
+        let start = Instant::now();
+        while !self.log().contains(needle) {
+            assert!(start.elapsed() < limit, "'{needle}' not logged within {limit:?}:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    pub fn signal(&self, sig: nix::sys::signal::Signal) {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), sig).unwrap();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
