@@ -146,7 +146,6 @@ fn providers(o: &Options) -> ExitCode {
         for p in catalogue::all() {
             let fields: Vec<String> = p
                 .fields()
-                .iter()
                 .map(|f| {
                     if f.required {
                         f.name.to_string()

@@ -276,8 +276,12 @@ impl Engine {
         for (si, svc) in services.iter().enumerate() {
             let mut due: [Vec<String>; 2] = [Vec::new(), Vec::new()];
             let mut addr: [Option<IpAddr>; 2] = [None, None];
+            // Hosts that could be sent (not stopped, an address known), for providers that
+            // replace both families with every update.
+            let mut sendable: [Vec<String>; 2] = [Vec::new(), Vec::new()];
             for family in Family::ALL.into_iter().filter(|f| svc.wants(*f)) {
                 let plan = self.plan_for(svc, family, &seen, &label_of);
+                addr[fidx(family)] = plan.desired;
                 let forced = req
                     .update
                     .as_ref()
@@ -299,15 +303,19 @@ impl Engine {
                     if rec.stopped && !forced {
                         continue;
                     }
+                    sendable[fidx(family)].push(host.clone());
                     let backing_off = rec.retry_at.is_some_and(|t| now < t);
                     let stale = rec
                         .updated_at
                         .is_none_or(|t| now >= t + svc.force_interval.as_secs());
                     if forced || (!backing_off && (rec.registered != Some(want) || stale)) {
                         due[fidx(family)].push(host.clone());
-                        addr[fidx(family)] = Some(want);
                     }
                 }
+            }
+            // Dyn and deSEC drop the family not sent: once anything is due, send both.
+            if svc.preset.setting("together") == Some("1") && due.iter().any(|d| !d.is_empty()) {
+                due = sendable;
             }
             // One job for both families when they cover the same hosts (DuckDNS and others
             // take A and AAAA in one request), else one per family.

@@ -28,6 +28,9 @@ pub struct Preset {
     /// How this provider labels the common fields (a deSEC "username" is the domain).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Protocol fields this provider does not use (Hurricane Electric needs no user name).
+    #[serde(default)]
+    pub omit: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -46,8 +49,12 @@ impl Preset {
         protocol(&self.protocol).expect("catalogue protocol validated at load")
     }
 
-    pub fn fields(&self) -> &'static [Field] {
-        self.protocol().fields()
+    /// The protocol's fields that this provider uses.
+    pub fn fields(&self) -> impl Iterator<Item = &'static Field> + '_ {
+        self.protocol()
+            .fields()
+            .iter()
+            .filter(|f| !self.omit.iter().any(|o| o == f.name))
     }
 
     pub fn setting(&self, name: &str) -> Option<&str> {
@@ -57,7 +64,6 @@ impl Preset {
     /// Provider-specific option names (not common options).
     pub fn param_fields(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.fields()
-            .iter()
             .map(|f| f.name)
             .filter(|n| !COMMON_OPTIONS.contains(n))
     }
@@ -122,7 +128,6 @@ pub fn to_json() -> serde_json::Value {
         .map(|p| {
             let fields: Vec<serde_json::Value> = p
                 .fields()
-                .iter()
                 .map(|f| {
                     let mut v = serde_json::to_value(f).unwrap_or_default();
                     if let Some(label) = p.labels.get(f.name) {

@@ -3,6 +3,12 @@
 //! (`catalogue.json`), not code.
 
 pub mod catalogue;
+mod cloudflare;
+mod duckdns;
+mod dyndns2;
+#[cfg(test)]
+mod testing;
+mod url_template;
 
 use crate::config::Service;
 use crate::http::{HttpError, Response, Transport};
@@ -221,7 +227,13 @@ pub trait Protocol: Sync {
 
 /// The implementation behind a protocol name used in `catalogue.json`.
 pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
-    match name {
-        _ => None,
-    }
+    Some(match name {
+        "dyndns2" => &dyndns2::Dyndns2,
+        "cloudflare" => &cloudflare::Cloudflare,
+        "duckdns" => &duckdns::DuckDns,
+        "custom" => &url_template::CUSTOM,
+        "token-url" => &url_template::TOKEN_URL,
+        "login-url" => &url_template::LOGIN_URL,
+        _ => return None,
+    })
 }
