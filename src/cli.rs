@@ -116,7 +116,10 @@ pub fn main(args: &[String]) -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
-        "providers" => providers(&o),
+        "providers" => {
+            quiet_on_closed_pipe();
+            providers(&o)
+        }
         "status" => status(&o),
         "check-config" => with_config(&o, check_config),
         "detect" => detect(&o),
@@ -124,6 +127,13 @@ pub fn main(args: &[String]) -> ExitCode {
         "run" => with_config(&o, daemon::run),
         _ => unreachable!("parse_args accepts only known commands"),
     }
+}
+
+/// `edgeddns providers | head` should end quietly like any other tool, not complain about
+/// the closed pipe. Only for one-shot commands: the daemon keeps ignoring SIGPIPE.
+fn quiet_on_closed_pipe() {
+    // SAFETY: restoring the default disposition of a signal before any thread is started.
+    let _ = unsafe { nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl) };
 }
 
 fn with_config(o: &Options, f: impl FnOnce(&Options, Config) -> ExitCode) -> ExitCode {
@@ -147,7 +157,7 @@ fn providers(o: &Options) -> ExitCode {
             let fields: Vec<String> = p
                 .fields()
                 .map(|f| {
-                    if f.required {
+                    if p.requires(f) {
                         f.name.to_string()
                     } else {
                         format!("[{}]", f.name)

@@ -1,4 +1,4 @@
-//! The daemon in a network namespace of the test's own: a dummy WAN device whose address the
+//! The daemon in a network namespace of the test's own: a veth WAN device whose address the
 //! test changes, and HTTPS echo and provider servers on the namespace's loopback. Needs root and
 //! `ip`; elsewhere the tests say why and pass without checking anything.
 
@@ -27,7 +27,9 @@ fn dyndns2(r: &Recorded) -> Reply {
 impl Wan {
     fn new(tag: &str, addr: &str, echo: &str, extra_global: &str) -> Option<Wan> {
         let ns = Netns::create(tag)?;
-        ns.ip(&["link", "add", "wan0", "type", "dummy"]);
+        // A veth pair (the kernel here has no dummy driver); wan0 plays the WAN port.
+        ns.ip(&["link", "add", "wan0", "type", "veth", "peer", "name", "isp0"]);
+        ns.ip(&["link", "set", "isp0", "up"]);
         ns.ip(&["link", "set", "wan0", "up"]);
         ns.ip(&["addr", "add", addr, "dev", "wan0"]);
         let dir = TempDir::new(tag);

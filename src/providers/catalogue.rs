@@ -68,6 +68,16 @@ impl Preset {
             .filter(|n| !COMMON_OPTIONS.contains(n))
     }
 
+    /// A field is required when the protocol says so; `server` is required exactly when the
+    /// preset has no endpoint of its own (the generic dyndns2 entry).
+    pub fn requires(&self, f: &Field) -> bool {
+        if f.name == "server" {
+            self.server.is_empty()
+        } else {
+            f.required
+        }
+    }
+
     /// Required fields present, numbers numeric: an error names the first missing one.
     pub fn validate(&self, svc: &Service) -> Result<(), String> {
         for f in self.fields() {
@@ -80,7 +90,7 @@ impl Preset {
             }
             .filter(|v| !v.is_empty());
             match value {
-                None if f.required && !(f.name == "server" && !self.server.is_empty()) => {
+                None if self.requires(f) => {
                     let label = self
                         .labels
                         .get(f.name)
@@ -133,8 +143,8 @@ pub fn to_json() -> serde_json::Value {
                     if let Some(label) = p.labels.get(f.name) {
                         v["label"] = label.clone().into();
                     }
+                    v["required"] = p.requires(f).into();
                     if f.name == "server" && !p.server.is_empty() {
-                        v["required"] = false.into();
                         v["default"] = p.server.clone().into();
                     }
                     v

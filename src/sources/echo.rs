@@ -80,15 +80,17 @@ pub fn parse_answer(body: &str, family: Family) -> Result<IpAddr, String> {
 pub fn query(urls: &[String], family: Family, http: &mut dyn Transport) -> EchoResult {
     let mut answers: Vec<Answer> = Vec::new();
     for url in urls {
+        let service = host_of(url).to_string();
         let result = match http.send(&Request::get(url.as_str()).header("Accept", "text/plain")) {
             Ok(resp) if resp.status == 200 => parse_answer(&resp.body, family),
             Ok(resp) => Err(format!("HTTP {}", resp.status)),
-            Err(e) => Err(e.to_string()),
+            // Transport errors name the host already; the answer is listed under it.
+            Err(e) => {
+                let msg = e.to_string();
+                Err(msg.strip_prefix(&format!("{service}: ")).map(str::to_string).unwrap_or(msg))
+            }
         };
-        answers.push(Answer {
-            service: host_of(url).to_string(),
-            result,
-        });
+        answers.push(Answer { service, result });
         if let Some(ip) = majority(&answers, 2) {
             return EchoResult {
                 addr: Some(ip),
