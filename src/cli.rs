@@ -123,7 +123,7 @@ pub fn main(args: &[String]) -> ExitCode {
         "status" => status(&o),
         "check-config" => with_config(&o, check_config),
         "detect" => detect(&o),
-        "once" => with_config(&o, |o, cfg| once(o, cfg)),
+        "once" => with_config(&o, once),
         "run" => with_config(&o, daemon::run),
         _ => unreachable!("parse_args accepts only known commands"),
     }
@@ -133,7 +133,12 @@ pub fn main(args: &[String]) -> ExitCode {
 /// the closed pipe. Only for one-shot commands: the daemon keeps ignoring SIGPIPE.
 fn quiet_on_closed_pipe() {
     // SAFETY: restoring the default disposition of a signal before any thread is started.
-    let _ = unsafe { nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl) };
+    let _ = unsafe {
+        nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        )
+    };
 }
 
 fn with_config(o: &Options, f: impl FnOnce(&Options, Config) -> ExitCode) -> ExitCode {

@@ -200,6 +200,7 @@ pub fn run(o: &Options, cfg: Config) -> ExitCode {
     log::info!("started: {} service(s)", engine.config.services.len());
 
     let mut pending: Option<Instant> = Some(Instant::now());
+    let mut burst = Burst::default();
     let mut request = Request {
         echo: true,
         update: None,
@@ -260,10 +261,9 @@ pub fn run(o: &Options, cfg: Config) -> ExitCode {
         }
         if nl_ready {
             if let Some(m) = monitor.as_mut() {
-                if !m.drain().is_empty() {
-                    // Coalesce: the pass runs once the window after the first event is over,
-                    // and reads the addresses as they are then.
-                    pending = pending.or(Some(Instant::now() + engine.config.global.coalesce));
+                if m.changed() {
+                    pending =
+                        Some(burst.event(Instant::now(), engine.config.global.coalesce, pending));
                 }
             }
         }
@@ -271,12 +271,31 @@ pub fn run(o: &Options, cfg: Config) -> ExitCode {
         let check_due = now >= next_check;
         if pending.is_some_and(|p| now >= p) || check_due || due.is_some_and(|d| now >= d) {
             pending = None;
+            burst = Burst::default();
             next_check = now + engine.config.global.check_interval;
             engine.pass(&mut env, &std::mem::take(&mut request));
             if !o.dry_run {
                 save(&mut engine, unix_now());
             }
         }
+    }
+}
+
+/// Coalescing of address events: the pass waits until the events have been quiet for a fifth
+/// of the window (so a single change is published in about 200 ms at the default 1 s), but never
+/// longer than the whole window after the first event of the burst, and reads the addresses as
+/// they are then: a burst gives one update carrying the final address.
+#[derive(Default)]
+struct Burst {
+    first: Option<Instant>,
+}
+
+impl Burst {
+    fn event(&mut self, now: Instant, window: Duration, pending: Option<Instant>) -> Instant {
+        let first = *self.first.get_or_insert(now);
+        let when = (now + window / 5).min(first + window);
+        // An earlier pass (a signal asked for one now) stays earlier.
+        pending.map_or(when, |p| p.min(when))
     }
 }
 
@@ -299,5 +318,29 @@ fn reload(o: &Options, engine: &mut Engine) {
             engine.reload(cfg);
         }
         Err(e) => log::error!("reload failed, keeping the running configuration: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_waits_for_quiet_but_not_beyond_the_window() {
+        let t0 = Instant::now();
+        let w = Duration::from_millis(1000);
+        let mut b = Burst::default();
+        assert_eq!(b.event(t0, w, None), t0 + Duration::from_millis(200));
+        // Events every 150 ms keep pushing the pass back...
+        let p = b.event(t0 + Duration::from_millis(150), w, None);
+        assert_eq!(p, t0 + Duration::from_millis(350));
+        // ...until the window since the first event is over.
+        assert_eq!(
+            b.event(t0 + Duration::from_millis(300), w, Some(p)),
+            t0 + Duration::from_millis(350)
+        );
+        assert_eq!(b.event(t0 + Duration::from_millis(950), w, None), t0 + w);
+        // A pass already due now is not delayed.
+        assert_eq!(Burst::default().event(t0, w, Some(t0)), t0);
     }
 }

@@ -79,6 +79,13 @@ pub struct Engine {
     plans: BTreeMap<String, Plan>,
 }
 
+/// What one provider job answered, and which records it was meant to cover.
+struct JobOutcome {
+    service: String,
+    results: Vec<RecordResult>,
+    expected: Vec<(String, Family)>,
+}
+
 /// What a pass did, for the caller's exit code and logs.
 #[derive(Debug, Default)]
 pub struct PassReport {
@@ -266,14 +273,8 @@ impl Engine {
         }
 
         // 4. What each record should hold, and which ones must be sent.
-        let mut jobs: Vec<(
-            usize,
-            Vec<String>,
-            Vec<String>,
-            Option<IpAddr>,
-            Option<IpAddr>,
-        )> = Vec::new();
-        for (si, svc) in services.iter().enumerate() {
+        let mut jobs: Vec<Job> = Vec::new();
+        for svc in &services {
             let mut due: [Vec<String>; 2] = [Vec::new(), Vec::new()];
             let mut addr: [Option<IpAddr>; 2] = [None, None];
             // Hosts that could be sent (not stopped, an address known), for providers that
@@ -320,63 +321,66 @@ impl Engine {
             // One job for both families when they cover the same hosts (DuckDNS and others
             // take A and AAAA in one request), else one per family.
             let [d4, d6] = due;
+            let job = |hosts: Vec<String>, v4: bool, v6: bool| Job {
+                service: svc,
+                hosts,
+                v4: addr[0].filter(|_| v4).and_then(as_v4),
+                v6: addr[1].filter(|_| v6).and_then(as_v6),
+            };
             if !d4.is_empty() && d4 == d6 {
-                jobs.push((si, d4, Vec::new(), addr[0], addr[1]));
+                jobs.push(job(d4, true, true));
             } else {
                 if !d4.is_empty() {
-                    jobs.push((si, d4, Vec::new(), addr[0], None));
+                    jobs.push(job(d4, true, false));
                 }
                 if !d6.is_empty() {
-                    jobs.push((si, Vec::new(), d6, None, addr[1]));
+                    jobs.push(job(d6, false, true));
                 }
             }
         }
 
         // 5. Send: each job in its own thread, so one slow provider does not hold up the others.
-        let prepared: Vec<(Job, Box<dyn Transport + Send>)> = jobs
-            .into_iter()
-            .map(|(si, h4, h6, v4, v6)| {
-                let hosts = if h4.is_empty() { h6 } else { h4 };
-                let job = Job {
-                    service: &services[si],
-                    hosts,
-                    v4: v4.and_then(as_v4),
-                    v6: v6.and_then(as_v6),
-                };
-                (job, env.transport())
-            })
-            .collect();
-        let outcomes: Vec<(String, Vec<RecordResult>, Vec<(String, Family)>)> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = prepared
-                    .into_iter()
-                    .map(|(job, mut transport)| {
-                        scope.spawn(move || {
-                            let svc = job.service;
-                            let expected: Vec<(String, Family)> = job
-                                .families()
-                                .flat_map(|(f, _)| job.hosts.iter().map(move |h| (h.clone(), f)))
-                                .collect();
-                            for (family, ip) in job.families() {
-                                log::info!(
-                                    "{}: sending {} {} → {ip} via {}",
-                                    svc.name,
-                                    job.hosts.join(","),
-                                    family.record_type(),
-                                    svc.provider
-                                );
-                            }
-                            let results = svc.preset.protocol().update(&job, transport.as_mut());
-                            (svc.name.clone(), results, expected)
-                        })
+        let prepared: Vec<(Job, Box<dyn Transport + Send>)> =
+            jobs.into_iter().map(|job| (job, env.transport())).collect();
+        let outcomes: Vec<JobOutcome> = std::thread::scope(|scope| {
+            let handles: Vec<_> = prepared
+                .into_iter()
+                .map(|(job, mut transport)| {
+                    scope.spawn(move || {
+                        let svc = job.service;
+                        let expected: Vec<(String, Family)> = job
+                            .families()
+                            .flat_map(|(f, _)| job.hosts.iter().map(move |h| (h.clone(), f)))
+                            .collect();
+                        for (family, ip) in job.families() {
+                            log::info!(
+                                "{}: sending {} {} → {ip} via {}",
+                                svc.name,
+                                job.hosts.join(","),
+                                family.record_type(),
+                                svc.provider
+                            );
+                        }
+                        let results = svc.preset.protocol().update(&job, transport.as_mut());
+                        JobOutcome {
+                            service: svc.name.clone(),
+                            results,
+                            expected,
+                        }
                     })
-                    .collect();
-                handles.into_iter().filter_map(|h| h.join().ok()).collect()
-            });
+                })
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
 
         // 6. Record what came of it.
         let mut report = PassReport::default();
-        for (service, mut results, expected) in outcomes {
+        for JobOutcome {
+            service,
+            mut results,
+            expected,
+        } in outcomes
+        {
             for (host, family) in expected {
                 if !results.iter().any(|r| r.host == host && r.family == family) {
                     results.push(RecordResult {

@@ -275,7 +275,9 @@ impl Client {
 
 impl Transport for Client {
     fn send(&mut self, req: &Request) -> Result<Response, HttpError> {
-        if !req.url.starts_with("https://") && !(req.allow_http && req.url.starts_with("http://")) {
+        let allowed =
+            req.url.starts_with("https://") || (req.allow_http && req.url.starts_with("http://"));
+        if !allowed {
             return Err(HttpError::Refused(format!(
                 "refusing {}: only https is allowed unless the service sets allow_http",
                 req.mask(&req.url)

@@ -28,9 +28,22 @@ impl Wan {
     fn new(tag: &str, addr: &str, echo: &str, extra_global: &str) -> Option<Wan> {
         let ns = Netns::create(tag)?;
         // A veth pair (the kernel here has no dummy driver); wan0 plays the WAN port.
-        ns.ip(&["link", "add", "wan0", "type", "veth", "peer", "name", "isp0"]);
+        ns.ip(&[
+            "link", "add", "wan0", "type", "veth", "peer", "name", "isp0",
+        ]);
         ns.ip(&["link", "set", "isp0", "up"]);
         ns.ip(&["link", "set", "wan0", "up"]);
+        // Like a DHCP client moving to a new lease: the new address is added before the old
+        // one goes, and must survive the old primary's removal.
+        let promote = ns
+            .command("sh")
+            .args([
+                "-c",
+                "echo 1 > /proc/sys/net/ipv4/conf/wan0/promote_secondaries",
+            ])
+            .status()
+            .unwrap();
+        assert!(promote.success());
         ns.ip(&["addr", "add", addr, "dev", "wan0"]);
         let dir = TempDir::new(tag);
         let ca = TestCa::new();
@@ -43,7 +56,7 @@ impl Wan {
         let provider = HttpsServer::start(&ca, Some(&ns), dyndns2);
         let cfg = format!(
             "config edgeddns 'global'\n\tlist echo_url '{echo}'\n\toption ca_bundle '{d}/ca.pem'\n\
-             \toption run_dir '{d}/run'\n\toption persist_file ''\n\toption coalesce '300ms'\n{extra_global}\
+             \toption run_dir '{d}/run'\n\toption persist_file ''\n\toption coalesce '1s'\n{extra_global}\
              config service 'home'\n\toption provider 'dyndns2'\n\toption server '{server}'\n\
              \tlist hostname 'home.example.org'\n\toption username 'alice'\n\toption password '{TOKEN}'\n\
              \toption device 'wan0'\n",

@@ -87,7 +87,10 @@ pub fn query(urls: &[String], family: Family, http: &mut dyn Transport) -> EchoR
             // Transport errors name the host already; the answer is listed under it.
             Err(e) => {
                 let msg = e.to_string();
-                Err(msg.strip_prefix(&format!("{service}: ")).map(str::to_string).unwrap_or(msg))
+                Err(msg
+                    .strip_prefix(&format!("{service}: "))
+                    .map(str::to_string)
+                    .unwrap_or(msg))
             }
         };
         answers.push(Answer { service, result });
