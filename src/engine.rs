@@ -577,6 +577,73 @@ pub fn backoff(base: u64, max: u64, failures: u32, seed: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::{HttpError, Request as HttpRequest, Response};
+    use std::sync::{Arc, Mutex};
+
+    /// The world as the engine sees it, under the test's control.
+    struct World {
+        now: u64,
+        addrs: Vec<IfAddr>,
+        echo: Option<IpAddr>,
+        echo_calls: usize,
+        sent: Arc<Mutex<Vec<HttpRequest>>>,
+    }
+
+    struct Recorder(Arc<Mutex<Vec<HttpRequest>>>);
+
+    impl Transport for Recorder {
+        fn send(&mut self, req: &HttpRequest) -> Result<Response, HttpError> {
+            self.0.lock().unwrap().push(req.clone());
+            Ok(Response {
+                status: 200,
+                headers: vec![],
+                body: "good\n".into(),
+            })
+        }
+    }
+
+    impl Env for World {
+        fn now(&self) -> u64 {
+            self.now
+        }
+        fn interface_addrs(
+            &mut self,
+            _: &Service,
+            _: Family,
+        ) -> (String, Result<Vec<IfAddr>, SourceError>) {
+            ("wan".into(), Ok(self.addrs.clone()))
+        }
+        fn echo(&mut self, _: Family, _: &[String]) -> EchoResult {
+            self.echo_calls += 1;
+            EchoResult {
+                addr: self.echo,
+                answers: vec![],
+            }
+        }
+        fn transport(&mut self) -> Box<dyn Transport + Send> {
+            Box::new(Recorder(self.sent.clone()))
+        }
+    }
+
+    fn world(addr: &str, echo: &str) -> World {
+        World {
+            now: 1_800_000_000,
+            addrs: vec![IfAddr::new(addr.parse().unwrap(), 24)],
+            echo: echo.parse().ok(),
+            echo_calls: 0,
+            sent: Arc::default(),
+        }
+    }
+
+    fn engine(service: &str) -> Engine {
+        let cfg = crate::config::from_str(
+            "test",
+            &format!("config edgeddns 'global'\n option persist_file ''\n{service}"),
+        )
+        .unwrap();
+        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+        Engine::new(cfg, State::default(), false)
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {
@@ -591,5 +658,125 @@ mod tests {
         let spread: std::collections::BTreeSet<u64> =
             (0..50).map(|s| backoff(100, 3600, 1, s)).collect();
         assert!(spread.len() > 10, "jitter must spread retries: {spread:?}");
+    }
+
+    const NOIP: &str = "config service s\n option provider 'no-ip'\n list hostname 'h.example.org'\n option username u\n option password p\n";
+
+    fn sent(w: &World) -> Vec<String> {
+        w.sent
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.url.clone())
+            .collect()
+    }
+
+    #[test]
+    fn nothing_changed_means_no_network_traffic() {
+        let mut e = engine(NOIP);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        e.pass(&mut w, &Request::default());
+        assert_eq!((w.echo_calls, sent(&w).len()), (1, 1));
+        for _ in 0..2 {
+            w.now += 600; // the safety re-check, every 10 minutes
+            let r = e.pass(&mut w, &Request::default());
+            assert!(r.results.is_empty());
+        }
+        assert_eq!(w.echo_calls, 1, "the echo waits for echo_interval (30m)");
+        assert_eq!(sent(&w).len(), 1);
+        w.now += 600;
+        e.pass(&mut w, &Request::default());
+        assert_eq!(w.echo_calls, 2, "echo_interval has passed");
+        assert_eq!(sent(&w).len(), 1, "still the same address: nothing to send");
+    }
+
+    #[test]
+    fn an_address_change_asks_the_echo_again_and_sends() {
+        let mut e = engine(NOIP);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        e.pass(&mut w, &Request::default());
+        w.addrs = vec![IfAddr::new("203.0.113.2".parse().unwrap(), 24)];
+        w.echo = "203.0.113.2".parse().ok();
+        w.now += 5;
+        e.pass(&mut w, &Request::default());
+        assert_eq!(w.echo_calls, 2);
+        assert!(sent(&w)[1].ends_with("myip=203.0.113.2"), "{:?}", sent(&w));
+        assert_eq!(e.wan_views().next().unwrap().verdict, Verdict::Public);
+    }
+
+    #[test]
+    fn force_interval_resends_an_unchanged_address() {
+        let mut e = engine(&format!("{NOIP} option force_interval '2d'\n"));
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        e.pass(&mut w, &Request::default());
+        assert!(e.next_due().is_some_and(|t| t - w.now <= 2 * 86400));
+        w.now += 2 * 86400 - 1;
+        e.pass(&mut w, &Request::default());
+        assert_eq!(sent(&w).len(), 1);
+        w.now += 1;
+        e.pass(&mut w, &Request::default());
+        assert_eq!(sent(&w).len(), 2, "refresh after force_interval");
+    }
+
+    #[test]
+    fn cgnat_publishes_the_echo_address_and_explains() {
+        let mut e = engine(NOIP);
+        let mut w = world("100.64.7.8", "198.51.100.20");
+        e.pass(&mut w, &Request::default());
+        assert!(sent(&w)[0].ends_with("myip=198.51.100.20"));
+        let v = e.wan_views().next().unwrap();
+        assert_eq!(v.verdict, Verdict::Cgnat);
+        assert!(v.explanation.contains("CGNAT"));
+    }
+
+    #[test]
+    fn providers_that_replace_both_families_get_both() {
+        let mut e = engine(
+            "config service s\n option provider 'desec'\n list hostname 'h.dedyn.io'\n option username 'h.dedyn.io'\n \
+             option password p\n option ipv6 1\n",
+        );
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        w.addrs
+            .push(IfAddr::new("2001:db8::1".parse().unwrap(), 64));
+        w.echo = None; // echo unreachable: public-looking addresses are still published
+        e.pass(&mut w, &Request::default());
+        assert_eq!(sent(&w).len(), 1);
+        assert!(
+            sent(&w)[0].ends_with("myipv4=203.0.113.1&myipv6=2001%3Adb8%3A%3A1"),
+            "{:?}",
+            sent(&w)
+        );
+        // Only IPv4 changes: deSEC would drop the AAAA record, so both are sent again.
+        w.addrs[0] = IfAddr::new("203.0.113.9".parse().unwrap(), 24);
+        w.now += 5;
+        e.pass(&mut w, &Request::default());
+        assert!(
+            sent(&w)[1].ends_with("myipv4=203.0.113.9&myipv6=2001%3Adb8%3A%3A1"),
+            "{:?}",
+            sent(&w)
+        );
+    }
+
+    #[test]
+    fn an_explicit_update_request_sends_even_without_change() {
+        let mut e = engine(NOIP);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        e.pass(&mut w, &Request::default());
+        e.pass(
+            &mut w,
+            &Request {
+                echo: false,
+                update: Some(Some("other".into())),
+            },
+        );
+        assert_eq!(sent(&w).len(), 1, "another service was asked for");
+        e.pass(
+            &mut w,
+            &Request {
+                echo: false,
+                update: Some(Some("s".into())),
+            },
+        );
+        assert_eq!(sent(&w).len(), 2);
     }
 }
