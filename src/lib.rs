@@ -13,4 +13,5 @@ pub mod providers;
 pub mod sources;
 pub mod state;
 pub mod status;
+pub mod ubus;
 pub mod verdict;

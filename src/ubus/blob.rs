@@ -1,0 +1,299 @@
+//! libubox blob and blobmsg encoding, and its mapping to JSON values.
+//!
+//! A blob attribute is a 32-bit big-endian header (bit 31: extended, bits 24–30: id, bits 0–23:
+//! length including the header, excluding padding) followed by its payload, padded to 4 bytes.
+//! An extended attribute is a blobmsg: its payload starts with a 16-bit name length, the name and
+//! a NUL, padded to 4 bytes, and the value follows. Decoding follows libubox's iteration rule
+//! (stop at a short or overlong attribute) and never panics on hostile input.
+
+use serde_json::{Map, Number, Value};
+
+pub const EXTENDED: u32 = 0x8000_0000;
+const ID_SHIFT: u32 = 24;
+const LEN_MASK: u32 = 0x00ff_ffff;
+
+pub const BLOBMSG_UNSPEC: u8 = 0;
+pub const BLOBMSG_ARRAY: u8 = 1;
+pub const BLOBMSG_TABLE: u8 = 2;
+pub const BLOBMSG_STRING: u8 = 3;
+pub const BLOBMSG_INT64: u8 = 4;
+pub const BLOBMSG_INT32: u8 = 5;
+pub const BLOBMSG_INT16: u8 = 6;
+pub const BLOBMSG_INT8: u8 = 7;
+pub const BLOBMSG_DOUBLE: u8 = 8;
+
+fn pad(len: usize) -> usize {
+    (len + 3) & !3
+}
+
+/// Append one attribute whose payload `fill` writes; the length is patched afterwards.
+pub fn put(buf: &mut Vec<u8>, id: u8, extended: bool, fill: impl FnOnce(&mut Vec<u8>)) {
+    let start = buf.len();
+    buf.extend_from_slice(&[0; 4]);
+    fill(buf);
+    let len = (buf.len() - start) as u32;
+    let header =
+        (u32::from(id & 0x7f) << ID_SHIFT) | (len & LEN_MASK) | if extended { EXTENDED } else { 0 };
+    buf[start..start + 4].copy_from_slice(&header.to_be_bytes());
+    buf.resize(start + pad(len as usize), 0);
+}
+
+pub fn put_u32(buf: &mut Vec<u8>, id: u8, v: u32) {
+    put(buf, id, false, |b| b.extend_from_slice(&v.to_be_bytes()));
+}
+
+pub fn put_u8(buf: &mut Vec<u8>, id: u8, v: u8) {
+    put(buf, id, false, |b| b.push(v));
+}
+
+pub fn put_str(buf: &mut Vec<u8>, id: u8, s: &str) {
+    put(buf, id, false, |b| {
+        b.extend_from_slice(s.as_bytes());
+        b.push(0);
+    });
+}
+
+/// One blobmsg attribute named `name` holding `v`.
+pub fn put_blobmsg(buf: &mut Vec<u8>, name: &str, v: &Value) {
+    let (kind, write): (u8, Box<dyn FnOnce(&mut Vec<u8>) + '_>) = match v {
+        Value::Null => (BLOBMSG_UNSPEC, Box::new(|_| {})),
+        Value::Bool(b) => (BLOBMSG_INT8, Box::new(move |buf| buf.push(u8::from(*b)))),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) if i32::try_from(i).is_ok() => (
+                BLOBMSG_INT32,
+                Box::new(move |buf| buf.extend_from_slice(&(i as i32).to_be_bytes())),
+            ),
+            Some(i) => (
+                BLOBMSG_INT64,
+                Box::new(move |buf| buf.extend_from_slice(&i.to_be_bytes())),
+            ),
+            None => match n.as_u64() {
+                Some(u) => (
+                    BLOBMSG_INT64,
+                    Box::new(move |buf| buf.extend_from_slice(&u.to_be_bytes())),
+                ),
+                None => {
+                    let f = n.as_f64().unwrap_or(0.0);
+                    (
+                        BLOBMSG_DOUBLE,
+                        Box::new(move |buf| buf.extend_from_slice(&f.to_bits().to_be_bytes())),
+                    )
+                }
+            },
+        },
+        Value::String(s) => (
+            BLOBMSG_STRING,
+            Box::new(move |buf| {
+                buf.extend_from_slice(s.as_bytes());
+                buf.push(0);
+            }),
+        ),
+        Value::Array(items) => (
+            BLOBMSG_ARRAY,
+            Box::new(move |buf| {
+                for item in items {
+                    put_blobmsg(buf, "", item);
+                }
+            }),
+        ),
+        Value::Object(members) => (
+            BLOBMSG_TABLE,
+            Box::new(move |buf| buf.extend_from_slice(&encode_table(members))),
+        ),
+    };
+    put(buf, kind, true, |buf| {
+        let start = buf.len();
+        buf.extend_from_slice(&(name.len() as u16).to_be_bytes());
+        buf.extend_from_slice(name.as_bytes());
+        buf.push(0);
+        let hdr = pad(buf.len() - start);
+        buf.resize(start + hdr, 0);
+        write(buf);
+    });
+}
+
+/// The members of a JSON object as a run of blobmsg attributes (the form of ubus DATA).
+pub fn encode_table(members: &Map<String, Value>) -> Vec<u8> {
+    let mut buf = Vec::new();
+    for (k, v) in members {
+        put_blobmsg(&mut buf, k, v);
+    }
+    buf
+}
+
+/// A decoded attribute borrowing its payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attr<'a> {
+    pub id: u8,
+    pub extended: bool,
+    pub data: &'a [u8],
+}
+
+impl<'a> Attr<'a> {
+    pub fn u32(&self) -> Option<u32> {
+        Some(u32::from_be_bytes(self.data.get(..4)?.try_into().ok()?))
+    }
+
+    pub fn u8(&self) -> Option<u8> {
+        self.data.first().copied()
+    }
+
+    /// A NUL-terminated string payload.
+    pub fn str(&self) -> Option<&'a str> {
+        let end = self.data.iter().position(|b| *b == 0)?;
+        std::str::from_utf8(&self.data[..end]).ok()
+    }
+}
+
+/// The attributes in `buf`, back to back, with libubox's bounds rule.
+pub fn attrs(buf: &[u8]) -> impl Iterator<Item = Attr<'_>> {
+    let mut rest = buf;
+    std::iter::from_fn(move || {
+        if rest.len() < 4 {
+            return None;
+        }
+        let header = u32::from_be_bytes(rest[..4].try_into().ok()?);
+        let len = (header & LEN_MASK) as usize;
+        let padded = pad(len);
+        if len < 4 || padded > rest.len() {
+            return None;
+        }
+        let attr = Attr {
+            id: ((header >> ID_SHIFT) & 0x7f) as u8,
+            extended: header & EXTENDED != 0,
+            data: &rest[4..len],
+        };
+        rest = &rest[padded..];
+        Some(attr)
+    })
+}
+
+/// A blobmsg attribute → (name, value). `None` for a malformed one.
+pub fn blobmsg(a: &Attr) -> Option<(String, Value)> {
+    let (name, value) = if a.extended {
+        let name_len = usize::from(u16::from_be_bytes(a.data.get(..2)?.try_into().ok()?));
+        let name = std::str::from_utf8(a.data.get(2..2 + name_len)?).ok()?;
+        let hdr = pad(2 + name_len + 1);
+        (name.to_string(), a.data.get(hdr..)?)
+    } else {
+        // Array elements without the extended bit: the payload is the value itself.
+        (String::new(), a.data)
+    };
+    let num = |n: i64| Value::Number(Number::from(n));
+    let v = match a.id {
+        BLOBMSG_UNSPEC => Value::Null,
+        BLOBMSG_ARRAY => Value::Array(
+            attrs(value)
+                .filter_map(|x| blobmsg(&x))
+                .map(|(_, v)| v)
+                .collect(),
+        ),
+        BLOBMSG_TABLE => Value::Object(decode_table(value)),
+        BLOBMSG_STRING => {
+            let end = value.iter().position(|b| *b == 0)?;
+            Value::String(String::from_utf8_lossy(&value[..end]).into_owned())
+        }
+        BLOBMSG_INT64 => num(i64::from_be_bytes(value.get(..8)?.try_into().ok()?)),
+        BLOBMSG_INT32 => num(i64::from(i32::from_be_bytes(
+            value.get(..4)?.try_into().ok()?,
+        ))),
+        BLOBMSG_INT16 => num(i64::from(i16::from_be_bytes(
+            value.get(..2)?.try_into().ok()?,
+        ))),
+        BLOBMSG_INT8 => Value::Bool(*value.first()? != 0),
+        BLOBMSG_DOUBLE => {
+            let f = f64::from_bits(u64::from_be_bytes(value.get(..8)?.try_into().ok()?));
+            Number::from_f64(f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null)
+        }
+        _ => return None,
+    };
+    Some((name, v))
+}
+
+/// A run of blobmsg attributes as a JSON object; malformed members are skipped.
+pub fn decode_table(buf: &[u8]) -> Map<String, Value> {
+    attrs(buf).filter_map(|a| blobmsg(&a)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn hex(s: &str) -> Vec<u8> {
+        let s: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn one(name: &str, v: Value) -> Vec<u8> {
+        let mut b = Vec::new();
+        put_blobmsg(&mut b, name, &v);
+        b
+    }
+
+    // The verified encodings of the reference (§1.4), byte for byte, both ways.
+    #[test]
+    fn reference_encodings() {
+        let cases = [
+            ("up", json!(true), "8700000d 00027570 00000000 01000000"),
+            ("mask", json!(32), "85000010 0004 6d61736b 0000 00000020"),
+            (
+                "address",
+                json!("100.64.12.34"),
+                "8300001d 0007 61646472657373 00 0000 3130302e36342e31322e333400 000000",
+            ),
+            (
+                "updated",
+                json!(["addresses"]),
+                "81000024 0007 75706461746564 00 0000 83000012 00000000 616464726573736573 00 0000",
+            ),
+        ];
+        for (name, value, bytes) in cases {
+            let want = hex(bytes);
+            assert_eq!(one(name, value.clone()), want, "{name}");
+            let a = attrs(&want).next().unwrap();
+            assert_eq!(blobmsg(&a), Some((name.to_string(), value)));
+        }
+    }
+
+    #[test]
+    fn round_trips_every_type() {
+        let v = json!({"s": "x", "t": true, "f": false, "i": -5, "big": 1i64 << 40, "d": 1.5, "n": null,
+                       "a": [1, "two", [3]], "o": {"k": {"deep": 1}}});
+        let enc = encode_table(v.as_object().unwrap());
+        assert_eq!(Value::Object(decode_table(&enc)), v);
+    }
+
+    #[test]
+    fn hostile_input_never_panics() {
+        let good = encode_table(
+            json!({"a": [1, {"b": "c"}], "d": 2.5, "e": "ffff"})
+                .as_object()
+                .unwrap(),
+        );
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..50_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut m = good.clone();
+            m.truncate((x as usize) % (m.len() + 1));
+            for k in 0..3 {
+                if !m.is_empty() {
+                    let i = (x >> (8 + k * 16)) as usize % m.len();
+                    m[i] = (x >> (k * 8)) as u8;
+                }
+            }
+            let _ = decode_table(&m);
+        }
+        let random: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        let _ = decode_table(&random);
+    }
+}
