@@ -55,60 +55,38 @@ pub fn put_str(buf: &mut Vec<u8>, id: u8, s: &str) {
 
 /// One blobmsg attribute named `name` holding `v`.
 pub fn put_blobmsg(buf: &mut Vec<u8>, name: &str, v: &Value) {
-    let (kind, write): (u8, Box<dyn FnOnce(&mut Vec<u8>) + '_>) = match v {
-        Value::Null => (BLOBMSG_UNSPEC, Box::new(|_| {})),
-        Value::Bool(b) => (BLOBMSG_INT8, Box::new(move |buf| buf.push(u8::from(*b)))),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) if i32::try_from(i).is_ok() => (
-                BLOBMSG_INT32,
-                Box::new(move |buf| buf.extend_from_slice(&(i as i32).to_be_bytes())),
-            ),
-            Some(i) => (
-                BLOBMSG_INT64,
-                Box::new(move |buf| buf.extend_from_slice(&i.to_be_bytes())),
-            ),
-            None => match n.as_u64() {
-                Some(u) => (
-                    BLOBMSG_INT64,
-                    Box::new(move |buf| buf.extend_from_slice(&u.to_be_bytes())),
-                ),
-                None => {
-                    let f = n.as_f64().unwrap_or(0.0);
-                    (
-                        BLOBMSG_DOUBLE,
-                        Box::new(move |buf| buf.extend_from_slice(&f.to_bits().to_be_bytes())),
-                    )
-                }
-            },
-        },
-        Value::String(s) => (
-            BLOBMSG_STRING,
-            Box::new(move |buf| {
-                buf.extend_from_slice(s.as_bytes());
-                buf.push(0);
-            }),
-        ),
-        Value::Array(items) => (
-            BLOBMSG_ARRAY,
-            Box::new(move |buf| {
-                for item in items {
-                    put_blobmsg(buf, "", item);
-                }
-            }),
-        ),
-        Value::Object(members) => (
-            BLOBMSG_TABLE,
-            Box::new(move |buf| buf.extend_from_slice(&encode_table(members))),
-        ),
+    let kind = match v {
+        Value::Null => BLOBMSG_UNSPEC,
+        Value::Bool(_) => BLOBMSG_INT8,
+        Value::Number(n) if n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()) => BLOBMSG_INT32,
+        Value::Number(n) if n.is_i64() || n.is_u64() => BLOBMSG_INT64,
+        Value::Number(_) => BLOBMSG_DOUBLE,
+        Value::String(_) => BLOBMSG_STRING,
+        Value::Array(_) => BLOBMSG_ARRAY,
+        Value::Object(_) => BLOBMSG_TABLE,
     };
-    put(buf, kind, true, |buf| {
-        let start = buf.len();
-        buf.extend_from_slice(&(name.len() as u16).to_be_bytes());
-        buf.extend_from_slice(name.as_bytes());
-        buf.push(0);
-        let hdr = pad(buf.len() - start);
-        buf.resize(start + hdr, 0);
-        write(buf);
+    put(buf, kind, true, |b| {
+        let start = b.len();
+        b.extend_from_slice(&(name.len() as u16).to_be_bytes());
+        b.extend_from_slice(name.as_bytes());
+        b.push(0);
+        b.resize(start + pad(b.len() - start), 0);
+        match v {
+            Value::Null => {}
+            Value::Bool(x) => b.push(u8::from(*x)),
+            Value::Number(n) => match (kind, n.as_i64(), n.as_u64()) {
+                (BLOBMSG_INT32, Some(i), _) => b.extend_from_slice(&(i as i32).to_be_bytes()),
+                (BLOBMSG_INT64, Some(i), _) => b.extend_from_slice(&i.to_be_bytes()),
+                (BLOBMSG_INT64, None, Some(u)) => b.extend_from_slice(&u.to_be_bytes()),
+                _ => b.extend_from_slice(&n.as_f64().unwrap_or(0.0).to_bits().to_be_bytes()),
+            },
+            Value::String(x) => {
+                b.extend_from_slice(x.as_bytes());
+                b.push(0);
+            }
+            Value::Array(items) => items.iter().for_each(|item| put_blobmsg(b, "", item)),
+            Value::Object(members) => b.extend_from_slice(&encode_table(members)),
+        }
     });
 }
 

@@ -404,17 +404,11 @@ impl Connection {
         if let Some(p) = path {
             let mut sig = Vec::new();
             for (name, args) in methods {
-                blob::put(&mut sig, blob::BLOBMSG_TABLE, true, |b| {
-                    let start = b.len();
-                    b.extend_from_slice(&(name.len() as u16).to_be_bytes());
-                    b.extend_from_slice(name.as_bytes());
-                    b.push(0);
-                    let hdr = (b.len() - start + 3) & !3;
-                    b.resize(start + hdr, 0);
-                    for (arg, kind) in *args {
-                        blob::put_blobmsg(b, arg, &Value::from(i64::from(*kind)));
-                    }
-                });
+                let types: Map<String, Value> = args
+                    .iter()
+                    .map(|(arg, kind)| (arg.to_string(), Value::from(i64::from(*kind))))
+                    .collect();
+                blob::put_blobmsg(&mut sig, name, &Value::Object(types));
             }
             body = body.str(attr::OBJPATH, p).raw(attr::SIGNATURE, &sig);
         }
