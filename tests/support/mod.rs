@@ -2,6 +2,9 @@
 //! namespaces, and the real binary. Each integration test file includes this with `mod support;`.
 #![allow(dead_code)]
 
+pub mod netifd;
+pub mod ubusd;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
