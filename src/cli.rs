@@ -30,6 +30,7 @@ options:
       --ca-bundle PATH   trusted CA certificates (overrides the global ca_bundle option)
       --run-dir DIR      where state and status are kept (overrides run_dir)
       --persist-file P   flash copy of the state (overrides persist_file; empty disables)
+      --ubus-socket P    ubusd's socket (default: /var/run/ubus/ubus.sock, then /var/run/ubus.sock)
   -V, --version          print the version
   -h, --help             print this help
 ";
@@ -45,6 +46,7 @@ pub struct Options {
     pub ca_bundle: Option<String>,
     pub run_dir: Option<String>,
     pub persist_file: Option<String>,
+    pub ubus_socket: Option<String>,
 }
 
 pub fn parse_args(args: &[String]) -> Result<Options, String> {
@@ -65,6 +67,7 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
             "--ca-bundle" => o.ca_bundle = Some(value(a)?),
             "--run-dir" => o.run_dir = Some(value(a)?),
             "--persist-file" => o.persist_file = Some(value(a)?),
+            "--ubus-socket" => o.ubus_socket = Some(value(a)?),
             "-V" | "--version" => o.command = "version".into(),
             "-h" | "--help" => o.command = "help".into(),
             s if s.starts_with('-') => return Err(format!("unknown option '{s}'")),

@@ -1,8 +1,9 @@
-//! The daemon: triggers (start-up, rtnetlink address events, signals, the safety timer) feed
-//! the engine; every pass ends with the state and status written out.
+//! The daemon: triggers (start-up, netifd over ubus, rtnetlink address events, signals, the
+//! safety timer) feed the engine; every pass ends with the state and status written out. The
+//! `edgeddns` ubus object answers LuCI from the same loop.
 
 use crate::cli::Options;
-use crate::config::{Config, Global, Service};
+use crate::config::{Config, Global, IpSource, Service};
 use crate::engine::{Engine, Env, Request};
 use crate::http::{
     Client, ClientOptions, HttpError, Request as HttpRequest, Response, Roots, Transport,
@@ -12,6 +13,7 @@ use crate::sources::echo::{self, EchoResult};
 use crate::sources::netlink::{AddressMonitor, Netlink};
 use crate::sources::{routes, IfAddr, InterfaceSource, SourceError};
 use crate::state::State;
+use crate::ubus::session::{Event as SessionEvent, Session};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -26,6 +28,8 @@ pub struct RealEnv {
     http: ClientOptions,
     kernel: Netlink,
     dry_run: bool,
+    /// The ubus session, when the daemon has one: netifd is then the address source.
+    ubus: Option<Session>,
 }
 
 impl RealEnv {
@@ -45,6 +49,7 @@ impl RealEnv {
             http,
             kernel,
             dry_run,
+            ubus: None,
         })
     }
 
@@ -86,9 +91,29 @@ impl Env for RealEnv {
         svc: &Service,
         family: Family,
     ) -> (String, Result<Vec<IfAddr>, SourceError>) {
-        let label = self.interface_label(svc, family);
-        let addrs = self.read_device(&label);
-        (label, addrs)
+        let netifd = self.ubus.as_ref().is_some_and(|s| s.has_netifd());
+        let use_netifd = match svc.ip_source {
+            IpSource::Netifd => true,
+            IpSource::Auto => netifd && svc.device_for(family).is_empty(),
+            IpSource::Device | IpSource::Echo => false,
+        };
+        if !use_netifd {
+            let label = self.interface_label(svc, family);
+            let addrs = self.read_device(&label);
+            return (label, addrs);
+        }
+        let name = svc.interface_for(family).to_string();
+        let addrs = match self.ubus.as_mut().filter(|s| s.has_netifd()) {
+            None => Err(SourceError::Io("netifd is not reachable over ubus".into())),
+            Some(s) => match s.interface_status(&name) {
+                Ok(st) => Ok(crate::ubus::netifd::addresses(&st, family)),
+                Err(crate::ubus::Error::Status(crate::ubus::STATUS_NOT_FOUND)) => {
+                    Err(SourceError::NoSuchInterface(name.clone()))
+                }
+                Err(e) => Err(SourceError::Io(e.to_string())),
+            },
+        };
+        (name, addrs)
     }
 
     fn echo(&mut self, family: Family, urls: &[String]) -> EchoResult {
@@ -179,14 +204,14 @@ pub fn run(o: &Options, cfg: Config) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let mut env = match RealEnv::new(&cfg, o.dry_run) {
+    let env = match RealEnv::new(&cfg, o.dry_run) {
         Ok(env) => env,
         Err(e) => {
             log::error!("{e}");
             return ExitCode::from(2);
         }
     };
-    let mut monitor = match AddressMonitor::new() {
+    let monitor = match AddressMonitor::new() {
         Ok(m) => Some(m),
         Err(e) => {
             log::warn!("no rtnetlink address events ({e}); relying on the check timer");
@@ -196,87 +221,269 @@ pub fn run(o: &Options, cfg: Config) -> ExitCode {
     report_config(&cfg);
     let (run_file, persist) = state_paths(&cfg);
     let state = State::load(&run_file, persist.as_deref());
-    let mut engine = Engine::new(cfg, state, o.dry_run);
+    let engine = Engine::new(cfg, state, o.dry_run);
     log::info!("started: {} service(s)", engine.config.services.len());
-
-    let mut pending: Option<Instant> = Some(Instant::now());
-    let mut burst = Burst::default();
-    let mut request = Request {
-        echo: true,
-        update: None,
+    let now = Instant::now();
+    let mut d = Daemon {
+        o,
+        env,
+        engine,
+        monitor,
+        pending: Some(now),
+        burst: Burst::default(),
+        request: Request {
+            echo: true,
+            update: None,
+        },
+        next_check: now,
+        reconnect: Reconnect {
+            at: now,
+            wait: Duration::from_secs(1),
+        },
     };
-    let mut next_check = Instant::now();
+    d.connect_ubus();
     loop {
+        if let Some(code) = d.turn(&sigfd) {
+            return code;
+        }
+    }
+}
+
+/// When to try ubus again after losing it (1 s, doubling to 30 s).
+struct Reconnect {
+    at: Instant,
+    wait: Duration,
+}
+
+struct Daemon<'a> {
+    o: &'a Options,
+    env: RealEnv,
+    engine: Engine,
+    monitor: Option<AddressMonitor>,
+    /// When the next pass is wanted (events, signals, calls).
+    pending: Option<Instant>,
+    burst: Burst,
+    request: Request,
+    next_check: Instant,
+    reconnect: Reconnect,
+}
+
+impl Daemon<'_> {
+    /// Wait for the next thing to do and do it; `Some` to stop with that code.
+    fn turn(&mut self, sigfd: &SignalFd) -> Option<ExitCode> {
         let now = Instant::now();
-        let due = engine
+        let due = self
+            .engine
             .next_due()
             .map(|t| now + Duration::from_secs(t.saturating_sub(unix_now())));
-        let wake = [pending, Some(next_check), due]
+        let reconnect =
+            (self.env.ubus.is_none() && self.ubus_expected()).then_some(self.reconnect.at);
+        let wake = [self.pending, Some(self.next_check), due, reconnect]
             .into_iter()
             .flatten()
             .min()
-            .unwrap_or(next_check);
-        let timeout = wake.saturating_duration_since(now);
-        let timeout = PollTimeout::try_from(timeout.max(Duration::from_millis(1)))
-            .unwrap_or(PollTimeout::MAX);
-        let (sig_ready, nl_ready) = {
+            .unwrap_or(self.next_check);
+        let timeout = PollTimeout::try_from(
+            wake.saturating_duration_since(now)
+                .max(Duration::from_millis(1)),
+        )
+        .unwrap_or(PollTimeout::MAX);
+        let (sig_ready, nl_ready, ubus_ready) = {
             let mut fds = vec![PollFd::new(sigfd.as_fd(), PollFlags::POLLIN)];
-            if let Some(m) = &monitor {
+            let nl = self.monitor.as_ref().map(|m| {
                 fds.push(PollFd::new(m.as_fd(), PollFlags::POLLIN));
-            }
+                fds.len() - 1
+            });
+            let ub = self.env.ubus.as_ref().map(|s| {
+                fds.push(PollFd::new(s.as_fd(), PollFlags::POLLIN));
+                fds.len() - 1
+            });
             match poll(&mut fds, timeout) {
-                Ok(_) => {}
-                Err(nix::errno::Errno::EINTR) => continue,
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
                 Err(e) => {
                     log::error!("poll: {e}");
                     std::thread::sleep(Duration::from_secs(1));
                 }
             }
-            let ready = |fd: &PollFd| fd.revents().is_some_and(|r| !r.is_empty());
-            (ready(&fds[0]), fds.get(1).is_some_and(ready))
+            let ready = |i: Option<usize>| {
+                i.is_some_and(|i| fds[i].revents().is_some_and(|r| !r.is_empty()))
+            };
+            (ready(Some(0)), ready(nl), ready(ub))
         };
         if sig_ready {
-            while let Ok(Some(info)) = sigfd.read_signal() {
-                match Signal::try_from(info.ssi_signo as i32) {
-                    Ok(Signal::SIGHUP) => {
-                        reload(o, &mut engine);
-                        request.echo = true;
-                        pending = Some(Instant::now());
-                    }
-                    Ok(Signal::SIGUSR1) => {
-                        log::info!("check requested (SIGUSR1)");
-                        request.echo = true;
-                        pending = pending.or(Some(Instant::now()));
-                    }
-                    Ok(Signal::SIGTERM) | Ok(Signal::SIGINT) => {
-                        log::info!("stopping");
-                        if !o.dry_run {
-                            save(&mut engine, unix_now());
-                        }
-                        return ExitCode::SUCCESS;
-                    }
-                    _ => {}
-                }
+            if let Some(code) = self.signals(sigfd) {
+                return Some(code);
             }
         }
-        if nl_ready {
-            if let Some(m) = monitor.as_mut() {
-                if m.changed() {
-                    pending =
-                        Some(burst.event(Instant::now(), engine.config.global.coalesce, pending));
-                }
-            }
+        if nl_ready && self.monitor.as_mut().is_some_and(|m| m.changed()) {
+            self.address_event();
+        }
+        if ubus_ready {
+            self.ubus_events();
+        }
+        if self.env.ubus.is_none() && self.ubus_expected() && Instant::now() >= self.reconnect.at {
+            self.connect_ubus();
         }
         let now = Instant::now();
-        let check_due = now >= next_check;
-        if pending.is_some_and(|p| now >= p) || check_due || due.is_some_and(|d| now >= d) {
-            pending = None;
-            burst = Burst::default();
-            next_check = now + engine.config.global.check_interval;
-            engine.pass(&mut env, &std::mem::take(&mut request));
-            if !o.dry_run {
-                save(&mut engine, unix_now());
+        if self.pending.is_some_and(|p| now >= p)
+            || now >= self.next_check
+            || due.is_some_and(|d| now >= d)
+        {
+            self.pending = None;
+            self.burst = Burst::default();
+            self.next_check = now + self.engine.config.global.check_interval;
+            self.engine
+                .pass(&mut self.env, &std::mem::take(&mut self.request));
+            if !self.o.dry_run {
+                save(&mut self.engine, unix_now());
             }
+        }
+        None
+    }
+
+    fn signals(&mut self, sigfd: &SignalFd) -> Option<ExitCode> {
+        while let Ok(Some(info)) = sigfd.read_signal() {
+            match Signal::try_from(info.ssi_signo as i32) {
+                Ok(Signal::SIGHUP) => {
+                    reload(self.o, &mut self.engine);
+                    self.request.echo = true;
+                    self.pending = Some(Instant::now());
+                }
+                Ok(Signal::SIGUSR1) => {
+                    log::info!("check requested (SIGUSR1)");
+                    self.request.echo = true;
+                    self.pending = Some(
+                        self.pending
+                            .map_or(Instant::now(), |p| p.min(Instant::now())),
+                    );
+                }
+                Ok(Signal::SIGTERM) | Ok(Signal::SIGINT) => {
+                    log::info!("stopping");
+                    if !self.o.dry_run {
+                        save(&mut self.engine, unix_now());
+                    }
+                    return Some(ExitCode::SUCCESS);
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    fn address_event(&mut self) {
+        self.pending = Some(self.burst.event(
+            Instant::now(),
+            self.engine.config.global.coalesce,
+            self.pending,
+        ));
+    }
+
+    /// ubus is worth (re)trying when a socket was named or one of the standard ones exists.
+    fn ubus_expected(&self) -> bool {
+        self.o.ubus_socket.is_some()
+            || crate::ubus::SOCKET_PATHS
+                .iter()
+                .any(|p| Path::new(p).exists())
+    }
+
+    fn connect_ubus(&mut self) {
+        if !self.ubus_expected() {
+            return;
+        }
+        match Session::open(self.o.ubus_socket.as_deref().map(Path::new)) {
+            Ok(s) => {
+                log::info!(
+                    "connected to ubus{}",
+                    if s.has_netifd() {
+                        ", following netifd"
+                    } else {
+                        " (netifd not there yet)"
+                    }
+                );
+                self.env.ubus = Some(s);
+                self.reconnect.wait = Duration::from_secs(1);
+                // Addresses may have changed while we were away.
+                self.request.echo = true;
+                self.pending = Some(Instant::now());
+            }
+            Err(e) => {
+                log::debug!("ubus: {e}; trying again in {:?}", self.reconnect.wait);
+                self.reconnect.at = Instant::now() + self.reconnect.wait;
+                self.reconnect.wait = (self.reconnect.wait * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+
+    fn ubus_events(&mut self) {
+        let Some(session) = self.env.ubus.as_mut() else {
+            return;
+        };
+        let events = match session.process() {
+            Ok(e) => e,
+            Err(e) => {
+                log::warn!("lost ubus ({e}); reconnecting");
+                self.env.ubus = None;
+                self.reconnect.at = Instant::now() + self.reconnect.wait;
+                return;
+            }
+        };
+        for event in events {
+            match event {
+                SessionEvent::InterfaceChanged(_) => self.address_event(),
+                SessionEvent::Call(call) => {
+                    let (status, data) = self.answer(&call);
+                    if let Some(s) = self.env.ubus.as_mut() {
+                        if let Err(e) = s.reply(&call, status, data.as_ref()) {
+                            log::warn!("ubus reply: {e}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The methods of our `edgeddns` object.
+    fn answer(&mut self, call: &crate::ubus::Invocation) -> (u32, Option<serde_json::Value>) {
+        use serde_json::json;
+        match call.method.as_str() {
+            "status" => (0, Some(crate::status::snapshot(&self.engine, unix_now()))),
+            "update" => {
+                let service = call.data["service"]
+                    .as_str()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string);
+                if let Some(name) = &service {
+                    if !self.engine.config.services.iter().any(|s| &s.name == name) {
+                        return (
+                            crate::ubus::STATUS_NOT_FOUND,
+                            Some(json!({"error": format!("no enabled service named '{name}'")})),
+                        );
+                    }
+                }
+                log::info!(
+                    "update requested over ubus ({})",
+                    service.as_deref().unwrap_or("all services")
+                );
+                self.request.update = Some(service.clone());
+                self.pending = Some(Instant::now());
+                (0, Some(json!({"queued": true, "service": service})))
+            }
+            "detect" => {
+                self.request.echo = true;
+                self.pending = Some(Instant::now());
+                (0, Some(json!({"queued": true})))
+            }
+            "reload" => {
+                reload(self.o, &mut self.engine);
+                self.request.echo = true;
+                self.pending = Some(Instant::now());
+                (
+                    0,
+                    Some(json!({"services": self.engine.config.services.len()})),
+                )
+            }
+            "providers" => (0, Some(crate::providers::catalogue::to_json())),
+            _ => (crate::ubus::STATUS_METHOD_NOT_FOUND, None),
         }
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod blob;
 pub mod netifd;
+pub mod session;
 
 use blob::Attr;
 use serde_json::{Map, Value};

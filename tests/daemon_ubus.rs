@@ -1,0 +1,224 @@
+//! The daemon on (test) ubus, following the fake netifd: the OpenWrt path end to end.
+
+mod support;
+
+use edgeddns::ubus::{Connection, Error};
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::netifd::FakeNetifd;
+use support::ubusd::Ubusd;
+use support::*;
+
+const PASSWORD: &str = "ubus-test-pw-77";
+
+struct Rig {
+    dir: TempDir,
+    ubusd: Ubusd,
+    echo_ip: Arc<Mutex<String>>,
+    _echo: HttpsServer,
+    provider: HttpsServer,
+    cfg: String,
+}
+
+impl Rig {
+    fn new(tag: &str, first: &str) -> Rig {
+        let dir = TempDir::new(tag);
+        let ca = TestCa::new();
+        ca.write_bundle(&dir);
+        let ubusd = Ubusd::start(&dir.path("ubus.sock"));
+        let echo_ip = Arc::new(Mutex::new(first.to_string()));
+        let ip = echo_ip.clone();
+        let echo = HttpsServer::start(&ca, None, move |_| Reply::ok(ip.lock().unwrap().clone()));
+        let provider = HttpsServer::start(&ca, None, |r| {
+            Reply::ok(format!("good {}\n", r.query("myip").unwrap_or_default()))
+        });
+        let cfg = format!(
+            "config edgeddns 'global'\n\tlist echo_url '{}'\n\toption ca_bundle '{d}/ca.pem'\n\toption run_dir '{d}/run'\n\
+             \toption persist_file ''\n\
+             config service 'home'\n\toption provider 'dyndns2'\n\toption server '{}'\n\tlist hostname 'home.example.org'\n\
+             \toption username 'alice'\n\toption password '{PASSWORD}'\n\toption interface 'wan'\n",
+            echo.url("/"),
+            provider.url("/nic/update"),
+            d = dir.0.display()
+        );
+        let cfg = dir.write("edgeddns", &cfg).display().to_string();
+        Rig {
+            dir,
+            ubusd,
+            echo_ip,
+            _echo: echo,
+            provider,
+            cfg,
+        }
+    }
+
+    fn daemon(&self) -> Daemon {
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.args([
+            "-c",
+            &self.cfg,
+            "--ubus-socket",
+            self.ubusd.path.to_str().unwrap(),
+            "run",
+            "-f",
+        ]);
+        Daemon::start(cmd)
+    }
+
+    /// The line gets `ip`: the echo sees it and netifd reports it on wan.
+    fn change(&self, netifd: &FakeNetifd, ip: &str) -> Instant {
+        *self.echo_ip.lock().unwrap() = ip.to_string();
+        netifd.set("wan", Some(ip), None)
+    }
+
+    fn last_myip(&self, n: usize) -> String {
+        self.provider.wait_for(n, Duration::from_secs(10))[n - 1]
+            .query("myip")
+            .unwrap_or_default()
+    }
+
+    fn call(&self, method: &str, args: serde_json::Value) -> Result<serde_json::Value, Error> {
+        let mut c = Connection::connect(Some(&self.ubusd.path))?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let obj = loop {
+            match c.lookup("edgeddns") {
+                Ok(id) => break id,
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        c.invoke(obj, method, &args)
+    }
+}
+
+fn median_and_worst(mut v: Vec<Duration>) -> (Duration, Duration) {
+    v.sort();
+    (v[v.len() / 2], *v.last().unwrap())
+}
+
+#[test]
+fn follows_netifd_and_survives_restarts_of_netifd_and_ubusd() {
+    let rig = Rig::new("ubusd", "203.0.113.10");
+    let netifd = FakeNetifd::start(
+        &rig.ubusd.path,
+        &[
+            ("wan", Some("203.0.113.10"), None),
+            ("lan", Some("192.168.1.1"), None),
+        ],
+    );
+    let d = rig.daemon();
+    assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", d.log());
+    d.wait_log("following netifd", Duration::from_secs(5));
+
+    // 20 address changes reported by netifd: each is at the provider within a second.
+    let mut reaction = Vec::new();
+    for i in 0..20u8 {
+        let ip = format!("203.0.113.{}", 11 + i);
+        let t = rig.change(&netifd, &ip);
+        let reqs = rig
+            .provider
+            .wait_for(2 + i as usize, Duration::from_secs(10));
+        assert_eq!(
+            reqs.last().unwrap().query("myip").as_deref(),
+            Some(ip.as_str()),
+            "{}",
+            d.log()
+        );
+        reaction.push(reqs.last().unwrap().at.duration_since(t));
+    }
+    let (median, worst) = median_and_worst(reaction.clone());
+    eprintln!(
+        "netifd change → provider request over 20 changes: median {median:?}, worst {worst:?}"
+    );
+    assert!(worst < Duration::from_secs(5), "{reaction:?}");
+
+    // netifd restarts: the daemon subscribes again and keeps following.
+    netifd.stop();
+    let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.30"), None)]);
+    d.wait_log("netifd is back on ubus", Duration::from_secs(5));
+    rig.change(&netifd, "203.0.113.31");
+    let n = rig.provider.requests().len();
+    let reqs = rig.provider.wait_for(n.max(22), Duration::from_secs(10));
+    assert_eq!(
+        reqs.last().unwrap().query("myip").as_deref(),
+        Some("203.0.113.31"),
+        "{}",
+        d.log()
+    );
+
+    // ubusd itself dies and comes back: the daemon reconnects and registers everything again.
+    netifd.stop();
+    rig.ubusd.stop();
+    d.wait_log("lost ubus", Duration::from_secs(5));
+    let ubusd = Ubusd::start(&rig.ubusd.path);
+    let netifd = FakeNetifd::start(&ubusd.path, &[("wan", Some("203.0.113.31"), None)]);
+    d.wait_log(
+        "connected to ubus, following netifd",
+        Duration::from_secs(10),
+    );
+    let before = rig.provider.requests().len();
+    rig.change(&netifd, "203.0.113.40");
+    let reqs = rig.provider.wait_for(before + 1, Duration::from_secs(10));
+    assert_eq!(
+        reqs.last().unwrap().query("myip").as_deref(),
+        Some("203.0.113.40"),
+        "{}",
+        d.log()
+    );
+    assert!(ubusd.objects().contains(&"edgeddns".to_string()));
+    assert_eq!(ubusd.subscribers_of("network.interface"), 1);
+    netifd.stop();
+    assert!(!d.log().contains(PASSWORD));
+}
+
+#[test]
+fn wan_down_waits_and_the_status_object_tells_the_truth() {
+    let rig = Rig::new("status", "198.51.100.77");
+    // The WAN holds a CGNAT address; the internet sees another.
+    let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("100.64.33.44"), None)]);
+    let d = rig.daemon();
+    assert_eq!(rig.last_myip(1), "198.51.100.77", "{}", d.log());
+
+    let st = rig.call("status", json!({})).unwrap();
+    assert_eq!(st["wan"][0]["interface"], "wan");
+    assert_eq!(st["wan"][0]["address"], "100.64.33.44");
+    assert_eq!(st["wan"][0]["echo"], "198.51.100.77");
+    assert_eq!(st["wan"][0]["verdict"], "cgnat");
+    let rec = &st["services"][0]["records"][0];
+    assert_eq!(rec["registered"], "198.51.100.77");
+    assert_eq!(rec["result"], "updated");
+    assert!(!st.to_string().contains(PASSWORD));
+
+    // Update now: sent although nothing changed. An unknown service is refused.
+    rig.call("update", json!({"service": "home"})).unwrap();
+    rig.provider.wait_for(2, Duration::from_secs(5));
+    assert!(matches!(
+        rig.call("update", json!({"service": "nope"})),
+        Err(Error::Status(4))
+    ));
+    let providers = rig.call("providers", json!({})).unwrap();
+    assert!(providers["providers"].as_array().unwrap().len() >= 20);
+
+    // WAN down: nothing is sent and the status says we wait.
+    netifd.set("wan", None, None);
+    let start = Instant::now();
+    loop {
+        let st = rig.call("status", json!({})).unwrap();
+        let next = st["services"][0]["records"][0]["next_action"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if next.contains("waiting for wan") {
+            assert_eq!(st["wan"][0]["verdict"], "no-address");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "{st}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(rig.provider.requests().len(), 2);
+    netifd.stop();
+    drop(rig.dir);
+}
