@@ -75,25 +75,24 @@ impl log::Log for Logger {
                 );
             }
             Sink::Syslog(sock) => {
-                // <PRI> with facility daemon (3); logd adds its own timestamp.
-                let severity = match record.level() {
-                    log::Level::Error => 3,
-                    log::Level::Warn => 4,
-                    log::Level::Info => 6,
-                    log::Level::Debug | log::Level::Trace => 7,
-                };
-                let line = format!(
-                    "<{}>edgeddns[{}]: {msg}",
-                    3 * 8 + severity,
-                    std::process::id()
-                );
                 // logd truncates at 1024 bytes; a lost log line must never stop the daemon.
-                let _ = sock.send(line.as_bytes());
+                let _ = sock.send(syslog_line(record.level(), std::process::id(), &msg).as_bytes());
             }
         }
     }
 
     fn flush(&self) {}
+}
+
+/// `<PRI>edgeddns[PID]: message` with facility daemon; logd adds the timestamp itself.
+fn syslog_line(level: log::Level, pid: u32, msg: &str) -> String {
+    let severity = match level {
+        log::Level::Error => 3,
+        log::Level::Warn => 4,
+        log::Level::Info => 6,
+        log::Level::Debug | log::Level::Trace => 7,
+    };
+    format!("<{}>edgeddns[{pid}]: {msg}", 3 * 8 + severity)
 }
 
 fn level_word(l: log::Level) -> &'static str {
@@ -103,5 +102,18 @@ fn level_word(l: log::Level) -> &'static str {
         log::Level::Info => "info",
         log::Level::Debug => "debug",
         log::Level::Trace => "trace",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syslog_priorities_use_the_daemon_facility() {
+        assert_eq!(syslog_line(log::Level::Error, 7, "x"), "<27>edgeddns[7]: x");
+        assert_eq!(syslog_line(log::Level::Warn, 7, "x"), "<28>edgeddns[7]: x");
+        assert_eq!(syslog_line(log::Level::Info, 7, "x"), "<30>edgeddns[7]: x");
+        assert_eq!(syslog_line(log::Level::Debug, 7, "x"), "<31>edgeddns[7]: x");
     }
 }
