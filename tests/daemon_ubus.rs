@@ -54,7 +54,7 @@ impl Rig {
     }
 
     fn daemon(&self) -> Daemon {
-        let mut cmd = std::process::Command::new(BIN);
+        let mut cmd = edgeddns();
         cmd.args([
             "-c",
             &self.cfg,

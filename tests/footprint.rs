@@ -31,7 +31,7 @@ fn idle_rss_with_three_services() {
         ));
     }
     let path = dir.write("edgeddns", &cfg);
-    let mut cmd = std::process::Command::new(BIN);
+    let mut cmd = edgeddns();
     cmd.args(["-c", path.to_str().unwrap(), "run", "-f"]);
     let d = Daemon::start(cmd);
     provider.wait_for(3, Duration::from_secs(10));

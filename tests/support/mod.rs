@@ -399,9 +399,22 @@ pub fn enter_netns(name: &str) {
     nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
 }
 
+/// The binary as a command. Under emulation (cross-built tests) `EDGEDDNS_TEST_RUNNER` names
+/// the qemu that runs it, as cargo's runner does for the test binaries themselves.
+pub fn edgeddns() -> Command {
+    match std::env::var("EDGEDDNS_TEST_RUNNER") {
+        Ok(runner) if !runner.is_empty() => {
+            let mut c = Command::new(runner);
+            c.arg(BIN);
+            c
+        }
+        _ => Command::new(BIN),
+    }
+}
+
 /// Run the binary to completion.
 pub fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
+    edgeddns()
         .args(args)
         .stdin(Stdio::null())
         .output()
