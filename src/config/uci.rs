@@ -461,3 +461,60 @@ config service
         }
     }
 }
+
+/// Write a file back in UCI syntax (what `uci commit` produces: tab-indented, single-quoted).
+/// Parsing the result gives the same `File`.
+pub fn render(file: &File) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let mut out = String::new();
+    if let Some(p) = &file.package {
+        out.push_str(&format!("package {}\n\n", quote(p)));
+    }
+    for s in &file.sections {
+        match &s.name {
+            Some(n) => out.push_str(&format!("config {} {}\n", s.kind, quote(n))),
+            None => out.push_str(&format!("config {}\n", s.kind)),
+        }
+        for e in &s.entries {
+            match &e.value {
+                Value::Single(v) => out.push_str(&format!("\toption {} {}\n", e.name, quote(v))),
+                Value::List(items) => {
+                    for v in items {
+                        out.push_str(&format!("\tlist {} {}\n", e.name, quote(v)));
+                    }
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+
+    #[test]
+    fn render_round_trips() {
+        let text = "config edgeddns 'global'\n\toption a 'it''s'\nconfig service 'home'\n\tlist hostname 'a b'\n\tlist hostname \"c'd\"\n\toption x '1'\nconfig service\n\toption y 'multi\nline'\n";
+        let f = parse("t", text).unwrap();
+        let again = parse("t", &render(&f)).unwrap();
+        let strip = |f: &File| -> Vec<(String, Option<String>, Vec<(String, Value)>)> {
+            f.sections
+                .iter()
+                .map(|s| {
+                    (
+                        s.kind.clone(),
+                        s.name.clone(),
+                        s.entries
+                            .iter()
+                            .map(|e| (e.name.clone(), e.value.clone()))
+                            .collect(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(strip(&f), strip(&again));
+        assert!(render(&f).contains("\tlist hostname 'c'\\''d'\n"));
+    }
+}

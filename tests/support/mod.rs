@@ -414,11 +414,7 @@ pub fn edgeddns() -> Command {
 
 /// Run the binary to completion.
 pub fn run(args: &[&str]) -> Output {
-    edgeddns()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    edgeddns().args(args).stdin(Stdio::null()).output().unwrap()
 }
 
 pub fn text(o: &Output) -> String {

@@ -62,6 +62,12 @@ function validateHostname(section_id, value) {
 	return true;
 }
 
+/* LuCI's dom.append puts a bare string child in as HTML; text from the daemon (provider answers,
+ * hostnames) always goes in as an array, which dom.append turns into a text node. */
+function txt(s) {
+	return [ (s == null) ? '' : String(s) ];
+}
+
 function ago(t, now) {
 	if (!t)
 		return _('never');
@@ -94,13 +100,13 @@ function natAdvice(w) {
 	if (w.verdict == 'cgnat')
 		return E('div', { 'class': 'alert-message warning', 'id': 'edgeddns-nat-warning' }, [
 			E('h4', _('Your internet line is behind carrier-grade NAT (CGNAT)')),
-			E('p', _('Your provider shares one public IPv4 address among many customers. The router has %s, the internet sees %s. Nobody on the internet can connect to this router over IPv4 — a DNS name cannot change that.').format(w.address, w.echo)),
+			E('p', txt(_('Your provider shares one public IPv4 address among many customers. The router has %s, the internet sees %s. Nobody on the internet can connect to this router over IPv4 — a DNS name cannot change that.').format(w.address, w.echo))),
 			E('p', _('What you can do: ask your provider for a public IPv4 address (often free or cheap); use IPv6 if your line has it (tick IPv6 on the service); or use a tunnel or VPN service that gives you a reachable address.'))
 		]);
 	if (w.verdict == 'private-nat')
 		return E('div', { 'class': 'alert-message warning', 'id': 'edgeddns-nat-warning' }, [
 			E('h4', _('Another router sits in front of this one (double NAT)')),
-			E('p', _('This router has the private address %s; the internet sees %s. Connections from the internet stop at the other router.').format(w.address, w.echo)),
+			E('p', txt(_('This router has the private address %s; the internet sees %s. Connections from the internet stop at the other router.').format(w.address, w.echo))),
 			E('p', _('What you can do: forward the ports on the other router to this one, or switch the other router (often the provider\'s modem) to bridge mode.'))
 		]);
 	return null;
@@ -111,13 +117,13 @@ function renderStatus(st, view) {
 	var wan = st.wan || [];
 	var wanRows = wan.map(function(w) {
 		return E('tr', { 'class': 'tr', 'data-family': w.family }, [
-			E('td', { 'class': 'td' }, w.family == 'ipv6' ? 'IPv6' : 'IPv4'),
-			E('td', { 'class': 'td' }, w.interface),
-			E('td', { 'class': 'td' }, w.address || '—'),
-			E('td', { 'class': 'td' }, w.echo || '—'),
+			E('td', { 'class': 'td' }, txt(w.family == 'ipv6' ? 'IPv6' : 'IPv4')),
+			E('td', { 'class': 'td' }, txt(w.interface)),
+			E('td', { 'class': 'td' }, txt(w.address || '—')),
+			E('td', { 'class': 'td' }, txt(w.echo || '—')),
 			E('td', { 'class': 'td', 'data-verdict': w.verdict }, [
-				E('strong', VERDICT_WORDS[w.verdict] || w.verdict),
-				E('div', { 'class': 'cbi-value-description' }, w.explanation || '')
+				E('strong', txt(VERDICT_WORDS[w.verdict] || w.verdict)),
+				E('div', { 'class': 'cbi-value-description' }, txt(w.explanation))
 			])
 		]);
 	});
@@ -133,15 +139,15 @@ function renderStatus(st, view) {
 		}, _('Update now'));
 		if (svc.error) {
 			svcRows.push(E('tr', { 'class': 'tr', 'data-service': svc.name }, [
-				E('td', { 'class': 'td' }, svc.name), E('td', { 'class': 'td', 'colspan': 7 },
-					E('span', { 'style': 'color:#c00' }, _('Configuration error: %s').format(svc.error))),
+				E('td', { 'class': 'td' }, txt(svc.name)), E('td', { 'class': 'td', 'colspan': 7 },
+					E('span', { 'style': 'color:#c00' }, txt(_('Configuration error: %s').format(svc.error)))),
 				E('td', { 'class': 'td' }, button)
 			]));
 			return;
 		}
 		if (!svc.enabled) {
 			svcRows.push(E('tr', { 'class': 'tr', 'data-service': svc.name }, [
-				E('td', { 'class': 'td' }, svc.name), E('td', { 'class': 'td', 'colspan': 8 }, E('em', _('disabled')))
+				E('td', { 'class': 'td' }, txt(svc.name)), E('td', { 'class': 'td', 'colspan': 8 }, E('em', _('disabled')))
 			]));
 			return;
 		}
@@ -150,14 +156,14 @@ function renderStatus(st, view) {
 			if (r.next_at)
 				next = next.replace(/ at$/, '') + ' ' + until(r.next_at, now);
 			svcRows.push(E('tr', { 'class': 'tr', 'data-service': svc.name, 'data-record': r.hostname + '/' + r.family }, [
-				E('td', { 'class': 'td' }, i == 0 ? svc.name : ''),
-				E('td', { 'class': 'td' }, '%s (%s)'.format(r.hostname, r.type)),
-				E('td', { 'class': 'td' }, i == 0 ? (svc.provider_title || svc.provider) : ''),
-				E('td', { 'class': 'td', 'data-field': 'registered' }, r.registered || '—'),
-				E('td', { 'class': 'td' }, ago(r.last_update, now)),
-				E('td', { 'class': 'td', 'data-field': 'result' }, r.stopped ? E('strong', { 'style': 'color:#c00' }, _('stopped')) : (r.result || '—')),
-				E('td', { 'class': 'td' }, next),
-				E('td', { 'class': 'td', 'data-field': 'error' }, r.error || ''),
+				E('td', { 'class': 'td' }, txt(i == 0 ? svc.name : '')),
+				E('td', { 'class': 'td' }, txt('%s (%s)'.format(r.hostname, r.type))),
+				E('td', { 'class': 'td' }, txt(i == 0 ? (svc.provider_title || svc.provider) : '')),
+				E('td', { 'class': 'td', 'data-field': 'registered' }, txt(r.registered || '—')),
+				E('td', { 'class': 'td' }, txt(ago(r.last_update, now))),
+				E('td', { 'class': 'td', 'data-field': 'result' }, r.stopped ? E('strong', { 'style': 'color:#c00' }, _('stopped')) : txt(r.result || '—')),
+				E('td', { 'class': 'td' }, txt(next)),
+				E('td', { 'class': 'td', 'data-field': 'error' }, txt(r.error)),
 				E('td', { 'class': 'td' }, i == 0 ? button : '')
 			]));
 		});
@@ -201,10 +207,10 @@ return view.extend({
 
 	handleUpdateNow: function(name) {
 		return callUpdate(name).then(L.bind(function() {
-			ui.addNotification(null, E('p', _('Update of "%s" requested.').format(name)), 'info');
+			ui.addNotification(null, E('p', txt(_('Update of "%s" requested.').format(name))), 'info');
 			return this.refreshStatus();
 		}, this)).catch(function(err) {
-			ui.addNotification(null, E('p', _('Update failed: %s').format(err.message || err)), 'error');
+			ui.addNotification(null, E('p', txt(_('Update failed: %s').format(err.message || err))), 'error');
 		});
 	},
 
