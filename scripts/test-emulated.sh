@@ -33,8 +33,12 @@ done
 # with the example service enabled, so dry-run has a request to show.
 work=$(mktemp -d)
 trap 'kill $(cat "$work/echo.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
-	-keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+# A throwaway CA and a server certificate signed by it (rustls refuses a CA as end entity).
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=smoke-ca -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout "$work/key.pem" -out "$work/req.pem" 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' > "$work/ext"
+openssl x509 -req -in "$work/req.pem" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 2 \
+	-extfile "$work/ext" -out "$work/cert.pem" 2>/dev/null
 python3 - "$work" <<'PY' &
 import http.server, ssl, sys
 work = sys.argv[1]
@@ -57,7 +61,7 @@ sed -e "s/option enabled '0'/option enabled '1'/" -e "s/option interface 'wan'/o
 cat >> "$work/edgeddns" <<CFG
 config edgeddns 'global'
 	list echo_url 'https://127.0.0.1:$port/'
-	option ca_bundle '$work/cert.pem'
+	option ca_bundle '$work/ca.pem'
 	option run_dir '$work/run'
 	option persist_file ''
 CFG

@@ -53,11 +53,7 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
     let mut o = Options::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("option {name} needs a value"))
-        };
+        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("option {name} needs a value"));
         match a.as_str() {
             "-c" | "--config" => o.config = Some(value(a)?),
             "-n" | "--dry-run" => o.dry_run = true,
@@ -77,8 +73,7 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
     }
     match o.command.as_str() {
         "" => Err("no command given".into()),
-        "run" | "once" | "detect" | "check-config" | "status" | "providers" | "version"
-        | "help" => Ok(o),
+        "run" | "once" | "detect" | "check-config" | "status" | "providers" | "version" | "help" => Ok(o),
         other => Err(format!("unknown command '{other}'")),
     }
 }
@@ -136,12 +131,8 @@ pub fn main(args: &[String]) -> ExitCode {
 /// the closed pipe. Only for one-shot commands: the daemon keeps ignoring SIGPIPE.
 fn quiet_on_closed_pipe() {
     // SAFETY: restoring the default disposition of a signal before any thread is started.
-    let _ = unsafe {
-        nix::sys::signal::signal(
-            nix::sys::signal::Signal::SIGPIPE,
-            nix::sys::signal::SigHandler::SigDfl,
-        )
-    };
+    let _ =
+        unsafe { nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl) };
 }
 
 fn with_config(o: &Options, f: impl FnOnce(&Options, Config) -> ExitCode) -> ExitCode {
@@ -156,30 +147,13 @@ fn with_config(o: &Options, f: impl FnOnce(&Options, Config) -> ExitCode) -> Exi
 
 fn providers(o: &Options) -> ExitCode {
     if o.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&catalogue::to_json()).unwrap_or_default()
-        );
+        println!("{}", serde_json::to_string_pretty(&catalogue::to_json()).unwrap_or_default());
     } else {
         for p in catalogue::all() {
-            let fields: Vec<String> = p
-                .fields()
-                .map(|f| {
-                    if p.requires(f) {
-                        f.name.to_string()
-                    } else {
-                        format!("[{}]", f.name)
-                    }
-                })
-                .collect();
+            let fields: Vec<String> =
+                p.fields().map(|f| if p.requires(f) { f.name.to_string() } else { format!("[{}]", f.name) }).collect();
             let v6 = if p.ipv6 { "ipv4+ipv6" } else { "ipv4" };
-            println!(
-                "{:<22} {:<11} {:<9} {}",
-                p.name,
-                p.protocol,
-                v6,
-                fields.join(" ")
-            );
+            println!("{:<22} {:<11} {:<9} {}", p.name, p.protocol, v6, fields.join(" "));
         }
     }
     ExitCode::SUCCESS
@@ -188,10 +162,7 @@ fn providers(o: &Options) -> ExitCode {
 fn status(o: &Options) -> ExitCode {
     let run_dir = match load_config(o) {
         Ok(cfg) => cfg.global.run_dir,
-        Err(_) => o
-            .run_dir
-            .clone()
-            .unwrap_or_else(|| config::Global::default().run_dir),
+        Err(_) => o.run_dir.clone().unwrap_or_else(|| config::Global::default().run_dir),
     };
     let path = std::path::Path::new(&run_dir).join("status.json");
     match std::fs::read_to_string(&path) {
@@ -200,28 +171,16 @@ fn status(o: &Options) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!(
-                "edgeddns: no status at {} ({e}): is the daemon running?",
-                path.display()
-            );
+            eprintln!("edgeddns: no status at {} ({e}): is the daemon running?", path.display());
             ExitCode::from(1)
         }
     }
 }
 
 fn check_config(_o: &Options, cfg: Config) -> ExitCode {
-    println!(
-        "{}: {} service(s) enabled, {} disabled",
-        cfg.path,
-        cfg.services.len(),
-        cfg.disabled.len()
-    );
+    println!("{}: {} service(s) enabled, {} disabled", cfg.path, cfg.services.len(), cfg.disabled.len());
     for s in &cfg.services {
-        let fams: Vec<&str> = Family::ALL
-            .iter()
-            .filter(|f| s.wants(**f))
-            .map(|f| f.as_str())
-            .collect();
+        let fams: Vec<&str> = Family::ALL.iter().filter(|f| s.wants(**f)).map(|f| f.as_str()).collect();
         println!(
             "  {}: {} ({}) for {} [{}]",
             s.name,
@@ -278,28 +237,13 @@ fn once(o: &Options, cfg: Config) -> ExitCode {
     let (state_file, persist) = daemon::state_paths(&cfg);
     let state = crate::state::State::load(&state_file, persist.as_deref());
     let mut engine = Engine::new(cfg, state, o.dry_run);
-    let report = engine.pass(
-        &mut env,
-        &Request {
-            echo: true,
-            update: None,
-        },
-    );
+    let report = engine.pass(&mut env, &Request { echo: true, update: None });
     if !o.dry_run {
         daemon::save(&mut engine, env.now_unix());
     }
     for (svc, r) in &report.results {
-        let reason = r
-            .outcome
-            .reason()
-            .map(|s| format!(": {s}"))
-            .unwrap_or_default();
-        println!(
-            "{svc}: {} {}: {}{reason}",
-            r.host,
-            r.family.record_type(),
-            r.outcome.label()
-        );
+        let reason = r.outcome.reason().map(|s| format!(": {s}")).unwrap_or_default();
+        println!("{svc}: {} {}: {}{reason}", r.host, r.family.record_type(), r.outcome.label());
     }
     if report.results.is_empty() {
         println!("nothing to update");
@@ -339,9 +283,7 @@ fn detect(o: &Options) -> ExitCode {
                 .filter(|s| s.wants(family) && s.ip_source != IpSource::Echo)
                 .map(|s| env.interface_label(s, family))
                 .collect(),
-            _ => sources::routes::default_route_device(family)
-                .into_iter()
-                .collect(),
+            _ => sources::routes::default_route_device(family).into_iter().collect(),
         };
         for n in names {
             if !targets.contains(&(family, n.clone())) {
@@ -356,11 +298,7 @@ fn detect(o: &Options) -> ExitCode {
             Family::V6 => &global.echo_urls_v6,
         };
         let echo = env.echo_now(family, urls);
-        let ifaces: Vec<&String> = targets
-            .iter()
-            .filter(|(f, _)| *f == family)
-            .map(|(_, n)| n)
-            .collect();
+        let ifaces: Vec<&String> = targets.iter().filter(|(f, _)| *f == family).map(|(_, n)| n).collect();
         if ifaces.is_empty() {
             out.push(serde_json::json!({
                 "family": family.as_str(), "interface": null, "address": null, "echo": echo.addr,
@@ -393,11 +331,7 @@ fn detect(o: &Options) -> ExitCode {
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
         for w in &out {
-            let s = |k: &str| {
-                w[k].as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| "-".into())
-            };
+            let s = |k: &str| w[k].as_str().map(str::to_string).unwrap_or_else(|| "-".into());
             println!("{} on {}:", s("family"), s("interface"));
             println!("  interface address: {}", s("address"));
             println!("  echo address:      {}", s("echo"));
@@ -433,20 +367,11 @@ mod tests {
     #[test]
     fn parses_commands_and_options() {
         let o = parse_args(&args("-c /tmp/x --dry-run once")).unwrap();
-        assert_eq!(
-            (o.command.as_str(), o.config.as_deref(), o.dry_run),
-            ("once", Some("/tmp/x"), true)
-        );
+        assert_eq!((o.command.as_str(), o.config.as_deref(), o.dry_run), ("once", Some("/tmp/x"), true));
         assert_eq!(parse_args(&args("--version")).unwrap().command, "version");
-        assert!(parse_args(&args("frob"))
-            .unwrap_err()
-            .contains("unknown command 'frob'"));
-        assert!(parse_args(&args("once --bogus"))
-            .unwrap_err()
-            .contains("unknown option '--bogus'"));
-        assert!(parse_args(&args("once -c"))
-            .unwrap_err()
-            .contains("needs a value"));
+        assert!(parse_args(&args("frob")).unwrap_err().contains("unknown command 'frob'"));
+        assert!(parse_args(&args("once --bogus")).unwrap_err().contains("unknown option '--bogus'"));
+        assert!(parse_args(&args("once -c")).unwrap_err().contains("needs a value"));
         assert!(parse_args(&args("")).is_err());
     }
 }

@@ -5,9 +5,7 @@
 use crate::cli::Options;
 use crate::config::{Config, Global, IpSource, Service};
 use crate::engine::{Engine, Env, Request};
-use crate::http::{
-    Client, ClientOptions, HttpError, Request as HttpRequest, Response, Roots, Transport,
-};
+use crate::http::{Client, ClientOptions, HttpError, Request as HttpRequest, Response, Roots, Transport};
 use crate::net::Family;
 use crate::sources::echo::{self, EchoResult};
 use crate::sources::netlink::{AddressMonitor, Netlink};
@@ -39,18 +37,9 @@ impl RealEnv {
 
     pub fn with_global(global: &Global, dry_run: bool) -> Result<RealEnv, String> {
         let roots = Roots::load(&global.ca_bundle)?;
-        let http = ClientOptions {
-            ca_bundle: global.ca_bundle.clone(),
-            timeout: global.http_timeout,
-        };
+        let http = ClientOptions { ca_bundle: global.ca_bundle.clone(), timeout: global.http_timeout };
         let kernel = Netlink::new().map_err(|e| format!("cannot read interface addresses: {e}"))?;
-        Ok(RealEnv {
-            roots,
-            http,
-            kernel,
-            dry_run,
-            ubus: None,
-        })
+        Ok(RealEnv { roots, http, kernel, dry_run, ubus: None })
     }
 
     pub fn now_unix(&self) -> u64 {
@@ -86,11 +75,7 @@ impl Env for RealEnv {
         unix_now()
     }
 
-    fn interface_addrs(
-        &mut self,
-        svc: &Service,
-        family: Family,
-    ) -> (String, Result<Vec<IfAddr>, SourceError>) {
+    fn interface_addrs(&mut self, svc: &Service, family: Family) -> (String, Result<Vec<IfAddr>, SourceError>) {
         let netifd = self.ubus.as_ref().is_some_and(|s| s.has_netifd());
         let use_netifd = match svc.ip_source {
             IpSource::Netifd => true,
@@ -134,38 +119,26 @@ struct DryRun;
 
 impl Transport for DryRun {
     fn send(&mut self, req: &HttpRequest) -> Result<Response, HttpError> {
-        println!(
-            "dry-run: would send:\n  {}",
-            req.display_masked().replace('\n', "\n  ")
-        );
+        println!("dry-run: would send:\n  {}", req.display_masked().replace('\n', "\n  "));
         Err(HttpError::DryRun)
     }
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 pub fn secrets_of(cfg: &Config) -> Vec<String> {
     cfg.services
         .iter()
-        .flat_map(|s| {
-            [
-                s.password.expose().to_string(),
-                s.token.expose().to_string(),
-            ]
-        })
+        .flat_map(|s| [s.password.expose().to_string(), s.token.expose().to_string()])
         .filter(|s| !s.is_empty())
         .collect()
 }
 
 pub fn state_paths(cfg: &Config) -> (PathBuf, Option<PathBuf>) {
     let run = Path::new(&cfg.global.run_dir).join("state.json");
-    let persist =
-        Some(PathBuf::from(&cfg.global.persist_file)).filter(|p| !p.as_os_str().is_empty());
+    let persist = Some(PathBuf::from(&cfg.global.persist_file)).filter(|p| !p.as_os_str().is_empty());
     (run, persist)
 }
 
@@ -187,17 +160,13 @@ pub fn run(o: &Options, cfg: Config) -> ExitCode {
     crate::logging::init(cfg.global.log_level, !o.foreground);
     crate::logging::set_secrets(secrets_of(&cfg));
     let mut signals = SigSet::empty();
-    for s in [
-        Signal::SIGHUP,
-        Signal::SIGUSR1,
-        Signal::SIGTERM,
-        Signal::SIGINT,
-    ] {
+    for s in [Signal::SIGHUP, Signal::SIGUSR1, Signal::SIGTERM, Signal::SIGINT] {
         signals.add(s);
     }
-    let sigfd = match signals.thread_block().and_then(|_| {
-        SignalFd::with_flags(&signals, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
-    }) {
+    let sigfd = match signals
+        .thread_block()
+        .and_then(|_| SignalFd::with_flags(&signals, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC))
+    {
         Ok(fd) => fd,
         Err(e) => {
             log::error!("cannot set up signal handling: {e}");
@@ -231,15 +200,9 @@ pub fn run(o: &Options, cfg: Config) -> ExitCode {
         monitor,
         pending: Some(now),
         burst: Burst::default(),
-        request: Request {
-            echo: true,
-            update: None,
-        },
+        request: Request { echo: true, update: None },
         next_check: now,
-        reconnect: Reconnect {
-            at: now,
-            wait: Duration::from_secs(1),
-        },
+        reconnect: Reconnect { at: now, wait: Duration::from_secs(1) },
     };
     d.connect_ubus();
     loop {
@@ -272,22 +235,15 @@ impl Daemon<'_> {
     /// Wait for the next thing to do and do it; `Some` to stop with that code.
     fn turn(&mut self, sigfd: &SignalFd) -> Option<ExitCode> {
         let now = Instant::now();
-        let due = self
-            .engine
-            .next_due()
-            .map(|t| now + Duration::from_secs(t.saturating_sub(unix_now())));
-        let reconnect =
-            (self.env.ubus.is_none() && self.ubus_expected()).then_some(self.reconnect.at);
+        let due = self.engine.next_due().map(|t| now + Duration::from_secs(t.saturating_sub(unix_now())));
+        let reconnect = (self.env.ubus.is_none() && self.ubus_expected()).then_some(self.reconnect.at);
         let wake = [self.pending, Some(self.next_check), due, reconnect]
             .into_iter()
             .flatten()
             .min()
             .unwrap_or(self.next_check);
-        let timeout = PollTimeout::try_from(
-            wake.saturating_duration_since(now)
-                .max(Duration::from_millis(1)),
-        )
-        .unwrap_or(PollTimeout::MAX);
+        let timeout = PollTimeout::try_from(wake.saturating_duration_since(now).max(Duration::from_millis(1)))
+            .unwrap_or(PollTimeout::MAX);
         let (sig_ready, nl_ready, ubus_ready) = {
             let mut fds = vec![PollFd::new(sigfd.as_fd(), PollFlags::POLLIN)];
             let nl = self.monitor.as_ref().map(|m| {
@@ -305,9 +261,7 @@ impl Daemon<'_> {
                     std::thread::sleep(Duration::from_secs(1));
                 }
             }
-            let ready = |i: Option<usize>| {
-                i.is_some_and(|i| fds[i].revents().is_some_and(|r| !r.is_empty()))
-            };
+            let ready = |i: Option<usize>| i.is_some_and(|i| fds[i].revents().is_some_and(|r| !r.is_empty()));
             (ready(Some(0)), ready(nl), ready(ub))
         };
         if sig_ready {
@@ -325,15 +279,11 @@ impl Daemon<'_> {
             self.connect_ubus();
         }
         let now = Instant::now();
-        if self.pending.is_some_and(|p| now >= p)
-            || now >= self.next_check
-            || due.is_some_and(|d| now >= d)
-        {
+        if self.pending.is_some_and(|p| now >= p) || now >= self.next_check || due.is_some_and(|d| now >= d) {
             self.pending = None;
             self.burst = Burst::default();
             self.next_check = now + self.engine.config.global.check_interval;
-            self.engine
-                .pass(&mut self.env, &std::mem::take(&mut self.request));
+            self.engine.pass(&mut self.env, &std::mem::take(&mut self.request));
             if !self.o.dry_run {
                 save(&mut self.engine, unix_now());
             }
@@ -352,10 +302,7 @@ impl Daemon<'_> {
                 Ok(Signal::SIGUSR1) => {
                     log::info!("check requested (SIGUSR1)");
                     self.request.echo = true;
-                    self.pending = Some(
-                        self.pending
-                            .map_or(Instant::now(), |p| p.min(Instant::now())),
-                    );
+                    self.pending = Some(self.pending.map_or(Instant::now(), |p| p.min(Instant::now())));
                 }
                 Ok(Signal::SIGTERM) | Ok(Signal::SIGINT) => {
                     log::info!("stopping");
@@ -371,19 +318,12 @@ impl Daemon<'_> {
     }
 
     fn address_event(&mut self) {
-        self.pending = Some(self.burst.event(
-            Instant::now(),
-            self.engine.config.global.coalesce,
-            self.pending,
-        ));
+        self.pending = Some(self.burst.event(Instant::now(), self.engine.config.global.coalesce, self.pending));
     }
 
     /// ubus is worth (re)trying when a socket was named or one of the standard ones exists.
     fn ubus_expected(&self) -> bool {
-        self.o.ubus_socket.is_some()
-            || crate::ubus::SOCKET_PATHS
-                .iter()
-                .any(|p| Path::new(p).exists())
+        self.o.ubus_socket.is_some() || crate::ubus::SOCKET_PATHS.iter().any(|p| Path::new(p).exists())
     }
 
     fn connect_ubus(&mut self) {
@@ -394,11 +334,7 @@ impl Daemon<'_> {
             Ok(s) => {
                 log::info!(
                     "connected to ubus{}",
-                    if s.has_netifd() {
-                        ", following netifd"
-                    } else {
-                        " (netifd not there yet)"
-                    }
+                    if s.has_netifd() { ", following netifd" } else { " (netifd not there yet)" }
                 );
                 self.env.ubus = Some(s);
                 self.reconnect.wait = Duration::from_secs(1);
@@ -448,10 +384,7 @@ impl Daemon<'_> {
         match call.method.as_str() {
             "status" => (0, Some(crate::status::snapshot(&self.engine, unix_now()))),
             "update" => {
-                let service = call.data["service"]
-                    .as_str()
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string);
+                let service = call.data["service"].as_str().filter(|s| !s.is_empty()).map(str::to_string);
                 if let Some(name) = &service {
                     if !self.engine.config.services.iter().any(|s| &s.name == name) {
                         return (
@@ -460,10 +393,7 @@ impl Daemon<'_> {
                         );
                     }
                 }
-                log::info!(
-                    "update requested over ubus ({})",
-                    service.as_deref().unwrap_or("all services")
-                );
+                log::info!("update requested over ubus ({})", service.as_deref().unwrap_or("all services"));
                 self.request.update = Some(service.clone());
                 self.pending = Some(Instant::now());
                 (0, Some(json!({"queued": true, "service": service})))
@@ -477,10 +407,7 @@ impl Daemon<'_> {
                 reload(self.o, &mut self.engine);
                 self.request.echo = true;
                 self.pending = Some(Instant::now());
-                (
-                    0,
-                    Some(json!({"services": self.engine.config.services.len()})),
-                )
+                (0, Some(json!({"services": self.engine.config.services.len()})))
             }
             "providers" => (0, Some(crate::providers::catalogue::to_json())),
             _ => (crate::ubus::STATUS_METHOD_NOT_FOUND, None),
@@ -542,10 +469,7 @@ mod tests {
         let p = b.event(t0 + Duration::from_millis(150), w, None);
         assert_eq!(p, t0 + Duration::from_millis(350));
         // ...until the window since the first event is over.
-        assert_eq!(
-            b.event(t0 + Duration::from_millis(300), w, Some(p)),
-            t0 + Duration::from_millis(350)
-        );
+        assert_eq!(b.event(t0 + Duration::from_millis(300), w, Some(p)), t0 + Duration::from_millis(350));
         assert_eq!(b.event(t0 + Duration::from_millis(950), w, None), t0 + w);
         // A pass already due now is not delayed.
         assert_eq!(Burst::default().event(t0, w, Some(t0)), t0);

@@ -22,11 +22,7 @@ pub trait Env {
     fn now(&self) -> u64;
     /// The addresses on the interface this service reads for `family`, and a label naming it
     /// (`wan`, `eth1`) for status and logs.
-    fn interface_addrs(
-        &mut self,
-        svc: &Service,
-        family: Family,
-    ) -> (String, Result<Vec<IfAddr>, SourceError>);
+    fn interface_addrs(&mut self, svc: &Service, family: Family) -> (String, Result<Vec<IfAddr>, SourceError>);
     fn echo(&mut self, family: Family, urls: &[String]) -> EchoResult;
     /// A transport for one provider job; jobs run in parallel threads.
     fn transport(&mut self) -> Box<dyn Transport + Send>;
@@ -94,9 +90,7 @@ pub struct PassReport {
 
 impl PassReport {
     pub fn all_ok(&self) -> bool {
-        self.results
-            .iter()
-            .all(|(_, r)| r.outcome.is_success() || r.outcome == Outcome::NotSent)
+        self.results.iter().all(|(_, r)| r.outcome.is_success() || r.outcome == Outcome::NotSent)
     }
 }
 
@@ -109,14 +103,7 @@ fn fidx(f: Family) -> usize {
 
 impl Engine {
     pub fn new(config: Config, state: State, dry_run: bool) -> Engine {
-        let mut e = Engine {
-            config,
-            state,
-            dry_run,
-            wan: BTreeMap::new(),
-            echo: [None, None],
-            plans: BTreeMap::new(),
-        };
+        let mut e = Engine { config, state, dry_run, wan: BTreeMap::new(), echo: [None, None], plans: BTreeMap::new() };
         e.forget_unconfigured();
         e
     }
@@ -137,10 +124,7 @@ impl Engine {
             .iter()
             .flat_map(|s| {
                 s.hostnames.iter().flat_map(move |h| {
-                    Family::ALL
-                        .iter()
-                        .filter(|f| s.wants(**f))
-                        .map(move |f| record_key(&s.name, h, *f))
+                    Family::ALL.iter().filter(|f| s.wants(**f)).map(move |f| record_key(&s.name, h, *f))
                 })
             })
             .collect();
@@ -166,14 +150,10 @@ impl Engine {
         let services = self.config.services.clone();
 
         // 1. Interface addresses, read once per interface and family.
-        let mut seen: BTreeMap<(Family, String), Result<Vec<IfAddr>, SourceError>> =
-            BTreeMap::new();
+        let mut seen: BTreeMap<(Family, String), Result<Vec<IfAddr>, SourceError>> = BTreeMap::new();
         let mut label_of: BTreeMap<(String, Family), String> = BTreeMap::new();
         for svc in &services {
-            for family in Family::ALL
-                .into_iter()
-                .filter(|f| svc.wants(*f) && svc.ip_source != IpSource::Echo)
-            {
+            for family in Family::ALL.into_iter().filter(|f| svc.wants(*f) && svc.ip_source != IpSource::Echo) {
                 let (label, addrs) = env.interface_addrs(svc, family);
                 label_of.insert((svc.name.clone(), family), label.clone());
                 seen.entry((family, label)).or_insert(addrs);
@@ -202,9 +182,7 @@ impl Engine {
                 }
             };
             // Nothing to compare with while every interface is down: the echo can wait.
-            let needed = services
-                .iter()
-                .any(|s| s.wants(family) && s.ip_source == IpSource::Echo)
+            let needed = services.iter().any(|s| s.wants(family) && s.ip_source == IpSource::Echo)
                 || basis.iter().any(Option::is_some);
             if due && needed {
                 let urls = match family {
@@ -216,25 +194,15 @@ impl Engine {
                     Some(a) => log::debug!("echo ({family}): the internet sees {a}"),
                     None => log::warn!("echo ({family}): {}", result.failure()),
                 }
-                self.echo[fidx(family)] = Some(EchoCache {
-                    result,
-                    at: now,
-                    basis,
-                });
+                self.echo[fidx(family)] = Some(EchoCache { result, at: now, basis });
             }
         }
 
         // 3. Verdict per WAN, logged when it changes.
         for ((family, label), addrs) in &seen {
-            let echo = self.echo[fidx(*family)]
-                .as_ref()
-                .and_then(|c| c.result.addr);
+            let echo = self.echo[fidx(*family)].as_ref().and_then(|c| c.result.addr);
             let (address, all, error) = match addrs {
-                Ok(a) => (
-                    sources::pick(*family, a, None),
-                    a.iter().map(|x| x.addr).collect::<Vec<_>>(),
-                    None,
-                ),
+                Ok(a) => (sources::pick(*family, a, None), a.iter().map(|x| x.addr).collect::<Vec<_>>(), None),
                 Err(e) => (None, Vec::new(), Some(e.to_string())),
             };
             let v = verdict::classify(address, &all, echo);
@@ -283,10 +251,7 @@ impl Engine {
             for family in Family::ALL.into_iter().filter(|f| svc.wants(*f)) {
                 let plan = self.plan_for(svc, family, &seen, &label_of);
                 addr[fidx(family)] = plan.desired;
-                let forced = req
-                    .update
-                    .as_ref()
-                    .is_some_and(|s| s.as_deref().is_none_or(|n| n == svc.name));
+                let forced = req.update.as_ref().is_some_and(|s| s.as_deref().is_none_or(|n| n == svc.name));
                 for host in &svc.hostnames {
                     let key = record_key(&svc.name, host, family);
                     let rec = self.state.records.entry(key.clone()).or_default();
@@ -306,9 +271,7 @@ impl Engine {
                     }
                     sendable[fidx(family)].push(host.clone());
                     let backing_off = rec.retry_at.is_some_and(|t| now < t);
-                    let stale = rec
-                        .updated_at
-                        .is_none_or(|t| now >= t + svc.force_interval.as_secs());
+                    let stale = rec.updated_at.is_none_or(|t| now >= t + svc.force_interval.as_secs());
                     if forced || (!backing_off && (rec.registered != Some(want) || stale)) {
                         due[fidx(family)].push(host.clone());
                     }
@@ -348,10 +311,8 @@ impl Engine {
                 .map(|(job, mut transport)| {
                     scope.spawn(move || {
                         let svc = job.service;
-                        let expected: Vec<(String, Family)> = job
-                            .families()
-                            .flat_map(|(f, _)| job.hosts.iter().map(move |h| (h.clone(), f)))
-                            .collect();
+                        let expected: Vec<(String, Family)> =
+                            job.families().flat_map(|(f, _)| job.hosts.iter().map(move |h| (h.clone(), f))).collect();
                         for (family, ip) in job.families() {
                             log::info!(
                                 "{}: sending {} {} → {ip} via {}",
@@ -362,11 +323,7 @@ impl Engine {
                             );
                         }
                         let results = svc.preset.protocol().update(&job, transport.as_mut());
-                        JobOutcome {
-                            service: svc.name.clone(),
-                            results,
-                            expected,
-                        }
+                        JobOutcome { service: svc.name.clone(), results, expected }
                     })
                 })
                 .collect();
@@ -375,20 +332,13 @@ impl Engine {
 
         // 6. Record what came of it.
         let mut report = PassReport::default();
-        for JobOutcome {
-            service,
-            mut results,
-            expected,
-        } in outcomes
-        {
+        for JobOutcome { service, mut results, expected } in outcomes {
             for (host, family) in expected {
                 if !results.iter().any(|r| r.host == host && r.family == family) {
                     results.push(RecordResult {
                         host,
                         family,
-                        outcome: Outcome::retry(
-                            "the provider's answer did not mention this record",
-                        ),
+                        outcome: Outcome::retry("the provider's answer did not mention this record"),
                     });
                 }
             }
@@ -412,28 +362,17 @@ impl Engine {
         let echo = self.echo[fidx(family)].as_ref();
         if svc.ip_source == IpSource::Echo {
             return match echo.and_then(|c| c.result.addr) {
-                Some(a) => Plan {
-                    desired: Some(a),
-                    waiting: None,
-                },
+                Some(a) => Plan { desired: Some(a), waiting: None },
                 None => Plan {
                     desired: None,
-                    waiting: Some(
-                        echo.map(|c| c.result.failure())
-                            .unwrap_or_else(|| "waiting for the echo".into()),
-                    ),
+                    waiting: Some(echo.map(|c| c.result.failure()).unwrap_or_else(|| "waiting for the echo".into())),
                 },
             };
         }
         let label = &label_of[&(svc.name.clone(), family)];
         let addrs = match &seen[&(family, label.clone())] {
             Ok(a) => a,
-            Err(e) => {
-                return Plan {
-                    desired: None,
-                    waiting: Some(format!("{e}: waiting for wan")),
-                }
-            }
+            Err(e) => return Plan { desired: None, waiting: Some(format!("{e}: waiting for wan")) },
         };
         let picked = sources::pick(family, addrs, svc.ipv6_match.as_ref());
         let all: Vec<IpAddr> = addrs.iter().map(|a| a.addr).collect();
@@ -445,16 +384,11 @@ impl Engine {
             (None, Verdict::NoAddress) if svc.ipv6_match.is_some() && family == Family::V6 => {
                 Some(format!("no address on {label} matches ipv6_match"))
             }
-            (None, Verdict::NoAddress) => {
-                Some(format!("{label} has no {family} address: waiting for wan"))
-            }
+            (None, Verdict::NoAddress) => Some(format!("{label} has no {family} address: waiting for wan")),
             (None, Verdict::EchoUnreachable) => {
                 Some("waiting for an echo service to confirm the public address".into())
             }
-            (None, _) => Some(format!(
-                "not published: {} and nat_policy is skip",
-                v.as_str()
-            )),
+            (None, _) => Some(format!("not published: {} and nat_policy is skip", v.as_str())),
         };
         Plan { desired, waiting }
     }
@@ -522,11 +456,8 @@ impl Engine {
             }
         }
         for c in self.echo.iter().flatten() {
-            let wait = if c.result.addr.is_some() {
-                self.config.global.echo_interval.as_secs()
-            } else {
-                ECHO_RETRY_SECS
-            };
+            let wait =
+                if c.result.addr.is_some() { self.config.global.echo_interval.as_secs() } else { ECHO_RETRY_SECS };
             at(c.at + wait);
         }
         next
@@ -552,18 +483,13 @@ fn show(a: Option<IpAddr>) -> String {
 }
 
 fn jitter_seed(now: u64, host: &str) -> u64 {
-    host.bytes()
-        .fold(now ^ u64::from(std::process::id()), |h, b| {
-            h.rotate_left(5) ^ u64::from(b)
-        })
+    host.bytes().fold(now ^ u64::from(std::process::id()), |h, b| h.rotate_left(5) ^ u64::from(b))
 }
 
 /// Exponential backoff: `base · 2^(failures-1)`, capped at `max`, with ±20 % jitter so many
 /// routers that failed together do not retry together. Never below one second.
 pub fn backoff(base: u64, max: u64, failures: u32, seed: u64) -> u64 {
-    let exp = base
-        .saturating_mul(1u64 << (failures.saturating_sub(1)).min(20))
-        .min(max);
+    let exp = base.saturating_mul(1u64 << (failures.saturating_sub(1)).min(20)).min(max);
     // xorshift64* of the seed gives a spread in [-20 %, +20 %].
     let mut x = seed | 1;
     x ^= x >> 12;
@@ -594,11 +520,7 @@ mod tests {
     impl Transport for Recorder {
         fn send(&mut self, req: &HttpRequest) -> Result<Response, HttpError> {
             self.0.lock().unwrap().push(req.clone());
-            Ok(Response {
-                status: 200,
-                headers: vec![],
-                body: "good\n".into(),
-            })
+            Ok(Response { status: 200, headers: vec![], body: "good\n".into() })
         }
     }
 
@@ -606,19 +528,12 @@ mod tests {
         fn now(&self) -> u64 {
             self.now
         }
-        fn interface_addrs(
-            &mut self,
-            _: &Service,
-            _: Family,
-        ) -> (String, Result<Vec<IfAddr>, SourceError>) {
+        fn interface_addrs(&mut self, _: &Service, _: Family) -> (String, Result<Vec<IfAddr>, SourceError>) {
             ("wan".into(), Ok(self.addrs.clone()))
         }
         fn echo(&mut self, _: Family, _: &[String]) -> EchoResult {
             self.echo_calls += 1;
-            EchoResult {
-                addr: self.echo,
-                answers: vec![],
-            }
+            EchoResult { addr: self.echo, answers: vec![] }
         }
         fn transport(&mut self) -> Box<dyn Transport + Send> {
             Box::new(Recorder(self.sent.clone()))
@@ -636,11 +551,9 @@ mod tests {
     }
 
     fn engine(service: &str) -> Engine {
-        let cfg = crate::config::from_str(
-            "test",
-            &format!("config edgeddns 'global'\n option persist_file ''\n{service}"),
-        )
-        .unwrap();
+        let cfg =
+            crate::config::from_str("test", &format!("config edgeddns 'global'\n option persist_file ''\n{service}"))
+                .unwrap();
         assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
         Engine::new(cfg, State::default(), false)
     }
@@ -655,20 +568,14 @@ mod tests {
             assert!(backoff(30, 3600, 30, s) <= 3600);
             assert!(backoff(30, 3600, 30, s) >= 2880);
         }
-        let spread: std::collections::BTreeSet<u64> =
-            (0..50).map(|s| backoff(100, 3600, 1, s)).collect();
+        let spread: std::collections::BTreeSet<u64> = (0..50).map(|s| backoff(100, 3600, 1, s)).collect();
         assert!(spread.len() > 10, "jitter must spread retries: {spread:?}");
     }
 
     const NOIP: &str = "config service s\n option provider 'no-ip'\n list hostname 'h.example.org'\n option username u\n option password p\n";
 
     fn sent(w: &World) -> Vec<String> {
-        w.sent
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|r| r.url.clone())
-            .collect()
+        w.sent.lock().unwrap().iter().map(|r| r.url.clone()).collect()
     }
 
     #[test]
@@ -736,25 +643,16 @@ mod tests {
              option password p\n option ipv6 1\n",
         );
         let mut w = world("203.0.113.1", "203.0.113.1");
-        w.addrs
-            .push(IfAddr::new("2001:db8::1".parse().unwrap(), 64));
+        w.addrs.push(IfAddr::new("2001:db8::1".parse().unwrap(), 64));
         w.echo = None; // echo unreachable: public-looking addresses are still published
         e.pass(&mut w, &Request::default());
         assert_eq!(sent(&w).len(), 1);
-        assert!(
-            sent(&w)[0].ends_with("myipv4=203.0.113.1&myipv6=2001%3Adb8%3A%3A1"),
-            "{:?}",
-            sent(&w)
-        );
+        assert!(sent(&w)[0].ends_with("myipv4=203.0.113.1&myipv6=2001%3Adb8%3A%3A1"), "{:?}", sent(&w));
         // Only IPv4 changes: deSEC would drop the AAAA record, so both are sent again.
         w.addrs[0] = IfAddr::new("203.0.113.9".parse().unwrap(), 24);
         w.now += 5;
         e.pass(&mut w, &Request::default());
-        assert!(
-            sent(&w)[1].ends_with("myipv4=203.0.113.9&myipv6=2001%3Adb8%3A%3A1"),
-            "{:?}",
-            sent(&w)
-        );
+        assert!(sent(&w)[1].ends_with("myipv4=203.0.113.9&myipv6=2001%3Adb8%3A%3A1"), "{:?}", sent(&w));
     }
 
     #[test]
@@ -762,21 +660,9 @@ mod tests {
         let mut e = engine(NOIP);
         let mut w = world("203.0.113.1", "203.0.113.1");
         e.pass(&mut w, &Request::default());
-        e.pass(
-            &mut w,
-            &Request {
-                echo: false,
-                update: Some(Some("other".into())),
-            },
-        );
+        e.pass(&mut w, &Request { echo: false, update: Some(Some("other".into())) });
         assert_eq!(sent(&w).len(), 1, "another service was asked for");
-        e.pass(
-            &mut w,
-            &Request {
-                echo: false,
-                update: Some(Some("s".into())),
-            },
-        );
+        e.pass(&mut w, &Request { echo: false, update: Some(Some("s".into())) });
         assert_eq!(sent(&w).len(), 2);
     }
 }

@@ -45,14 +45,7 @@ pub struct Request {
 
 impl Request {
     pub fn new(method: Method, url: impl Into<String>) -> Request {
-        Request {
-            method,
-            url: url.into(),
-            headers: Vec::new(),
-            body: None,
-            secrets: Vec::new(),
-            allow_http: false,
-        }
+        Request { method, url: url.into(), headers: Vec::new(), body: None, secrets: Vec::new(), allow_http: false }
     }
 
     pub fn get(url: impl Into<String>) -> Request {
@@ -79,13 +72,11 @@ impl Request {
     /// HTTP basic authentication; the password becomes a secret.
     pub fn basic_auth(self, user: &str, password: &str) -> Request {
         let token = base64(format!("{user}:{password}").as_bytes());
-        self.header("Authorization", format!("Basic {token}"))
-            .secret(password)
+        self.header("Authorization", format!("Basic {token}")).secret(password)
     }
 
     pub fn bearer(self, token: &str) -> Request {
-        self.header("Authorization", format!("Bearer {token}"))
-            .secret(token)
+        self.header("Authorization", format!("Bearer {token}")).secret(token)
     }
 
     pub fn header_value(&self, name: &str) -> Option<&str> {
@@ -145,11 +136,7 @@ impl Response {
 
     /// `Retry-After` in seconds, when the server gave one.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.header("retry-after")?
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .map(Duration::from_secs)
+        self.header("retry-after")?.trim().parse::<u64>().ok().map(Duration::from_secs)
     }
 
     pub fn json(&self) -> Option<serde_json::Value> {
@@ -158,10 +145,7 @@ impl Response {
 }
 
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 /// Transport failures, worded for a router owner, with secrets already masked.
@@ -197,10 +181,7 @@ pub struct ClientOptions {
 
 impl Default for ClientOptions {
     fn default() -> Self {
-        ClientOptions {
-            ca_bundle: "/etc/ssl/certs/ca-certificates.crt".into(),
-            timeout: Duration::from_secs(10),
-        }
+        ClientOptions { ca_bundle: "/etc/ssl/certs/ca-certificates.crt".into(), timeout: Duration::from_secs(10) }
     }
 }
 
@@ -223,9 +204,7 @@ impl Roots {
                 }
                 Ok(Roots(ureq::tls::RootCerts::Specific(Arc::new(certs))))
             }
-            Err(e) => Self::fallback(format!(
-                "cannot read CA bundle {path}: {e} (install ca-bundle)"
-            )),
+            Err(e) => Self::fallback(format!("cannot read CA bundle {path}: {e} (install ca-bundle)")),
         }
     }
 
@@ -267,25 +246,20 @@ impl Client {
             // Env proxies are not read: a router's daemon environment is procd's, not a shell's.
             .proxy(None)
             .build();
-        Client {
-            agent: config.into(),
-        }
+        Client { agent: config.into() }
     }
 }
 
 impl Transport for Client {
     fn send(&mut self, req: &Request) -> Result<Response, HttpError> {
-        let allowed =
-            req.url.starts_with("https://") || (req.allow_http && req.url.starts_with("http://"));
+        let allowed = req.url.starts_with("https://") || (req.allow_http && req.url.starts_with("http://"));
         if !allowed {
             return Err(HttpError::Refused(format!(
                 "refusing {}: only https is allowed unless the service sets allow_http",
                 req.mask(&req.url)
             )));
         }
-        let mut builder = ureq::http::Request::builder()
-            .method(req.method.as_str())
-            .uri(&req.url);
+        let mut builder = ureq::http::Request::builder().method(req.method.as_str()).uri(&req.url);
         for (name, value) in &req.headers {
             builder = builder.header(name, value);
         }
@@ -299,34 +273,18 @@ impl Transport for Client {
             let (parts, _) = http_req.into_parts();
             self.agent.run(ureq::http::Request::from_parts(parts, ()))
         };
-        let mut resp =
-            result.map_err(|e| HttpError::Transport(req.mask(&describe(&e, &req.url))))?;
+        let mut resp = result.map_err(|e| HttpError::Transport(req.mask(&describe(&e, &req.url))))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
             .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
+            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_string()
-            .map_err(|e| {
-                HttpError::Transport(
-                    req.mask(&format!("{}: reading the answer: {e}", host_of(&req.url))),
-                )
+        let body =
+            resp.body_mut().with_config().limit(MAX_BODY).read_to_string().map_err(|e| {
+                HttpError::Transport(req.mask(&format!("{}: reading the answer: {e}", host_of(&req.url))))
             })?;
-        Ok(Response {
-            status,
-            headers,
-            body,
-        })
+        Ok(Response { status, headers, body })
     }
 }
 
@@ -346,14 +304,8 @@ fn describe(e: &ureq::Error, url: &str) -> String {
 /// `scheme://host[:port]` of a URL, for messages that must not repeat its query (tokens).
 pub fn host_of(url: &str) -> &str {
     let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
-    let end = url[after_scheme..]
-        .find(['/', '?', '#'])
-        .map(|i| after_scheme + i)
-        .unwrap_or(url.len());
-    let start = url[after_scheme..end]
-        .rfind('@')
-        .map(|i| after_scheme + i + 1)
-        .unwrap_or(after_scheme);
+    let end = url[after_scheme..].find(['/', '?', '#']).map(|i| after_scheme + i).unwrap_or(url.len());
+    let start = url[after_scheme..end].rfind('@').map(|i| after_scheme + i + 1).unwrap_or(after_scheme);
     &url[start..end]
 }
 
@@ -374,10 +326,7 @@ pub fn base64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
@@ -416,14 +365,8 @@ mod tests {
 
     #[test]
     fn host_of_strips_userinfo_path_and_query() {
-        assert_eq!(
-            host_of("https://u:p@members.3322.net/dyndns/update?x=1"),
-            "members.3322.net"
-        );
-        assert_eq!(
-            host_of("https://127.0.0.1:8443?token=abc"),
-            "127.0.0.1:8443"
-        );
+        assert_eq!(host_of("https://u:p@members.3322.net/dyndns/update?x=1"), "members.3322.net");
+        assert_eq!(host_of("https://127.0.0.1:8443?token=abc"), "127.0.0.1:8443");
         assert_eq!(host_of("example.org"), "example.org");
     }
 
@@ -442,11 +385,7 @@ mod tests {
 
     #[test]
     fn retry_after_seconds() {
-        let r = Response {
-            status: 429,
-            headers: vec![("Retry-After".into(), " 120".into())],
-            body: String::new(),
-        };
+        let r = Response { status: 429, headers: vec![("Retry-After".into(), " 120".into())], body: String::new() };
         assert_eq!(r.retry_after(), Some(Duration::from_secs(120)));
     }
 }

@@ -30,10 +30,7 @@ pub fn init(level: log::LevelFilter, syslog: bool) {
     } else {
         Sink::Stderr
     };
-    let logger = LOGGER.get_or_init(|| Logger {
-        sink: Mutex::new(Sink::Stderr),
-        secrets: Mutex::new(Vec::new()),
-    });
+    let logger = LOGGER.get_or_init(|| Logger { sink: Mutex::new(Sink::Stderr), secrets: Mutex::new(Vec::new()) });
     if let Ok(mut s) = logger.sink.lock() {
         *s = sink;
     }
@@ -68,11 +65,7 @@ impl log::Log for Logger {
         };
         match &mut *sink {
             Sink::Stderr => {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "edgeddns: {}: {msg}",
-                    level_word(record.level())
-                );
+                let _ = writeln!(std::io::stderr(), "edgeddns: {}: {msg}", level_word(record.level()));
             }
             Sink::Syslog(sock) => {
                 // logd truncates at 1024 bytes; a lost log line must never stop the daemon.

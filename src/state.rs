@@ -62,18 +62,13 @@ impl State {
             }
         };
         let persisted = persist_file.and_then(read);
-        let mut state = read(run_file)
-            .or_else(|| persisted.clone())
-            .unwrap_or_default();
+        let mut state = read(run_file).or_else(|| persisted.clone()).unwrap_or_default();
         state.persisted = persisted.map(|p| p.durable_view()).unwrap_or_default();
         state
     }
 
     fn durable_view(&self) -> BTreeMap<String, (Option<IpAddr>, bool, u64)> {
-        self.records
-            .iter()
-            .map(|(k, r)| (k.clone(), r.durable()))
-            .collect()
+        self.records.iter().map(|(k, r)| (k.clone(), r.durable())).collect()
     }
 
     /// Write the run copy, and the flash copy when something durable changed.
@@ -122,32 +117,21 @@ mod tests {
         let flash = dir.join("flash/state.json");
         let mut s = State::load(&run, Some(&flash));
         let key = record_key("home", "a.example.org", crate::net::Family::V4);
-        s.records.insert(
-            key.clone(),
-            Record {
-                registered: "203.0.113.1".parse().ok(),
-                ..Default::default()
-            },
-        );
+        s.records.insert(key.clone(), Record { registered: "203.0.113.1".parse().ok(), ..Default::default() });
         s.save(&run, Some(&flash)).unwrap();
         let first = std::fs::metadata(&flash).unwrap().modified().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         // A retry bookkeeping change is not durable: no flash write.
         s.records.get_mut(&key).unwrap().failures = 3;
         s.save(&run, Some(&flash)).unwrap();
-        assert_eq!(
-            std::fs::metadata(&flash).unwrap().modified().unwrap(),
-            first
-        );
+        assert_eq!(std::fs::metadata(&flash).unwrap().modified().unwrap(), first);
         // After a reboot (run dir gone) the flash copy is what we know.
         std::fs::remove_file(&run).unwrap();
         let mut s = State::load(&run, Some(&flash));
         assert_eq!(s.records[&key].registered, "203.0.113.1".parse().ok());
         s.records.get_mut(&key).unwrap().registered = "203.0.113.2".parse().ok();
         s.save(&run, Some(&flash)).unwrap();
-        assert!(std::fs::read_to_string(&flash)
-            .unwrap()
-            .contains("203.0.113.2"));
+        assert!(std::fs::read_to_string(&flash).unwrap().contains("203.0.113.2"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -51,27 +51,14 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
                     let rec = engine.state.records.get(&key).cloned().unwrap_or_default();
                     let plan = engine.plan(&key).cloned().unwrap_or_default();
                     let (next_action, next_at) = if rec.stopped {
-                        (
-                            "stopped: fix the configuration, then save or press Update now"
-                                .to_string(),
-                            None,
-                        )
+                        ("stopped: fix the configuration, then save or press Update now".to_string(), None)
                     } else if let Some(t) = rec.retry_at.filter(|t| *t > now) {
-                        (
-                            format!(
-                                "retry in {}",
-                                format_duration(std::time::Duration::from_secs(t - now))
-                            ),
-                            Some(t),
-                        )
+                        (format!("retry in {}", format_duration(std::time::Duration::from_secs(t - now))), Some(t))
                     } else if let Some(w) = &plan.waiting {
                         (w.clone(), None)
                     } else if let Some(t) = rec.updated_at {
                         let due = t + svc.force_interval.as_secs();
-                        (
-                            "update when the address changes; refresh at".to_string(),
-                            Some(due),
-                        )
+                        ("update when the address changes; refresh at".to_string(), Some(due))
                     } else {
                         ("update at the next check".to_string(), None)
                     };
@@ -103,8 +90,7 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
         })
         .collect();
     for e in &cfg.errors {
-        services
-            .push(json!({"name": e.service, "enabled": true, "error": e.message, "records": []}));
+        services.push(json!({"name": e.service, "enabled": true, "error": e.message, "records": []}));
     }
     for name in &cfg.disabled {
         services.push(json!({"name": name, "enabled": false, "error": Value::Null, "records": []}));

@@ -55,13 +55,7 @@ pub fn classify(iface: Option<IpAddr>, all_iface: &[IpAddr], echo: Option<IpAddr
 }
 
 /// One line for the status page and the log.
-pub fn explain(
-    v: Verdict,
-    family: Family,
-    interface: &str,
-    iface: Option<IpAddr>,
-    echo: Option<IpAddr>,
-) -> String {
+pub fn explain(v: Verdict, family: Family, interface: &str, iface: Option<IpAddr>, echo: Option<IpAddr>) -> String {
     let a = iface.map(|a| a.to_string()).unwrap_or_default();
     let e = echo.map(|a| a.to_string()).unwrap_or_default();
     match v {
@@ -98,12 +92,7 @@ fn family_word(f: Family) -> &'static str {
 }
 
 /// The address to publish, or `None` to publish nothing this time.
-pub fn publishable(
-    v: Verdict,
-    iface: Option<IpAddr>,
-    echo: Option<IpAddr>,
-    policy: NatPolicy,
-) -> Option<IpAddr> {
+pub fn publishable(v: Verdict, iface: Option<IpAddr>, echo: Option<IpAddr>, policy: NatPolicy) -> Option<IpAddr> {
     match v {
         Verdict::Public | Verdict::Mismatch => iface,
         Verdict::Cgnat | Verdict::PrivateNat => match policy {
@@ -114,9 +103,7 @@ pub fn publishable(
         Verdict::NoAddress => None,
         // Without an echo a public-looking address is still the best guess; a private one is
         // only published when the user asked for interface addresses.
-        Verdict::EchoUnreachable => {
-            iface.filter(|a| net::is_public(*a) || policy == NatPolicy::Interface)
-        }
+        Verdict::EchoUnreachable => iface.filter(|a| net::is_public(*a) || policy == NatPolicy::Interface),
     }
 }
 
@@ -145,51 +132,22 @@ mod tests {
             assert_eq!(classify(iface, &[], echo), want, "{iface:?} vs {echo:?}");
         }
         // The echo may see another of the interface's addresses.
-        let all = [
-            "2001:db8::1".parse().unwrap(),
-            "2001:db8::2".parse().unwrap(),
-        ];
-        assert_eq!(
-            classify(ip("2001:db8::1"), &all, ip("2001:db8::2")),
-            Verdict::Public
-        );
+        let all = ["2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap()];
+        assert_eq!(classify(ip("2001:db8::1"), &all, ip("2001:db8::2")), Verdict::Public);
     }
 
     #[test]
     fn explanations_name_the_addresses_and_the_remedy() {
-        let s = explain(
-            Verdict::Cgnat,
-            Family::V4,
-            "wan",
-            ip("100.64.1.2"),
-            ip("198.51.100.9"),
-        );
+        let s = explain(Verdict::Cgnat, Family::V4, "wan", ip("100.64.1.2"), ip("198.51.100.9"));
         assert!(
-            s.contains("CGNAT")
-                && s.contains("100.64.1.2")
-                && s.contains("198.51.100.9")
-                && s.contains("use IPv6"),
+            s.contains("CGNAT") && s.contains("100.64.1.2") && s.contains("198.51.100.9") && s.contains("use IPv6"),
             "{s}"
         );
-        let s = explain(
-            Verdict::PrivateNat,
-            Family::V4,
-            "wan",
-            ip("192.168.0.5"),
-            ip("198.51.100.9"),
-        );
+        let s = explain(Verdict::PrivateNat, Family::V4, "wan", ip("192.168.0.5"), ip("198.51.100.9"));
         assert!(s.contains("double NAT") && s.contains("bridge mode"), "{s}");
-        let s = explain(
-            Verdict::EchoUnreachable,
-            Family::V4,
-            "wan",
-            ip("100.64.0.9"),
-            None,
-        );
+        let s = explain(Verdict::EchoUnreachable, Family::V4, "wan", ip("100.64.0.9"), None);
         assert!(s.contains("CGNAT range"), "{s}");
-        assert!(
-            explain(Verdict::NoAddress, Family::V6, "wan6", None, None).contains("waiting for wan")
-        );
+        assert!(explain(Verdict::NoAddress, Family::V6, "wan6", None, None).contains("waiting for wan"));
     }
 
     #[test]
@@ -199,30 +157,11 @@ mod tests {
         assert_eq!(publishable(Verdict::Cgnat, i, e, NatPolicy::Interface), i);
         assert_eq!(publishable(Verdict::Cgnat, i, e, NatPolicy::Skip), None);
         assert_eq!(
-            publishable(
-                Verdict::Public,
-                ip("203.0.113.1"),
-                ip("203.0.113.1"),
-                NatPolicy::Skip
-            ),
+            publishable(Verdict::Public, ip("203.0.113.1"), ip("203.0.113.1"), NatPolicy::Skip),
             ip("203.0.113.1")
         );
-        assert_eq!(
-            publishable(Verdict::EchoUnreachable, i, None, NatPolicy::Echo),
-            None
-        );
-        assert_eq!(
-            publishable(
-                Verdict::EchoUnreachable,
-                ip("203.0.113.1"),
-                None,
-                NatPolicy::Echo
-            ),
-            ip("203.0.113.1")
-        );
-        assert_eq!(
-            publishable(Verdict::NoAddress, None, e, NatPolicy::Echo),
-            None
-        );
+        assert_eq!(publishable(Verdict::EchoUnreachable, i, None, NatPolicy::Echo), None);
+        assert_eq!(publishable(Verdict::EchoUnreachable, ip("203.0.113.1"), None, NatPolicy::Echo), ip("203.0.113.1"));
+        assert_eq!(publishable(Verdict::NoAddress, None, e, NatPolicy::Echo), None);
     }
 }

@@ -28,19 +28,14 @@ impl Wan {
     fn new(tag: &str, addr: &str, echo: &str, extra_global: &str) -> Option<Wan> {
         let ns = Netns::create(tag)?;
         // A veth pair (the kernel here has no dummy driver); wan0 plays the WAN port.
-        ns.ip(&[
-            "link", "add", "wan0", "type", "veth", "peer", "name", "isp0",
-        ]);
+        ns.ip(&["link", "add", "wan0", "type", "veth", "peer", "name", "isp0"]);
         ns.ip(&["link", "set", "isp0", "up"]);
         ns.ip(&["link", "set", "wan0", "up"]);
         // Like a DHCP client moving to a new lease: the new address is added before the old
         // one goes, and must survive the old primary's removal.
         let promote = ns
             .command("sh")
-            .args([
-                "-c",
-                "echo 1 > /proc/sys/net/ipv4/conf/wan0/promote_secondaries",
-            ])
+            .args(["-c", "echo 1 > /proc/sys/net/ipv4/conf/wan0/promote_secondaries"])
             .status()
             .unwrap();
         assert!(promote.success());
@@ -50,9 +45,7 @@ impl Wan {
         ca.write_bundle(&dir);
         let echo_ip = Arc::new(Mutex::new(echo.to_string()));
         let ip = echo_ip.clone();
-        let echo_srv = HttpsServer::start(&ca, Some(&ns), move |_| {
-            Reply::ok(ip.lock().unwrap().clone())
-        });
+        let echo_srv = HttpsServer::start(&ca, Some(&ns), move |_| Reply::ok(ip.lock().unwrap().clone()));
         let provider = HttpsServer::start(&ca, Some(&ns), dyndns2);
         let cfg = format!(
             "config edgeddns 'global'\n\tlist echo_url '{echo}'\n\toption ca_bundle '{d}/ca.pem'\n\
@@ -67,13 +60,7 @@ impl Wan {
         let cfg = dir.write("edgeddns", &cfg).display().to_string();
         // The echo server lives as long as its thread; keep the handle's state through echo_ip.
         std::mem::forget(echo_srv);
-        Some(Wan {
-            ns,
-            dir,
-            echo_ip,
-            provider,
-            cfg,
-        })
+        Some(Wan { ns, dir, echo_ip, provider, cfg })
     }
 
     fn daemon(&self) -> Daemon {
@@ -101,33 +88,18 @@ fn follows_the_wan_address_via_netlink_and_reports_cgnat() {
     };
     let d = wan.daemon();
     let first = wan.provider.wait_for(1, Duration::from_secs(10));
-    assert_eq!(
-        first[0].query("myip").as_deref(),
-        Some("203.0.113.10"),
-        "{}",
-        d.log()
-    );
+    assert_eq!(first[0].query("myip").as_deref(), Some("203.0.113.10"), "{}", d.log());
 
     // A new address: the update must follow without waiting for the 10-minute check.
     let mut reaction = Vec::new();
     for i in 0..5u8 {
-        let (old, new) = (
-            format!("203.0.113.{}/24", 10 + i),
-            format!("203.0.113.{}/24", 11 + i),
-        );
+        let (old, new) = (format!("203.0.113.{}/24", 10 + i), format!("203.0.113.{}/24", 11 + i));
         let ip = format!("203.0.113.{}", 11 + i);
         let t = Instant::now();
         wan.set_address(&old, &new, &ip);
-        let reqs = wan
-            .provider
-            .wait_for(2 + i as usize, Duration::from_secs(10));
+        let reqs = wan.provider.wait_for(2 + i as usize, Duration::from_secs(10));
         let last = reqs.last().unwrap();
-        assert_eq!(
-            last.query("myip").as_deref(),
-            Some(ip.as_str()),
-            "{}",
-            d.log()
-        );
+        assert_eq!(last.query("myip").as_deref(), Some(ip.as_str()), "{}", d.log());
         reaction.push(last.at.duration_since(t));
     }
     eprintln!("reaction times (address change → provider request): {reaction:?}");
@@ -135,29 +107,16 @@ fn follows_the_wan_address_via_netlink_and_reports_cgnat() {
     // The ISP moves the line behind CGNAT: the status says so, and the echo address is published.
     wan.set_address("203.0.113.15/24", "100.64.20.30/10", "198.51.100.99");
     let reqs = wan.provider.wait_for(7, Duration::from_secs(10));
-    assert_eq!(
-        reqs[6].query("myip").as_deref(),
-        Some("198.51.100.99"),
-        "{}",
-        d.log()
-    );
+    assert_eq!(reqs[6].query("myip").as_deref(), Some("198.51.100.99"), "{}", d.log());
     let start = Instant::now();
     loop {
         let st = wan.status();
         if st["wan"][0]["verdict"] == "cgnat" {
             let why = st["wan"][0]["explanation"].as_str().unwrap();
-            assert!(
-                why.contains("CGNAT")
-                    && why.contains("100.64.20.30")
-                    && why.contains("198.51.100.99"),
-                "{why}"
-            );
+            assert!(why.contains("CGNAT") && why.contains("100.64.20.30") && why.contains("198.51.100.99"), "{why}");
             break;
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "status never showed cgnat: {st}"
-        );
+        assert!(start.elapsed() < Duration::from_secs(5), "status never showed cgnat: {st}");
         std::thread::sleep(Duration::from_millis(20));
     }
     d.wait_log("CGNAT", Duration::from_secs(5));
@@ -174,21 +133,12 @@ fn a_burst_of_changes_gives_one_update_with_the_final_address() {
     // Five changes within ~100 ms, well inside the 300 ms coalescing window.
     for i in 0..5u8 {
         let ip = format!("203.0.113.{}", 21 + i);
-        wan.set_address(
-            &format!("203.0.113.{}/24", if i == 0 { 10 } else { 20 + i }),
-            &format!("{ip}/24"),
-            &ip,
-        );
+        wan.set_address(&format!("203.0.113.{}/24", if i == 0 { 10 } else { 20 + i }), &format!("{ip}/24"), &ip);
     }
     let reqs = wan.provider.wait_for(2, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(1500));
     let reqs_after = wan.provider.requests();
-    assert_eq!(
-        reqs_after.len(),
-        2,
-        "one update for the whole burst: {reqs_after:#?}\n{}",
-        d.log()
-    );
+    assert_eq!(reqs_after.len(), 2, "one update for the whole burst: {reqs_after:#?}\n{}", d.log());
     assert_eq!(reqs[1].query("myip").as_deref(), Some("203.0.113.25"));
 }
 
@@ -199,11 +149,7 @@ fn sighup_reloads_and_sigusr1_rechecks() {
     };
     let d = wan.daemon();
     let reqs = wan.provider.wait_for(1, Duration::from_secs(10));
-    assert_eq!(
-        reqs[0].query("myip").as_deref(),
-        Some("198.51.100.5"),
-        "double NAT publishes the echo address"
-    );
+    assert_eq!(reqs[0].query("myip").as_deref(), Some("198.51.100.5"), "double NAT publishes the echo address");
     d.wait_log("double NAT", Duration::from_secs(5));
 
     // The upstream router's public address changes; nothing local does. SIGUSR1 makes the
@@ -214,10 +160,9 @@ fn sighup_reloads_and_sigusr1_rechecks() {
     assert_eq!(reqs[1].query("myip").as_deref(), Some("198.51.100.6"));
 
     // The user switches the policy to skip: after SIGHUP nothing more is published.
-    let cfg = std::fs::read_to_string(&wan.cfg).unwrap().replace(
-        "option device 'wan0'\n",
-        "option device 'wan0'\n\toption nat_policy 'skip'\n",
-    );
+    let cfg = std::fs::read_to_string(&wan.cfg)
+        .unwrap()
+        .replace("option device 'wan0'\n", "option device 'wan0'\n\toption nat_policy 'skip'\n");
     std::fs::write(&wan.cfg, cfg).unwrap();
     d.signal(Signal::SIGHUP);
     d.wait_log("configuration reloaded", Duration::from_secs(5));
@@ -226,10 +171,7 @@ fn sighup_reloads_and_sigusr1_rechecks() {
     let start = Instant::now();
     loop {
         let st = wan.status();
-        let action = st["services"][0]["records"][0]["next_action"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
+        let action = st["services"][0]["records"][0]["next_action"].as_str().unwrap_or("").to_string();
         if action.contains("nat_policy is skip") {
             break;
         }

@@ -30,9 +30,8 @@ impl Rig {
         let echo_ip = Arc::new(Mutex::new(first.to_string()));
         let ip = echo_ip.clone();
         let echo = HttpsServer::start(&ca, None, move |_| Reply::ok(ip.lock().unwrap().clone()));
-        let provider = HttpsServer::start(&ca, None, |r| {
-            Reply::ok(format!("good {}\n", r.query("myip").unwrap_or_default()))
-        });
+        let provider =
+            HttpsServer::start(&ca, None, |r| Reply::ok(format!("good {}\n", r.query("myip").unwrap_or_default())));
         let cfg = format!(
             "config edgeddns 'global'\n\tlist echo_url '{}'\n\toption ca_bundle '{d}/ca.pem'\n\toption run_dir '{d}/run'\n\
              \toption persist_file ''\n\
@@ -43,26 +42,12 @@ impl Rig {
             d = dir.0.display()
         );
         let cfg = dir.write("edgeddns", &cfg).display().to_string();
-        Rig {
-            dir,
-            ubusd,
-            echo_ip,
-            _echo: echo,
-            provider,
-            cfg,
-        }
+        Rig { dir, ubusd, echo_ip, _echo: echo, provider, cfg }
     }
 
     fn daemon(&self) -> Daemon {
         let mut cmd = edgeddns();
-        cmd.args([
-            "-c",
-            &self.cfg,
-            "--ubus-socket",
-            self.ubusd.path.to_str().unwrap(),
-            "run",
-            "-f",
-        ]);
+        cmd.args(["-c", &self.cfg, "--ubus-socket", self.ubusd.path.to_str().unwrap(), "run", "-f"]);
         Daemon::start(cmd)
     }
 
@@ -73,9 +58,7 @@ impl Rig {
     }
 
     fn last_myip(&self, n: usize) -> String {
-        self.provider.wait_for(n, Duration::from_secs(10))[n - 1]
-            .query("myip")
-            .unwrap_or_default()
+        self.provider.wait_for(n, Duration::from_secs(10))[n - 1].query("myip").unwrap_or_default()
     }
 
     fn call(&self, method: &str, args: serde_json::Value) -> Result<serde_json::Value, Error> {
@@ -84,9 +67,7 @@ impl Rig {
         let obj = loop {
             match c.lookup("edgeddns") {
                 Ok(id) => break id,
-                Err(_) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(10))
-                }
+                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
                 Err(e) => return Err(e),
             }
         };
@@ -102,13 +83,8 @@ fn median_and_worst(mut v: Vec<Duration>) -> (Duration, Duration) {
 #[test]
 fn follows_netifd_and_survives_restarts_of_netifd_and_ubusd() {
     let rig = Rig::new("ubusd", "203.0.113.10");
-    let netifd = FakeNetifd::start(
-        &rig.ubusd.path,
-        &[
-            ("wan", Some("203.0.113.10"), None),
-            ("lan", Some("192.168.1.1"), None),
-        ],
-    );
+    let netifd =
+        FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.10"), None), ("lan", Some("192.168.1.1"), None)]);
     let d = rig.daemon();
     assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", d.log());
     d.wait_log("following netifd", Duration::from_secs(5));
@@ -118,21 +94,12 @@ fn follows_netifd_and_survives_restarts_of_netifd_and_ubusd() {
     for i in 0..20u8 {
         let ip = format!("203.0.113.{}", 11 + i);
         let t = rig.change(&netifd, &ip);
-        let reqs = rig
-            .provider
-            .wait_for(2 + i as usize, Duration::from_secs(10));
-        assert_eq!(
-            reqs.last().unwrap().query("myip").as_deref(),
-            Some(ip.as_str()),
-            "{}",
-            d.log()
-        );
+        let reqs = rig.provider.wait_for(2 + i as usize, Duration::from_secs(10));
+        assert_eq!(reqs.last().unwrap().query("myip").as_deref(), Some(ip.as_str()), "{}", d.log());
         reaction.push(reqs.last().unwrap().at.duration_since(t));
     }
     let (median, worst) = median_and_worst(reaction.clone());
-    eprintln!(
-        "netifd change → provider request over 20 changes: median {median:?}, worst {worst:?}"
-    );
+    eprintln!("netifd change → provider request over 20 changes: median {median:?}, worst {worst:?}");
     assert!(worst < Duration::from_secs(5), "{reaction:?}");
 
     // netifd restarts: the daemon subscribes again and keeps following.
@@ -142,12 +109,7 @@ fn follows_netifd_and_survives_restarts_of_netifd_and_ubusd() {
     rig.change(&netifd, "203.0.113.31");
     let n = rig.provider.requests().len();
     let reqs = rig.provider.wait_for(n.max(22), Duration::from_secs(10));
-    assert_eq!(
-        reqs.last().unwrap().query("myip").as_deref(),
-        Some("203.0.113.31"),
-        "{}",
-        d.log()
-    );
+    assert_eq!(reqs.last().unwrap().query("myip").as_deref(), Some("203.0.113.31"), "{}", d.log());
 
     // ubusd itself dies and comes back: the daemon reconnects and registers everything again.
     netifd.stop();
@@ -155,19 +117,11 @@ fn follows_netifd_and_survives_restarts_of_netifd_and_ubusd() {
     d.wait_log("lost ubus", Duration::from_secs(5));
     let ubusd = Ubusd::start(&rig.ubusd.path);
     let netifd = FakeNetifd::start(&ubusd.path, &[("wan", Some("203.0.113.31"), None)]);
-    d.wait_log(
-        "connected to ubus, following netifd",
-        Duration::from_secs(10),
-    );
+    d.wait_log("connected to ubus, following netifd", Duration::from_secs(10));
     let before = rig.provider.requests().len();
     rig.change(&netifd, "203.0.113.40");
     let reqs = rig.provider.wait_for(before + 1, Duration::from_secs(10));
-    assert_eq!(
-        reqs.last().unwrap().query("myip").as_deref(),
-        Some("203.0.113.40"),
-        "{}",
-        d.log()
-    );
+    assert_eq!(reqs.last().unwrap().query("myip").as_deref(), Some("203.0.113.40"), "{}", d.log());
     assert!(ubusd.objects().contains(&"edgeddns".to_string()));
     assert_eq!(ubusd.subscribers_of("network.interface"), 1);
     netifd.stop();
@@ -195,10 +149,7 @@ fn wan_down_waits_and_the_status_object_tells_the_truth() {
     // Update now: sent although nothing changed. An unknown service is refused.
     rig.call("update", json!({"service": "home"})).unwrap();
     rig.provider.wait_for(2, Duration::from_secs(5));
-    assert!(matches!(
-        rig.call("update", json!({"service": "nope"})),
-        Err(Error::Status(4))
-    ));
+    assert!(matches!(rig.call("update", json!({"service": "nope"})), Err(Error::Status(4))));
     let providers = rig.call("providers", json!({})).unwrap();
     assert!(providers["providers"].as_array().unwrap().len() >= 20);
 
@@ -207,10 +158,7 @@ fn wan_down_waits_and_the_status_object_tells_the_truth() {
     let start = Instant::now();
     loop {
         let st = rig.call("status", json!({})).unwrap();
-        let next = st["services"][0]["records"][0]["next_action"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
+        let next = st["services"][0]["records"][0]["next_action"].as_str().unwrap_or("").to_string();
         if next.contains("waiting for wan") {
             assert_eq!(st["wan"][0]["verdict"], "no-address");
             break;

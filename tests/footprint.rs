@@ -14,9 +14,8 @@ fn idle_rss_with_three_services() {
     let ca = TestCa::new();
     ca.write_bundle(&dir);
     let echo = HttpsServer::start(&ca, None, |_| Reply::ok("203.0.113.50"));
-    let provider = HttpsServer::start(&ca, None, |r| {
-        Reply::ok(format!("good {}", r.query("myip").unwrap_or_default()))
-    });
+    let provider =
+        HttpsServer::start(&ca, None, |r| Reply::ok(format!("good {}", r.query("myip").unwrap_or_default())));
     let mut cfg = format!(
         "config edgeddns 'global'\n\tlist echo_url '{}'\n\toption ca_bundle '{d}/ca.pem'\n\toption run_dir '{d}/run'\n\
          \toption persist_file ''\n",
@@ -37,19 +36,8 @@ fn idle_rss_with_three_services() {
     provider.wait_for(3, Duration::from_secs(10));
     std::thread::sleep(Duration::from_secs(2));
     let status = std::fs::read_to_string(format!("/proc/{}/status", d.child.id())).unwrap();
-    let field = |k: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(k))
-            .unwrap_or("")
-            .to_string()
-    };
-    println!(
-        "{} | {} | {}",
-        field("VmRSS"),
-        field("VmHWM"),
-        field("Threads")
-    );
+    let field = |k: &str| status.lines().find(|l| l.starts_with(k)).unwrap_or("").to_string();
+    println!("{} | {} | {}", field("VmRSS"), field("VmHWM"), field("Threads"));
     let size = std::fs::metadata(BIN).unwrap().len();
     println!("binary {BIN}: {size} bytes");
 }

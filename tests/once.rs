@@ -24,18 +24,10 @@ impl Rig {
         ca.write_bundle(&dir);
         let echo_ip = Arc::new(Mutex::new("198.51.100.7".to_string()));
         let ip = echo_ip.clone();
-        let echo = HttpsServer::start(&ca, None, move |_| {
-            Reply::ok(format!("{}\n", ip.lock().unwrap()))
-        });
+        let echo = HttpsServer::start(&ca, None, move |_| Reply::ok(format!("{}\n", ip.lock().unwrap())));
         // A dyndns2 server that accepts alice's password and says `good <ip>` per hostname.
         let provider = HttpsServer::start(&ca, None, dyndns2_server);
-        Rig {
-            dir,
-            _ca: ca,
-            echo_ip,
-            echo,
-            provider,
-        }
+        Rig { dir, _ca: ca, echo_ip, echo, provider }
     }
 
     fn config(&self, services: &str) -> String {
@@ -77,21 +69,13 @@ impl Rig {
 }
 
 fn dyndns2_server(r: &Recorded) -> Reply {
-    let expected = format!(
-        "Basic {}",
-        edgeddns::http::base64(format!("alice:{PASSWORD}").as_bytes())
-    );
+    let expected = format!("Basic {}", edgeddns::http::base64(format!("alice:{PASSWORD}").as_bytes()));
     if r.header("authorization") != Some(expected.as_str()) {
         return Reply::ok("badauth");
     }
     let ip = r.query("myip").unwrap_or_default();
     let hosts = r.query("hostname").unwrap_or_default();
-    Reply::ok(
-        hosts
-            .split(',')
-            .map(|_| format!("good {ip}\n"))
-            .collect::<String>(),
-    )
+    Reply::ok(hosts.split(',').map(|_| format!("good {ip}\n")).collect::<String>())
 }
 
 #[test]
@@ -105,16 +89,9 @@ fn once_updates_on_change_only_and_never_shows_the_password() {
     assert_eq!(reqs.len(), 1, "both hostnames go in one request: {reqs:#?}");
     assert_eq!(reqs[0].method, "GET");
     assert_eq!(reqs[0].path(), "/nic/update");
-    assert_eq!(
-        reqs[0].query("hostname").as_deref(),
-        Some("home.example.org,nas-home.example.org")
-    );
+    assert_eq!(reqs[0].query("hostname").as_deref(), Some("home.example.org,nas-home.example.org"));
     assert_eq!(reqs[0].query("myip").as_deref(), Some("198.51.100.7"));
-    assert!(
-        text(&first).contains("home: home.example.org A: updated"),
-        "{}",
-        text(&first)
-    );
+    assert!(text(&first).contains("home: home.example.org A: updated"), "{}", text(&first));
 
     // Nothing changed: nothing is sent.
     let second = run(&["-c", &cfg, "once"]);
@@ -131,17 +108,13 @@ fn once_updates_on_change_only_and_never_shows_the_password() {
     assert_eq!(reqs[1].query("myip").as_deref(), Some("198.51.100.8"));
 
     let status: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(rig.dir.path("run/status.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(rig.dir.path("run/status.json")).unwrap()).unwrap();
     let rec = &status["services"][0]["records"][0];
     assert_eq!(rec["registered"], "198.51.100.8");
     assert_eq!(rec["result"], "updated");
 
     let visible = rig.all_visible(&[&first, &second, &third]);
-    assert!(
-        !visible.contains(PASSWORD) && !visible.contains("pa%20ss"),
-        "password leaked:\n{visible}"
-    );
+    assert!(!visible.contains(PASSWORD) && !visible.contains("pa%20ss"), "password leaked:\n{visible}");
 }
 
 #[test]
@@ -161,10 +134,7 @@ fn dry_run_shows_masked_requests_and_sends_nothing() {
     assert!(shown.contains("Authorization: Basic ***"), "{shown}");
     assert!(!shown.contains(PASSWORD), "{shown}");
     assert!(rig.provider.requests().is_empty(), "dry run must not send");
-    assert!(
-        !rig.dir.path("run/state.json").exists(),
-        "dry run must not write state"
-    );
+    assert!(!rig.dir.path("run/state.json").exists(), "dry run must not write state");
 }
 
 #[test]
@@ -176,55 +146,23 @@ fn a_broken_service_is_reported_and_the_others_still_update() {
     let check = run(&["-c", &cfg, "check-config"]);
     assert_eq!(check.status.code(), Some(1), "{}", text(&check));
     let shown = text(&check);
-    assert!(
-        shown.contains("service 'broken': unknown provider 'no-such-dns'"),
-        "{shown}"
-    );
-    assert!(
-        shown.contains("service 'badhost': hostname 'bad host.example.org'"),
-        "{shown}"
-    );
-    assert!(
-        shown.contains("password ***") && !shown.contains(PASSWORD),
-        "{shown}"
-    );
+    assert!(shown.contains("service 'broken': unknown provider 'no-such-dns'"), "{shown}");
+    assert!(shown.contains("service 'badhost': hostname 'bad host.example.org'"), "{shown}");
+    assert!(shown.contains("password ***") && !shown.contains(PASSWORD), "{shown}");
 
     let out = run(&["-c", &cfg, "once"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "config errors make once fail: {}",
-        text(&out)
-    );
-    assert_eq!(
-        rig.provider.requests().len(),
-        1,
-        "the good service must still be updated"
-    );
-    assert!(
-        text(&out).contains("good: good.example.org A: updated"),
-        "{}",
-        text(&out)
-    );
+    assert_eq!(out.status.code(), Some(1), "config errors make once fail: {}", text(&out));
+    assert_eq!(rig.provider.requests().len(), 1, "the good service must still be updated");
+    assert!(text(&out).contains("good: good.example.org A: updated"), "{}", text(&out));
 }
 
 #[test]
 fn a_parse_error_names_file_line_and_column() {
     let dir = TempDir::new("parse");
-    let cfg = dir.write(
-        "edgeddns",
-        "config service 'a'\n\toption provider 'dyndns2\n",
-    );
+    let cfg = dir.write("edgeddns", "config service 'a'\n\toption provider 'dyndns2\n");
     let out = run(&["-c", cfg.to_str().unwrap(), "check-config"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out).contains(&format!(
-            "{}:2:18: unterminated single quote",
-            cfg.display()
-        )),
-        "{}",
-        text(&out)
-    );
+    assert!(text(&out).contains(&format!("{}:2:18: unterminated single quote", cfg.display())), "{}", text(&out));
 }
 
 #[test]
@@ -243,41 +181,30 @@ fn bad_credentials_stop_the_record_until_the_config_changes() {
     assert!(status.contains("\"stopped\": true"), "{status}");
     std::fs::remove_dir_all(rig.dir.path("run")).unwrap();
     run(&["-c", &cfg, "once"]);
-    assert_eq!(
-        rig.provider.requests().len(),
-        1,
-        "the stop survives a reboot through the flash copy"
-    );
+    assert_eq!(rig.provider.requests().len(), 1, "the stop survives a reboot through the flash copy");
 
     // The user fixes the password: the record is tried again and succeeds.
     let cfg = rig.config(&rig.service("home", PASSWORD));
     let fixed = run(&["-c", &cfg, "once"]);
     assert!(fixed.status.success(), "{}", text(&fixed));
     assert_eq!(rig.provider.requests().len(), 2);
-    assert!(!rig
-        .all_visible(&[&out, &again, &fixed])
-        .contains("wrong-password"));
+    assert!(!rig.all_visible(&[&out, &again, &fixed]).contains("wrong-password"));
 }
 
 #[test]
 fn server_errors_back_off_instead_of_hammering() {
     let rig = Rig::new("retry");
-    rig.provider
-        .set_handler(|_| Reply::status(503, "maintenance"));
+    rig.provider.set_handler(|_| Reply::status(503, "maintenance"));
     let cfg = rig.config(&rig.service("home", PASSWORD));
     let out = run(&["-c", &cfg, "once"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("retry"), "{}", text(&out));
     let state: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(rig.dir.path("run/state.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(rig.dir.path("run/state.json")).unwrap()).unwrap();
     let rec = &state["records"]["home/home.example.org/ipv4"];
     assert_eq!(rec["failures"], 1);
     let wait = rec["retry_at"].as_u64().unwrap() - rec["last_attempt"].as_u64().unwrap();
-    assert!(
-        (24..=36).contains(&wait),
-        "first retry after retry_interval (30s) ± 20 %: {wait}"
-    );
+    assert!((24..=36).contains(&wait), "first retry after retry_interval (30s) ± 20 %: {wait}");
     // Within the backoff window nothing is sent, however often we are asked.
     rig.provider.set_handler(dyndns2_server);
     for _ in 0..3 {
@@ -294,11 +221,7 @@ fn echo_services_that_lie_are_outvoted() {
     // pointing ca_bundle at both CAs.
     let liar = HttpsServer::start(&ca, None, |_| Reply::ok("203.0.113.66"));
     let honest = HttpsServer::start(&ca, None, |_| Reply::ok("198.51.100.7"));
-    let bundle = format!(
-        "{}{}",
-        std::fs::read_to_string(rig.dir.path("ca.pem")).unwrap(),
-        ca.ca_pem
-    );
+    let bundle = format!("{}{}", std::fs::read_to_string(rig.dir.path("ca.pem")).unwrap(), ca.ca_pem);
     rig.dir.write("ca.pem", &bundle);
     let cfg = format!(
         "config edgeddns 'global'\n\tlist echo_url '{}'\n\tlist echo_url '{}'\n\tlist echo_url '{}'\n\
@@ -312,10 +235,5 @@ fn echo_services_that_lie_are_outvoted() {
     let path = rig.dir.write("edgeddns", &cfg);
     let out = run(&["-c", path.to_str().unwrap(), "once"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(
-        rig.provider.wait_for(1, Duration::from_secs(5))[0]
-            .query("myip")
-            .as_deref(),
-        Some("198.51.100.7")
-    );
+    assert_eq!(rig.provider.wait_for(1, Duration::from_secs(5))[0].query("myip").as_deref(), Some("198.51.100.7"));
 }

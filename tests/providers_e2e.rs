@@ -41,10 +41,7 @@ impl FakeCloudflare {
         let db = records.clone();
         let server = HttpsServer::start(ca, None, move |r| {
             let ok = |result: Value| {
-                Reply::json(
-                    200,
-                    &json!({"success": true, "errors": [], "messages": [], "result": result}),
-                )
+                Reply::json(200, &json!({"success": true, "errors": [], "messages": [], "result": result}))
             };
             let fail = |status: u16, code: u32, msg: &str| {
                 Reply::json(
@@ -62,10 +59,7 @@ impl FakeCloudflare {
                     _ => ok(json!([])),
                 },
                 ("GET", "/zones/zone-1/dns_records") => {
-                    let (t, n) = (
-                        r.query("type").unwrap_or_default(),
-                        r.query("name").unwrap_or_default(),
-                    );
+                    let (t, n) = (r.query("type").unwrap_or_default(), r.query("name").unwrap_or_default());
                     let found: Vec<Value> = db
                         .lock()
                         .unwrap()
@@ -83,12 +77,10 @@ impl FakeCloudflare {
                         return fail(400, 9207, "bad JSON");
                     };
                     let valid = match body["type"].as_str() {
-                        Some("A") => body["content"]
-                            .as_str()
-                            .is_some_and(|c| c.parse::<std::net::Ipv4Addr>().is_ok()),
-                        Some("AAAA") => body["content"]
-                            .as_str()
-                            .is_some_and(|c| c.parse::<std::net::Ipv6Addr>().is_ok()),
+                        Some("A") => body["content"].as_str().is_some_and(|c| c.parse::<std::net::Ipv4Addr>().is_ok()),
+                        Some("AAAA") => {
+                            body["content"].as_str().is_some_and(|c| c.parse::<std::net::Ipv6Addr>().is_ok())
+                        }
                         _ => false,
                     };
                     if !valid || !body["ttl"].is_u64() {
@@ -135,49 +127,22 @@ fn cloudflare_updates_existing_and_creates_missing_records() {
     let cfg = config(&dir, &echo, &service);
 
     let out = run(&["-c", &cfg, "once"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "new.example.org does not exist yet: {}",
-        text(&out)
-    );
+    assert_eq!(out.status.code(), Some(1), "new.example.org does not exist yet: {}", text(&out));
     assert_eq!(cf.content("rec-a"), "203.0.113.44");
-    assert!(
-        text(&out).contains("the A record new.example.org does not exist at Cloudflare"),
-        "{}",
-        text(&out)
-    );
+    assert!(text(&out).contains("the A record new.example.org does not exist at Cloudflare"), "{}", text(&out));
 
     // The user allows creating it: it appears, and the existing one is not touched again.
-    let cfg = config(
-        &dir,
-        &echo,
-        &service.replace("\toption ttl", "\toption create_missing '1'\n\toption ttl"),
-    );
+    let cfg = config(&dir, &echo, &service.replace("\toption ttl", "\toption create_missing '1'\n\toption ttl"));
     cf.server.clear();
     let out = run(&["-c", &cfg, "once"]);
     assert!(out.status.success(), "{}", text(&out));
-    let created: Vec<Value> = cf
-        .records
-        .lock()
-        .unwrap()
-        .values()
-        .filter(|v| v["name"] == "new.example.org")
-        .cloned()
-        .collect();
+    let created: Vec<Value> =
+        cf.records.lock().unwrap().values().filter(|v| v["name"] == "new.example.org").cloned().collect();
     assert_eq!(created.len(), 1);
     assert_eq!(created[0]["content"], "203.0.113.44");
     assert_eq!(created[0]["ttl"], 120);
-    let methods: Vec<String> = cf
-        .server
-        .requests()
-        .iter()
-        .map(|r| r.method.clone())
-        .collect();
-    assert!(
-        !methods.contains(&"PATCH".to_string()),
-        "home.example.org was already right: {methods:?}"
-    );
+    let methods: Vec<String> = cf.server.requests().iter().map(|r| r.method.clone()).collect();
+    assert!(!methods.contains(&"PATCH".to_string()), "home.example.org was already right: {methods:?}");
     assert!(!text(&out).contains(TOKEN));
 }
 
@@ -196,10 +161,7 @@ fn cloudflare_bad_token_stops_without_leaking_it() {
     let out = run(&["-c", &config(&dir, &echo, &service), "once"]);
     assert_eq!(out.status.code(), Some(1));
     let shown = text(&out);
-    assert!(
-        shown.contains("Invalid access token (9109)") && shown.contains("stopped"),
-        "{shown}"
-    );
+    assert!(shown.contains("Invalid access token (9109)") && shown.contains("stopped"), "{shown}");
     assert!(!shown.contains(TOKEN), "{shown}");
     assert_eq!(cf.content("rec-a"), "198.51.100.1");
 }
@@ -217,11 +179,7 @@ fn duckdns_updates_all_domains_in_one_request() {
             && r.query("domains").as_deref() == Some("home,nas")
             && r.query("ip").as_deref() == Some("203.0.113.45")
             && r.query("verbose").as_deref() == Some("true");
-        Reply::ok(if good {
-            "OK\n203.0.113.45\n\nUPDATED"
-        } else {
-            "KO"
-        })
+        Reply::ok(if good { "OK\n203.0.113.45\n\nUPDATED" } else { "KO" })
     });
     let service = format!(
         "config service 'duck'\n\toption provider 'duckdns'\n\toption server '{}'\n\tlist hostname 'home.duckdns.org'\n\
@@ -241,22 +199,13 @@ fn custom_url_template_with_basic_auth_in_the_url() {
     ca.write_bundle(&dir);
     let echo = echo(&ca, "203.0.113.46");
     let srv = HttpsServer::start(&ca, None, |r| {
-        let auth = format!(
-            "Basic {}",
-            edgeddns::http::base64(b"me@example.org:s3cret/pw")
-        );
+        let auth = format!("Basic {}", edgeddns::http::base64(b"me@example.org:s3cret/pw"));
         if r.header("authorization") != Some(auth.as_str()) {
             return Reply::status(401, "unauthorized");
         }
-        Reply::ok(format!(
-            "SUCCESS {} {}",
-            r.query("h").unwrap_or_default(),
-            r.query("a").unwrap_or_default()
-        ))
+        Reply::ok(format!("SUCCESS {} {}", r.query("h").unwrap_or_default(), r.query("a").unwrap_or_default()))
     });
-    let template = srv
-        .url("/dyn?h=[DOMAIN]&a=[IP]")
-        .replace("https://", "https://[USERNAME]:[PASSWORD]@");
+    let template = srv.url("/dyn?h=[DOMAIN]&a=[IP]").replace("https://", "https://[USERNAME]:[PASSWORD]@");
     let service = format!(
         "config service 'c'\n\toption provider 'custom'\n\toption update_url '{template}'\n\tlist hostname 'a.example.org'\n\
          \tlist hostname 'b.example.org'\n\toption username 'me@example.org'\n\toption password 's3cret/pw'\n\
@@ -264,15 +213,8 @@ fn custom_url_template_with_basic_auth_in_the_url() {
     );
     let out = run(&["-c", &config(&dir, &echo, &service), "once"]);
     assert!(out.status.success(), "{}", text(&out));
-    let hosts: Vec<String> = srv
-        .requests()
-        .iter()
-        .map(|r| r.query("h").unwrap())
-        .collect();
+    let hosts: Vec<String> = srv.requests().iter().map(|r| r.query("h").unwrap()).collect();
     assert_eq!(hosts, vec!["a.example.org", "b.example.org"]);
-    assert!(srv
-        .requests()
-        .iter()
-        .all(|r| r.query("a").as_deref() == Some("203.0.113.46")));
+    assert!(srv.requests().iter().all(|r| r.query("a").as_deref() == Some("203.0.113.46")));
     assert!(!text(&out).contains("s3cret"));
 }

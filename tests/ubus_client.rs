@@ -34,15 +34,10 @@ fn lookup_and_invoke_the_fake_netifd() {
     let netifd = FakeNetifd::start(&d.path, &[("wan", Some("100.64.1.2"), None)]);
     let mut c = Connection::connect(Some(&d.path)).unwrap();
     let obj = c.lookup("network.interface").unwrap();
-    let st = c
-        .invoke(obj, "status", &json!({"interface": "wan"}))
-        .unwrap();
+    let st = c.invoke(obj, "status", &json!({"interface": "wan"})).unwrap();
     assert_eq!(st["up"], true);
     assert_eq!(st["ipv4-address"][0]["address"], "100.64.1.2");
-    assert!(matches!(
-        c.invoke(obj, "status", &json!({"interface": "nope"})),
-        Err(Error::Status(4))
-    ));
+    assert!(matches!(c.invoke(obj, "status", &json!({"interface": "nope"})), Err(Error::Status(4))));
     assert!(matches!(c.lookup("no.such.object"), Err(Error::Status(4))));
     netifd.stop();
 }
@@ -59,16 +54,13 @@ fn events_arriving_during_a_call_are_queued_not_lost() {
     netifd.set("wan", Some("203.0.113.2"), None);
     let obj = c.lookup("network.interface").unwrap();
     for _ in 0..20 {
-        c.invoke(obj, "status", &json!({"interface": "wan"}))
-            .unwrap();
+        c.invoke(obj, "status", &json!({"interface": "wan"})).unwrap();
     }
     let mut actions = Vec::new();
     while actions.len() < 2 {
-        if let Incoming::Invoke(inv) = expect(
-            &mut c,
-            "event",
-            |i| matches!(i, Incoming::Invoke(v) if v.method == "network.interface"),
-        ) {
+        if let Incoming::Invoke(inv) =
+            expect(&mut c, "event", |i| matches!(i, Incoming::Invoke(v) if v.method == "network.interface"))
+        {
             actions.push(inv.data["action"].as_str().unwrap().to_string());
         }
     }
@@ -86,51 +78,28 @@ fn subscription_follows_netifd_across_its_restart() {
     let target = c.lookup("network.interface").unwrap();
     c.subscribe(anon, target).unwrap();
     netifd.set("wan", Some("203.0.113.7"), None);
-    let note = expect(
-        &mut c,
-        "interface.update",
-        |i| matches!(i, Incoming::Invoke(v) if v.method == "interface.update"),
-    );
-    let Incoming::Invoke(inv) = note else {
-        unreachable!()
-    };
+    let note =
+        expect(&mut c, "interface.update", |i| matches!(i, Incoming::Invoke(v) if v.method == "interface.update"));
+    let Incoming::Invoke(inv) = note else { unreachable!() };
     assert_eq!(inv.data["interface"], "wan");
     assert_eq!(inv.data["ipv4-address"][0]["address"], "203.0.113.7");
     c.reply(&inv, 0, None).unwrap(); // NO_REPLY: must send nothing
 
     netifd.stop();
-    let gone = expect(&mut c, "UNSUBSCRIBE", |i| {
-        matches!(i, Incoming::Unsubscribed { .. })
-    });
-    assert_eq!(
-        gone,
-        Incoming::Unsubscribed {
-            object: anon,
-            target
-        }
-    );
+    let gone = expect(&mut c, "UNSUBSCRIBE", |i| matches!(i, Incoming::Unsubscribed { .. }));
+    assert_eq!(gone, Incoming::Unsubscribed { object: anon, target });
     let netifd = FakeNetifd::start(&d.path, &[("wan", Some("203.0.113.8"), None)]);
-    let added = expect(
-        &mut c,
-        "ubus.object.add",
-        |i| matches!(i, Incoming::Invoke(v) if v.method == "ubus.object.add"),
-    );
-    let Incoming::Invoke(inv) = added else {
-        unreachable!()
-    };
+    let added =
+        expect(&mut c, "ubus.object.add", |i| matches!(i, Incoming::Invoke(v) if v.method == "ubus.object.add"));
+    let Incoming::Invoke(inv) = added else { unreachable!() };
     assert_eq!(inv.data["path"], "network.interface");
     let new_target = inv.data["id"].as_i64().unwrap() as u32;
     assert_ne!(new_target, target, "object ids change");
     c.subscribe(anon, new_target).unwrap();
     netifd.set("wan", Some("203.0.113.9"), None);
-    let note = expect(
-        &mut c,
-        "interface.update",
-        |i| matches!(i, Incoming::Invoke(v) if v.method == "interface.update"),
-    );
-    let Incoming::Invoke(inv) = note else {
-        unreachable!()
-    };
+    let note =
+        expect(&mut c, "interface.update", |i| matches!(i, Incoming::Invoke(v) if v.method == "interface.update"));
+    let Incoming::Invoke(inv) = note else { unreachable!() };
     assert_eq!(inv.data["ipv4-address"][0]["address"], "203.0.113.9");
     netifd.stop();
 }
@@ -143,21 +112,14 @@ fn our_object_answers_calls_with_large_replies() {
     let expected = big.clone();
     let server = std::thread::spawn(move || {
         let mut s = Connection::connect(Some(&path)).unwrap();
-        let obj = s
-            .add_object(
-                Some("edgeddns"),
-                &[("status", &[]), ("update", &[("service", 3)])],
-            )
-            .unwrap();
+        let obj = s.add_object(Some("edgeddns"), &[("status", &[]), ("update", &[("service", 3)])]).unwrap();
         let mut served = 0;
         while served < 2 {
             if let Some(Incoming::Invoke(inv)) = s.wait_incoming(Duration::from_secs(5)).unwrap() {
                 assert_eq!(inv.object, obj);
                 match inv.method.as_str() {
                     "status" => s.reply(&inv, 0, Some(&json!({"blob": big}))).unwrap(),
-                    _ => s
-                        .reply(&inv, 0, Some(&json!({"queued": inv.data["service"]})))
-                        .unwrap(),
+                    _ => s.reply(&inv, 0, Some(&json!({"queued": inv.data["service"]}))).unwrap(),
                 }
                 served += 1;
             }
@@ -173,16 +135,8 @@ fn our_object_answers_calls_with_large_replies() {
         }
     };
     let st = c.invoke(obj, "status", &json!({})).unwrap();
-    assert_eq!(
-        st["blob"].as_str().unwrap().len(),
-        expected.len(),
-        "a reply over 64 KiB"
-    );
-    assert_eq!(
-        c.invoke(obj, "update", &json!({"service": "home"}))
-            .unwrap(),
-        json!({"queued": "home"})
-    );
+    assert_eq!(st["blob"].as_str().unwrap().len(), expected.len(), "a reply over 64 KiB");
+    assert_eq!(c.invoke(obj, "update", &json!({"service": "home"})).unwrap(), json!({"queued": "home"}));
     server.join().unwrap();
     c.ping().unwrap();
 }

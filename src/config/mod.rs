@@ -139,10 +139,7 @@ pub struct Service {
 
 impl Service {
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
+        self.params.get(name).map(String::as_str).filter(|v| !v.is_empty())
     }
 
     pub fn wants(&self, family: crate::net::Family) -> bool {
@@ -276,9 +273,7 @@ impl Reader<'_> {
             uci::Value::Single(v) => Ok(Some(v.clone())),
             uci::Value::List(_) => {
                 let at = self.at(self.section.get(name).unwrap());
-                Err(format!(
-                    "option '{name}' ({at}) takes one value, not a list"
-                ))
+                Err(format!("option '{name}' ({at}) takes one value, not a list"))
             }
         }
     }
@@ -308,32 +303,14 @@ impl Reader<'_> {
     }
 
     fn bool(&mut self, name: &'static str, default: bool) -> Result<bool, String> {
-        self.parsed(
-            name,
-            default,
-            "a boolean (0/1, yes/no, on/off, true/false)",
-            parse_bool,
-        )
+        self.parsed(name, default, "a boolean (0/1, yes/no, on/off, true/false)", parse_bool)
     }
 
-    fn duration(
-        &mut self,
-        name: &'static str,
-        default: Duration,
-        min: Duration,
-    ) -> Result<Duration, String> {
-        let d = self.parsed(
-            name,
-            default,
-            "a duration (e.g. 90, 500ms, 10m, 2h, 25d)",
-            parse_duration,
-        )?;
+    fn duration(&mut self, name: &'static str, default: Duration, min: Duration) -> Result<Duration, String> {
+        let d = self.parsed(name, default, "a duration (e.g. 90, 500ms, 10m, 2h, 25d)", parse_duration)?;
         if d < min {
             let at = self.at(self.section.get(name).unwrap());
-            return Err(format!(
-                "option '{name}' ({at}): must be at least {}",
-                format_duration(min)
-            ));
+            return Err(format!("option '{name}' ({at}): must be at least {}", format_duration(min)));
         }
         Ok(d)
     }
@@ -341,11 +318,7 @@ impl Reader<'_> {
     fn warn_unused(&mut self, what: &str) {
         for e in &self.section.entries {
             if !self.used.contains(&e.name.as_str()) {
-                self.warnings.push(format!(
-                    "{}: unknown option '{}' in {what} is ignored",
-                    self.at(e),
-                    e.name
-                ));
+                self.warnings.push(format!("{}: unknown option '{}' in {what} is ignored", self.at(e), e.name));
             }
         }
     }
@@ -357,9 +330,7 @@ fn read_global(r: &mut Reader) -> Result<Global, String> {
     let v6 = r.list("echo_url6");
     for url in v4.iter().chain(&v6) {
         if !url.starts_with("https://") && !url.starts_with("http://") {
-            return Err(format!(
-                "global option echo_url: '{url}' is not an http(s) URL"
-            ));
+            return Err(format!("global option echo_url: '{url}' is not an http(s) URL"));
         }
     }
     let log_level = match r.string("log_level")?.as_deref() {
@@ -369,9 +340,7 @@ fn read_global(r: &mut Reader) -> Result<Global, String> {
         Some("info") | Some("notice") => log::LevelFilter::Info,
         Some("debug") => log::LevelFilter::Debug,
         Some(other) => {
-            return Err(format!(
-                "global option log_level: '{other}' is not one of error, warn, info, debug"
-            ))
+            return Err(format!("global option log_level: '{other}' is not one of error, warn, info, debug"))
         }
     };
     Ok(Global {
@@ -392,13 +361,9 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, String> {
     if !r.bool("enabled", true)? {
         return Ok(None);
     }
-    let provider = r
-        .string("provider")?
-        .filter(|p| !p.is_empty())
-        .ok_or("option 'provider' is missing")?;
-    let preset = providers::catalogue::find(&provider).ok_or_else(|| {
-        format!("unknown provider '{provider}' (run 'edgeddns providers' for the list)")
-    })?;
+    let provider = r.string("provider")?.filter(|p| !p.is_empty()).ok_or("option 'provider' is missing")?;
+    let preset = providers::catalogue::find(&provider)
+        .ok_or_else(|| format!("unknown provider '{provider}' (run 'edgeddns providers' for the list)"))?;
     let hostnames = r.list("hostname");
     if hostnames.is_empty() {
         return Err("no hostname: add 'list hostname <name>'".into());
@@ -412,56 +377,34 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, String> {
         return Err("both ipv4 and ipv6 are off: nothing to update".into());
     }
     if ipv6 && !preset.ipv6 {
-        return Err(format!(
-            "provider '{provider}' does not support IPv6 (set ipv6 to 0)"
-        ));
+        return Err(format!("provider '{provider}' does not support IPv6 (set ipv6 to 0)"));
     }
     let interface = r.string("interface")?.unwrap_or_else(|| "wan".into());
     let interface6 = r.string("interface6")?.unwrap_or_else(|| "wan6".into());
     let device = r.string("device")?.unwrap_or_default();
     let device6 = r.string("device6")?.unwrap_or_else(|| device.clone());
-    let ip_source = r.parsed(
-        "ip_source",
-        IpSource::Auto,
-        "one of auto, device, netifd, echo",
-        |s| match s {
-            "auto" => Some(IpSource::Auto),
-            "device" => Some(IpSource::Device),
-            "netifd" => Some(IpSource::Netifd),
-            "echo" => Some(IpSource::Echo),
-            _ => None,
-        },
-    )?;
+    let ip_source = r.parsed("ip_source", IpSource::Auto, "one of auto, device, netifd, echo", |s| match s {
+        "auto" => Some(IpSource::Auto),
+        "device" => Some(IpSource::Device),
+        "netifd" => Some(IpSource::Netifd),
+        "echo" => Some(IpSource::Echo),
+        _ => None,
+    })?;
     if ip_source == IpSource::Device && device.is_empty() {
         return Err("ip_source 'device' needs option 'device' (e.g. eth1 or pppoe-wan)".into());
     }
-    let nat_policy = r.parsed(
-        "nat_policy",
-        NatPolicy::Echo,
-        "one of echo, interface, skip",
-        |s| match s {
-            "echo" => Some(NatPolicy::Echo),
-            "interface" => Some(NatPolicy::Interface),
-            "skip" => Some(NatPolicy::Skip),
-            _ => None,
-        },
-    )?;
+    let nat_policy = r.parsed("nat_policy", NatPolicy::Echo, "one of echo, interface, skip", |s| match s {
+        "echo" => Some(NatPolicy::Echo),
+        "interface" => Some(NatPolicy::Interface),
+        "skip" => Some(NatPolicy::Skip),
+        _ => None,
+    })?;
     let ipv6_match = match r.string("ipv6_match")? {
-        Some(m) if !m.is_empty() => {
-            Some(V6Match::parse(&m).map_err(|e| format!("option 'ipv6_match': {e}"))?)
-        }
+        Some(m) if !m.is_empty() => Some(V6Match::parse(&m).map_err(|e| format!("option 'ipv6_match': {e}"))?),
         _ => None,
     };
-    let force_interval = r.duration(
-        "force_interval",
-        Duration::from_secs(25 * 86400),
-        Duration::from_secs(3600),
-    )?;
-    let retry_interval = r.duration(
-        "retry_interval",
-        Duration::from_secs(30),
-        Duration::from_secs(5),
-    )?;
+    let force_interval = r.duration("force_interval", Duration::from_secs(25 * 86400), Duration::from_secs(3600))?;
+    let retry_interval = r.duration("retry_interval", Duration::from_secs(30), Duration::from_secs(5))?;
     let retry_max = r.duration("retry_max", Duration::from_secs(3600), retry_interval)?;
     let ttl = match r.string("ttl")? {
         None => None,
@@ -470,18 +413,13 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, String> {
                 .parse::<u32>()
                 .ok()
                 .filter(|t| (1..=86400).contains(t))
-                .ok_or_else(|| {
-                    format!("option 'ttl': '{t}' is not a number of seconds from 1 to 86400")
-                })?,
+                .ok_or_else(|| format!("option 'ttl': '{t}' is not a number of seconds from 1 to 86400"))?,
         ),
     };
     let server = r.string("server")?.unwrap_or_default();
     let allow_http = r.bool("allow_http", false)?;
     if server.starts_with("http://") && !allow_http {
-        return Err(
-            "option 'server' is plain http: set 'allow_http 1' to send credentials unencrypted"
-                .into(),
-        );
+        return Err("option 'server' is plain http: set 'allow_http 1' to send credentials unencrypted".into());
     }
     let create_missing = r.bool("create_missing", false)?;
     let mut params = BTreeMap::new();
@@ -567,12 +505,7 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 
 pub fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    for (unit, size) in [
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1000),
-    ] {
+    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] {
         if ms >= size && ms % size == 0 {
             return format!("{}{unit}", ms / size);
         }
@@ -594,10 +527,7 @@ pub fn check_hostname(h: &str) -> Result<(), String> {
         if label.starts_with('-') || label.ends_with('-') {
             return Err(format!("label '{label}' starts or ends with '-'"));
         }
-        if let Some(c) = label
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
-        {
+        if let Some(c) = label.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
             return Err(format!("'{c}' is not allowed (letters, digits, '-' only)"));
         }
     }
@@ -626,10 +556,7 @@ mod tests {
         assert!(check_hostname("home.example.org").is_ok());
         assert!(check_hostname("*.example.org").is_ok());
         assert!(check_hostname("a-b.example.org.").is_ok());
-        assert!(
-            check_hostname("bad_.example.org").is_ok(),
-            "underscores occur in real records"
-        );
+        assert!(check_hostname("bad_.example.org").is_ok(), "underscores occur in real records");
         assert!(check_hostname("-a.example.org").is_err());
         assert!(check_hostname("a..b").is_err());
         assert!(check_hostname("a b.org").unwrap_err().contains("' '"));

@@ -20,11 +20,7 @@ pub struct ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.pos.line, self.pos.column, self.message
-        )
+        write!(f, "{}:{}:{}: {}", self.file, self.pos.line, self.pos.column, self.message)
     }
 }
 
@@ -89,18 +85,11 @@ impl<'a> Lexer<'a> {
     }
 
     fn pos(&self) -> Position {
-        Position {
-            line: self.line,
-            column: self.column,
-        }
+        Position { line: self.line, column: self.column }
     }
 
     fn error(&self, pos: Position, message: impl Into<String>) -> ParseError {
-        ParseError {
-            file: self.file.to_string(),
-            pos,
-            message: message.into(),
-        }
+        ParseError { file: self.file.to_string(), pos, message: message.into() }
     }
 
     /// The tokens of one command, up to an unescaped newline, `;` or end of input.
@@ -109,13 +98,7 @@ impl<'a> Lexer<'a> {
         let mut tokens = Vec::new();
         loop {
             match self.chars.peek().copied() {
-                None => {
-                    return Ok(if tokens.is_empty() {
-                        None
-                    } else {
-                        Some(tokens)
-                    })
-                }
+                None => return Ok(if tokens.is_empty() { None } else { Some(tokens) }),
                 Some('\n') | Some(';') => {
                     self.bump();
                     if !tokens.is_empty() {
@@ -201,22 +184,14 @@ fn valid_type(s: &str) -> bool {
 
 /// Parse a whole file. `file` names it in error messages.
 pub fn parse(file: &str, text: &str) -> Result<File, ParseError> {
-    let mut lx = Lexer {
-        chars: text.chars().peekable(),
-        line: 1,
-        column: 1,
-        file,
-    };
+    let mut lx = Lexer { chars: text.chars().peekable(), line: 1, column: 1, file };
     let mut out = File::default();
     while let Some(tokens) = lx.command()? {
         let head = &tokens[0];
         let args = &tokens[1..];
         let arity = |min: usize, max: usize, usage: &str| -> Result<(), ParseError> {
             if args.len() < min || args.len() > max {
-                let at = args
-                    .get(max)
-                    .map(|t| t.pos.clone())
-                    .unwrap_or(head.pos.clone());
+                let at = args.get(max).map(|t| t.pos.clone()).unwrap_or(head.pos.clone());
                 Err(lx.error(at, format!("expected: {usage}")))
             } else {
                 Ok(())
@@ -230,19 +205,13 @@ pub fn parse(file: &str, text: &str) -> Result<File, ParseError> {
             "config" | "c" => {
                 arity(1, 2, "config <type> ['<name>']")?;
                 if !valid_type(&args[0].text) {
-                    return Err(lx.error(
-                        args[0].pos.clone(),
-                        format!("invalid section type '{}'", args[0].text),
-                    ));
+                    return Err(lx.error(args[0].pos.clone(), format!("invalid section type '{}'", args[0].text)));
                 }
                 let name = match args.get(1) {
                     Some(t) if !valid_name(&t.text) => {
                         return Err(lx.error(
                             t.pos.clone(),
-                            format!(
-                                "invalid section name '{}': only letters, digits and _ are allowed",
-                                t.text
-                            ),
+                            format!("invalid section name '{}': only letters, digits and _ are allowed", t.text),
                         ))
                     }
                     Some(t) => Some(t.text.clone()),
@@ -250,11 +219,7 @@ pub fn parse(file: &str, text: &str) -> Result<File, ParseError> {
                 };
                 // A named section given twice is merged into the first, as libuci does.
                 if let Some(n) = &name {
-                    if let Some(i) = out
-                        .sections
-                        .iter()
-                        .position(|s| s.name.as_deref() == Some(n))
-                    {
+                    if let Some(i) = out.sections.iter().position(|s| s.name.as_deref() == Some(n)) {
                         let existing = out.sections.remove(i);
                         out.sections.push(existing);
                         continue;
@@ -269,28 +234,15 @@ pub fn parse(file: &str, text: &str) -> Result<File, ParseError> {
             }
             kw @ ("option" | "o" | "list" | "l") => {
                 let is_list = kw.starts_with('l');
-                arity(
-                    2,
-                    2,
-                    if is_list {
-                        "list <name> '<value>'"
-                    } else {
-                        "option <name> '<value>'"
-                    },
-                )?;
+                arity(2, 2, if is_list { "list <name> '<value>'" } else { "option <name> '<value>'" })?;
                 let Some(section) = out.sections.last_mut() else {
-                    return Err(
-                        lx.error(head.pos.clone(), format!("'{kw}' before any 'config' line"))
-                    );
+                    return Err(lx.error(head.pos.clone(), format!("'{kw}' before any 'config' line")));
                 };
                 let name = &args[0];
                 if !valid_name(&name.text) {
                     return Err(lx.error(
                         name.pos.clone(),
-                        format!(
-                            "invalid option name '{}': only letters, digits and _ are allowed",
-                            name.text
-                        ),
+                        format!("invalid option name '{}': only letters, digits and _ are allowed", name.text),
                     ));
                 }
                 let value = args[1].text.clone();
@@ -298,9 +250,7 @@ pub fn parse(file: &str, text: &str) -> Result<File, ParseError> {
                     Some(e) if is_list => match &mut e.value {
                         Value::List(items) => items.push(value),
                         // libuci turns an option followed by a list of the same name into a list.
-                        Value::Single(first) => {
-                            e.value = Value::List(vec![std::mem::take(first), value])
-                        }
+                        Value::Single(first) => e.value = Value::List(vec![std::mem::take(first), value]),
                     },
                     Some(e) => {
                         e.value = Value::Single(value);
@@ -308,11 +258,7 @@ pub fn parse(file: &str, text: &str) -> Result<File, ParseError> {
                     }
                     None => section.entries.push(Entry {
                         name: name.text.clone(),
-                        value: if is_list {
-                            Value::List(vec![value])
-                        } else {
-                            Value::Single(value)
-                        },
+                        value: if is_list { Value::List(vec![value]) } else { Value::Single(value) },
                         pos: name.pos.clone(),
                     }),
                 }
@@ -368,20 +314,18 @@ config service
             Value::List(vec!["a.example.org".into(), "b.example.org".into()])
         );
         assert_eq!(single(home, "password"), "p#ss w\\\"rd");
-        assert_eq!(
-            home.get("password").unwrap().pos,
-            Position {
-                line: 10,
-                column: 9
-            }
-        );
+        assert_eq!(home.get("password").unwrap().pos, Position { line: 10, column: 9 });
         assert_eq!(f.sections[2].name, None);
         assert_eq!(single(&f.sections[2], "provider"), "duckdns");
     }
 
     #[test]
     fn escapes_and_continuations() {
-        let f = parse("t", "config a b\noption x \"one \\\"two\\\" \\\nthree\"\noption y four\\ five\noption z 'multi\nline'\n").unwrap();
+        let f = parse(
+            "t",
+            "config a b\noption x \"one \\\"two\\\" \\\nthree\"\noption y four\\ five\noption z 'multi\nline'\n",
+        )
+        .unwrap();
         let s = &f.sections[0];
         assert_eq!(single(s, "x"), "one \"two\" three");
         assert_eq!(single(s, "y"), "four five");
@@ -390,11 +334,7 @@ config service
 
     #[test]
     fn later_option_wins_and_sections_merge() {
-        let f = parse(
-            "t",
-            "config s a\noption x 1\noption x 2\nconfig s a\noption y 3\n",
-        )
-        .unwrap();
+        let f = parse("t", "config s a\noption x 1\noption x 2\nconfig s a\noption y 3\n").unwrap();
         assert_eq!(f.sections.len(), 1);
         assert_eq!(single(&f.sections[0], "x"), "2");
         assert_eq!(single(&f.sections[0], "y"), "3");
@@ -404,42 +344,18 @@ config service
     fn errors_name_file_line_and_column() {
         let cases = [
             ("option x 1\n", 1, 1, "before any 'config'"),
-            (
-                "config s a\n  option x 'open\n",
-                2,
-                12,
-                "unterminated single quote",
-            ),
+            ("config s a\n  option x 'open\n", 2, 12, "unterminated single quote"),
             ("config s bad-name\n", 1, 10, "invalid section name"),
-            (
-                "config s a\noption bad.name 1\n",
-                2,
-                8,
-                "invalid option name",
-            ),
-            (
-                "config s a\n  frobnicate x\n",
-                2,
-                3,
-                "unknown keyword 'frobnicate'",
-            ),
+            ("config s a\noption bad.name 1\n", 2, 8, "invalid option name"),
+            ("config s a\n  frobnicate x\n", 2, 3, "unknown keyword 'frobnicate'"),
             ("config s a\noption x\n", 2, 1, "expected: option"),
             ("config s a\noption x 1 2\n", 2, 12, "expected: option"),
-            (
-                "config s a\noption x \"abc\n",
-                2,
-                10,
-                "unterminated double quote",
-            ),
+            ("config s a\noption x \"abc\n", 2, 10, "unterminated double quote"),
         ];
         for (text, line, column, msg) in cases {
             let e = parse("/etc/config/edgeddns", text).unwrap_err();
             assert_eq!((e.pos.line, e.pos.column), (line, column), "{text:?}: {e}");
-            assert!(
-                e.to_string()
-                    .starts_with(&format!("/etc/config/edgeddns:{line}:{column}: ")),
-                "{e}"
-            );
+            assert!(e.to_string().starts_with(&format!("/etc/config/edgeddns:{line}:{column}: ")), "{e}");
             assert!(e.message.contains(msg), "{text:?}: {e}");
         }
     }
@@ -506,10 +422,7 @@ mod render_tests {
                     (
                         s.kind.clone(),
                         s.name.clone(),
-                        s.entries
-                            .iter()
-                            .map(|e| (e.name.clone(), e.value.clone()))
-                            .collect(),
+                        s.entries.iter().map(|e| (e.name.clone(), e.value.clone())).collect(),
                     )
                 })
                 .collect()

@@ -51,10 +51,7 @@ impl Preset {
 
     /// The protocol's fields that this provider uses.
     pub fn fields(&self) -> impl Iterator<Item = &'static Field> + '_ {
-        self.protocol()
-            .fields()
-            .iter()
-            .filter(|f| !self.omit.iter().any(|o| o == f.name))
+        self.protocol().fields().iter().filter(|f| !self.omit.iter().any(|o| o == f.name))
     }
 
     pub fn setting(&self, name: &str) -> Option<&str> {
@@ -63,9 +60,7 @@ impl Preset {
 
     /// Provider-specific option names (not common options).
     pub fn param_fields(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.fields()
-            .map(|f| f.name)
-            .filter(|n| !COMMON_OPTIONS.contains(n))
+        self.fields().map(|f| f.name).filter(|n| !COMMON_OPTIONS.contains(n))
     }
 
     /// A field is required when the protocol says so; `server` is required exactly when the
@@ -91,15 +86,8 @@ impl Preset {
             .filter(|v| !v.is_empty());
             match value {
                 None if self.requires(f) => {
-                    let label = self
-                        .labels
-                        .get(f.name)
-                        .map(|l| format!(" ({l})"))
-                        .unwrap_or_default();
-                    return Err(format!(
-                        "option '{}'{label} is required by provider '{}'",
-                        f.name, self.name
-                    ));
+                    let label = self.labels.get(f.name).map(|l| format!(" ({l})")).unwrap_or_default();
+                    return Err(format!("option '{}'{label} is required by provider '{}'", f.name, self.name));
                 }
                 Some(v) if f.kind == FieldKind::Number && v.parse::<u64>().is_err() => {
                     return Err(format!("option '{}': '{v}' is not a number", f.name));
@@ -118,12 +106,9 @@ static CATALOGUE: OnceLock<Vec<Preset>> = OnceLock::new();
 
 pub fn all() -> &'static [Preset] {
     CATALOGUE.get_or_init(|| {
-        let presets: Vec<Preset> = serde_json::from_str(include_str!("catalogue.json"))
-            .expect("catalogue.json is checked by a unit test");
-        presets
-            .into_iter()
-            .filter(|p| protocol(&p.protocol).is_some())
-            .collect()
+        let presets: Vec<Preset> =
+            serde_json::from_str(include_str!("catalogue.json")).expect("catalogue.json is checked by a unit test");
+        presets.into_iter().filter(|p| protocol(&p.protocol).is_some()).collect()
     })
 }
 
@@ -172,17 +157,8 @@ mod tests {
         let raw: Vec<Preset> = serde_json::from_str(include_str!("catalogue.json")).unwrap();
         let mut names = std::collections::BTreeSet::new();
         for p in &raw {
-            assert!(
-                protocol(&p.protocol).is_some(),
-                "{}: unknown protocol {}",
-                p.name,
-                p.protocol
-            );
-            assert!(
-                names.insert(p.name.to_lowercase()),
-                "duplicate provider {}",
-                p.name
-            );
+            assert!(protocol(&p.protocol).is_some(), "{}: unknown protocol {}", p.name, p.protocol);
+            assert!(names.insert(p.name.to_lowercase()), "duplicate provider {}", p.name);
             assert!(p.docs.starts_with("http"), "{}: docs link", p.name);
             assert!(
                 p.server.is_empty() || p.server.starts_with("https://") || p.protocol == "rfc2136",

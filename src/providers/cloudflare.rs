@@ -15,21 +15,9 @@ use std::collections::BTreeMap;
 pub struct Cloudflare;
 
 static FIELDS: &[Field] = &[
-    Field::required(
-        "token",
-        FieldKind::Secret,
-        "API token with Zone.DNS:Edit permission",
-    ),
-    Field::optional(
-        "zone",
-        FieldKind::Text,
-        "zone name (found from the hostname when empty)",
-    ),
-    Field::optional(
-        "proxied",
-        FieldKind::Bool,
-        "route through Cloudflare's proxy (orange cloud)",
-    ),
+    Field::required("token", FieldKind::Secret, "API token with Zone.DNS:Edit permission"),
+    Field::optional("zone", FieldKind::Text, "zone name (found from the hostname when empty)"),
+    Field::optional("proxied", FieldKind::Bool, "route through Cloudflare's proxy (orange cloud)"),
     Field::optional("server", FieldKind::Url, "API base URL"),
 ];
 
@@ -39,11 +27,7 @@ impl Protocol for Cloudflare {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api {
-            base: job.endpoint().trim_end_matches('/'),
-            job,
-            http,
-        };
+        let api = Api { base: job.endpoint().trim_end_matches('/'), job, http };
         api.run()
     }
 }
@@ -75,40 +59,25 @@ impl Api<'_, '_> {
                 }
             };
             for (family, ip) in &families {
-                let outcome = self
-                    .record(&zone, host, *family, &ip.to_string())
-                    .unwrap_or_else(|o| o);
-                results.push(RecordResult {
-                    host: host.clone(),
-                    family: *family,
-                    outcome,
-                });
+                let outcome = self.record(&zone, host, *family, &ip.to_string()).unwrap_or_else(|o| o);
+                results.push(RecordResult { host: host.clone(), family: *family, outcome });
             }
         }
         results
     }
 
     fn request(&self, method: Method, path: &str) -> Request {
-        let mut req = Request::new(method, format!("{}{path}", self.base))
-            .bearer(self.job.service.token.expose());
+        let mut req = Request::new(method, format!("{}{path}", self.base)).bearer(self.job.service.token.expose());
         req.allow_http = self.job.service.allow_http;
         req
     }
 
     /// Send and return the `result` of a successful answer, or what the failure means.
     fn call(&mut self, req: Request, what: &str) -> Step<Value> {
-        let resp = self
-            .http
-            .send(&req)
-            .map_err(|e: HttpError| Outcome::from_http_error(&e))?;
+        let resp = self.http.send(&req).map_err(|e: HttpError| Outcome::from_http_error(&e))?;
         interpret(&resp, what).map_err(|o| match o {
-            Outcome::Retry { reason, after } => Outcome::Retry {
-                reason: req.mask(&reason),
-                after,
-            },
-            Outcome::Stop { reason } => Outcome::Stop {
-                reason: req.mask(&reason),
-            },
+            Outcome::Retry { reason, after } => Outcome::Retry { reason: req.mask(&reason), after },
+            Outcome::Stop { reason } => Outcome::Stop { reason: req.mask(&reason) },
             other => other,
         })
     }
@@ -120,9 +89,7 @@ impl Api<'_, '_> {
             // Longest parent first, never a bare top-level domain.
             None => {
                 let labels: Vec<&str> = host.split('.').collect();
-                (0..labels.len().saturating_sub(1))
-                    .map(|i| labels[i..].join("."))
-                    .collect()
+                (0..labels.len().saturating_sub(1)).map(|i| labels[i..].join(".")).collect()
             }
         };
         for zone in &candidates {
@@ -131,11 +98,7 @@ impl Api<'_, '_> {
             }
             let req = self.request(Method::Get, &format!("/zones?name={}", url_encode(zone)));
             let result = self.call(req, "zone lookup")?;
-            if let Some(id) = result
-                .as_array()
-                .and_then(|a| a.first())
-                .and_then(|z| z["id"].as_str())
-            {
+            if let Some(id) = result.as_array().and_then(|a| a.first()).and_then(|z| z["id"].as_str()) {
                 cache.insert(zone.clone(), id.to_string());
                 return Ok(id.to_string());
             }
@@ -151,13 +114,8 @@ impl Api<'_, '_> {
         let rtype = family.record_type();
         let ttl = svc.ttl.unwrap_or(1);
         let proxied = svc.param("proxied").and_then(crate::config::parse_bool);
-        let req = self.request(
-            Method::Get,
-            &format!(
-                "/zones/{zone}/dns_records?type={rtype}&name={}",
-                url_encode(host)
-            ),
-        );
+        let req =
+            self.request(Method::Get, &format!("/zones/{zone}/dns_records?type={rtype}&name={}", url_encode(host)));
         let found = self.call(req, "record lookup")?;
         let existing = found.as_array().and_then(|a| a.first()).cloned();
         let mut body = json!({ "type": rtype, "name": host, "content": ip, "ttl": ttl });
@@ -172,7 +130,8 @@ impl Api<'_, '_> {
                 if same {
                     return Ok(Outcome::Unchanged);
                 }
-                let id = rec["id"].as_str().ok_or_else(|| Outcome::retry("Cloudflare listed a record without an id"))?;
+                let id =
+                    rec["id"].as_str().ok_or_else(|| Outcome::retry("Cloudflare listed a record without an id"))?;
                 let req = self.request(Method::Patch, &format!("/zones/{zone}/dns_records/{id}")).json_body(&body);
                 self.call(req, "record update")?;
                 Ok(Outcome::Updated)
@@ -197,13 +156,7 @@ fn interpret(resp: &Response, what: &str) -> Step<Value> {
         .and_then(|b| b["errors"].as_array().cloned())
         .unwrap_or_default()
         .iter()
-        .map(|e| {
-            format!(
-                "{} ({})",
-                e["message"].as_str().unwrap_or("error"),
-                e["code"]
-            )
-        })
+        .map(|e| format!("{} ({})", e["message"].as_str().unwrap_or("error"), e["code"]))
         .collect();
     let codes: Vec<u64> = body
         .as_ref()
@@ -217,11 +170,7 @@ fn interpret(resp: &Response, what: &str) -> Step<Value> {
         return Ok(body.map(|b| b["result"].clone()).unwrap_or(Value::Null));
     }
     // 9109/10000/6003/6111/9103: invalid, expired or malformed credentials.
-    if [401, 403].contains(&resp.status)
-        || codes
-            .iter()
-            .any(|c| [9109, 10000, 6003, 6111, 9103].contains(c))
-    {
+    if [401, 403].contains(&resp.status) || codes.iter().any(|c| [9109, 10000, 6003, 6111, 9103].contains(c)) {
         return Err(Outcome::stop(format!(
             "Cloudflare refused the API token during {what}: {} — it needs Zone.DNS:Edit for this zone",
             errors.join("; ")
@@ -229,26 +178,14 @@ fn interpret(resp: &Response, what: &str) -> Step<Value> {
     }
     if resp.status == 429 || resp.status >= 500 {
         return Err(Outcome::Retry {
-            reason: format!(
-                "Cloudflare {what}: HTTP {} {}",
-                resp.status,
-                errors.join("; ")
-            )
-            .trim_end()
-            .to_string(),
+            reason: format!("Cloudflare {what}: HTTP {} {}", resp.status, errors.join("; ")).trim_end().to_string(),
             after: resp.retry_after(),
         });
     }
     if body.is_none() {
-        return Err(Outcome::retry(format!(
-            "Cloudflare {what}: HTTP {} without a JSON answer",
-            resp.status
-        )));
+        return Err(Outcome::retry(format!("Cloudflare {what}: HTTP {} without a JSON answer", resp.status)));
     }
-    Err(Outcome::stop(format!(
-        "Cloudflare {what} failed: {}",
-        errors.join("; ")
-    )))
+    Err(Outcome::stop(format!("Cloudflare {what} failed: {}", errors.join("; "))))
 }
 
 #[cfg(test)]
@@ -263,10 +200,7 @@ mod tests {
     }
 
     fn ok(result: Value) -> Result<Response, HttpError> {
-        Scripted::body(
-            200,
-            &json!({"success": true, "errors": [], "messages": [], "result": result}).to_string(),
-        )
+        Scripted::body(200, &json!({"success": true, "errors": [], "messages": [], "result": result}).to_string())
     }
 
     #[test]
@@ -279,11 +213,7 @@ mod tests {
             ok(json!({"id": "r1"})),
         ]);
         let r = Cloudflare.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        let urls: Vec<String> = t
-            .sent
-            .iter()
-            .map(|q| format!("{} {}", q.method.as_str(), q.url))
-            .collect();
+        let urls: Vec<String> = t.sent.iter().map(|q| format!("{} {}", q.method.as_str(), q.url)).collect();
         assert_eq!(
             urls,
             vec![
@@ -293,19 +223,10 @@ mod tests {
                 "PATCH https://api.cloudflare.com/client/v4/zones/z1/dns_records/r1",
             ]
         );
-        assert_eq!(
-            t.sent[0].header_value("Authorization"),
-            Some(format!("Bearer {TOKEN}").as_str())
-        );
+        assert_eq!(t.sent[0].header_value("Authorization"), Some(format!("Bearer {TOKEN}").as_str()));
         let body: Value = serde_json::from_str(t.sent[3].body.as_deref().unwrap()).unwrap();
-        assert_eq!(
-            body,
-            json!({"type": "A", "name": "home.example.org", "content": "198.51.100.2", "ttl": 300})
-        );
-        assert_eq!(
-            labels(&r),
-            vec![("home.example.org".into(), Family::V4, "updated")]
-        );
+        assert_eq!(body, json!({"type": "A", "name": "home.example.org", "content": "198.51.100.2", "ttl": 300}));
+        assert_eq!(labels(&r), vec![("home.example.org".into(), Family::V4, "updated")]);
     }
 
     #[test]
@@ -330,14 +251,8 @@ mod tests {
             matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("A record home.example.org does not exist"))
         );
 
-        let svc = service(&cfg(
-            " option zone 'example.org'\n option proxied 1\n option create_missing 1\n",
-        ));
-        let mut t = Scripted::new(vec![
-            ok(json!([{"id": "z1"}])),
-            ok(json!([])),
-            ok(json!({"id": "new"})),
-        ]);
+        let svc = service(&cfg(" option zone 'example.org'\n option proxied 1\n option create_missing 1\n"));
+        let mut t = Scripted::new(vec![ok(json!([{"id": "z1"}])), ok(json!([])), ok(json!({"id": "new"}))]);
         let r = Cloudflare.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
         assert_eq!(t.sent[2].method, Method::Post);
         let body: Value = serde_json::from_str(t.sent[2].body.as_deref().unwrap()).unwrap();
@@ -360,18 +275,12 @@ mod tests {
         );
         assert_no_secret(&r, TOKEN);
 
-        let mut limited = Scripted::body(
-            429,
-            r#"{"success":false,"errors":[{"code":971,"message":"throttled"}]}"#,
-        )
-        .unwrap();
+        let mut limited =
+            Scripted::body(429, r#"{"success":false,"errors":[{"code":971,"message":"throttled"}]}"#).unwrap();
         limited.headers.push(("Retry-After".into(), "60".into()));
         let mut t = Scripted::new(vec![Ok(limited)]);
         let r = Cloudflare.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(
-            matches!(r[0].outcome, Outcome::Retry { after: Some(d), .. } if d.as_secs() == 60),
-            "{r:?}"
-        );
+        assert!(matches!(r[0].outcome, Outcome::Retry { after: Some(d), .. } if d.as_secs() == 60), "{r:?}");
 
         let mut t = Scripted::new(vec![Scripted::body(502, "<html>bad gateway</html>")]);
         let r = Cloudflare.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
@@ -386,10 +295,7 @@ mod tests {
             ),
         ]);
         let r = Cloudflare.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(
-            matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("9005")),
-            "{r:?}"
-        );
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("9005")), "{r:?}");
     }
 
     #[test]

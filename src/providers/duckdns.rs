@@ -10,11 +10,7 @@ use crate::http::{url_encode, Request, Transport};
 
 pub struct DuckDns;
 
-static FIELDS: &[Field] = &[Field::required(
-    "token",
-    FieldKind::Secret,
-    "the account token shown on duckdns.org",
-)];
+static FIELDS: &[Field] = &[Field::required("token", FieldKind::Secret, "the account token shown on duckdns.org")];
 
 impl Protocol for DuckDns {
     fn fields(&self) -> &'static [Field] {
@@ -22,11 +18,8 @@ impl Protocol for DuckDns {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let domains: Vec<&str> = job
-            .hosts
-            .iter()
-            .map(|h| h.trim_end_matches('.').trim_end_matches(".duckdns.org"))
-            .collect();
+        let domains: Vec<&str> =
+            job.hosts.iter().map(|h| h.trim_end_matches('.').trim_end_matches(".duckdns.org")).collect();
         let mut url = format!(
             "{}?domains={}&token={}",
             job.endpoint(),
@@ -51,7 +44,9 @@ impl Protocol for DuckDns {
                 match lines.first().copied() {
                     Some("OK") if lines.contains(&"NOCHANGE") => Outcome::Unchanged,
                     Some("OK") => Outcome::Updated,
-                    Some("KO") => Outcome::stop("DuckDNS refused the update (KO): check the token and that the domains belong to it"),
+                    Some("KO") => Outcome::stop(
+                        "DuckDNS refused the update (KO): check the token and that the domains belong to it",
+                    ),
                     _ if !(200..300).contains(&resp.status) => Outcome::from_status(&resp, "DuckDNS"),
                     _ => {
                         let shown: String = req.mask(resp.body.trim()).chars().take(60).collect();
@@ -70,16 +65,14 @@ mod tests {
     use crate::net::Family;
     use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted};
 
-    const CFG: &str = "config service s\n option provider 'duckdns'\n list hostname 'home.duckdns.org'\n list hostname 'nas'\n \
+    const CFG: &str =
+        "config service s\n option provider 'duckdns'\n list hostname 'home.duckdns.org'\n list hostname 'nas'\n \
                        option token 'a7c4d0ad-114e-40ef-ba1d-d217904a50f2'\n option ipv6 1\n";
 
     #[test]
     fn both_families_and_all_domains_in_one_request() {
         let svc = service(CFG);
-        let mut t = Scripted::new(vec![Scripted::body(
-            200,
-            "OK\n203.0.113.5\n2001:db8::5\nUPDATED",
-        )]);
+        let mut t = Scripted::new(vec![Scripted::body(200, "OK\n203.0.113.5\n2001:db8::5\nUPDATED")]);
         let r = DuckDns.update(&job(&svc, Some("203.0.113.5"), Some("2001:db8::5")), &mut t);
         assert_eq!(
             t.sent[0].url,
@@ -94,11 +87,7 @@ mod tests {
     #[test]
     fn answers() {
         let svc = service(CFG);
-        for (body, want) in [
-            ("OK\n203.0.113.5\n\nNOCHANGE", "unchanged"),
-            ("KO", "stopped"),
-            ("<html>", "retry"),
-        ] {
+        for (body, want) in [("OK\n203.0.113.5\n\nNOCHANGE", "unchanged"), ("KO", "stopped"), ("<html>", "retry")] {
             let mut t = Scripted::new(vec![Scripted::body(200, body)]);
             let r = DuckDns.update(&job(&svc, Some("203.0.113.5"), None), &mut t);
             assert_eq!(r[0].outcome.label(), want, "{body}");

@@ -28,16 +28,8 @@ pub struct Dyndns2;
 
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "account user name"),
-    Field::required(
-        "password",
-        FieldKind::Secret,
-        "account password or update key",
-    ),
-    Field::optional(
-        "server",
-        FieldKind::Url,
-        "update URL, e.g. https://members.example.net/nic/update",
-    ),
+    Field::required("password", FieldKind::Secret, "account password or update key"),
+    Field::optional("server", FieldKind::Url, "update URL, e.g. https://members.example.net/nic/update"),
 ];
 
 impl Protocol for Dyndns2 {
@@ -48,11 +40,8 @@ impl Protocol for Dyndns2 {
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let preset = job.service.preset;
         let per_host = preset.setting("user") == Some("hostname");
-        let batches: Vec<&[String]> = if per_host {
-            job.hosts.chunks(1).collect()
-        } else {
-            job.hosts.chunks(MAX_HOSTS).collect()
-        };
+        let batches: Vec<&[String]> =
+            if per_host { job.hosts.chunks(1).collect() } else { job.hosts.chunks(MAX_HOSTS).collect() };
         let param = |f: Family| {
             preset
                 .setting(match f {
@@ -62,12 +51,8 @@ impl Protocol for Dyndns2 {
                 .unwrap_or("myip")
         };
         let families: Vec<(Family, std::net::IpAddr)> = job.families().collect();
-        let groups: Vec<&[(Family, std::net::IpAddr)]> = if preset.setting("together") == Some("1")
-        {
-            vec![&families[..]]
-        } else {
-            families.chunks(1).collect()
-        };
+        let groups: Vec<&[(Family, std::net::IpAddr)]> =
+            if preset.setting("together") == Some("1") { vec![&families[..]] } else { families.chunks(1).collect() };
         let mut results = Vec::new();
         for group in groups {
             // Parameters in a stable order; families sharing a parameter are comma-joined.
@@ -79,35 +64,17 @@ impl Protocol for Dyndns2 {
                 }
             }
             if let Some(keep) = preset.setting("keep") {
-                for f in Family::ALL
-                    .into_iter()
-                    .filter(|f| !group.iter().any(|(g, _)| g == f))
-                {
+                for f in Family::ALL.into_iter().filter(|f| !group.iter().any(|(g, _)| g == f)) {
                     if !params.iter().any(|(p, _)| *p == param(f)) {
                         params.push((param(f), vec![keep.to_string()]));
                     }
                 }
             }
-            let query: String = params
-                .iter()
-                .map(|(p, v)| format!("&{p}={}", url_encode(&v.join(","))))
-                .collect();
+            let query: String = params.iter().map(|(p, v)| format!("&{p}={}", url_encode(&v.join(",")))).collect();
             for hosts in &batches {
-                let user = if per_host {
-                    hosts[0].as_str()
-                } else {
-                    job.service.username.as_str()
-                };
-                let sep = if job.endpoint().contains('?') {
-                    '&'
-                } else {
-                    '?'
-                };
-                let url = format!(
-                    "{}{sep}hostname={}{query}",
-                    job.endpoint(),
-                    url_encode(&hosts.join(","))
-                );
+                let user = if per_host { hosts[0].as_str() } else { job.service.username.as_str() };
+                let sep = if job.endpoint().contains('?') { '&' } else { '?' };
+                let url = format!("{}{sep}hostname={}{query}", job.endpoint(), url_encode(&hosts.join(",")));
                 let mut req = Request::get(url).basic_auth(user, job.service.password.expose());
                 req.allow_http = job.service.allow_http;
                 let outcomes = match http.send(&req) {
@@ -116,11 +83,7 @@ impl Protocol for Dyndns2 {
                 };
                 for (host, outcome) in hosts.iter().zip(outcomes) {
                     for (family, _) in group {
-                        results.push(RecordResult {
-                            host: host.clone(),
-                            family: *family,
-                            outcome: outcome.clone(),
-                        });
+                        results.push(RecordResult { host: host.clone(), family: *family, outcome: outcome.clone() });
                     }
                 }
             }
@@ -131,11 +94,7 @@ impl Protocol for Dyndns2 {
 
 /// One outcome per host from the answer body (one line each; a single line applies to all).
 fn interpret(body: &str, status: u16, hosts: usize, req: &Request) -> Vec<Outcome> {
-    let lines: Vec<&str> = body
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<&str> = body.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let known: Vec<Option<Outcome>> = lines.iter().map(|l| meaning(l)).collect();
     if !known.is_empty() && known.iter().all(Option::is_some) {
         let outcomes: Vec<Outcome> = known.into_iter().flatten().collect();
@@ -148,16 +107,9 @@ fn interpret(body: &str, status: u16, hosts: usize, req: &Request) -> Vec<Outcom
     }
     let outcome = if (200..300).contains(&status) {
         let shown: String = req.mask(body.trim()).chars().take(80).collect();
-        Outcome::retry(format!(
-            "unexpected answer from {}: '{shown}'",
-            crate::http::host_of(&req.url)
-        ))
+        Outcome::retry(format!("unexpected answer from {}: '{shown}'", crate::http::host_of(&req.url)))
     } else {
-        let resp = crate::http::Response {
-            status,
-            headers: vec![],
-            body: String::new(),
-        };
+        let resp = crate::http::Response { status, headers: vec![], body: String::new() };
         Outcome::from_status(&resp, crate::http::host_of(&req.url))
     };
     vec![outcome; hosts]
@@ -166,10 +118,7 @@ fn interpret(body: &str, status: u16, hosts: usize, req: &Request) -> Vec<Outcom
 /// The meaning of one answer line, by its first word.
 fn meaning(line: &str) -> Option<Outcome> {
     let code = line.split_whitespace().next()?;
-    let trouble = |what: &str| Outcome::Retry {
-        reason: what.to_string(),
-        after: Some(SERVER_TROUBLE_WAIT),
-    };
+    let trouble = |what: &str| Outcome::Retry { reason: what.to_string(), after: Some(SERVER_TROUBLE_WAIT) };
     Some(match code.to_ascii_lowercase().as_str() {
         "good" => Outcome::Updated,
         "nochg" => Outcome::Unchanged,
@@ -199,10 +148,7 @@ mod tests {
     #[test]
     fn all_hosts_in_one_request_with_basic_auth() {
         let svc = service(CFG);
-        let mut t = Scripted::new(vec![Scripted::body(
-            200,
-            "good 203.0.113.7\nnochg 203.0.113.7\n",
-        )]);
+        let mut t = Scripted::new(vec![Scripted::body(200, "good 203.0.113.7\nnochg 203.0.113.7\n")]);
         let r = Dyndns2.update(&job(&svc, Some("203.0.113.7"), None), &mut t);
         assert_eq!(t.sent.len(), 1);
         assert_eq!(
@@ -210,16 +156,10 @@ mod tests {
             "https://members.dyndns.org/v3/update?hostname=a.example.org%2Cb.example.org&myip=203.0.113.7"
         );
         // RFC 7617: base64("alice:p@ss:w rd")
-        assert_eq!(
-            t.sent[0].header_value("Authorization"),
-            Some("Basic YWxpY2U6cEBzczp3IHJk")
-        );
+        assert_eq!(t.sent[0].header_value("Authorization"), Some("Basic YWxpY2U6cEBzczp3IHJk"));
         assert_eq!(
             labels(&r),
-            vec![
-                ("a.example.org".into(), Family::V4, "updated"),
-                ("b.example.org".into(), Family::V4, "unchanged")
-            ]
+            vec![("a.example.org".into(), Family::V4, "updated"), ("b.example.org".into(), Family::V4, "unchanged")]
         );
     }
 
@@ -250,18 +190,13 @@ mod tests {
         }
         let mut t = Scripted::new(vec![Scripted::body(200, "911")]);
         let r = Dyndns2.update(&job(&svc, Some("1.2.3.4"), None), &mut t);
-        assert!(
-            matches!(r[0].outcome, Outcome::Retry { after: Some(d), .. } if d >= Duration::from_secs(1800))
-        );
+        assert!(matches!(r[0].outcome, Outcome::Retry { after: Some(d), .. } if d >= Duration::from_secs(1800)));
     }
 
     #[test]
     fn one_line_answer_applies_to_every_host_and_http_errors_map() {
         let svc = service(CFG);
-        let mut t = Scripted::new(vec![
-            Scripted::body(401, "badauth"),
-            Scripted::body(503, ""),
-        ]);
+        let mut t = Scripted::new(vec![Scripted::body(401, "badauth"), Scripted::body(503, "")]);
         let r = Dyndns2.update(&job(&svc, Some("1.2.3.4"), None), &mut t);
         assert_eq!(r.len(), 2);
         assert!(r.iter().all(|x| x.outcome.label() == "stopped"));
@@ -271,22 +206,20 @@ mod tests {
 
     #[test]
     fn desec_sends_both_families_together_and_preserves_the_other() {
-        let cfg = "config service s\n option provider 'desec'\n list hostname 'h.dedyn.io'\n option username 'h.dedyn.io'\n \
+        let cfg =
+            "config service s\n option provider 'desec'\n list hostname 'h.dedyn.io'\n option username 'h.dedyn.io'\n \
                    option password 'tok'\n option ipv6 1\n";
         let svc = service(cfg);
-        let mut t = Scripted::new(vec![
-            Scripted::body(200, "good"),
-            Scripted::body(200, "good"),
-        ]);
+        let mut t = Scripted::new(vec![Scripted::body(200, "good"), Scripted::body(200, "good")]);
         let r = Dyndns2.update(&job(&svc, Some("203.0.113.1"), Some("2001:db8::1")), &mut t);
         assert_eq!(t.sent.len(), 1);
-        assert_eq!(t.sent[0].url, "https://update.dedyn.io/?hostname=h.dedyn.io&myipv4=203.0.113.1&myipv6=2001%3Adb8%3A%3A1");
+        assert_eq!(
+            t.sent[0].url,
+            "https://update.dedyn.io/?hostname=h.dedyn.io&myipv4=203.0.113.1&myipv6=2001%3Adb8%3A%3A1"
+        );
         assert_eq!(labels(&r).len(), 2);
         Dyndns2.update(&job(&svc, Some("203.0.113.2"), None), &mut t);
-        assert_eq!(
-            t.sent[1].url,
-            "https://update.dedyn.io/?hostname=h.dedyn.io&myipv4=203.0.113.2&myipv6=preserve"
-        );
+        assert_eq!(t.sent[1].url, "https://update.dedyn.io/?hostname=h.dedyn.io&myipv4=203.0.113.2&myipv6=preserve");
     }
 
     #[test]
@@ -296,7 +229,10 @@ mod tests {
         let svc = service(cfg);
         let mut t = Scripted::new(vec![Scripted::body(200, "good 203.0.113.1,2001:db8::1")]);
         let r = Dyndns2.update(&job(&svc, Some("203.0.113.1"), Some("2001:db8::1")), &mut t);
-        assert_eq!(t.sent[0].url, "https://members.dyndns.org/v3/update?hostname=h.example.org&myip=203.0.113.1%2C2001%3Adb8%3A%3A1");
+        assert_eq!(
+            t.sent[0].url,
+            "https://members.dyndns.org/v3/update?hostname=h.example.org&myip=203.0.113.1%2C2001%3Adb8%3A%3A1"
+        );
         assert!(r.iter().all(|x| x.outcome == Outcome::Updated) && r.len() == 2);
     }
 
@@ -305,10 +241,7 @@ mod tests {
         let cfg = "config service s\n option provider 'no-ip'\n list hostname 'h.example.org'\n option username 'u'\n \
                    option password 'p'\n option ipv6 1\n";
         let svc = service(cfg);
-        let mut t = Scripted::new(vec![
-            Scripted::body(200, "good"),
-            Scripted::body(200, "nochg"),
-        ]);
+        let mut t = Scripted::new(vec![Scripted::body(200, "good"), Scripted::body(200, "nochg")]);
         let r = Dyndns2.update(&job(&svc, Some("203.0.113.1"), Some("2001:db8::1")), &mut t);
         assert_eq!(t.sent.len(), 2);
         assert!(t.sent[1].url.ends_with("&myip=2001%3Adb8%3A%3A1"));
@@ -320,10 +253,7 @@ mod tests {
         let cfg = "config service s\n option provider 'he.net'\n list hostname 'a.example.org'\n list hostname 'b.example.org'\n \
                    option password 'k'\n";
         let svc = service(cfg);
-        let mut t = Scripted::new(vec![
-            Scripted::body(200, "good"),
-            Scripted::body(200, "nochg"),
-        ]);
+        let mut t = Scripted::new(vec![Scripted::body(200, "good"), Scripted::body(200, "nochg")]);
         let r = Dyndns2.update(&job(&svc, Some("203.0.113.1"), None), &mut t);
         assert_eq!(t.sent.len(), 2);
         assert_eq!(

@@ -24,10 +24,7 @@ pub enum Outcome {
     /// The provider says it already held it.
     Unchanged,
     /// Transient: try again later (after `after` if the provider said how long).
-    Retry {
-        reason: String,
-        after: Option<Duration>,
-    },
+    Retry { reason: String, after: Option<Duration> },
     /// Sending again cannot help (bad credentials, no such host, abuse block): the record is
     /// left alone until its configuration changes.
     Stop { reason: String },
@@ -37,16 +34,11 @@ pub enum Outcome {
 
 impl Outcome {
     pub fn retry(reason: impl Into<String>) -> Outcome {
-        Outcome::Retry {
-            reason: reason.into(),
-            after: None,
-        }
+        Outcome::Retry { reason: reason.into(), after: None }
     }
 
     pub fn stop(reason: impl Into<String>) -> Outcome {
-        Outcome::Stop {
-            reason: reason.into(),
-        }
+        Outcome::Stop { reason: reason.into() }
     }
 
     pub fn is_success(&self) -> bool {
@@ -85,15 +77,11 @@ impl Outcome {
     pub fn from_status(resp: &Response, what: &str) -> Outcome {
         match resp.status {
             200..=299 => Outcome::Updated,
-            401 | 403 => Outcome::stop(format!(
-                "{what}: authentication refused (HTTP {}): check the credentials",
-                resp.status
-            )),
+            401 | 403 => {
+                Outcome::stop(format!("{what}: authentication refused (HTTP {}): check the credentials", resp.status))
+            }
             404 => Outcome::stop(format!("{what}: not found (HTTP 404)")),
-            429 => Outcome::Retry {
-                reason: format!("{what}: rate limited (HTTP 429)"),
-                after: resp.retry_after(),
-            },
+            429 => Outcome::Retry { reason: format!("{what}: rate limited (HTTP 429)"), after: resp.retry_after() },
             408 | 500..=599 => Outcome::Retry {
                 reason: format!("{what}: server error (HTTP {})", resp.status),
                 after: resp.retry_after(),
@@ -114,10 +102,7 @@ pub struct Job<'a> {
 
 impl Job<'_> {
     pub fn families(&self) -> impl Iterator<Item = (Family, IpAddr)> + '_ {
-        self.v4
-            .map(|a| (Family::V4, IpAddr::V4(a)))
-            .into_iter()
-            .chain(self.v6.map(|a| (Family::V6, IpAddr::V6(a))))
+        self.v4.map(|a| (Family::V4, IpAddr::V4(a))).into_iter().chain(self.v6.map(|a| (Family::V6, IpAddr::V6(a))))
     }
 
     /// The same outcome for every record of the job (one request covered them all).
@@ -125,11 +110,7 @@ impl Job<'_> {
         self.families()
             .flat_map(|(family, _)| {
                 let outcome = outcome.clone();
-                self.hosts.iter().map(move |h| RecordResult {
-                    host: h.clone(),
-                    family,
-                    outcome: outcome.clone(),
-                })
+                self.hosts.iter().map(move |h| RecordResult { host: h.clone(), family, outcome: outcome.clone() })
             })
             .collect()
     }
@@ -174,20 +155,10 @@ pub struct Field {
 
 impl Field {
     pub const fn required(name: &'static str, kind: FieldKind, help: &'static str) -> Field {
-        Field {
-            name,
-            kind,
-            required: true,
-            help,
-        }
+        Field { name, kind, required: true, help }
     }
     pub const fn optional(name: &'static str, kind: FieldKind, help: &'static str) -> Field {
-        Field {
-            name,
-            kind,
-            required: false,
-            help,
-        }
+        Field { name, kind, required: false, help }
     }
 }
 

@@ -12,18 +12,11 @@ pub struct Scripted {
 
 impl Scripted {
     pub fn new(answers: Vec<Result<Response, HttpError>>) -> Scripted {
-        Scripted {
-            sent: Vec::new(),
-            answers,
-        }
+        Scripted { sent: Vec::new(), answers }
     }
 
     pub fn body(status: u16, body: &str) -> Result<Response, HttpError> {
-        Ok(Response {
-            status,
-            headers: vec![],
-            body: body.to_string(),
-        })
+        Ok(Response { status, headers: vec![], body: body.to_string() })
     }
 }
 
@@ -31,9 +24,7 @@ impl Transport for Scripted {
     fn send(&mut self, req: &Request) -> Result<Response, HttpError> {
         self.sent.push(req.clone());
         if self.answers.is_empty() {
-            return Err(HttpError::Transport(
-                "test script ran out of answers".into(),
-            ));
+            return Err(HttpError::Transport("test script ran out of answers".into()));
         }
         self.answers.remove(0)
     }
@@ -43,10 +34,7 @@ impl Transport for Scripted {
 pub fn service(uci: &str) -> Service {
     let cfg = config::from_str("test", uci).unwrap();
     assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
-    cfg.services
-        .into_iter()
-        .next()
-        .expect("one enabled service")
+    cfg.services.into_iter().next().expect("one enabled service")
 }
 
 pub fn job<'a>(svc: &'a Service, v4: Option<&str>, v6: Option<&str>) -> Job<'a> {
@@ -60,10 +48,7 @@ pub fn job<'a>(svc: &'a Service, v4: Option<&str>, v6: Option<&str>) -> Job<'a> 
 
 /// The outcome of each record, in order, as `(host, family, label)`.
 pub fn labels(results: &[RecordResult]) -> Vec<(String, Family, &'static str)> {
-    results
-        .iter()
-        .map(|r| (r.host.clone(), r.family, r.outcome.label()))
-        .collect()
+    results.iter().map(|r| (r.host.clone(), r.family, r.outcome.label())).collect()
 }
 
 /// No outcome may carry a secret.

@@ -28,37 +28,20 @@ pub static CUSTOM: UrlTemplate = UrlTemplate {
         Field::optional("username", FieldKind::Text, "value of [USERNAME]"),
         Field::optional("password", FieldKind::Secret, "value of [PASSWORD]"),
         Field::optional("token", FieldKind::Secret, "value of [TOKEN]"),
-        Field::optional(
-            "expect",
-            FieldKind::Text,
-            "answer meaning success, e.g. good|nochg (empty: any 2xx)",
-        ),
-        Field::optional(
-            "unchanged",
-            FieldKind::Text,
-            "answer meaning 'already up to date'",
-        ),
+        Field::optional("expect", FieldKind::Text, "answer meaning success, e.g. good|nochg (empty: any 2xx)"),
+        Field::optional("unchanged", FieldKind::Text, "answer meaning 'already up to date'"),
     ],
 };
 
 /// Presets whose URL is in the catalogue and which only need a token.
-pub static TOKEN_URL: UrlTemplate = UrlTemplate {
-    fields: &[Field::required(
-        "token",
-        FieldKind::Secret,
-        "the update token of this host",
-    )],
-};
+pub static TOKEN_URL: UrlTemplate =
+    UrlTemplate { fields: &[Field::required("token", FieldKind::Secret, "the update token of this host")] };
 
 /// Presets whose URL is in the catalogue and which need a user name and password.
 pub static LOGIN_URL: UrlTemplate = UrlTemplate {
     fields: &[
         Field::required("username", FieldKind::Text, "account user name"),
-        Field::required(
-            "password",
-            FieldKind::Secret,
-            "account password or update key",
-        ),
+        Field::required("password", FieldKind::Secret, "account password or update key"),
     ],
 };
 
@@ -70,11 +53,7 @@ impl Protocol for UrlTemplate {
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let svc = job.service;
         let preset = svc.preset;
-        let setting = |name: &str| {
-            svc.param(name)
-                .or_else(|| preset.setting(name))
-                .unwrap_or("")
-        };
+        let setting = |name: &str| svc.param(name).or_else(|| preset.setting(name)).unwrap_or("");
         let mut results = Vec::new();
         for (family, ip) in job.families() {
             let template = match family {
@@ -82,19 +61,12 @@ impl Protocol for UrlTemplate {
                 _ => setting("update_url"),
             };
             let per_host = template.contains("[DOMAIN]");
-            let targets: Vec<Vec<String>> = if per_host {
-                job.hosts.iter().map(|h| vec![h.clone()]).collect()
-            } else {
-                vec![job.hosts.clone()]
-            };
+            let targets: Vec<Vec<String>> =
+                if per_host { job.hosts.iter().map(|h| vec![h.clone()]).collect() } else { vec![job.hosts.clone()] };
             for hosts in targets {
                 let url = fill(template, job, &hosts[0], ip);
                 let outcome = send(url, job, http, setting("expect"), setting("unchanged"));
-                results.extend(hosts.into_iter().map(|host| RecordResult {
-                    host,
-                    family,
-                    outcome: outcome.clone(),
-                }));
+                results.extend(hosts.into_iter().map(|host| RecordResult { host, family, outcome: outcome.clone() }));
             }
         }
         results
@@ -115,18 +87,10 @@ fn fill(template: &str, job: &Job, host: &str, ip: IpAddr) -> String {
         .replace("[IP]", &url_encode(&ip.to_string()))
 }
 
-fn send(
-    url: String,
-    job: &Job,
-    http: &mut dyn Transport,
-    expect: &str,
-    unchanged: &str,
-) -> Outcome {
+fn send(url: String, job: &Job, http: &mut dyn Transport, expect: &str, unchanged: &str) -> Outcome {
     let svc = job.service;
     let (url, auth) = split_userinfo(&url);
-    let mut req = Request::get(url)
-        .secret(svc.password.expose())
-        .secret(svc.token.expose());
+    let mut req = Request::get(url).secret(svc.password.expose()).secret(svc.token.expose());
     if let Some((user, pass)) = auth {
         req = req.basic_auth(&user, &pass);
     }
@@ -150,20 +114,13 @@ fn send(
             other => other,
         };
     }
-    Outcome::retry(format!(
-        "{host} answered '{}', which does not match '{expect}'",
-        shown()
-    ))
+    Outcome::retry(format!("{host} answered '{}', which does not match '{expect}'", shown()))
 }
 
 /// Case-insensitive: does `body` contain any of the `|`-separated alternatives?
 fn matches(body: &str, pattern: &str) -> bool {
     let body = body.to_lowercase();
-    pattern
-        .split('|')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .any(|p| body.contains(&p.to_lowercase()))
+    pattern.split('|').map(str::trim).filter(|p| !p.is_empty()).any(|p| body.contains(&p.to_lowercase()))
 }
 
 /// `https://user:pass@host/path` → (`https://host/path`, Some((user, pass))), percent-decoded.
@@ -171,22 +128,13 @@ fn split_userinfo(url: &str) -> (String, Option<(String, String)>) {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return (url.to_string(), None);
     };
-    let authority_end = url[scheme_end..]
-        .find(['/', '?', '#'])
-        .map(|i| scheme_end + i)
-        .unwrap_or(url.len());
-    let Some(at) = url[scheme_end..authority_end]
-        .rfind('@')
-        .map(|i| scheme_end + i)
-    else {
+    let authority_end = url[scheme_end..].find(['/', '?', '#']).map(|i| scheme_end + i).unwrap_or(url.len());
+    let Some(at) = url[scheme_end..authority_end].rfind('@').map(|i| scheme_end + i) else {
         return (url.to_string(), None);
     };
     let info = &url[scheme_end..at];
     let (user, pass) = info.split_once(':').unwrap_or((info, ""));
-    (
-        format!("{}{}", &url[..scheme_end], &url[at + 1..]),
-        Some((percent_decode(user), percent_decode(pass))),
-    )
+    (format!("{}{}", &url[..scheme_end], &url[at + 1..]), Some((percent_decode(user), percent_decode(pass))))
 }
 
 fn percent_decode(s: &str) -> String {
@@ -219,23 +167,14 @@ mod tests {
                    option update_url 'https://[USERNAME]:[PASSWORD]@dns.example.net/upd?host=[DOMAIN]&addr=[IP]'\n \
                    option username 'me@example.org'\n option password 'p:w/d'\n option expect 'good|nochg'\n option unchanged 'nochg'\n";
         let svc = service(cfg);
-        let mut t = Scripted::new(vec![
-            Scripted::body(200, "good"),
-            Scripted::body(200, "nochg 1.2.3.4"),
-        ]);
+        let mut t = Scripted::new(vec![Scripted::body(200, "good"), Scripted::body(200, "nochg 1.2.3.4")]);
         let r = CUSTOM.update(&job(&svc, Some("203.0.113.9"), None), &mut t);
-        assert_eq!(
-            t.sent[0].url,
-            "https://dns.example.net/upd?host=a.example.org&addr=203.0.113.9"
-        );
+        assert_eq!(t.sent[0].url, "https://dns.example.net/upd?host=a.example.org&addr=203.0.113.9");
         assert_eq!(
             t.sent[0].header_value("Authorization"),
             Some(format!("Basic {}", crate::http::base64(b"me@example.org:p:w/d")).as_str())
         );
-        assert_eq!(
-            labels(&r).iter().map(|x| x.2).collect::<Vec<_>>(),
-            vec!["updated", "unchanged"]
-        );
+        assert_eq!(labels(&r).iter().map(|x| x.2).collect::<Vec<_>>(), vec!["updated", "unchanged"]);
     }
 
     #[test]
@@ -261,32 +200,14 @@ mod tests {
         let cfg = "config service s\n option provider 'freedns'\n list hostname 'me.mooo.com'\n option token 'AbC123'\n option ipv6 1\n";
         let svc = service(cfg);
         let mut t = Scripted::new(vec![
-            Scripted::body(
-                200,
-                "Updated 1 host(s) me.mooo.com to 203.0.113.9 in 0.2 seconds",
-            ),
-            Scripted::body(
-                200,
-                "No IP change detected for me.mooo.com with IP 2001:db8::9, skipping update",
-            ),
+            Scripted::body(200, "Updated 1 host(s) me.mooo.com to 203.0.113.9 in 0.2 seconds"),
+            Scripted::body(200, "No IP change detected for me.mooo.com with IP 2001:db8::9, skipping update"),
         ]);
         let r = TOKEN_URL.update(&job(&svc, Some("203.0.113.9"), Some("2001:db8::9")), &mut t);
-        assert_eq!(
-            t.sent[0].url,
-            "https://sync.afraid.org/u/AbC123/?address=203.0.113.9"
-        );
-        assert_eq!(
-            t.sent[1].url,
-            "https://v6.sync.afraid.org/u/AbC123/?address=2001%3Adb8%3A%3A9"
-        );
-        assert_eq!(
-            labels(&r).iter().map(|x| x.2).collect::<Vec<_>>(),
-            vec!["updated", "unchanged"]
-        );
-        let mut t = Scripted::new(vec![Scripted::body(
-            200,
-            "ERROR: Unable to locate this record",
-        )]);
+        assert_eq!(t.sent[0].url, "https://sync.afraid.org/u/AbC123/?address=203.0.113.9");
+        assert_eq!(t.sent[1].url, "https://v6.sync.afraid.org/u/AbC123/?address=2001%3Adb8%3A%3A9");
+        assert_eq!(labels(&r).iter().map(|x| x.2).collect::<Vec<_>>(), vec!["updated", "unchanged"]);
+        let mut t = Scripted::new(vec![Scripted::body(200, "ERROR: Unable to locate this record")]);
         let r = TOKEN_URL.update(&job(&svc, Some("203.0.113.9"), None), &mut t);
         assert_eq!(r[0].outcome.label(), "retry");
         assert!(!format!("{r:?}").contains("AbC123"));
@@ -296,23 +217,12 @@ mod tests {
     fn dynv6_preset() {
         let cfg = "config service s\n option provider 'dynv6'\n list hostname 'home.dynv6.net'\n option token 'tk'\n option ipv6 1\n";
         let svc = service(cfg);
-        let mut t = Scripted::new(vec![
-            Scripted::body(200, "addresses updated"),
-            Scripted::body(200, "addresses unchanged"),
-        ]);
+        let mut t =
+            Scripted::new(vec![Scripted::body(200, "addresses updated"), Scripted::body(200, "addresses unchanged")]);
         let r = TOKEN_URL.update(&job(&svc, Some("203.0.113.9"), Some("2001:db8::9")), &mut t);
-        assert_eq!(
-            t.sent[0].url,
-            "https://dynv6.com/api/update?zone=home.dynv6.net&token=tk&ipv4=203.0.113.9"
-        );
-        assert_eq!(
-            t.sent[1].url,
-            "https://dynv6.com/api/update?zone=home.dynv6.net&token=tk&ipv6=2001%3Adb8%3A%3A9"
-        );
-        assert_eq!(
-            labels(&r).iter().map(|x| x.2).collect::<Vec<_>>(),
-            vec!["updated", "unchanged"]
-        );
+        assert_eq!(t.sent[0].url, "https://dynv6.com/api/update?zone=home.dynv6.net&token=tk&ipv4=203.0.113.9");
+        assert_eq!(t.sent[1].url, "https://dynv6.com/api/update?zone=home.dynv6.net&token=tk&ipv6=2001%3Adb8%3A%3A9");
+        assert_eq!(labels(&r).iter().map(|x| x.2).collect::<Vec<_>>(), vec!["updated", "unchanged"]);
     }
 
     #[test]
@@ -320,10 +230,7 @@ mod tests {
         assert_eq!(split_userinfo("https://h/x"), ("https://h/x".into(), None));
         assert_eq!(
             split_userinfo("https://u%40x:p%3Aw@h:8443/x?a=b@c"),
-            (
-                "https://h:8443/x?a=b@c".into(),
-                Some(("u@x".into(), "p:w".into()))
-            )
+            ("https://h:8443/x?a=b@c".into(), Some(("u@x".into(), "p:w".into())))
         );
     }
 }

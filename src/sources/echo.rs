@@ -27,12 +27,7 @@ impl EchoResult {
             let seen: Vec<String> = self
                 .answers
                 .iter()
-                .filter_map(|a| {
-                    a.result
-                        .as_ref()
-                        .ok()
-                        .map(|ip| format!("{} says {ip}", a.service))
-                })
+                .filter_map(|a| a.result.as_ref().ok().map(|ip| format!("{} says {ip}", a.service)))
                 .collect();
             format!("echo services disagree: {}", seen.join(", "))
         } else if self.answers.is_empty() {
@@ -41,12 +36,7 @@ impl EchoResult {
             let errs: Vec<String> = self
                 .answers
                 .iter()
-                .filter_map(|a| {
-                    a.result
-                        .as_ref()
-                        .err()
-                        .map(|e| format!("{}: {e}", a.service))
-                })
+                .filter_map(|a| a.result.as_ref().err().map(|e| format!("{}: {e}", a.service)))
                 .collect();
             format!("no echo service answered ({})", errs.join("; "))
         }
@@ -57,8 +47,7 @@ impl EchoResult {
 /// allowed), or a Cloudflare trace (`key=value` lines) whose `ip=` line holds one.
 pub fn parse_answer(body: &str, family: Family) -> Result<IpAddr, String> {
     let text = body.trim();
-    let candidate = if text.lines().count() > 1 || text.starts_with("fl=") || text.contains("\nip=")
-    {
+    let candidate = if text.lines().count() > 1 || text.starts_with("fl=") || text.contains("\nip=") {
         text.lines()
             .find_map(|l| l.trim().strip_prefix("ip="))
             .ok_or_else(|| "the answer has several lines but no 'ip=' line".to_string())?
@@ -87,24 +76,15 @@ pub fn query(urls: &[String], family: Family, http: &mut dyn Transport) -> EchoR
             // Transport errors name the host already; the answer is listed under it.
             Err(e) => {
                 let msg = e.to_string();
-                Err(msg
-                    .strip_prefix(&format!("{service}: "))
-                    .map(str::to_string)
-                    .unwrap_or(msg))
+                Err(msg.strip_prefix(&format!("{service}: ")).map(str::to_string).unwrap_or(msg))
             }
         };
         answers.push(Answer { service, result });
         if let Some(ip) = majority(&answers, 2) {
-            return EchoResult {
-                addr: Some(ip),
-                answers,
-            };
+            return EchoResult { addr: Some(ip), answers };
         }
     }
-    let ok: Vec<IpAddr> = answers
-        .iter()
-        .filter_map(|a| a.result.clone().ok())
-        .collect();
+    let ok: Vec<IpAddr> = answers.iter().filter_map(|a| a.result.clone().ok()).collect();
     let addr = match ok.as_slice() {
         [only] => Some(*only),
         _ => majority(&answers, ok.len() / 2 + 1).filter(|_| !ok.is_empty()),
@@ -113,13 +93,8 @@ pub fn query(urls: &[String], family: Family, http: &mut dyn Transport) -> EchoR
 }
 
 fn majority(answers: &[Answer], needed: usize) -> Option<IpAddr> {
-    let ok: Vec<IpAddr> = answers
-        .iter()
-        .filter_map(|a| a.result.clone().ok())
-        .collect();
-    ok.iter()
-        .copied()
-        .find(|ip| ok.iter().filter(|o| *o == ip).count() >= needed)
+    let ok: Vec<IpAddr> = answers.iter().filter_map(|a| a.result.clone().ok()).collect();
+    ok.iter().copied().find(|ip| ok.iter().filter(|o| *o == ip).count() >= needed)
 }
 
 #[cfg(test)]
@@ -130,28 +105,13 @@ mod tests {
 
     #[test]
     fn parses_literals_and_traces() {
-        assert_eq!(
-            parse_answer(" 198.51.100.9\n", Family::V4),
-            Ok("198.51.100.9".parse().unwrap())
-        );
-        assert_eq!(
-            parse_answer("2001:db8::5", Family::V6),
-            Ok("2001:db8::5".parse().unwrap())
-        );
+        assert_eq!(parse_answer(" 198.51.100.9\n", Family::V4), Ok("198.51.100.9".parse().unwrap()));
+        assert_eq!(parse_answer("2001:db8::5", Family::V6), Ok("2001:db8::5".parse().unwrap()));
         let trace = "fl=123\nh=cloudflare.com\nip=203.0.113.4\nts=1.2\nvisit_scheme=https\n";
-        assert_eq!(
-            parse_answer(trace, Family::V4),
-            Ok("203.0.113.4".parse().unwrap())
-        );
-        assert!(parse_answer("<html>198.51.100.9</html>", Family::V4)
-            .unwrap_err()
-            .contains("not an IP"));
-        assert!(parse_answer("198.51.100.9", Family::V6)
-            .unwrap_err()
-            .contains("asked over ipv6"));
-        assert!(parse_answer("a=b\nc=d", Family::V4)
-            .unwrap_err()
-            .contains("no 'ip=' line"));
+        assert_eq!(parse_answer(trace, Family::V4), Ok("203.0.113.4".parse().unwrap()));
+        assert!(parse_answer("<html>198.51.100.9</html>", Family::V4).unwrap_err().contains("not an IP"));
+        assert!(parse_answer("198.51.100.9", Family::V6).unwrap_err().contains("asked over ipv6"));
+        assert!(parse_answer("a=b\nc=d", Family::V4).unwrap_err().contains("no 'ip=' line"));
         assert!(parse_answer("", Family::V4).is_err());
     }
 
@@ -161,32 +121,20 @@ mod tests {
         fn send(&mut self, req: &Request) -> Result<Response, HttpError> {
             self.1.push(req.url.clone());
             match self.0.get(req.url.as_str()) {
-                Some(Ok(body)) => Ok(Response {
-                    status: 200,
-                    headers: vec![],
-                    body: body.to_string(),
-                }),
+                Some(Ok(body)) => Ok(Response { status: 200, headers: vec![], body: body.to_string() }),
                 _ => Err(HttpError::Transport("connection failed".into())),
             }
         }
     }
 
     fn urls() -> Vec<String> {
-        ["https://a.test/", "https://b.test/", "https://c.test/"]
-            .map(String::from)
-            .to_vec()
+        ["https://a.test/", "https://b.test/", "https://c.test/"].map(String::from).to_vec()
     }
 
     #[test]
     fn two_agreeing_answers_stop_the_search() {
-        let mut t = Canned(
-            [
-                ("https://a.test/", Ok("198.51.100.1")),
-                ("https://b.test/", Ok("198.51.100.1")),
-            ]
-            .into(),
-            vec![],
-        );
+        let mut t =
+            Canned([("https://a.test/", Ok("198.51.100.1")), ("https://b.test/", Ok("198.51.100.1"))].into(), vec![]);
         let r = query(&urls(), Family::V4, &mut t);
         assert_eq!(r.addr, Some("198.51.100.1".parse().unwrap()));
         assert_eq!(t.1.len(), 2, "third service must not be asked");
@@ -203,10 +151,7 @@ mod tests {
             .into(),
             vec![],
         );
-        assert_eq!(
-            query(&urls(), Family::V4, &mut t).addr,
-            Some("198.51.100.2".parse().unwrap())
-        );
+        assert_eq!(query(&urls(), Family::V4, &mut t).addr, Some("198.51.100.2".parse().unwrap()));
     }
 
     #[test]
@@ -238,11 +183,6 @@ mod tests {
         let mut t = Canned(HashMap::new(), vec![]);
         let r = query(&urls(), Family::V4, &mut t);
         assert_eq!(r.addr, None);
-        assert!(
-            r.failure()
-                .starts_with("no echo service answered (a.test: connection failed"),
-            "{}",
-            r.failure()
-        );
+        assert!(r.failure().starts_with("no echo service answered (a.test: connection failed"), "{}", r.failure());
     }
 }

@@ -23,13 +23,7 @@ pub struct IfAddr {
 
 impl IfAddr {
     pub fn new(addr: IpAddr, prefix_len: u8) -> IfAddr {
-        IfAddr {
-            addr,
-            prefix_len,
-            deprecated: false,
-            temporary: false,
-            tentative: false,
-        }
+        IfAddr { addr, prefix_len, deprecated: false, temporary: false, tentative: false }
     }
 }
 
@@ -66,9 +60,7 @@ pub enum V6Match {
 impl V6Match {
     pub fn parse(s: &str) -> Result<V6Match, String> {
         if let Some((a, len)) = s.split_once('/') {
-            let addr: Ipv6Addr = a
-                .parse()
-                .map_err(|_| format!("'{a}' is not an IPv6 address"))?;
+            let addr: Ipv6Addr = a.parse().map_err(|_| format!("'{a}' is not an IPv6 address"))?;
             let len: u8 = len
                 .parse()
                 .ok()
@@ -76,14 +68,10 @@ impl V6Match {
                 .ok_or_else(|| format!("'{len}' is not a prefix length (0-128)"))?;
             Ok(V6Match::Prefix(addr, len))
         } else if s.starts_with("::") {
-            let addr: Ipv6Addr = s
-                .parse()
-                .map_err(|_| format!("'{s}' is not an IPv6 suffix"))?;
+            let addr: Ipv6Addr = s.parse().map_err(|_| format!("'{s}' is not an IPv6 suffix"))?;
             Ok(V6Match::Suffix(addr))
         } else {
-            Err(format!(
-                "'{s}' is neither a prefix (2001:db8::/48) nor a suffix (::1)"
-            ))
+            Err(format!("'{s}' is neither a prefix (2001:db8::/48) nor a suffix (::1)"))
         }
     }
 
@@ -91,22 +79,14 @@ impl V6Match {
         let a = u128::from(a);
         match *self {
             V6Match::Prefix(p, len) => {
-                let mask = if len == 0 {
-                    0
-                } else {
-                    u128::MAX << (128 - len)
-                };
+                let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
                 a & mask == u128::from(p) & mask
             }
             V6Match::Suffix(s) => {
                 let s = u128::from(s);
                 // The suffix covers its significant bits rounded up to whole 16-bit groups.
                 let groups = (128 - s.leading_zeros()).div_ceil(16).max(1);
-                let mask = if groups >= 8 {
-                    u128::MAX
-                } else {
-                    (1u128 << (groups * 16)) - 1
-                };
+                let mask = if groups >= 8 { u128::MAX } else { (1u128 << (groups * 16)) - 1 };
                 a & mask == s
             }
         }
@@ -121,9 +101,7 @@ pub fn pick(family: Family, addrs: &[IfAddr], pin: Option<&V6Match>) -> Option<I
     addrs
         .iter()
         .find(|a| match a.addr {
-            IpAddr::V4(v4) if family == Family::V4 => {
-                !(v4.is_loopback() || v4.is_link_local() || v4.is_unspecified())
-            }
+            IpAddr::V4(v4) if family == Family::V4 => !(v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()),
             IpAddr::V6(v6) if family == Family::V6 => {
                 net::is_global_v6(v6)
                     && !a.deprecated
@@ -146,14 +124,8 @@ mod tests {
 
     #[test]
     fn picks_v4_skipping_link_local() {
-        let addrs = [
-            IfAddr::new("169.254.1.1".parse().unwrap(), 16),
-            IfAddr::new("100.64.3.4".parse().unwrap(), 10),
-        ];
-        assert_eq!(
-            pick(Family::V4, &addrs, None),
-            Some("100.64.3.4".parse().unwrap())
-        );
+        let addrs = [IfAddr::new("169.254.1.1".parse().unwrap(), 16), IfAddr::new("100.64.3.4".parse().unwrap(), 10)];
+        assert_eq!(pick(Family::V4, &addrs, None), Some("100.64.3.4".parse().unwrap()));
         assert_eq!(pick(Family::V6, &addrs, None), None);
     }
 
@@ -164,25 +136,16 @@ mod tests {
         let mut old = v6("2001:db8:1::bbbb");
         old.deprecated = true;
         let addrs = [v6("fe80::1"), v6("fd12::1"), tmp, old, v6("2001:db8:1::1")];
-        assert_eq!(
-            pick(Family::V6, &addrs, None),
-            Some("2001:db8:1::1".parse().unwrap())
-        );
+        assert_eq!(pick(Family::V6, &addrs, None), Some("2001:db8:1::1".parse().unwrap()));
     }
 
     #[test]
     fn v6_pin_prefix_and_suffix() {
         let addrs = [v6("2001:db8:1::5"), v6("2001:db8:2::1")];
         let p = V6Match::parse("2001:db8:2::/48").unwrap();
-        assert_eq!(
-            pick(Family::V6, &addrs, Some(&p)),
-            Some("2001:db8:2::1".parse().unwrap())
-        );
+        assert_eq!(pick(Family::V6, &addrs, Some(&p)), Some("2001:db8:2::1".parse().unwrap()));
         let s = V6Match::parse("::5").unwrap();
-        assert_eq!(
-            pick(Family::V6, &addrs, Some(&s)),
-            Some("2001:db8:1::5".parse().unwrap())
-        );
+        assert_eq!(pick(Family::V6, &addrs, Some(&s)), Some("2001:db8:1::5".parse().unwrap()));
         let s = V6Match::parse("::1:0:0:5").unwrap();
         assert!(!s.matches("2001:db8:1::5".parse().unwrap()));
         assert!(s.matches("2001:db8:1:0:1:0:0:5".parse().unwrap()));

@@ -37,8 +37,7 @@ const RTMGRP_IPV4_IFADDR: u32 = 0x10;
 const RTMGRP_IPV6_IFADDR: u32 = 0x100;
 
 fn netlink_socket(groups: u32, nonblocking: bool) -> std::io::Result<OwnedFd> {
-    let flags =
-        libc::SOCK_RAW | libc::SOCK_CLOEXEC | if nonblocking { libc::SOCK_NONBLOCK } else { 0 };
+    let flags = libc::SOCK_RAW | libc::SOCK_CLOEXEC | if nonblocking { libc::SOCK_NONBLOCK } else { 0 };
     // SAFETY: plain socket(2); the descriptor is owned right away.
     let fd = unsafe { libc::socket(libc::AF_NETLINK, flags, libc::NETLINK_ROUTE) };
     if fd < 0 {
@@ -82,13 +81,9 @@ pub struct Netlink {
 
 impl Netlink {
     pub fn new() -> Result<Netlink, SourceError> {
-        let fd = netlink_socket(0, false)
-            .map_err(|e| SourceError::Io(format!("rtnetlink socket: {e}")))?;
+        let fd = netlink_socket(0, false).map_err(|e| SourceError::Io(format!("rtnetlink socket: {e}")))?;
         // A dump never takes long; a kernel that does not answer must not hang the daemon.
-        let tv = libc::timeval {
-            tv_sec: 2,
-            tv_usec: 0,
-        };
+        let tv = libc::timeval { tv_sec: 2, tv_usec: 0 };
         // SAFETY: tv is a valid timeval of the size passed.
         unsafe {
             libc::setsockopt(
@@ -108,16 +103,12 @@ impl Netlink {
         // SAFETY: req is valid for reads of its length.
         let sent = unsafe { libc::send(self.fd.as_raw_fd(), req.as_ptr().cast(), req.len(), 0) };
         if sent < 0 {
-            return Err(SourceError::Io(format!(
-                "rtnetlink send: {}",
-                std::io::Error::last_os_error()
-            )));
+            return Err(SourceError::Io(format!("rtnetlink send: {}", std::io::Error::last_os_error())));
         }
         let mut out = Vec::new();
         let mut buf = vec![0u8; 32 * 1024];
         loop {
-            let n = recv(&self.fd, &mut buf)
-                .map_err(|e| SourceError::Io(format!("rtnetlink receive: {e}")))?;
+            let n = recv(&self.fd, &mut buf).map_err(|e| SourceError::Io(format!("rtnetlink receive: {e}")))?;
             if n == 0 {
                 return Err(SourceError::Io("rtnetlink closed".into()));
             }
@@ -174,12 +165,7 @@ fn messages(buf: &[u8]) -> impl Iterator<Item = (u16, u32, &[u8])> {
 }
 
 /// Add the addresses of `ifindex` in one datagram of a dump answer; `Ok(true)` at its end.
-fn parse_dump(
-    buf: &[u8],
-    seq: u32,
-    ifindex: u32,
-    out: &mut Vec<IfAddr>,
-) -> Result<bool, SourceError> {
+fn parse_dump(buf: &[u8], seq: u32, ifindex: u32, out: &mut Vec<IfAddr>) -> Result<bool, SourceError> {
     for (kind, msg_seq, payload) in messages(buf) {
         if msg_seq != seq {
             continue;
@@ -246,12 +232,8 @@ fn parse_address(p: &[u8]) -> Option<(u32, IfAddr)> {
 
 fn ip_from(family: u8, data: &[u8]) -> Option<IpAddr> {
     match i32::from(family) {
-        libc::AF_INET => Some(IpAddr::V4(Ipv4Addr::from(
-            <[u8; 4]>::try_from(data.get(..4)?).ok()?,
-        ))),
-        libc::AF_INET6 => Some(IpAddr::V6(Ipv6Addr::from(
-            <[u8; 16]>::try_from(data.get(..16)?).ok()?,
-        ))),
+        libc::AF_INET => Some(IpAddr::V4(Ipv4Addr::from(<[u8; 4]>::try_from(data.get(..4)?).ok()?))),
+        libc::AF_INET6 => Some(IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(data.get(..16)?).ok()?))),
         _ => None,
     }
 }
@@ -277,9 +259,8 @@ impl AddressMonitor {
             match recv(&self.fd, &mut buf) {
                 Ok(0) => return changed,
                 Ok(n) => {
-                    changed |= messages(&buf[..n]).any(|(kind, _, _)| {
-                        matches!(kind, RTM_NEWADDR | RTM_DELADDR | RTM_NEWLINK | RTM_DELLINK)
-                    })
+                    changed |= messages(&buf[..n])
+                        .any(|(kind, _, _)| matches!(kind, RTM_NEWADDR | RTM_DELADDR | RTM_NEWLINK | RTM_DELLINK))
                 }
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => changed = true,
                 Err(_) => return changed,
@@ -299,13 +280,7 @@ mod tests {
     use super::*;
 
     /// An RTM_NEWADDR message as the kernel sends it.
-    fn newaddr(
-        seq: u32,
-        family: u8,
-        ifindex: u32,
-        flags8: u8,
-        attrs: &[(u16, Vec<u8>)],
-    ) -> Vec<u8> {
+    fn newaddr(seq: u32, family: u8, ifindex: u32, flags8: u8, attrs: &[(u16, Vec<u8>)]) -> Vec<u8> {
         let mut payload = vec![family, 64, flags8, 0];
         payload.extend_from_slice(&ifindex.to_ne_bytes());
         for (kind, data) in attrs {
@@ -349,10 +324,7 @@ mod tests {
             libc::AF_INET as u8,
             3,
             0,
-            &[
-                (IFA_ADDRESS, vec![100, 64, 0, 1]),
-                (IFA_LOCAL, vec![100, 64, 9, 9]),
-            ],
+            &[(IFA_ADDRESS, vec![100, 64, 0, 1]), (IFA_LOCAL, vec![100, 64, 9, 9])],
         );
         buf.extend(newaddr(
             7,
@@ -368,35 +340,16 @@ mod tests {
             0,
             &[
                 (IFA_ADDRESS, v6.octets().to_vec()),
-                (
-                    IFA_FLAGS,
-                    (IFA_F_TEMPORARY | IFA_F_TENTATIVE).to_ne_bytes().to_vec(),
-                ),
+                (IFA_FLAGS, (IFA_F_TEMPORARY | IFA_F_TENTATIVE).to_ne_bytes().to_vec()),
             ],
         ));
-        buf.extend(newaddr(
-            7,
-            libc::AF_INET as u8,
-            4,
-            0,
-            &[(IFA_ADDRESS, vec![203, 0, 113, 1])],
-        ));
-        buf.extend(newaddr(
-            6,
-            libc::AF_INET as u8,
-            3,
-            0,
-            &[(IFA_ADDRESS, vec![203, 0, 113, 2])],
-        ));
+        buf.extend(newaddr(7, libc::AF_INET as u8, 4, 0, &[(IFA_ADDRESS, vec![203, 0, 113, 1])]));
+        buf.extend(newaddr(6, libc::AF_INET as u8, 3, 0, &[(IFA_ADDRESS, vec![203, 0, 113, 2])]));
         buf.extend(done(7));
         let mut out = Vec::new();
         assert_eq!(parse_dump(&buf, 7, 3, &mut out), Ok(true));
         assert_eq!(out.len(), 3, "{out:?}");
-        assert_eq!(
-            out[0].addr,
-            IpAddr::V4(Ipv4Addr::new(100, 64, 9, 9)),
-            "IFA_LOCAL wins on point-to-point links"
-        );
+        assert_eq!(out[0].addr, IpAddr::V4(Ipv4Addr::new(100, 64, 9, 9)), "IFA_LOCAL wins on point-to-point links");
         assert!(out[1].deprecated && !out[1].temporary);
         assert!(out[2].temporary && out[2].tentative && !out[2].deprecated);
     }
@@ -417,13 +370,8 @@ mod tests {
 
     #[test]
     fn hostile_bytes_never_panic() {
-        let good = newaddr(
-            1,
-            libc::AF_INET6 as u8,
-            1,
-            0,
-            &[(IFA_ADDRESS, vec![0x20; 16]), (IFA_FLAGS, vec![1, 2, 3, 4])],
-        );
+        let good =
+            newaddr(1, libc::AF_INET6 as u8, 1, 0, &[(IFA_ADDRESS, vec![0x20; 16]), (IFA_FLAGS, vec![1, 2, 3, 4])]);
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         for _ in 0..20_000 {
             x ^= x << 13;
@@ -444,13 +392,7 @@ mod tests {
     fn reads_loopback_from_the_kernel() {
         let mut nl = Netlink::new().unwrap();
         let lo = nl.addresses("lo").unwrap();
-        assert!(
-            lo.iter().any(|a| a.addr == IpAddr::V4(Ipv4Addr::LOCALHOST)),
-            "{lo:?}"
-        );
-        assert_eq!(
-            nl.addresses("no-such-if0"),
-            Err(SourceError::NoSuchInterface("no-such-if0".into()))
-        );
+        assert!(lo.iter().any(|a| a.addr == IpAddr::V4(Ipv4Addr::LOCALHOST)), "{lo:?}");
+        assert_eq!(nl.addresses("no-such-if0"), Err(SourceError::NoSuchInterface("no-such-if0".into())));
     }
 }

@@ -28,14 +28,8 @@ fn from_ipv6_table(text: &str) -> Option<String> {
     text.lines()
         .filter_map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() >= 10 && f[0].bytes().all(|b| b == b'0') && f[1] == "00" && f[9] != "lo").then(
-                || {
-                    (
-                        u32::from_str_radix(f[5], 16).unwrap_or(u32::MAX),
-                        f[9].to_string(),
-                    )
-                },
-            )
+            (f.len() >= 10 && f[0].bytes().all(|b| b == b'0') && f[1] == "00" && f[9] != "lo")
+                .then(|| (u32::from_str_radix(f[5], 16).unwrap_or(u32::MAX), f[9].to_string()))
         })
         .min()
         .map(|(_, dev)| dev)
@@ -47,8 +41,7 @@ mod tests {
 
     #[test]
     fn finds_lowest_metric_default_route() {
-        let v4 =
-            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+        let v4 = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
                   eth1\t00000000\t0101A8C0\t0003\t0\t0\t200\t00000000\t0\t0\t0\n\
                   eth0\t00000000\t0100000A\t0003\t0\t0\t100\t00000000\t0\t0\t0\n\
                   eth0\t0000000A\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n";

@@ -32,8 +32,7 @@ pub fn put(buf: &mut Vec<u8>, id: u8, extended: bool, fill: impl FnOnce(&mut Vec
     buf.extend_from_slice(&[0; 4]);
     fill(buf);
     let len = (buf.len() - start) as u32;
-    let header =
-        (u32::from(id & 0x7f) << ID_SHIFT) | (len & LEN_MASK) | if extended { EXTENDED } else { 0 };
+    let header = (u32::from(id & 0x7f) << ID_SHIFT) | (len & LEN_MASK) | if extended { EXTENDED } else { 0 };
     buf[start..start + 4].copy_from_slice(&header.to_be_bytes());
     buf.resize(start + pad(len as usize), 0);
 }
@@ -136,11 +135,8 @@ pub fn attrs(buf: &[u8]) -> impl Iterator<Item = Attr<'_>> {
         if len < 4 || padded > rest.len() {
             return None;
         }
-        let attr = Attr {
-            id: ((header >> ID_SHIFT) & 0x7f) as u8,
-            extended: header & EXTENDED != 0,
-            data: &rest[4..len],
-        };
+        let attr =
+            Attr { id: ((header >> ID_SHIFT) & 0x7f) as u8, extended: header & EXTENDED != 0, data: &rest[4..len] };
         rest = &rest[padded..];
         Some(attr)
     })
@@ -160,30 +156,19 @@ pub fn blobmsg(a: &Attr) -> Option<(String, Value)> {
     let num = |n: i64| Value::Number(Number::from(n));
     let v = match a.id {
         BLOBMSG_UNSPEC => Value::Null,
-        BLOBMSG_ARRAY => Value::Array(
-            attrs(value)
-                .filter_map(|x| blobmsg(&x))
-                .map(|(_, v)| v)
-                .collect(),
-        ),
+        BLOBMSG_ARRAY => Value::Array(attrs(value).filter_map(|x| blobmsg(&x)).map(|(_, v)| v).collect()),
         BLOBMSG_TABLE => Value::Object(decode_table(value)),
         BLOBMSG_STRING => {
             let end = value.iter().position(|b| *b == 0)?;
             Value::String(String::from_utf8_lossy(&value[..end]).into_owned())
         }
         BLOBMSG_INT64 => num(i64::from_be_bytes(value.get(..8)?.try_into().ok()?)),
-        BLOBMSG_INT32 => num(i64::from(i32::from_be_bytes(
-            value.get(..4)?.try_into().ok()?,
-        ))),
-        BLOBMSG_INT16 => num(i64::from(i16::from_be_bytes(
-            value.get(..2)?.try_into().ok()?,
-        ))),
+        BLOBMSG_INT32 => num(i64::from(i32::from_be_bytes(value.get(..4)?.try_into().ok()?))),
+        BLOBMSG_INT16 => num(i64::from(i16::from_be_bytes(value.get(..2)?.try_into().ok()?))),
         BLOBMSG_INT8 => Value::Bool(*value.first()? != 0),
         BLOBMSG_DOUBLE => {
             let f = f64::from_bits(u64::from_be_bytes(value.get(..8)?.try_into().ok()?));
-            Number::from_f64(f)
-                .map(Value::Number)
-                .unwrap_or(Value::Null)
+            Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
         }
         _ => return None,
     };
@@ -202,10 +187,7 @@ mod tests {
 
     fn hex(s: &str) -> Vec<u8> {
         let s: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
     }
 
     fn one(name: &str, v: Value) -> Vec<u8> {
@@ -249,11 +231,7 @@ mod tests {
 
     #[test]
     fn hostile_input_never_panics() {
-        let good = encode_table(
-            json!({"a": [1, {"b": "c"}], "d": 2.5, "e": "ffff"})
-                .as_object()
-                .unwrap(),
-        );
+        let good = encode_table(json!({"a": [1, {"b": "c"}], "d": 2.5, "e": "ffff"}).as_object().unwrap());
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         for _ in 0..50_000 {
             x ^= x << 13;
@@ -269,9 +247,7 @@ mod tests {
             }
             let _ = decode_table(&m);
         }
-        let random: Vec<u8> = (0..4096u32)
-            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
-            .collect();
+        let random: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
         let _ = decode_table(&random);
     }
 }

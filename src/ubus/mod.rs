@@ -93,14 +93,7 @@ impl std::fmt::Display for Error {
         match self {
             Error::Io(e) => write!(f, "ubus: {e}"),
             Error::Status(s) => {
-                write!(
-                    f,
-                    "ubus: {}",
-                    STATUS_NAMES
-                        .get(*s as usize)
-                        .copied()
-                        .unwrap_or("unknown status")
-                )
+                write!(f, "ubus: {}", STATUS_NAMES.get(*s as usize).copied().unwrap_or("unknown status"))
             }
             Error::Timeout => f.write_str("ubus: no answer in time"),
             Error::Protocol(m) => write!(f, "ubus: {m}"),
@@ -110,10 +103,7 @@ impl std::fmt::Display for Error {
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        if matches!(
-            e.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        ) {
+        if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) {
             Error::Timeout
         } else {
             Error::Io(e)
@@ -135,12 +125,7 @@ pub struct Message {
 
 impl Message {
     pub fn new(kind: u8, seq: u16, peer: u32, body: Vec<u8>) -> Message {
-        Message {
-            kind,
-            seq,
-            peer,
-            body,
-        }
+        Message { kind, seq, peer, body }
     }
 
     pub fn attr(&self, id: u8) -> Option<Attr<'_>> {
@@ -157,11 +142,7 @@ impl Message {
 
     /// The DATA attribute as a JSON object (`{}` when absent).
     pub fn data(&self) -> Value {
-        Value::Object(
-            self.attr(attr::DATA)
-                .map(|a| blob::decode_table(a.data))
-                .unwrap_or_default(),
-        )
+        Value::Object(self.attr(attr::DATA).map(|a| blob::decode_table(a.data)).unwrap_or_default())
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -181,9 +162,7 @@ impl Message {
         let root = u32::from_be_bytes([head[8], head[9], head[10], head[11]]);
         let len = (root & 0x00ff_ffff) as usize;
         if !(4..=MAX_MESSAGE).contains(&len) {
-            return Err(Error::Protocol(format!(
-                "message length {len} out of range"
-            )));
+            return Err(Error::Protocol(format!("message length {len} out of range")));
         }
         let mut body = vec![0u8; len - 4];
         r.read_exact(&mut body)?;
@@ -217,9 +196,7 @@ impl Body {
     /// servers require to be present).
     pub fn data(mut self, v: &Value) -> Body {
         let members = v.as_object().map(blob::encode_table).unwrap_or_default();
-        blob::put(&mut self.0, attr::DATA, false, |b| {
-            b.extend_from_slice(&members)
-        });
+        blob::put(&mut self.0, attr::DATA, false, |b| b.extend_from_slice(&members));
         self
     }
     pub fn raw(mut self, id: u8, payload: &[u8]) -> Body {
@@ -282,9 +259,7 @@ impl Connection {
                 Err(e) => last = Some(e),
             }
         }
-        Err(Error::Io(
-            last.unwrap_or_else(|| std::io::Error::other("no socket path")),
-        ))
+        Err(Error::Io(last.unwrap_or_else(|| std::io::Error::other("no socket path"))))
     }
 
     fn hello(mut stream: UnixStream) -> Result<Connection> {
@@ -293,19 +268,10 @@ impl Connection {
         stream.set_write_timeout(Some(timeout))?;
         let hello = Message::read_from(&mut stream)?;
         if hello.kind != msg::HELLO {
-            return Err(Error::Protocol(format!(
-                "expected HELLO, got message type {}",
-                hello.kind
-            )));
+            return Err(Error::Protocol(format!("expected HELLO, got message type {}", hello.kind)));
         }
         // libubus keeps the HELLO peer unswapped; only its value as an id matters here.
-        Ok(Connection {
-            stream,
-            client_id: hello.peer,
-            seq: 0,
-            queue: VecDeque::new(),
-            timeout,
-        })
+        Ok(Connection { stream, client_id: hello.peer, seq: 0, queue: VecDeque::new(), timeout })
     }
 
     pub fn set_timeout(&mut self, t: Duration) {
@@ -325,11 +291,8 @@ impl Connection {
         let deadline = Instant::now() + self.timeout;
         let mut data = Vec::new();
         loop {
-            let left = deadline
-                .checked_duration_since(Instant::now())
-                .ok_or(Error::Timeout)?;
-            self.stream
-                .set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
+            let left = deadline.checked_duration_since(Instant::now()).ok_or(Error::Timeout)?;
+            self.stream.set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
             let m = Message::read_from(&mut self.stream)?;
             // Events carry ubusd's global event counter as seq: never match them.
             let ours = m.seq == seq && m.peer == peer && matches!(m.kind, msg::DATA | msg::STATUS);
@@ -354,11 +317,8 @@ impl Connection {
         self.send(&Message::new(msg::PING, seq, 0, Vec::new()))?;
         let deadline = Instant::now() + self.timeout;
         loop {
-            let left = deadline
-                .checked_duration_since(Instant::now())
-                .ok_or(Error::Timeout)?;
-            self.stream
-                .set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
+            let left = deadline.checked_duration_since(Instant::now()).ok_or(Error::Timeout)?;
+            self.stream.set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
             let m = Message::read_from(&mut self.stream)?;
             if m.kind == msg::DATA && m.seq == seq {
                 return Ok(());
@@ -369,109 +329,61 @@ impl Connection {
 
     /// The id of the object at `path`.
     pub fn lookup(&mut self, path: &str) -> Result<u32> {
-        let data = self.request(
-            msg::LOOKUP,
-            0,
-            Body::default().str(attr::OBJPATH, path).done(),
-        )?;
-        data.iter()
-            .find_map(|m| m.u32(attr::OBJID))
-            .ok_or(Error::Status(STATUS_NOT_FOUND))
+        let data = self.request(msg::LOOKUP, 0, Body::default().str(attr::OBJPATH, path).done())?;
+        data.iter().find_map(|m| m.u32(attr::OBJID)).ok_or(Error::Status(STATUS_NOT_FOUND))
     }
 
     /// Call `method` on object `object` with JSON arguments; the reply's data (`{}` if none).
     pub fn invoke(&mut self, object: u32, method: &str, args: &Value) -> Result<Value> {
-        let body = Body::default()
-            .u32(attr::OBJID, object)
-            .str(attr::METHOD, method)
-            .data(args)
-            .done();
+        let body = Body::default().u32(attr::OBJID, object).str(attr::METHOD, method).data(args).done();
         let data = self.request(msg::INVOKE, object, body)?;
-        Ok(data
-            .iter()
-            .find(|m| m.attr(attr::DATA).is_some())
-            .map(Message::data)
-            .unwrap_or(Value::Object(Map::new())))
+        Ok(data.iter().find(|m| m.attr(attr::DATA).is_some()).map(Message::data).unwrap_or(Value::Object(Map::new())))
     }
 
     /// Publish an object. Anonymous (`None`) objects receive events and notifications; a named
     /// one is callable by path, with `methods` as its signature (argument name → blobmsg type).
-    pub fn add_object(
-        &mut self,
-        path: Option<&str>,
-        methods: &[(&str, &[(&str, u8)])],
-    ) -> Result<u32> {
+    pub fn add_object(&mut self, path: Option<&str>, methods: &[(&str, &[(&str, u8)])]) -> Result<u32> {
         let mut body = Body::default();
         if let Some(p) = path {
             let mut sig = Vec::new();
             for (name, args) in methods {
-                let types: Map<String, Value> = args
-                    .iter()
-                    .map(|(arg, kind)| (arg.to_string(), Value::from(i64::from(*kind))))
-                    .collect();
+                let types: Map<String, Value> =
+                    args.iter().map(|(arg, kind)| (arg.to_string(), Value::from(i64::from(*kind)))).collect();
                 blob::put_blobmsg(&mut sig, name, &Value::Object(types));
             }
             body = body.str(attr::OBJPATH, p).raw(attr::SIGNATURE, &sig);
         }
         let data = self.request(msg::ADD_OBJECT, 0, body.done())?;
-        data.iter()
-            .find_map(|m| m.u32(attr::OBJID))
-            .ok_or_else(|| Error::Protocol("ADD_OBJECT gave no id".into()))
+        data.iter().find_map(|m| m.u32(attr::OBJID)).ok_or_else(|| Error::Protocol("ADD_OBJECT gave no id".into()))
     }
 
     /// Deliver events matching `pattern` (a trailing `*` matches a prefix) to `object`.
     pub fn register_event(&mut self, object: u32, pattern: &str) -> Result<()> {
         // ubusd reads the id as a 32-bit blobmsg: keep it INT32 even above i32::MAX.
-        self.invoke(
-            EVENT_OBJECT,
-            "register",
-            &serde_json::json!({"object": object as i32, "pattern": pattern}),
-        )?;
+        self.invoke(EVENT_OBJECT, "register", &serde_json::json!({"object": object as i32, "pattern": pattern}))?;
         Ok(())
     }
 
     pub fn send_event(&mut self, name: &str, data: &Value) -> Result<()> {
-        self.invoke(
-            EVENT_OBJECT,
-            "send",
-            &serde_json::json!({"id": name, "data": data}),
-        )?;
+        self.invoke(EVENT_OBJECT, "send", &serde_json::json!({"id": name, "data": data}))?;
         Ok(())
     }
 
     /// Have `target`'s notifications delivered to our object `object`.
     pub fn subscribe(&mut self, object: u32, target: u32) -> Result<()> {
-        self.request(
-            msg::SUBSCRIBE,
-            0,
-            Body::default()
-                .u32(attr::OBJID, object)
-                .u32(attr::TARGET, target)
-                .done(),
-        )?;
+        self.request(msg::SUBSCRIBE, 0, Body::default().u32(attr::OBJID, object).u32(attr::TARGET, target).done())?;
         Ok(())
     }
 
     pub fn unsubscribe(&mut self, object: u32, target: u32) -> Result<()> {
-        self.request(
-            msg::UNSUBSCRIBE,
-            0,
-            Body::default()
-                .u32(attr::OBJID, object)
-                .u32(attr::TARGET, target)
-                .done(),
-        )?;
+        self.request(msg::UNSUBSCRIBE, 0, Body::default().u32(attr::OBJID, object).u32(attr::TARGET, target).done())?;
         Ok(())
     }
 
     /// Send a notification from our object to its subscribers, without waiting for them.
     pub fn notify(&mut self, object: u32, kind: &str, data: &Value) -> Result<()> {
-        let body = Body::default()
-            .u32(attr::OBJID, object)
-            .str(attr::METHOD, kind)
-            .data(data)
-            .u8(attr::NO_REPLY, 1)
-            .done();
+        let body =
+            Body::default().u32(attr::OBJID, object).str(attr::METHOD, kind).data(data).u8(attr::NO_REPLY, 1).done();
         self.request(msg::NOTIFY, object, body)?;
         Ok(())
     }
@@ -486,12 +398,8 @@ impl Connection {
                 }
                 continue;
             }
-            let mut fds = [nix::poll::PollFd::new(
-                self.stream.as_fd(),
-                nix::poll::PollFlags::POLLIN,
-            )];
-            let ready = nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO)
-                .map_err(|e| Error::Io(e.into()))?;
+            let mut fds = [nix::poll::PollFd::new(self.stream.as_fd(), nix::poll::PollFlags::POLLIN)];
+            let ready = nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO).map_err(|e| Error::Io(e.into()))?;
             if ready == 0 {
                 return Ok(out);
             }
@@ -515,8 +423,7 @@ impl Connection {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 return Ok(None);
             };
-            self.stream
-                .set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
+            self.stream.set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
             match Message::read_from(&mut self.stream) {
                 Ok(m) => self.queue.push_back(m),
                 Err(Error::Timeout) => return Ok(None),
@@ -561,10 +468,7 @@ impl Connection {
             let body = Body::default().u32(attr::OBJID, inv.object).data(d).done();
             self.send(&Message::new(msg::DATA, inv.seq, inv.peer, body))?;
         }
-        let body = Body::default()
-            .u32(attr::STATUS, status)
-            .u32(attr::OBJID, inv.object)
-            .done();
+        let body = Body::default().u32(attr::STATUS, status).u32(attr::OBJID, inv.object).done();
         self.send(&Message::new(msg::STATUS, inv.seq, inv.peer, body))
     }
 }
@@ -581,10 +485,7 @@ mod tests {
 
     fn hex(s: &str) -> Vec<u8> {
         let s: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
     }
 
     /// The captures of the reference (§1.6), decoded and re-encoded byte for byte.
@@ -611,10 +512,7 @@ mod tests {
         }
         let reg = Message::read_from(&mut &hex(captures[4])[..]).unwrap();
         assert_eq!(reg.str(attr::METHOD), Some("register"));
-        assert_eq!(
-            reg.data(),
-            serde_json::json!({"object": 0x47a5c401u32 as i32, "pattern": "network.interface"})
-        );
+        assert_eq!(reg.data(), serde_json::json!({"object": 0x47a5c401u32 as i32, "pattern": "network.interface"}));
         // Built with our own encoder, the same bytes come out.
         let built = Message::new(
             msg::INVOKE,
@@ -632,10 +530,7 @@ mod tests {
     #[test]
     fn rejects_oversized_and_truncated_messages() {
         let huge = hex("00 02 0001 00000000 00fffff0");
-        assert!(matches!(
-            Message::read_from(&mut &huge[..]),
-            Err(Error::Protocol(_))
-        ));
+        assert!(matches!(Message::read_from(&mut &huge[..]), Err(Error::Protocol(_))));
         let short = hex("00 02 0001 00000000 00000010 0300");
         assert!(Message::read_from(&mut &short[..]).is_err());
     }

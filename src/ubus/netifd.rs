@@ -13,10 +13,7 @@ use std::net::IpAddr;
 pub fn addresses(status: &Value, family: Family) -> Vec<IfAddr> {
     let entry = |e: &Value| -> Option<IfAddr> {
         let addr: IpAddr = e["address"].as_str()?.parse().ok()?;
-        let mask = e["mask"]
-            .as_u64()
-            .and_then(|m| u8::try_from(m).ok())
-            .unwrap_or(0);
+        let mask = e["mask"].as_u64().and_then(|m| u8::try_from(m).ok()).unwrap_or(0);
         let mut a = IfAddr::new(addr, mask);
         a.deprecated = e["preferred"].as_u64() == Some(0);
         Some(a)

@@ -42,21 +42,9 @@ impl Session {
         let s = blob::BLOBMSG_STRING;
         let object = conn.add_object(
             Some(OBJECT),
-            &[
-                ("status", &[]),
-                ("update", &[("service", s)]),
-                ("detect", &[]),
-                ("reload", &[]),
-                ("providers", &[]),
-            ],
+            &[("status", &[]), ("update", &[("service", s)]), ("detect", &[]), ("reload", &[]), ("providers", &[])],
         )?;
-        let mut session = Session {
-            conn,
-            listener,
-            object,
-            netifd: None,
-            cache: HashMap::new(),
-        };
+        let mut session = Session { conn, listener, object, netifd: None, cache: HashMap::new() };
         session.subscribe();
         Ok(session)
     }
@@ -86,12 +74,8 @@ impl Session {
         if let Some(st) = self.cache.get(interface) {
             return Ok(st.clone());
         }
-        let id = self
-            .netifd
-            .ok_or(super::Error::Status(super::STATUS_NOT_FOUND))?;
-        let st = self
-            .conn
-            .invoke(id, "status", &serde_json::json!({"interface": interface}))?;
+        let id = self.netifd.ok_or(super::Error::Status(super::STATUS_NOT_FOUND))?;
+        let st = self.conn.invoke(id, "status", &serde_json::json!({"interface": interface}))?;
         self.cache.insert(interface.to_string(), st.clone());
         Ok(st)
     }

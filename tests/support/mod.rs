@@ -53,17 +53,10 @@ impl TestCa {
         let ca_key = rcgen::KeyPair::generate().unwrap();
         let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "edgeddns test CA");
+        ca_params.distinguished_name.push(rcgen::DnType::CommonName, "edgeddns test CA");
         let ca = ca_params.self_signed(&ca_key).unwrap();
         let key = rcgen::KeyPair::generate().unwrap();
-        let params = rcgen::CertificateParams::new(vec![
-            "localhost".into(),
-            "127.0.0.1".into(),
-            "::1".into(),
-        ])
-        .unwrap();
+        let params = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]).unwrap();
         let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let server = rustls::ServerConfig::builder_with_provider(provider)
@@ -75,10 +68,7 @@ impl TestCa {
                 rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
             )
             .unwrap();
-        TestCa {
-            ca_pem: ca.pem(),
-            server: Arc::new(server),
-        }
+        TestCa { ca_pem: ca.pem(), server: Arc::new(server) }
     }
 
     pub fn write_bundle(&self, dir: &TempDir) -> PathBuf {
@@ -98,10 +88,7 @@ pub struct Recorded {
 
 impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
     pub fn query(&self, name: &str) -> Option<String> {
         let q = self.target.split_once('?')?.1;
@@ -141,25 +128,13 @@ pub struct Reply {
 
 impl Reply {
     pub fn ok(body: impl Into<String>) -> Reply {
-        Reply {
-            status: 200,
-            headers: vec![],
-            body: body.into(),
-        }
+        Reply { status: 200, headers: vec![], body: body.into() }
     }
     pub fn status(status: u16, body: impl Into<String>) -> Reply {
-        Reply {
-            status,
-            headers: vec![],
-            body: body.into(),
-        }
+        Reply { status, headers: vec![], body: body.into() }
     }
     pub fn json(status: u16, v: &serde_json::Value) -> Reply {
-        Reply {
-            status,
-            headers: vec![("Content-Type".into(), "application/json".into())],
-            body: v.to_string(),
-        }
+        Reply { status, headers: vec![("Content-Type".into(), "application/json".into())], body: v.to_string() }
     }
 }
 
@@ -207,14 +182,8 @@ impl HttpsServer {
                 std::thread::spawn(move || serve_one(stream, cfg, reqs, h));
             }
         });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("server did not start");
-        HttpsServer {
-            addr,
-            requests,
-            handler,
-        }
+        let addr = rx.recv_timeout(Duration::from_secs(10)).expect("server did not start");
+        HttpsServer { addr, requests, handler }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -244,11 +213,7 @@ impl HttpsServer {
             if r.len() >= n {
                 return r;
             }
-            assert!(
-                start.elapsed() < limit,
-                "expected {n} request(s) within {limit:?}, got {}: {r:#?}",
-                r.len()
-            );
+            assert!(start.elapsed() < limit, "expected {n} request(s) within {limit:?}, got {}: {r:#?}", r.len());
             std::thread::sleep(Duration::from_millis(5));
         }
     }
@@ -299,31 +264,18 @@ fn serve_one(
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let rec = Recorded {
-            method,
-            target,
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-            at: Instant::now(),
-        };
+        let rec =
+            Recorded { method, target, headers, body: String::from_utf8_lossy(&body).into_owned(), at: Instant::now() };
         let reply = (handler.lock().unwrap())(&rec);
         reqs.lock().unwrap().push(rec);
-        let mut out = format!(
-            "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
-            reply.status,
-            reply.body.len()
-        );
+        let mut out = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\n", reply.status, reply.body.len());
         for (n, v) in &reply.headers {
             out.push_str(&format!("{n}: {v}\r\n"));
         }
         out.push_str("\r\n");
         out.push_str(&reply.body);
         let stream = reader.get_mut();
-        if stream
-            .write_all(out.as_bytes())
-            .and_then(|_| stream.flush())
-            .is_err()
-        {
+        if stream.write_all(out.as_bytes()).and_then(|_| stream.flush()).is_err() {
             return;
         }
     }
@@ -346,10 +298,7 @@ impl Netns {
             return None;
         }
         let name = format!("edd-{tag}-{}", std::process::id());
-        let _ = Command::new("ip")
-            .args(["netns", "del", &name])
-            .stderr(Stdio::null())
-            .status();
+        let _ = Command::new("ip").args(["netns", "del", &name]).stderr(Stdio::null()).status();
         match Command::new("ip").args(["netns", "add", &name]).status() {
             Ok(s) if s.success() => {}
             other => {
@@ -364,17 +313,8 @@ impl Netns {
 
     /// `ip -n NAME args...`, which must succeed.
     pub fn ip(&self, args: &[&str]) {
-        let out = Command::new("ip")
-            .arg("-n")
-            .arg(&self.name)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "ip {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = Command::new("ip").arg("-n").arg(&self.name).args(args).output().unwrap();
+        assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
 
     /// A command run inside the namespace.
@@ -387,9 +327,7 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
+        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
     }
 }
 
@@ -418,11 +356,7 @@ pub fn run(args: &[&str]) -> Output {
 }
 
 pub fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 /// A running daemon whose stderr is collected; killed on drop.
@@ -433,22 +367,11 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(mut cmd: Command) -> Daemon {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         let log = Arc::new(Mutex::new(String::new()));
         for pipe in [
-            child
-                .stderr
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-            child
-                .stdout
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
+            child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
         ]
         .into_iter()
         .flatten()
@@ -473,11 +396,7 @@ impl Daemon {
     pub fn wait_log(&self, needle: &str, limit: Duration) {
         let start = Instant::now();
         while !self.log().contains(needle) {
-            assert!(
-                start.elapsed() < limit,
-                "'{needle}' not logged within {limit:?}:\n{}",
-                self.log()
-            );
+            assert!(start.elapsed() < limit, "'{needle}' not logged within {limit:?}:\n{}", self.log());
             std::thread::sleep(Duration::from_millis(5));
         }
     }

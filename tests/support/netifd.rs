@@ -11,11 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 enum Command {
-    Set {
-        interface: String,
-        v4: Option<String>,
-        v6: Option<String>,
-    },
+    Set { interface: String, v4: Option<String>, v6: Option<String> },
     Stop,
 }
 
@@ -34,9 +30,7 @@ pub fn dump(v4: Option<&str>, v6: Option<&str>) -> Value {
         st["uptime"] = json!(42);
         st["l3_device"] = json!("eth1");
         st["updated"] = json!(["addresses"]);
-        st["ipv4-address"] = json!(v4
-            .map(|a| vec![json!({"address": a, "mask": 24})])
-            .unwrap_or_default());
+        st["ipv4-address"] = json!(v4.map(|a| vec![json!({"address": a, "mask": 24})]).unwrap_or_default());
         st["ipv6-address"] = json!(v6
             .map(|a| vec![json!({"address": a, "mask": 64, "preferred": 3600, "valid": 7200})])
             .unwrap_or_default());
@@ -52,10 +46,8 @@ impl FakeNetifd {
     /// Connect to the ubusd at `socket` and publish `network.interface` with `interfaces`
     /// (name → (IPv4, IPv6)). Returns once the object exists.
     pub fn start(socket: &Path, interfaces: &[(&str, Option<&str>, Option<&str>)]) -> FakeNetifd {
-        let mut table: BTreeMap<String, (Option<String>, Option<String>)> = interfaces
-            .iter()
-            .map(|(n, a, b)| (n.to_string(), (a.map(String::from), b.map(String::from))))
-            .collect();
+        let mut table: BTreeMap<String, (Option<String>, Option<String>)> =
+            interfaces.iter().map(|(n, a, b)| (n.to_string(), (a.map(String::from), b.map(String::from)))).collect();
         let (tx, rx) = mpsc::channel::<Command>();
         let (ready_tx, ready) = mpsc::channel();
         let (done_tx, done) = mpsc::channel();
@@ -63,38 +55,26 @@ impl FakeNetifd {
         std::thread::spawn(move || {
             let mut conn = Connection::connect(Some(&socket)).unwrap();
             let obj = conn
-                .add_object(
-                    Some("network.interface"),
-                    &[("status", &[("interface", blob::BLOBMSG_STRING)])],
-                )
+                .add_object(Some("network.interface"), &[("status", &[("interface", blob::BLOBMSG_STRING)])])
                 .unwrap();
             ready_tx.send(()).unwrap();
             loop {
                 match rx.try_recv() {
                     Ok(Command::Stop) | Err(mpsc::TryRecvError::Disconnected) => break,
                     Ok(Command::Set { interface, v4, v6 }) => {
-                        let was_up = table
-                            .get(&interface)
-                            .is_some_and(|(a, b)| a.is_some() || b.is_some());
+                        let was_up = table.get(&interface).is_some_and(|(a, b)| a.is_some() || b.is_some());
                         table.insert(interface.clone(), (v4.clone(), v6.clone()));
                         let st = dump(v4.as_deref(), v6.as_deref());
                         let up = st["up"] == json!(true);
                         // netifd: the event first (only for up/down), then the notification.
                         if up != was_up {
                             let action = if up { "ifup" } else { "ifdown" };
-                            conn.send_event(
-                                "network.interface",
-                                &json!({"action": action, "interface": interface}),
-                            )
-                            .unwrap();
+                            conn.send_event("network.interface", &json!({"action": action, "interface": interface}))
+                                .unwrap();
                         }
                         let mut note = st.clone();
                         note["interface"] = json!(interface);
-                        let kind = if up {
-                            "interface.update"
-                        } else {
-                            "interface.down"
-                        };
+                        let kind = if up { "interface.update" } else { "interface.down" };
                         conn.notify(obj, kind, &note).unwrap();
                     }
                     Err(mpsc::TryRecvError::Empty) => {}
@@ -102,17 +82,13 @@ impl FakeNetifd {
                 match conn.wait_incoming(Duration::from_millis(5)) {
                     Ok(Some(Incoming::Invoke(inv))) if inv.method == "status" => {
                         match inv.data["interface"].as_str().and_then(|n| table.get(n)) {
-                            Some((a, b)) => conn
-                                .reply(&inv, 0, Some(&dump(a.as_deref(), b.as_deref())))
-                                .unwrap(),
-                            None => conn
-                                .reply(&inv, edgeddns::ubus::STATUS_NOT_FOUND, None)
-                                .unwrap(),
+                            Some((a, b)) => conn.reply(&inv, 0, Some(&dump(a.as_deref(), b.as_deref()))).unwrap(),
+                            None => conn.reply(&inv, edgeddns::ubus::STATUS_NOT_FOUND, None).unwrap(),
                         }
                     }
-                    Ok(Some(Incoming::Invoke(inv))) => conn
-                        .reply(&inv, edgeddns::ubus::STATUS_METHOD_NOT_FOUND, None)
-                        .unwrap(),
+                    Ok(Some(Incoming::Invoke(inv))) => {
+                        conn.reply(&inv, edgeddns::ubus::STATUS_METHOD_NOT_FOUND, None).unwrap()
+                    }
                     Ok(_) => {}
                     Err(_) => break,
                 }
@@ -120,9 +96,7 @@ impl FakeNetifd {
             drop(conn);
             let _ = done_tx.send(());
         });
-        ready
-            .recv_timeout(Duration::from_secs(5))
-            .expect("fake netifd did not start");
+        ready.recv_timeout(Duration::from_secs(5)).expect("fake netifd did not start");
         FakeNetifd { tx, done }
     }
 
@@ -130,11 +104,7 @@ impl FakeNetifd {
     pub fn set(&self, interface: &str, v4: Option<&str>, v6: Option<&str>) -> Instant {
         let at = Instant::now();
         self.tx
-            .send(Command::Set {
-                interface: interface.into(),
-                v4: v4.map(String::from),
-                v6: v6.map(String::from),
-            })
+            .send(Command::Set { interface: interface.into(), v4: v4.map(String::from), v6: v6.map(String::from) })
             .unwrap();
         at
     }

@@ -51,15 +51,7 @@ impl State {
     }
 
     fn status(&mut self, client: u32, seq: u16, peer: u32, status: u32) {
-        self.send(
-            client,
-            &Message::new(
-                msg::STATUS,
-                seq,
-                peer,
-                Body::default().u32(attr::STATUS, status).done(),
-            ),
-        );
+        self.send(client, &Message::new(msg::STATUS, seq, peer, Body::default().u32(attr::STATUS, status).done()));
     }
 
     fn event(&mut self, sender: u32, name: &str, data: &Value) {
@@ -70,10 +62,7 @@ impl State {
             .listeners
             .iter()
             .filter(|(c, _, p)| {
-                *c != sender
-                    && (p == "*"
-                        || p == name
-                        || p.strip_suffix('*').is_some_and(|pre| name.starts_with(pre)))
+                *c != sender && (p == "*" || p == name || p.strip_suffix('*').is_some_and(|pre| name.starts_with(pre)))
             })
             .map(|(c, o, _)| (*c, *o))
             .collect();
@@ -82,11 +71,7 @@ impl State {
                 continue;
             }
             delivered.push(obj);
-            let body = Body::default()
-                .u32(attr::OBJID, obj)
-                .str(attr::METHOD, name)
-                .data(data)
-                .done();
+            let body = Body::default().u32(attr::OBJID, obj).str(attr::METHOD, name).data(data).done();
             self.send(client, &Message::new(msg::INVOKE, seq, 0, body));
         }
     }
@@ -95,18 +80,11 @@ impl State {
         let Some(obj) = self.objects.remove(&id) else {
             return;
         };
-        let subs: Vec<(u32, u32)> = self
-            .subscriptions
-            .iter()
-            .filter(|(t, _, _)| *t == id)
-            .map(|(_, c, o)| (*c, *o))
-            .collect();
+        let subs: Vec<(u32, u32)> =
+            self.subscriptions.iter().filter(|(t, _, _)| *t == id).map(|(_, c, o)| (*c, *o)).collect();
         self.subscriptions.retain(|(t, _, _)| *t != id);
         for (client, sub) in subs {
-            let body = Body::default()
-                .u32(attr::OBJID, sub)
-                .u32(attr::TARGET, id)
-                .done();
+            let body = Body::default().u32(attr::OBJID, sub).u32(attr::TARGET, id).done();
             self.send(client, &Message::new(msg::UNSUBSCRIBE, 0, 0, body));
         }
         self.listeners.retain(|(_, o, _)| *o != id);
@@ -118,12 +96,7 @@ impl State {
 
     fn disconnect(&mut self, client: u32) {
         self.clients.remove(&client);
-        let owned: Vec<u32> = self
-            .objects
-            .iter()
-            .filter(|(_, o)| o.owner == client)
-            .map(|(id, _)| *id)
-            .collect();
+        let owned: Vec<u32> = self.objects.iter().filter(|(_, o)| o.owner == client).map(|(id, _)| *id).collect();
         for id in owned {
             self.remove_object(id);
         }
@@ -164,24 +137,11 @@ impl State {
             msg::ADD_OBJECT => {
                 let id = self.random_id();
                 let path = m.str(attr::OBJPATH).map(str::to_string);
-                let signature = m
-                    .attr(attr::SIGNATURE)
-                    .map(|a| a.data.to_vec())
-                    .unwrap_or_default();
-                if path
-                    .as_ref()
-                    .is_some_and(|p| self.objects.values().any(|o| o.path.as_ref() == Some(p)))
-                {
+                let signature = m.attr(attr::SIGNATURE).map(|a| a.data.to_vec()).unwrap_or_default();
+                if path.as_ref().is_some_and(|p| self.objects.values().any(|o| o.path.as_ref() == Some(p))) {
                     return self.status(from, seq, peer, 12);
                 }
-                self.objects.insert(
-                    id,
-                    Object {
-                        owner: from,
-                        path: path.clone(),
-                        signature,
-                    },
-                );
+                self.objects.insert(id, Object { owner: from, path: path.clone(), signature });
                 let mut body = Body::default().u32(attr::OBJID, id);
                 if path.is_some() {
                     body = body.u32(attr::OBJTYPE, id);
@@ -230,10 +190,7 @@ impl State {
                 self.send(peer, &Message::new(m.kind, seq, obj, m.body.clone()));
             }
             msg::SUBSCRIBE => {
-                let (obj, target) = (
-                    m.u32(attr::OBJID).unwrap_or(0),
-                    m.u32(attr::TARGET).unwrap_or(0),
-                );
+                let (obj, target) = (m.u32(attr::OBJID).unwrap_or(0), m.u32(attr::TARGET).unwrap_or(0));
                 let Some(owner) = self.objects.get(&target).map(|o| o.owner) else {
                     return self.status(from, seq, peer, 4);
                 };
@@ -241,18 +198,12 @@ impl State {
                 self.subscriptions.push((target, from, obj));
                 self.status(from, seq, peer, 0);
                 if first {
-                    let body = Body::default()
-                        .u32(attr::OBJID, target)
-                        .u8(attr::ACTIVE, 1)
-                        .done();
+                    let body = Body::default().u32(attr::OBJID, target).u8(attr::ACTIVE, 1).done();
                     self.send(owner, &Message::new(msg::NOTIFY, 0, 0, body));
                 }
             }
             msg::UNSUBSCRIBE => {
-                let (obj, target) = (
-                    m.u32(attr::OBJID).unwrap_or(0),
-                    m.u32(attr::TARGET).unwrap_or(0),
-                );
+                let (obj, target) = (m.u32(attr::OBJID).unwrap_or(0), m.u32(attr::TARGET).unwrap_or(0));
                 self.subscriptions.retain(|s| *s != (target, from, obj));
                 self.status(from, seq, peer, 0);
             }
@@ -260,12 +211,8 @@ impl State {
                 let obj = m.u32(attr::OBJID).unwrap_or(0);
                 let method = m.str(attr::METHOD).unwrap_or("").to_string();
                 let data = m.data();
-                let subs: Vec<(u32, u32)> = self
-                    .subscriptions
-                    .iter()
-                    .filter(|(t, _, _)| *t == obj)
-                    .map(|(_, c, o)| (*c, *o))
-                    .collect();
+                let subs: Vec<(u32, u32)> =
+                    self.subscriptions.iter().filter(|(t, _, _)| *t == obj).map(|(_, c, o)| (*c, *o)).collect();
                 for (client, sub) in subs {
                     let body = Body::default()
                         .u8(attr::NO_REPLY, 1)
@@ -287,9 +234,7 @@ impl State {
     fn system_event(&mut self, from: u32, method: &str, data: &Value) -> u32 {
         match method {
             "register" => {
-                let (Some(obj), Some(pattern)) =
-                    (data["object"].as_i64(), data["pattern"].as_str())
-                else {
+                let (Some(obj), Some(pattern)) = (data["object"].as_i64(), data["pattern"].as_str()) else {
                     return 2;
                 };
                 let obj = obj as u32;
@@ -328,15 +273,8 @@ impl Ubusd {
     pub fn start(path: &Path) -> Ubusd {
         let _ = std::fs::remove_file(path);
         let listener = UnixListener::bind(path).unwrap();
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64
-            | 1;
-        let state = Arc::new(Mutex::new(State {
-            rng: seed,
-            ..State::default()
-        }));
+        let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+        let state = Arc::new(Mutex::new(State { rng: seed, ..State::default() }));
         let stopped = Arc::new(AtomicBool::new(false));
         let (st, stop) = (state.clone(), stopped.clone());
         std::thread::spawn(move || {
@@ -364,11 +302,7 @@ impl Ubusd {
                 });
             }
         });
-        Ubusd {
-            path: path.to_path_buf(),
-            state,
-            stopped,
-        }
+        Ubusd { path: path.to_path_buf(), state, stopped }
     }
 
     pub fn stop(&self) {
@@ -386,27 +320,14 @@ impl Ubusd {
 
     /// Paths of the named objects right now.
     pub fn objects(&self) -> Vec<String> {
-        self.state
-            .lock()
-            .unwrap()
-            .objects
-            .values()
-            .filter_map(|o| o.path.clone())
-            .collect()
+        self.state.lock().unwrap().objects.values().filter_map(|o| o.path.clone()).collect()
     }
 
     pub fn subscribers_of(&self, path: &str) -> usize {
         let s = self.state.lock().unwrap();
-        let ids: Vec<u32> = s
-            .objects
-            .iter()
-            .filter(|(_, o)| o.path.as_deref() == Some(path))
-            .map(|(id, _)| *id)
-            .collect();
-        s.subscriptions
-            .iter()
-            .filter(|(t, _, _)| ids.contains(t))
-            .count()
+        let ids: Vec<u32> =
+            s.objects.iter().filter(|(_, o)| o.path.as_deref() == Some(path)).map(|(id, _)| *id).collect();
+        s.subscriptions.iter().filter(|(t, _, _)| ids.contains(t)).count()
     }
 }
 
