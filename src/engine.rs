@@ -112,7 +112,6 @@ impl Engine {
     /// a changed service gets a fresh start on its next pass (fingerprint).
     pub fn reload(&mut self, config: Config) {
         self.config = config;
-        self.wan.clear();
         self.plans.clear();
         self.forget_unconfigured();
     }
@@ -198,7 +197,8 @@ impl Engine {
             }
         }
 
-        // 3. Verdict per WAN, logged when it changes.
+        // 3. Verdict per WAN, logged when it changes; WANs no service reads any more are dropped.
+        self.wan.retain(|k, _| seen.contains_key(k));
         for ((family, label), addrs) in &seen {
             let echo = self.echo[fidx(*family)].as_ref().and_then(|c| c.result.addr);
             let (address, all, error) = match addrs {

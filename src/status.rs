@@ -1,12 +1,13 @@
 //! The status document: what `edgeddns status` prints, the daemon writes to its run directory,
 //! the ubus `status` method returns and the LuCI page shows. Never holds a secret.
 
-use crate::config::format_duration;
 use crate::engine::Engine;
 use crate::net::Family;
 use crate::state::record_key;
 use serde_json::{json, Value};
 
+/// `next_action` texts ending in " at" are completed by `next_at` (Unix time), which the page
+/// shows as a relative time.
 pub fn snapshot(engine: &Engine, now: u64) -> Value {
     let cfg = &engine.config;
     let wan: Vec<Value> = engine
@@ -53,7 +54,7 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
                     let (next_action, next_at) = if rec.stopped {
                         ("stopped: fix the configuration, then save or press Update now".to_string(), None)
                     } else if let Some(t) = rec.retry_at.filter(|t| *t > now) {
-                        (format!("retry in {}", format_duration(std::time::Duration::from_secs(t - now))), Some(t))
+                        ("retry at".to_string(), Some(t))
                     } else if let Some(w) = &plan.waiting {
                         (w.clone(), None)
                     } else if let Some(t) = rec.updated_at {

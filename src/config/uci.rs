@@ -415,7 +415,8 @@ mod render_tests {
         let text = "config edgeddns 'global'\n\toption a 'it''s'\nconfig service 'home'\n\tlist hostname 'a b'\n\tlist hostname \"c'd\"\n\toption x '1'\nconfig service\n\toption y 'multi\nline'\n";
         let f = parse("t", text).unwrap();
         let again = parse("t", &render(&f)).unwrap();
-        let strip = |f: &File| -> Vec<(String, Option<String>, Vec<(String, Value)>)> {
+        type Shape = (String, Option<String>, Vec<(String, Value)>);
+        let strip = |f: &File| -> Vec<Shape> {
             f.sections
                 .iter()
                 .map(|s| {

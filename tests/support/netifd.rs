@@ -55,7 +55,10 @@ impl FakeNetifd {
         std::thread::spawn(move || {
             let mut conn = Connection::connect(Some(&socket)).unwrap();
             let obj = conn
-                .add_object(Some("network.interface"), &[("status", &[("interface", blob::BLOBMSG_STRING)])])
+                .add_object(
+                    Some("network.interface"),
+                    &[("status", &[("interface", blob::BLOBMSG_STRING)]), ("dump", &[])],
+                )
                 .unwrap();
             ready_tx.send(()).unwrap();
             loop {
@@ -85,6 +88,17 @@ impl FakeNetifd {
                             Some((a, b)) => conn.reply(&inv, 0, Some(&dump(a.as_deref(), b.as_deref()))).unwrap(),
                             None => conn.reply(&inv, edgeddns::ubus::STATUS_NOT_FOUND, None).unwrap(),
                         }
+                    }
+                    Ok(Some(Incoming::Invoke(inv))) if inv.method == "dump" => {
+                        let list: Vec<Value> = table
+                            .iter()
+                            .map(|(name, (a, b))| {
+                                let mut st = dump(a.as_deref(), b.as_deref());
+                                st["interface"] = json!(name);
+                                st
+                            })
+                            .collect();
+                        conn.reply(&inv, 0, Some(&json!({"interface": list}))).unwrap()
                     }
                     Ok(Some(Incoming::Invoke(inv))) => {
                         conn.reply(&inv, edgeddns::ubus::STATUS_METHOD_NOT_FOUND, None).unwrap()

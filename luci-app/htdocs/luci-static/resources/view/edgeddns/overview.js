@@ -23,6 +23,12 @@ var COMMON = [ 'enabled', 'provider', 'hostname', 'ipv4', 'ipv6', 'interface', '
 	'device6', 'ip_source', 'nat_policy', 'ipv6_match', 'force_interval', 'retry_interval', 'retry_max',
 	'ttl', 'allow_http', 'create_missing' ];
 
+var FIELD_TITLES = {
+	'username': _('Username'), 'password': _('Password'), 'token': _('Token'), 'server': _('Server URL'),
+	'zone': _('Zone'), 'proxied': _('Proxied by Cloudflare'), 'update_url': _('Update URL'),
+	'expect': _('Success answer'), 'unchanged': _('Unchanged answer')
+};
+
 /* The daemon's rules (src/config/mod.rs), so the page refuses what the daemon would refuse. */
 var DURATION = /^(\d+)(ms|s|m|h|d)?$/;
 var UNIT_SECONDS = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
@@ -292,9 +298,10 @@ return view.extend({
 					fields[f.name].required.push(p.name);
 			});
 		});
-		Object.keys(fields).sort().forEach(function(name) {
+		/* In catalogue order (credentials first); the help line comes from the daemon. */
+		Object.keys(fields).forEach(function(name) {
 			var f = fields[name].field, required = fields[name].required;
-			o = s.option(f.kind == 'bool' ? form.Flag : form.Value, name, f.label || name.charAt(0).toUpperCase() + name.slice(1).replace(/_/g, ' '), f.help);
+			o = s.option(f.kind == 'bool' ? form.Flag : form.Value, name, FIELD_TITLES[name] || name.charAt(0).toUpperCase() + name.slice(1).replace(/_/g, ' '), f.help);
 			o.modalonly = true;
 			if (f.kind == 'secret')
 				o.password = true;
