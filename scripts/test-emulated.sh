@@ -21,9 +21,10 @@ for t in $targets; do
 	start=$(date +%s)
 	qemu=$(qemu_for "$t")
 	var="CARGO_TARGET_$(echo "$t" | tr 'a-z-' 'A-Z_')_RUNNER"
-	export "$var=$qemu"
-	export EDGEDDNS_TEST_RUNNER="$qemu"
-	echo "== tests on $t under $qemu"
+	if [ -n "$qemu" ]; then
+		export "$var=$qemu" EDGEDDNS_TEST_RUNNER="$qemu"
+	fi
+	echo "== tests on $t ${qemu:+under $qemu}"
 	cross_cargo test "$t" --profile emutest
 	unset "$var" EDGEDDNS_TEST_RUNNER
 	echo "== $t: tests passed in $(( $(date +%s) - start ))s"
