@@ -111,9 +111,13 @@ impl Session {
                     _ => {}
                 },
                 Incoming::Unsubscribed { target, .. } if Some(target) == self.netifd => {
-                    log::warn!("netifd left ubus; waiting for it to come back");
-                    self.netifd = None;
-                    self.cache.clear();
+                    // Usually netifd is gone (ubus.object.add brings it back); if its object is
+                    // still there, the subscription alone was dropped: take it again now.
+                    self.subscribe();
+                    if self.netifd.is_none() {
+                        log::warn!("netifd left ubus; waiting for it to come back");
+                    }
+                    out.push(Event::InterfaceChanged(String::new()));
                 }
                 _ => {}
             }
