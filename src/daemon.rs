@@ -118,6 +118,11 @@ impl Env for RealEnv {
 struct DryRun;
 
 impl Transport for DryRun {
+    fn dns(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
+        println!("dry-run: would send a TSIG-signed DNS UPDATE ({} bytes) to {server}", message.len());
+        Err(HttpError::DryRun)
+    }
+
     fn send(&mut self, req: &HttpRequest) -> Result<Response, HttpError> {
         println!("dry-run: would send:\n  {}", req.display_masked().replace('\n', "\n  "));
         Err(HttpError::DryRun)

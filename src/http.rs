@@ -168,8 +168,15 @@ impl std::fmt::Display for HttpError {
     }
 }
 
+/// The network as providers see it: HTTP requests, and DNS messages for RFC 2136.
 pub trait Transport {
     fn send(&mut self, req: &Request) -> Result<Response, HttpError>;
+
+    /// One DNS exchange with `server` (`host`, `host:port`, `[v6]:port`): the answer's bytes.
+    fn dns(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
+        let _ = (server, message);
+        Err(HttpError::Refused("this transport cannot send DNS messages".into()))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -223,6 +230,7 @@ impl Roots {
 /// The real thing: HTTPS with verified certificates over ureq, optionally pinned to one family.
 pub struct Client {
     agent: ureq::Agent,
+    timeout: Duration,
 }
 
 impl Client {
@@ -246,11 +254,15 @@ impl Client {
             // Env proxies are not read: a router's daemon environment is procd's, not a shell's.
             .proxy(None)
             .build();
-        Client { agent: config.into() }
+        Client { agent: config.into(), timeout: opts.timeout }
     }
 }
 
 impl Transport for Client {
+    fn dns(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
+        crate::dns::exchange(server, message, self.timeout).map_err(HttpError::Transport)
+    }
+
     fn send(&mut self, req: &Request) -> Result<Response, HttpError> {
         let allowed = req.url.starts_with("https://") || (req.allow_http && req.url.starts_with("http://"));
         if !allowed {
@@ -322,6 +334,29 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
+/// Standard base64 (RFC 4648) with or without padding; `None` on any other character.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.trim().trim_end_matches('=').bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
 pub fn base64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
@@ -356,6 +391,15 @@ mod tests {
         ] {
             assert_eq!(base64(i.as_bytes()), o);
         }
+    }
+
+    #[test]
+    fn base64_decodes_what_it_encodes() {
+        for s in ["", "f", "fo", "foo", "foob", "fooba", "foobar"] {
+            assert_eq!(base64_decode(&base64(s.as_bytes())).unwrap(), s.as_bytes());
+        }
+        assert_eq!(base64_decode("Zm9vYg").unwrap(), b"foob");
+        assert!(base64_decode("Zm9v!").is_none());
     }
 
     #[test]

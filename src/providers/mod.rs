@@ -6,6 +6,7 @@ pub mod catalogue;
 mod cloudflare;
 mod duckdns;
 mod dyndns2;
+mod rfc2136;
 #[cfg(test)]
 mod testing;
 mod url_template;
@@ -202,6 +203,7 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
         "dyndns2" => &dyndns2::Dyndns2,
         "cloudflare" => &cloudflare::Cloudflare,
         "duckdns" => &duckdns::DuckDns,
+        "rfc2136" => &rfc2136::Rfc2136,
         "custom" => &url_template::CUSTOM,
         "token-url" => &url_template::TOKEN_URL,
         "login-url" => &url_template::LOGIN_URL,

@@ -1,0 +1,137 @@
+//! RFC 2136 with TSIG against a real BIND 9 `named` on loopback (Debian's bind9 package): the
+//! binary updates the zone, `dig` reads the records back. Skips (saying why) without named.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::*;
+
+const NAMED: &str = "/usr/sbin/named";
+const SECRET: &str = "ZWRnZWRkbnMtdHNpZy10ZXN0LWtleS0wMTIzNDU2Nzg5YWJjZGVm";
+
+struct Named {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Named {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    // A UDP and a TCP port both free: take the UDP one and check TCP.
+    loop {
+        let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = u.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+fn start_named(dir: &TempDir) -> Named {
+    let port = free_port();
+    let d = dir.0.display();
+    dir.write(
+        "example.test.zone",
+        "$TTL 300\n@ IN SOA ns.example.test. admin.example.test. ( 1 3600 600 86400 60 )\n@ IN NS ns.example.test.\nns IN A 127.0.0.1\n",
+    );
+    dir.write(
+        "named.conf",
+        &format!(
+            "options {{ directory \"{d}\"; listen-on port {port} {{ 127.0.0.1; }}; listen-on-v6 {{ none; }};\n\
+             pid-file \"{d}/named.pid\"; recursion no; dnssec-validation no; allow-query {{ any; }}; }};\n\
+             key \"ddns-key\" {{ algorithm hmac-sha256; secret \"{SECRET}\"; }};\n\
+             zone \"example.test\" {{ type primary; file \"{d}/example.test.zone\"; allow-update {{ key \"ddns-key\"; }}; }};\n\
+             controls {{ }};\n"
+        ),
+    );
+    let child = Command::new(NAMED)
+        .args(["-g", "-c", dir.path("named.conf").to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.path("named.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let named = Named { child, port };
+    let start = Instant::now();
+    while dig(port, "example.test", "SOA").is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "named did not start: {}",
+            std::fs::read_to_string(dir.path("named.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    named
+}
+
+fn dig(port: u16, name: &str, rtype: &str) -> String {
+    let out = Command::new("dig")
+        .args(["+short", "+time=1", "+tries=1", "-p", &port.to_string(), "@127.0.0.1", name, rtype])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn updates_a_bind_zone_with_tsig_and_reports_a_wrong_key() {
+    if !std::path::Path::new(NAMED).exists() || Command::new("dig").arg("-v").output().is_err() {
+        eprintln!("skipping: needs BIND's named and dig (Debian packages bind9, dnsutils)");
+        return;
+    }
+    if std::env::var_os("EDGEDDNS_EMULATED").is_some() {
+        eprintln!("skipping: named runs natively only");
+        return;
+    }
+    let dir = TempDir::new("named");
+    let named = start_named(&dir);
+    let ca = TestCa::new();
+    ca.write_bundle(&dir);
+    let echo_ip = Arc::new(Mutex::new("203.0.113.80".to_string()));
+    let ip = echo_ip.clone();
+    let echo = HttpsServer::start(&ca, None, move |_| Reply::ok(ip.lock().unwrap().clone()));
+    let config = |secret: &str| {
+        let cfg = format!(
+            "config edgeddns 'global'\n\tlist echo_url '{}'\n\toption ca_bundle '{d}/ca.pem'\n\toption run_dir '{d}/run'\n\
+             \toption persist_file ''\n\
+             config service 'bind'\n\toption provider 'rfc2136'\n\toption server '127.0.0.1:{port}'\n\
+             \toption zone 'example.test'\n\toption key_name 'ddns-key'\n\toption token '{secret}'\n\
+             \tlist hostname 'home.example.test'\n\tlist hostname 'nas.example.test'\n\toption ttl '120'\n\
+             \toption ip_source 'echo'\n",
+            echo.url("/"),
+            port = named.port,
+            d = dir.0.display()
+        );
+        dir.write("edgeddns", &cfg).display().to_string()
+    };
+
+    let out = run(&["-c", &config(SECRET), "once"]);
+    assert!(
+        out.status.success(),
+        "{}\nnamed log:\n{}",
+        text(&out),
+        std::fs::read_to_string(dir.path("named.log")).unwrap_or_default()
+    );
+    assert_eq!(dig(named.port, "home.example.test", "A"), "203.0.113.80");
+    assert_eq!(dig(named.port, "nas.example.test", "A"), "203.0.113.80");
+
+    // The address changes: the RRset is replaced, not added to.
+    *echo_ip.lock().unwrap() = "203.0.113.81".into();
+    let out = run(&["-c", &config(SECRET), "once"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(dig(named.port, "home.example.test", "A"), "203.0.113.81");
+
+    // A wrong secret: named refuses, the record stops with a clear reason and stays as it was.
+    *echo_ip.lock().unwrap() = "203.0.113.82".into();
+    let wrong = "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktd3Jvbmc=";
+    let out = run(&["-c", &config(wrong), "once"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("BADSIG") || text(&out).contains("NOTAUTH"), "{}", text(&out));
+    assert!(!text(&out).contains(wrong) && !text(&out).contains(SECRET));
+    assert_eq!(dig(named.port, "home.example.test", "A"), "203.0.113.81");
+}
