@@ -112,18 +112,26 @@ impl FakeCloudflare {
     }
 }
 
-#[test]
-fn cloudflare_updates_existing_and_creates_missing_records() {
-    let dir = TempDir::new("cf");
+/// A scratch dir with the test CA, an echo seeing 203.0.113.44, the Cloudflare double, and a
+/// service section for it with `token` and `extra` options.
+fn cloudflare_rig(tag: &str, token: &str, extra: &str) -> (TempDir, HttpsServer, FakeCloudflare, String) {
+    let dir = TempDir::new(tag);
     let ca = TestCa::new();
     ca.write_bundle(&dir);
     let echo = echo(&ca, "203.0.113.44");
     let cf = FakeCloudflare::start(&ca);
     let service = format!(
         "config service 'cf'\n\toption provider 'cloudflare'\n\toption server '{}'\n\tlist hostname 'home.example.org'\n\
-         \tlist hostname 'new.example.org'\n\toption token '{TOKEN}'\n\toption ip_source 'echo'\n\toption ttl '120'\n",
+         \toption token '{token}'\n\toption ip_source 'echo'\n{extra}",
         cf.server.url("/client/v4")
     );
+    (dir, echo, cf, service)
+}
+
+#[test]
+fn cloudflare_updates_existing_and_creates_missing_records() {
+    let (dir, echo, cf, service) =
+        cloudflare_rig("cf", TOKEN, "\tlist hostname 'new.example.org'\n\toption ttl '120'\n");
     let cfg = config(&dir, &echo, &service);
 
     let out = run(&["-c", &cfg, "once"]);
@@ -148,16 +156,7 @@ fn cloudflare_updates_existing_and_creates_missing_records() {
 
 #[test]
 fn cloudflare_bad_token_stops_without_leaking_it() {
-    let dir = TempDir::new("cfbad");
-    let ca = TestCa::new();
-    ca.write_bundle(&dir);
-    let echo = echo(&ca, "203.0.113.44");
-    let cf = FakeCloudflare::start(&ca);
-    let service = format!(
-        "config service 'cf'\n\toption provider 'cloudflare'\n\toption server '{}'\n\tlist hostname 'home.example.org'\n\
-         \toption token 'wrong-{TOKEN}'\n\toption ip_source 'echo'\n",
-        cf.server.url("/client/v4")
-    );
+    let (dir, echo, cf, service) = cloudflare_rig("cfbad", &format!("wrong-{TOKEN}"), "");
     let out = run(&["-c", &config(&dir, &echo, &service), "once"]);
     assert_eq!(out.status.code(), Some(1));
     let shown = text(&out);

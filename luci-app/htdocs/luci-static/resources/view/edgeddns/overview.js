@@ -74,6 +74,14 @@ function txt(s) {
 	return [ (s == null) ? '' : String(s) ];
 }
 
+/* A duration option with the daemon's minimum. */
+function durationOption(section, name, title, description, placeholder, minSeconds) {
+	var o = section.option(form.Value, name, title, description);
+	o.placeholder = placeholder;
+	o.validate = L.bind(validateDuration, o, minSeconds);
+	return o;
+}
+
 function ago(t, now) {
 	if (!t)
 		return _('never');
@@ -237,20 +245,12 @@ return view.extend({
 		s = m.section(form.NamedSection, 'global', 'edgeddns', _('Global settings'));
 		s.addremove = false;
 
-		o = s.option(form.Value, 'check_interval', _('Safety re-check'),
-			_('How often local addresses are re-read even without an event (no network traffic unless something changed).'));
-		o.placeholder = '10m';
-		o.validate = L.bind(validateDuration, o, 10);
-
-		o = s.option(form.Value, 'echo_interval', _('Echo interval'),
-			_('How often the echo services are asked what address the internet sees.'));
-		o.placeholder = '30m';
-		o.validate = L.bind(validateDuration, o, 60);
-
-		o = s.option(form.Value, 'coalesce', _('Coalescing window'),
-			_('Bursts of address changes within this window give a single update.'));
-		o.placeholder = '1s';
-		o.validate = L.bind(validateDuration, o, 0);
+		durationOption(s, 'check_interval', _('Safety re-check'),
+			_('How often local addresses are re-read even without an event (no network traffic unless something changed).'), '10m', 10);
+		durationOption(s, 'echo_interval', _('Echo interval'),
+			_('How often the echo services are asked what address the internet sees.'), '30m', 60);
+		durationOption(s, 'coalesce', _('Coalescing window'),
+			_('Bursts of address changes within this window give a single update.'), '1s', 0);
 
 		o = s.option(form.DynamicList, 'echo_url', _('IPv4 echo services'),
 			_('Empty: the built-in services of three operators.'));
@@ -363,16 +363,9 @@ return view.extend({
 			return (value && /^[A-Za-z0-9_.@-]+$/.test(value)) ? true : _('Expecting a device name');
 		};
 
-		o = s.option(form.Value, 'force_interval', _('Refresh every'),
-			_('Send again even without a change (free providers expire idle names).'));
-		o.modalonly = true;
-		o.placeholder = '25d';
-		o.validate = L.bind(validateDuration, o, 3600);
-
-		o = s.option(form.Value, 'retry_interval', _('First retry after'));
-		o.modalonly = true;
-		o.placeholder = '30s';
-		o.validate = L.bind(validateDuration, o, 5);
+		durationOption(s, 'force_interval', _('Refresh every'),
+			_('Send again even without a change (free providers expire idle names).'), '25d', 3600).modalonly = true;
+		durationOption(s, 'retry_interval', _('First retry after'), null, '30s', 5).modalonly = true;
 
 		o = s.option(form.Value, 'ttl', _('TTL (seconds)'));
 		o.modalonly = true;
