@@ -72,6 +72,9 @@ pub struct Engine {
     pub dry_run: bool,
     wan: BTreeMap<(Family, String), WanView>,
     echo: [Option<EchoCache>; 2],
+    /// Whether the last pass had anything to compare the echo with (an interface address, or a
+    /// service that publishes the echo address); an unneeded echo is never due.
+    echo_needed: [bool; 2],
     plans: BTreeMap<String, Plan>,
 }
 
@@ -103,7 +106,15 @@ fn fidx(f: Family) -> usize {
 
 impl Engine {
     pub fn new(config: Config, state: State, dry_run: bool) -> Engine {
-        let mut e = Engine { config, state, dry_run, wan: BTreeMap::new(), echo: [None, None], plans: BTreeMap::new() };
+        let mut e = Engine {
+            config,
+            state,
+            dry_run,
+            wan: BTreeMap::new(),
+            echo: [None, None],
+            echo_needed: [false; 2],
+            plans: BTreeMap::new(),
+        };
         e.forget_unconfigured();
         e
     }
@@ -183,6 +194,7 @@ impl Engine {
             // Nothing to compare with while every interface is down: the echo can wait.
             let needed = services.iter().any(|s| s.wants(family) && s.ip_source == IpSource::Echo)
                 || basis.iter().any(Option::is_some);
+            self.echo_needed[fidx(family)] = needed;
             if due && needed {
                 let urls = match family {
                     Family::V4 => &self.config.global.echo_urls_v4,
@@ -270,7 +282,12 @@ impl Engine {
                         continue;
                     }
                     sendable[fidx(family)].push(host.clone());
-                    let backing_off = rec.retry_at.is_some_and(|t| now < t);
+                    // A retry whose time has come is decided like any other record from here
+                    // on; leaving it set would make it due again at once, forever.
+                    if rec.retry_at.is_some_and(|t| now >= t) {
+                        rec.retry_at = None;
+                    }
+                    let backing_off = rec.retry_at.is_some();
                     let stale = rec.updated_at.is_none_or(|t| now >= t + svc.force_interval.as_secs());
                     if forced || (!backing_off && (rec.registered != Some(want) || stale)) {
                         due[fidx(family)].push(host.clone());
@@ -455,7 +472,7 @@ impl Engine {
                 }
             }
         }
-        for c in self.echo.iter().flatten() {
+        for c in self.echo.iter().zip(self.echo_needed).filter_map(|(c, needed)| c.as_ref().filter(|_| needed)) {
             let wait =
                 if c.result.addr.is_some() { self.config.global.echo_interval.as_secs() } else { ECHO_RETRY_SECS };
             at(c.at + wait);
@@ -653,6 +670,31 @@ mod tests {
         w.now += 5;
         e.pass(&mut w, &Request::default());
         assert!(sent(&w)[1].ends_with("myipv4=203.0.113.9&myipv6=2001%3Adb8%3A%3A1"), "{:?}", sent(&w));
+    }
+
+    /// The daemon sleeps until `next_due`: it must never be in the past after a pass, or the
+    /// loop would spin.
+    #[test]
+    fn nothing_is_due_in_the_past_after_a_pass() {
+        let mut e = engine(NOIP);
+        let mut w = world("203.0.113.1", "none");
+        e.pass(&mut w, &Request::default());
+        assert!(e.next_due().is_some_and(|t| t > w.now), "a failed echo is asked again later, not now");
+        // The WAN goes down after a failed echo: nothing to compare, so nothing is due.
+        w.addrs.clear();
+        w.now += 120;
+        e.pass(&mut w, &Request::default());
+        assert!(e.next_due().is_none_or(|t| t > w.now), "{:?} vs {}", e.next_due(), w.now);
+        // A retry whose address became the registered one again is no longer pending.
+        let mut e = engine(NOIP);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        e.pass(&mut w, &Request::default());
+        let key = record_key("s", "h.example.org", Family::V4);
+        e.state.records.get_mut(&key).unwrap().retry_at = Some(w.now + 30);
+        w.now += 31;
+        e.pass(&mut w, &Request::default());
+        assert!(e.next_due().is_some_and(|t| t > w.now));
+        assert_eq!(e.state.records[&key].retry_at, None);
     }
 
     #[test]
