@@ -6,6 +6,7 @@ pub mod catalogue;
 mod cloudflare;
 mod duckdns;
 mod dyndns2;
+mod gandi;
 mod rfc2136;
 #[cfg(test)]
 mod testing;
@@ -133,6 +134,16 @@ pub struct RecordResult {
     pub outcome: Outcome,
 }
 
+/// `host` relative to `zone` as most DNS APIs name records: `home` for home.example.org in
+/// example.org, `@` for the apex; `None` when the host is not inside the zone.
+pub fn relative_name(host: &str, zone: &str) -> Option<String> {
+    let (h, z) = (host.trim_end_matches('.').to_ascii_lowercase(), zone.trim_end_matches('.').to_ascii_lowercase());
+    if h == z {
+        return Some("@".into());
+    }
+    h.strip_suffix(&format!(".{z}")).map(str::to_string)
+}
+
 /// How a config field is shown and checked (the LuCI form is built from this).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -204,9 +215,23 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
         "cloudflare" => &cloudflare::Cloudflare,
         "duckdns" => &duckdns::DuckDns,
         "rfc2136" => &rfc2136::Rfc2136,
+        "gandi" => &gandi::Gandi,
         "custom" => &url_template::CUSTOM,
         "token-url" => &url_template::TOKEN_URL,
         "login-url" => &url_template::LOGIN_URL,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_names() {
+        assert_eq!(relative_name("home.Example.org.", "example.org").as_deref(), Some("home"));
+        assert_eq!(relative_name("a.b.example.org", "example.org.").as_deref(), Some("a.b"));
+        assert_eq!(relative_name("example.org", "example.org").as_deref(), Some("@"));
+        assert_eq!(relative_name("badexample.org", "example.org"), None);
+    }
 }
