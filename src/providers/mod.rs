@@ -7,6 +7,7 @@ mod cloudflare;
 mod duckdns;
 mod dyndns2;
 mod gandi;
+mod porkbun;
 mod rfc2136;
 #[cfg(test)]
 mod testing;
@@ -216,6 +217,7 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
         "duckdns" => &duckdns::DuckDns,
         "rfc2136" => &rfc2136::Rfc2136,
         "gandi" => &gandi::Gandi,
+        "porkbun" => &porkbun::Porkbun,
         "custom" => &url_template::CUSTOM,
         "token-url" => &url_template::TOKEN_URL,
         "login-url" => &url_template::LOGIN_URL,
