@@ -4,6 +4,7 @@
 
 pub mod catalogue;
 mod cloudflare;
+mod digitalocean;
 mod duckdns;
 mod dyndns2;
 mod gandi;
@@ -218,6 +219,7 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
         "rfc2136" => &rfc2136::Rfc2136,
         "gandi" => &gandi::Gandi,
         "porkbun" => &porkbun::Porkbun,
+        "digitalocean" => &digitalocean::DigitalOcean,
         "custom" => &url_template::CUSTOM,
         "token-url" => &url_template::TOKEN_URL,
         "login-url" => &url_template::LOGIN_URL,
