@@ -8,6 +8,7 @@ mod digitalocean;
 mod duckdns;
 mod dyndns2;
 mod gandi;
+mod namecheap;
 mod porkbun;
 mod rfc2136;
 #[cfg(test)]
@@ -220,6 +221,7 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
         "gandi" => &gandi::Gandi,
         "porkbun" => &porkbun::Porkbun,
         "digitalocean" => &digitalocean::DigitalOcean,
+        "namecheap" => &namecheap::Namecheap,
         "custom" => &url_template::CUSTOM,
         "token-url" => &url_template::TOKEN_URL,
         "login-url" => &url_template::LOGIN_URL,
