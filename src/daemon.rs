@@ -239,6 +239,9 @@ struct Daemon<'a> {
 impl Daemon<'_> {
     /// Wait for the next thing to do and do it; `Some` to stop with that code.
     fn turn(&mut self, sigfd: &SignalFd) -> Option<ExitCode> {
+        // Notifications that arrived while the last pass called netifd sit in the connection's
+        // queue, not in the socket: poll() would not wake for them. Handle them first.
+        self.ubus_events();
         let now = Instant::now();
         let due = self.engine.next_due().map(|t| now + Duration::from_secs(t.saturating_sub(unix_now())));
         let reconnect = (self.env.ubus.is_none() && self.ubus_expected()).then_some(self.reconnect.at);

@@ -90,7 +90,7 @@ impl State {
         self.listeners.retain(|(_, o, _)| *o != id);
         self.subscriptions.retain(|(_, _, o)| *o != id);
         if let Some(path) = obj.path {
-            self.event(0, "ubus.object.remove", &json!({"id": id, "path": path}));
+            self.event(0, "ubus.object.remove", &json!({"id": id as i32, "path": path}));
         }
     }
 
@@ -149,7 +149,8 @@ impl State {
                 self.send(from, &Message::new(msg::DATA, seq, peer, body.done()));
                 self.status(from, seq, peer, 0);
                 if let Some(p) = path {
-                    self.event(0, "ubus.object.add", &json!({"id": id, "path": p}));
+                    // ubusd adds ids with blobmsg_add_u32: an INT32, negative above i32::MAX.
+                    self.event(0, "ubus.object.add", &json!({"id": id as i32, "path": p}));
                 }
             }
             msg::REMOVE_OBJECT => {
