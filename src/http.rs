@@ -249,7 +249,8 @@ impl Client {
             .ip_family(ip_family)
             .http_status_as_error(false)
             .timeout_global(Some(opts.timeout))
-            .user_agent(concat!("edgeddns/", env!("CARGO_PKG_VERSION")))
+            // No-IP and Dyn ask for "program/version" and a way to identify the client.
+            .user_agent(concat!("edgeddns/", env!("CARGO_PKG_VERSION"), " (OpenWrt dynamic DNS client)"))
             .max_redirects(0)
             // Env proxies are not read: a router's daemon environment is procd's, not a shell's.
             .proxy(None)

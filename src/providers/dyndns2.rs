@@ -120,6 +120,11 @@ fn meaning(line: &str) -> Option<Outcome> {
     let code = line.split_whitespace().next()?;
     let trouble = |what: &str| Outcome::Retry { reason: what.to_string(), after: Some(SERVER_TROUBLE_WAIT) };
     Some(match code.to_ascii_lowercase().as_str() {
+        // Dyn and No-IP answer `good 127.0.0.1` to a client they ignore (a bad user agent or
+        // a blocked account) unless 127.0.0.1 was what we sent, which we never do.
+        "good" if line.split_whitespace().nth(1) == Some("127.0.0.1") => Outcome::stop(
+            "the provider ignored the update (it answered good 127.0.0.1): the client or account is blocked",
+        ),
         "good" => Outcome::Updated,
         "nochg" => Outcome::Unchanged,
         "badauth" => Outcome::stop("the provider rejected the user name or password (badauth)"),
@@ -167,6 +172,7 @@ mod tests {
     fn every_return_code() {
         let cases = [
             ("good 1.2.3.4", "updated"),
+            ("good 127.0.0.1", "stopped"),
             ("nochg 1.2.3.4", "unchanged"),
             ("badauth", "stopped"),
             ("!donator", "stopped"),
