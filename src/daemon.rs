@@ -15,6 +15,7 @@ use crate::ubus::session::{Event as SessionEvent, Session};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
+use std::collections::HashMap;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,6 +29,9 @@ pub struct RealEnv {
     dry_run: bool,
     /// The ubus session, when the daemon has one: netifd is then the address source.
     ubus: Option<Session>,
+    /// Logical interface → kernel device, as netifd last reported it, so that while netifd or
+    /// ubus restarts the kernel is read on the right device instead of a guessed one.
+    netifd_devices: HashMap<String, String>,
 }
 
 impl RealEnv {
@@ -39,21 +43,25 @@ impl RealEnv {
         let roots = Roots::load(&global.ca_bundle)?;
         let http = ClientOptions { ca_bundle: global.ca_bundle.clone(), timeout: global.http_timeout };
         let kernel = Netlink::new().map_err(|e| format!("cannot read interface addresses: {e}"))?;
-        Ok(RealEnv { roots, http, kernel, dry_run, ubus: None })
+        Ok(RealEnv { roots, http, kernel, dry_run, ubus: None, netifd_devices: HashMap::new() })
     }
 
     pub fn now_unix(&self) -> u64 {
         unix_now()
     }
 
-    /// The kernel device a service reads for `family`: its `device` option, else on a machine
-    /// without netifd the logical name taken as a device if it exists, else the default route's.
+    /// The kernel device a service reads for `family`: its `device` option, else the device
+    /// netifd last gave for the logical interface, else on a machine without netifd the logical
+    /// name taken as a device if it exists, else the default route's.
     pub fn interface_label(&self, svc: &Service, family: Family) -> String {
         let dev = svc.device_for(family);
         if !dev.is_empty() {
             return dev.to_string();
         }
         let logical = svc.interface_for(family);
+        if let Some(dev) = self.netifd_devices.get(logical) {
+            return dev.clone();
+        }
         if Path::new("/sys/class/net").join(logical).exists() {
             return logical.to_string();
         }
@@ -91,7 +99,12 @@ impl Env for RealEnv {
         let addrs = match self.ubus.as_mut().filter(|s| s.has_netifd()) {
             None => Err(SourceError::Io("netifd is not reachable over ubus".into())),
             Some(s) => match s.interface_status(&name) {
-                Ok(st) => Ok(crate::ubus::netifd::addresses(&st, family)),
+                Ok(st) => {
+                    if let Some(dev) = crate::ubus::netifd::l3_device(&st) {
+                        self.netifd_devices.insert(name.clone(), dev.to_string());
+                    }
+                    Ok(crate::ubus::netifd::addresses(&st, family))
+                }
                 Err(crate::ubus::Error::Status(crate::ubus::STATUS_NOT_FOUND)) => {
                     Err(SourceError::NoSuchInterface(name.clone()))
                 }

@@ -115,13 +115,20 @@ fn follows_netifd_and_survives_restarts_of_netifd_and_ubusd() {
     netifd.stop();
     rig.ubusd.stop();
     d.wait_log("lost ubus", Duration::from_secs(5));
+    // A check while both are away reads the kernel on the device netifd gave for wan (eth1,
+    // absent here), not on whatever carries the default route.
+    d.signal(nix::sys::signal::Signal::SIGUSR1);
+    d.wait_log("eth1 has no IPv4 address", Duration::from_secs(5));
     let ubusd = Ubusd::start(&rig.ubusd.path);
     let netifd = FakeNetifd::start(&ubusd.path, &[("wan", Some("203.0.113.31"), None)]);
-    d.wait_log("connected to ubus, following netifd", Duration::from_secs(10));
+    d.wait_log_times("connected to ubus, following netifd", 2, Duration::from_secs(10));
     let before = rig.provider.requests().len();
     rig.change(&netifd, "203.0.113.40");
     let reqs = rig.provider.wait_for(before + 1, Duration::from_secs(10));
     assert_eq!(reqs.last().unwrap().query("myip").as_deref(), Some("203.0.113.40"), "{}", d.log());
+    // While netifd and ubusd were away the kernel was read on netifd's device for wan, never on
+    // a guessed one: nothing but wan's addresses ever reached the provider.
+    assert!(reqs.iter().all(|r| r.query("myip").unwrap_or_default().starts_with("203.0.113.")), "{}", d.log());
     assert!(ubusd.objects().contains(&"edgeddns".to_string()));
     assert_eq!(ubusd.subscribers_of("network.interface"), 1);
     netifd.stop();

@@ -35,6 +35,11 @@ pub fn addresses(status: &Value, family: Family) -> Vec<IfAddr> {
     out
 }
 
+/// The kernel device carrying the interface's addresses (`pppoe-wan`, `eth0.2`, …).
+pub fn l3_device(status: &Value) -> Option<&str> {
+    status["l3_device"].as_str().filter(|d| !d.is_empty())
+}
+
 pub fn is_up(status: &Value) -> bool {
     status["up"].as_bool() == Some(true)
 }
@@ -58,6 +63,7 @@ mod tests {
         assert_eq!(v4, vec![IfAddr::new("100.64.12.34".parse().unwrap(), 32)]);
         let v6 = addresses(&st, Family::V6);
         assert_eq!(v6.len(), 3);
+        assert_eq!(l3_device(&st), Some("pppoe-wan"));
         assert!(v6[0].deprecated && !v6[1].deprecated);
         assert_eq!(v6[2].addr, "2001:db8:5::1".parse::<IpAddr>().unwrap());
         assert!(is_up(&st));

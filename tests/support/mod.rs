@@ -394,8 +394,13 @@ impl Daemon {
 
     /// Wait until the log contains `needle`, or panic after `limit` showing the log.
     pub fn wait_log(&self, needle: &str, limit: Duration) {
+        self.wait_log_times(needle, 1, limit)
+    }
+
+    /// Wait until the log contains `needle` at least `times` times.
+    pub fn wait_log_times(&self, needle: &str, times: usize, limit: Duration) {
         let start = Instant::now();
-        while !self.log().contains(needle) {
+        while self.log().matches(needle).count() < times {
             assert!(start.elapsed() < limit, "'{needle}' not logged within {limit:?}:\n{}", self.log());
             std::thread::sleep(Duration::from_millis(5));
         }
