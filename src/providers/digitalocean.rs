@@ -4,9 +4,10 @@
 //! Per hostname and family: list the records of that name and type, PATCH the ones whose data
 //! differs, or create one when missing (only with `create_missing`).
 
-use super::{relative_name, Field, FieldKind, Job, Outcome, Protocol, RecordResult};
-use crate::http::{url_encode, Method, Request, Response, Transport};
-use serde_json::{json, Value};
+use super::rest::{bearer, stale, update_records, Api, Existing, Name, Records};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use crate::http::{url_encode, Method, Transport};
+use serde_json::json;
 
 pub struct DigitalOcean;
 
@@ -22,106 +23,43 @@ impl Protocol for DigitalOcean {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let zone = job.service.param("zone").unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
-        let mut results = Vec::new();
-        for host in &job.hosts {
-            for (family, ip) in job.families() {
-                let outcome = match relative_name(host, &zone) {
-                    None => Outcome::stop(format!("{host} is not inside the domain {zone}")),
-                    Some(name) => record(http, job, &zone, &name, host, family.record_type(), &ip.to_string())
-                        .unwrap_or_else(|o| o),
-                };
-                results.push(RecordResult { host: host.clone(), family, outcome });
-            }
-        }
-        results
+        let api = Api { http, job, title: "DigitalOcean", message_at: &["/message"], auth: bearer };
+        update_records(job, "DigitalOcean", &mut Domains(api), 300, 30)
     }
 }
 
-fn send(
-    http: &mut dyn Transport,
-    job: &Job,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> Result<Response, Outcome> {
-    let url = format!("{}{path}", job.endpoint().trim_end_matches('/'));
-    let mut req = Request::new(method, url).bearer(job.service.token.expose());
-    if let Some(b) = body {
-        req = req.json_body(&b);
-    }
-    req.allow_http = job.service.allow_http;
-    let resp = http.send(&req).map_err(|e| Outcome::from_http_error(&e))?;
-    if (200..300).contains(&resp.status) {
-        return Ok(resp);
-    }
-    let message = resp.json().and_then(|v| v["message"].as_str().map(str::to_string)).unwrap_or_default();
-    let message = req.mask(&message);
-    Err(match resp.status {
-        401 | 403 => Outcome::stop(format!("DigitalOcean refused the token: {message}")),
-        429 | 500..=599 => Outcome::Retry {
-            reason: format!("DigitalOcean: HTTP {} {message}", resp.status),
-            after: resp.retry_after(),
-        },
-        s => Outcome::stop(format!("DigitalOcean: HTTP {s} {message}")),
-    })
+struct Domains<'a>(Api<'a>);
+
+fn records(name: &Name) -> String {
+    format!("/domains/{}/records", url_encode(name.zone))
 }
 
-fn record(
-    http: &mut dyn Transport,
-    job: &Job,
-    zone: &str,
-    name: &str,
-    host: &str,
-    rtype: &str,
-    ip: &str,
-) -> Result<Outcome, Outcome> {
-    let ttl = job.service.ttl.unwrap_or(300).max(30);
-    let fqdn = if name == "@" { zone.to_string() } else { format!("{name}.{zone}") };
-    let list = send(
-        http,
-        job,
-        Method::Get,
-        &format!("/domains/{zone}/records?type={rtype}&name={}", url_encode(&fqdn)),
-        None,
-    )?;
-    let records = list.json().and_then(|v| v["domain_records"].as_array().cloned()).unwrap_or_default();
-    if records.is_empty() {
-        if !job.service.create_missing {
-            return Ok(Outcome::stop(format!(
-                "the {rtype} record {host} does not exist at DigitalOcean: create it there, or set create_missing 1"
-            )));
+impl Records for Domains<'_> {
+    fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
+        let path = format!("{}?type={}&name={}", records(name), name.rtype, url_encode(&name.fqdn()));
+        let list = self.0.call(Method::Get, &path, None)?;
+        Ok(Existing::collect(&list["domain_records"], "id", "data", |_| true))
+    }
+
+    fn replace(&mut self, name: &Name, found: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome> {
+        for r in stale(found, ip) {
+            let body = json!({"type": name.rtype, "data": ip, "ttl": ttl});
+            self.0.call(Method::Patch, &format!("{}/{}", records(name), r.id), Some(&body))?;
         }
-        send(
-            http,
-            job,
-            Method::Post,
-            &format!("/domains/{zone}/records"),
-            Some(json!({"type": rtype, "name": name, "data": ip, "ttl": ttl})),
-        )?;
-        return Ok(Outcome::Updated);
+        Ok(())
     }
-    let stale: Vec<&Value> = records.iter().filter(|r| r["data"] != ip).collect();
-    if stale.is_empty() {
-        return Ok(Outcome::Unchanged);
+
+    fn create(&mut self, name: &Name, ip: &str, ttl: u32) -> Result<(), Outcome> {
+        let body = json!({"type": name.rtype, "name": name.relative, "data": ip, "ttl": ttl});
+        self.0.call(Method::Post, &records(name), Some(&body)).map(drop)
     }
-    for r in stale {
-        let id = r["id"].as_u64().ok_or_else(|| Outcome::retry("DigitalOcean listed a record without an id"))?;
-        send(
-            http,
-            job,
-            Method::Patch,
-            &format!("/domains/{zone}/records/{id}"),
-            Some(json!({"type": rtype, "data": ip, "ttl": ttl})),
-        )?;
-    }
-    Ok(Outcome::Updated)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use serde_json::Value;
 
     fn cfg(extra: &str) -> String {
         format!(

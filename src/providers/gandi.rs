@@ -4,8 +4,9 @@
 //! Per hostname and family: read the RRset, and replace it (PUT `rrset_values`, `rrset_ttl`)
 //! only when it differs. A missing RRset is created only with `create_missing`.
 
-use super::{relative_name, Field, FieldKind, Job, Outcome, Protocol, RecordResult};
-use crate::http::{url_encode, Method, Request, Transport};
+use super::rest::{bearer, update_records, Api, Existing, Name, Records};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use crate::http::{url_encode, Method, Transport};
 use serde_json::json;
 
 pub struct Gandi;
@@ -22,74 +23,30 @@ impl Protocol for Gandi {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let svc = job.service;
-        let zone = svc.param("zone").unwrap_or("").trim_end_matches('.');
-        let base = job.endpoint().trim_end_matches('/');
-        let mut results = Vec::new();
-        for host in &job.hosts {
-            for (family, ip) in job.families() {
-                let outcome = match relative_name(host, zone) {
-                    None => Outcome::stop(format!("{host} is not inside the domain {zone}")),
-                    Some(name) => {
-                        let url = format!(
-                            "{base}/domains/{}/records/{}/{}",
-                            url_encode(zone),
-                            url_encode(&name),
-                            family.record_type()
-                        );
-                        rrset(http, job, &url, host, family.record_type(), &ip.to_string())
-                    }
-                };
-                results.push(RecordResult { host: host.clone(), family, outcome });
-            }
-        }
-        results
+        let api = Api { http, job, title: "Gandi", message_at: &["/message"], auth: bearer };
+        update_records(job, "Gandi", &mut LiveDns(api), 300, 300)
     }
 }
 
-fn request(job: &Job, method: Method, url: &str) -> Request {
-    let mut r = Request::new(method, url).bearer(job.service.token.expose());
-    r.allow_http = job.service.allow_http;
-    r
+struct LiveDns<'a>(Api<'a>);
+
+fn path(name: &Name) -> String {
+    format!("/domains/{}/records/{}/{}", url_encode(name.zone), url_encode(&name.relative), name.rtype)
 }
 
-/// What Gandi's answer means, when it is not a success.
-fn failure(status: u16, body: &str, what: &str, retry_after: Option<std::time::Duration>) -> Outcome {
-    let message = serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v["message"].as_str().map(str::to_string))
-        .unwrap_or_else(|| format!("HTTP {status}"));
-    match status {
-        401 | 403 => Outcome::stop(format!("Gandi refused the token during {what}: {message}")),
-        429 | 500..=599 => Outcome::Retry { reason: format!("Gandi {what}: {message}"), after: retry_after },
-        _ => Outcome::stop(format!("Gandi {what} failed: {message}")),
+impl Records for LiveDns<'_> {
+    fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
+        let rrset = self.0.get_optional(&path(name))?.unwrap_or_default();
+        let values = rrset["rrset_values"].as_array().cloned().unwrap_or_default();
+        Ok(values.iter().map(|v| Existing { id: String::new(), value: v.as_str().unwrap_or("").into() }).collect())
     }
-}
 
-fn rrset(http: &mut dyn Transport, job: &Job, url: &str, host: &str, rtype: &str, ip: &str) -> Outcome {
-    let existing = match http.send(&request(job, Method::Get, url)) {
-        Err(e) => return Outcome::from_http_error(&e),
-        Ok(r) if r.status == 404 => None,
-        Ok(r) if (200..300).contains(&r.status) => r.json(),
-        Ok(r) => return failure(r.status, &r.body, "record lookup", r.retry_after()),
-    };
-    let ttl = job.service.ttl.unwrap_or(300).max(300);
-    match &existing {
-        None if !job.service.create_missing => {
-            return Outcome::stop(format!(
-                "the {rtype} record {host} does not exist at Gandi: create it there, or set create_missing 1"
-            ))
-        }
-        Some(v) if v["rrset_values"] == json!([ip]) && (job.service.ttl.is_none() || v["rrset_ttl"] == json!(ttl)) => {
-            return Outcome::Unchanged
-        }
-        _ => {}
+    fn replace(&mut self, name: &Name, _: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome> {
+        self.0.call(Method::Put, &path(name), Some(&json!({"rrset_values": [ip], "rrset_ttl": ttl}))).map(drop)
     }
-    let body = json!({"rrset_values": [ip], "rrset_ttl": ttl});
-    match http.send(&request(job, Method::Put, url).json_body(&body)) {
-        Ok(r) if (200..300).contains(&r.status) => Outcome::Updated,
-        Ok(r) => failure(r.status, &r.body, "record update", r.retry_after()),
-        Err(e) => Outcome::from_http_error(&e),
+
+    fn create(&mut self, name: &Name, ip: &str, ttl: u32) -> Result<(), Outcome> {
+        self.replace(name, &[], ip, ttl)
     }
 }
 

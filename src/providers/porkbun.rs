@@ -4,7 +4,8 @@
 //! records by name and type, edit them by name and type when the content differs, or create one
 //! when missing (only with `create_missing`). Porkbun's minimum TTL is 600 s.
 
-use super::{relative_name, Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::rest::{update_records, Api, Existing, Name, Records};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -17,79 +18,61 @@ static FIELDS: &[Field] = &[
     Field::optional("server", FieldKind::Url, "API base URL"),
 ];
 
+/// The key pair is in every body; here it only becomes secret.
+fn keys(req: Request, job: &Job) -> Request {
+    req.secret(job.service.token.expose()).secret(job.service.password.expose())
+}
+
 impl Protocol for Porkbun {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let zone = job.service.param("zone").unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
-        let mut results = Vec::new();
-        for host in &job.hosts {
-            for (family, ip) in job.families() {
-                let outcome = match relative_name(host, &zone) {
-                    None => Outcome::stop(format!("{host} is not inside the domain {zone}")),
-                    Some(name) => record(http, job, &zone, &name, host, family.record_type(), &ip.to_string()),
-                };
-                results.push(RecordResult { host: host.clone(), family, outcome });
-            }
-        }
-        results
+        let api = Api { http, job, title: "Porkbun", message_at: &["/message"], auth: keys };
+        update_records(job, "Porkbun", &mut Dns(api), 600, 600)
     }
 }
 
-/// POST `body` plus the key pair to `path`; the answer when Porkbun says SUCCESS.
-fn call(http: &mut dyn Transport, job: &Job, path: &str, mut body: Value, what: &str) -> Result<Value, Outcome> {
-    let svc = job.service;
-    body["apikey"] = json!(svc.token.expose());
-    body["secretapikey"] = json!(svc.password.expose());
-    let mut req = Request::new(Method::Post, format!("{}{path}", job.endpoint().trim_end_matches('/')))
-        .json_body(&body)
-        .secret(svc.token.expose())
-        .secret(svc.password.expose());
-    req.allow_http = svc.allow_http;
-    let resp = http.send(&req).map_err(|e| Outcome::from_http_error(&e))?;
-    let answer = resp.json().unwrap_or(Value::Null);
-    if answer["status"] == "SUCCESS" {
-        return Ok(answer);
+struct Dns<'a>(Api<'a>);
+
+impl Dns<'_> {
+    /// POST `body` plus the key pair to `/dns/{path}`; the answer when Porkbun says SUCCESS.
+    fn call(&mut self, path: &str, mut body: Value) -> Result<Value, Outcome> {
+        let svc = self.0.job.service;
+        body["apikey"] = json!(svc.token.expose());
+        body["secretapikey"] = json!(svc.password.expose());
+        let answer = self.0.call(Method::Post, &format!("/dns/{path}"), Some(&body))?;
+        match answer["status"].as_str() {
+            Some("SUCCESS") => Ok(answer),
+            _ => Err(Outcome::retry(format!("Porkbun answered {path} without SUCCESS"))),
+        }
     }
-    let message = req.mask(answer["message"].as_str().unwrap_or("no message"));
-    Err(match resp.status {
-        429 | 500..=599 => Outcome::Retry { reason: format!("Porkbun {what}: {message}"), after: resp.retry_after() },
-        _ if answer.is_null() => Outcome::retry(format!("Porkbun {what}: HTTP {} without a JSON answer", resp.status)),
-        _ => Outcome::stop(format!("Porkbun {what} failed: {message}")),
-    })
 }
 
-fn record(http: &mut dyn Transport, job: &Job, zone: &str, name: &str, host: &str, rtype: &str, ip: &str) -> Outcome {
-    // The apex has no subdomain segment in Porkbun's paths.
-    let sub = if name == "@" { String::new() } else { format!("/{name}") };
-    let ttl = job.service.ttl.unwrap_or(600).max(600).to_string();
-    let found =
-        match call(http, job, &format!("/dns/retrieveByNameType/{zone}/{rtype}{sub}"), json!({}), "record lookup") {
-            Ok(v) => v["records"].as_array().cloned().unwrap_or_default(),
-            Err(o) => return o,
-        };
-    let result = if found.is_empty() {
-        if !job.service.create_missing {
-            return Outcome::stop(format!(
-                "the {rtype} record {host} does not exist at Porkbun: create it there, or set create_missing 1"
-            ));
-        }
-        let body = json!({"name": if name == "@" { "" } else { name }, "type": rtype, "content": ip, "ttl": ttl});
-        call(http, job, &format!("/dns/create/{zone}"), body, "record creation")
-    } else if found.iter().all(|r| r["content"] == ip) {
-        return Outcome::Unchanged;
-    } else {
-        call(
-            http,
-            job,
-            &format!("/dns/editByNameType/{zone}/{rtype}{sub}"),
-            json!({"content": ip, "ttl": ttl}),
-            "record update",
-        )
-    };
-    result.map(|_| Outcome::Updated).unwrap_or_else(|o| o)
+/// `{zone}/{type}` plus `/{name}` except at the apex, which has no name segment.
+fn by_name_type(name: &Name) -> String {
+    match name.relative_or_empty() {
+        "" => format!("{}/{}", name.zone, name.rtype),
+        sub => format!("{}/{}/{sub}", name.zone, name.rtype),
+    }
+}
+
+impl Records for Dns<'_> {
+    fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
+        let found = self.call(&format!("retrieveByNameType/{}", by_name_type(name)), json!({}))?;
+        Ok(Existing::collect(&found["records"], "id", "content", |_| true))
+    }
+
+    fn replace(&mut self, name: &Name, _: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome> {
+        let body = json!({"content": ip, "ttl": ttl.to_string()});
+        self.call(&format!("editByNameType/{}", by_name_type(name)), body).map(drop)
+    }
+
+    fn create(&mut self, name: &Name, ip: &str, ttl: u32) -> Result<(), Outcome> {
+        let body = json!({"name": name.relative_or_empty(), "type": name.rtype, "content": ip, "ttl": ttl.to_string()});
+        self.call(&format!("create/{}", name.zone), body).map(drop)
+    }
 }
 
 #[cfg(test)]
