@@ -8,12 +8,24 @@ mod digitalocean;
 mod duckdns;
 mod dyndns2;
 mod gandi;
+mod godaddy;
+mod hetzner;
+mod ionos;
+mod linode;
+mod luadns;
 mod namecheap;
+mod namecom;
+mod njalla;
+mod ns1;
 mod porkbun;
+mod powerdns;
+mod rest;
 mod rfc2136;
+mod scaleway;
 #[cfg(test)]
 mod testing;
 mod url_template;
+mod vultr;
 
 use crate::config::Service;
 use crate::http::{HttpError, Response, Transport};
@@ -222,6 +234,17 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
         "porkbun" => &porkbun::Porkbun,
         "digitalocean" => &digitalocean::DigitalOcean,
         "namecheap" => &namecheap::Namecheap,
+        "hetzner" => &hetzner::Hetzner,
+        "godaddy" => &godaddy::GoDaddy,
+        "linode" => &linode::Linode,
+        "vultr" => &vultr::Vultr,
+        "namecom" => &namecom::NameCom,
+        "ns1" => &ns1::Ns1,
+        "scaleway" => &scaleway::Scaleway,
+        "ionos" => &ionos::Ionos,
+        "luadns" => &luadns::LuaDns,
+        "powerdns" => &powerdns::PowerDns,
+        "njalla" => &njalla::Njalla,
         "custom" => &url_template::CUSTOM,
         "token-url" => &url_template::TOKEN_URL,
         "login-url" => &url_template::LOGIN_URL,

@@ -1,0 +1,101 @@
+//! LuaDNS REST API v1 (account e-mail and API key, basic authentication).
+//! https://www.luadns.com/api.html — the zone's id is found by name, its records are listed
+//! (names are fully qualified with the final dot), changed by id or created.
+
+use super::rest::{update_records, Api, Existing, Name, Records, ZoneId};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use crate::http::{Method, Request, Transport};
+use serde_json::json;
+
+pub struct LuaDns;
+
+static FIELDS: &[Field] = &[
+    Field::required("username", FieldKind::Text, "account e-mail address"),
+    Field::required("token", FieldKind::Secret, "API key"),
+    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
+    Field::optional("server", FieldKind::Url, "API base URL"),
+];
+
+fn basic(req: Request, job: &Job) -> Request {
+    req.basic_auth(&job.service.username, job.service.token.expose()).header("Accept", "application/json")
+}
+
+impl Protocol for LuaDns {
+    fn fields(&self) -> &'static [Field] {
+        FIELDS
+    }
+
+    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+        let api = Api { http, job, title: "LuaDNS", message_at: &["/message"], auth: basic };
+        update_records(job, "LuaDNS", &mut Zones { api, zone: ZoneId::default() }, 300, 60)
+    }
+}
+
+struct Zones<'a> {
+    api: Api<'a>,
+    zone: ZoneId,
+}
+
+impl Zones<'_> {
+    /// `/v1/zones/{id}`.
+    fn zone(&mut self, zone: &str) -> Result<String, Outcome> {
+        let list = |api: &mut Api| api.call(Method::Get, "/v1/zones", None);
+        Ok(format!("/v1/zones/{}", self.zone.get(&mut self.api, zone, list, ("", "name"))?))
+    }
+}
+
+fn body(name: &Name, ip: &str, ttl: u32) -> serde_json::Value {
+    json!({"name": format!("{}.", name.fqdn()), "type": name.rtype, "content": ip, "ttl": ttl})
+}
+
+impl Records for Zones<'_> {
+    fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
+        let zone = self.zone(name.zone)?;
+        let list = self.api.call(Method::Get, &format!("{zone}/records"), None)?;
+        let fqdn = format!("{}.", name.fqdn());
+        Ok(Existing::collect(&list, "id", "content", |r| r["type"] == name.rtype && r["name"] == fqdn.as_str()))
+    }
+
+    fn replace(&mut self, name: &Name, found: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome> {
+        let zone = self.zone(name.zone)?;
+        for r in super::rest::stale(found, ip) {
+            self.api.call(Method::Put, &format!("{zone}/records/{}", r.id), Some(&body(name, ip, ttl)))?;
+        }
+        Ok(())
+    }
+
+    fn create(&mut self, name: &Name, ip: &str, ttl: u32) -> Result<(), Outcome> {
+        let zone = self.zone(name.zone)?;
+        self.api.call(Method::Post, &format!("{zone}/records"), Some(&body(name, ip, ttl))).map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::testing::{job, service, Scripted};
+
+    #[test]
+    fn finds_the_zone_and_matches_fully_qualified_names() {
+        let svc = service(
+            "config service s\n option provider 'luadns'\n list hostname 'home.example.org'\n option username 'joe@example.org'\n \
+             option token 'lua-key'\n option zone 'example.org'\n",
+        );
+        let records = r#"[{"id":100,"name":"home.example.org.","type":"A","content":"198.51.100.1","ttl":300,"zone_id":5},
+            {"id":101,"name":"example.org.","type":"A","content":"198.51.100.9","ttl":300,"zone_id":5}]"#;
+        let mut t = Scripted::new(vec![
+            Scripted::body(200, r#"[{"id":5,"name":"example.org","records":null}]"#),
+            Scripted::body(200, records),
+            Scripted::body(200, "{}"),
+        ]);
+        let r = LuaDns.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
+        assert_eq!(t.sent[1].url, "https://api.luadns.com/v1/zones/5/records");
+        assert_eq!(t.sent[1].header_value("Accept"), Some("application/json"));
+        assert_eq!(t.sent[2].url, "https://api.luadns.com/v1/zones/5/records/100");
+        assert_eq!(
+            t.sent[2].body.as_deref(),
+            Some(r#"{"content":"198.51.100.2","name":"home.example.org.","ttl":300,"type":"A"}"#)
+        );
+        assert_eq!(r[0].outcome, Outcome::Updated);
+    }
+}

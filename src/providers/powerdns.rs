@@ -1,0 +1,95 @@
+//! The PowerDNS Authoritative HTTP API, for self-hosted servers.
+//! https://doc.powerdns.com/authoritative/http-api/zone.html — the zone is read for the RRset
+//! of the name and type, and a `PATCH` with `changetype: REPLACE` sets it (and creates it).
+
+use super::rest::{update_records, Api, Existing, Name, Records};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use crate::http::{url_encode, Method, Request, Transport};
+use serde_json::json;
+
+pub struct PowerDns;
+
+static FIELDS: &[Field] = &[
+    Field::required("server", FieldKind::Url, "API URL of the server, e.g. https://ns1.example.org:8081"),
+    Field::required("token", FieldKind::Secret, "the server's api-key"),
+    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
+    Field::optional("server_id", FieldKind::Text, "server id in the API path (default localhost)"),
+];
+
+fn api_key(req: Request, job: &Job) -> Request {
+    let key = job.service.token.expose();
+    req.header("X-API-Key", key).secret(key)
+}
+
+impl Protocol for PowerDns {
+    fn fields(&self) -> &'static [Field] {
+        FIELDS
+    }
+
+    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+        let api = Api { http, job, title: "PowerDNS", message_at: &["/error"], auth: api_key };
+        update_records(job, "PowerDNS", &mut Zone(api), 300, 0)
+    }
+}
+
+struct Zone<'a>(Api<'a>);
+
+impl Zone<'_> {
+    fn path(&self, name: &Name) -> String {
+        let server = self.0.job.service.param("server_id").unwrap_or("localhost");
+        format!("/api/v1/servers/{}/zones/{}.", url_encode(server), url_encode(name.zone))
+    }
+}
+
+impl Records for Zone<'_> {
+    fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
+        let zone = self.0.call(Method::Get, &self.path(name), None)?;
+        let fqdn = format!("{}.", name.fqdn());
+        let rrsets = zone["rrsets"].as_array().map(Vec::as_slice).unwrap_or_default();
+        let rrset = rrsets.iter().find(|r| r["type"] == name.rtype && r["name"] == fqdn.as_str());
+        Ok(rrset.map(|r| Existing::collect(&r["records"], "content", "content", |_| true)).unwrap_or_default())
+    }
+
+    fn replace(&mut self, name: &Name, _: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome> {
+        let rrset = json!({"name": format!("{}.", name.fqdn()), "type": name.rtype, "ttl": ttl,
+                           "changetype": "REPLACE", "records": [{"content": ip, "disabled": false}]});
+        let path = self.path(name);
+        self.0.call(Method::Patch, &path, Some(&json!({"rrsets": [rrset]}))).map(drop)
+    }
+
+    fn create(&mut self, name: &Name, ip: &str, ttl: u32) -> Result<(), Outcome> {
+        self.replace(name, &[], ip, ttl)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::testing::{job, service, Scripted};
+
+    #[test]
+    fn reads_the_zone_and_replaces_the_rrset() {
+        let svc = service(
+            "config service s\n option provider 'powerdns'\n option server 'https://ns1.example.org:8081'\n \
+             list hostname 'home.example.org'\n option token 'pdns-key'\n option zone 'example.org'\n",
+        );
+        let zone = r#"{"name":"example.org.","kind":"Native","rrsets":[
+            {"name":"home.example.org.","type":"A","ttl":300,"records":[{"content":"198.51.100.1","disabled":false}],"comments":[]},
+            {"name":"home.example.org.","type":"AAAA","ttl":300,"records":[{"content":"2001:db8::2","disabled":false}],"comments":[]}]}"#;
+        let mut t = Scripted::new(vec![Scripted::body(200, zone), Scripted::body(204, ""), Scripted::body(200, zone)]);
+        let r = PowerDns.update(&job(&svc, Some("198.51.100.2"), Some("2001:db8::2")), &mut t);
+        assert_eq!(t.sent[0].url, "https://ns1.example.org:8081/api/v1/servers/localhost/zones/example.org.");
+        assert_eq!(t.sent[0].header_value("X-API-Key"), Some("pdns-key"));
+        assert_eq!(t.sent[1].method, Method::Patch);
+        let body: serde_json::Value = serde_json::from_str(t.sent[1].body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            json!({"rrsets": [{"name": "home.example.org.", "type": "A", "ttl": 300, "changetype": "REPLACE",
+                               "records": [{"content": "198.51.100.2", "disabled": false}]}]})
+        );
+        assert_eq!((r[0].outcome.label(), r[1].outcome.label()), ("updated", "unchanged"));
+        let mut t = Scripted::new(vec![Scripted::body(422, r#"{"error":"Could not find domain 'example.org.'"}"#)]);
+        let r = PowerDns.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Could not find domain")));
+    }
+}

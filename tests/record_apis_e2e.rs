@@ -1,0 +1,973 @@
+//! The DNS-hosting record APIs end to end: the real binary against a local HTTPS double of each
+//! API. Every double keeps the zone example.org in memory, checks credentials, methods, paths,
+//! headers and bodies the way the real API documents them, and answers in its shapes.
+//!
+//! One scenario per API: home.example.org holds an old address and new.example.org does not
+//! exist (create_missing is on); a run fixes the first, creates the second, and leaves
+//! other.example.org alone; a second run writes nothing; wrong credentials stop the service
+//! without the secret showing anywhere.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use support::*;
+
+const ZONE: &str = "example.org";
+const NEW_IP: &str = "203.0.113.44";
+const SECRET: &str = "s3cr3t-K3y_0042";
+
+#[derive(Clone, Debug)]
+struct Rec {
+    id: u32,
+    /// Relative to the zone, `@` for the apex.
+    name: String,
+    rtype: String,
+    value: String,
+    ttl: u64,
+}
+
+/// The zone as the double keeps it.
+#[derive(Default)]
+struct Store {
+    recs: Vec<Rec>,
+    writes: usize,
+}
+
+impl Store {
+    fn seeded() -> Store {
+        let rec = |id, name: &str, value: &str| Rec {
+            id,
+            name: name.into(),
+            rtype: "A".into(),
+            value: value.into(),
+            ttl: 3600,
+        };
+        Store { recs: vec![rec(101, "home", "198.51.100.1"), rec(102, "other", "192.0.2.9")], writes: 0 }
+    }
+
+    fn named(&self, name: &str, rtype: &str) -> Vec<Rec> {
+        self.recs.iter().filter(|r| r.name == name && r.rtype == rtype).cloned().collect()
+    }
+
+    fn by_id(&mut self, id: &str) -> Option<&mut Rec> {
+        self.recs.iter_mut().find(|r| r.id.to_string() == id)
+    }
+
+    /// Add a record after checking what a real API checks: a known type, a valid address.
+    fn add(&mut self, name: &str, rtype: &str, value: &str, ttl: u64) -> Result<Rec, String> {
+        valid(rtype, value)?;
+        let rec =
+            Rec { id: 200 + self.recs.len() as u32, name: name.into(), rtype: rtype.into(), value: value.into(), ttl };
+        self.recs.push(rec.clone());
+        self.writes += 1;
+        Ok(rec)
+    }
+
+    /// Make name/type hold exactly `values`.
+    fn set(&mut self, name: &str, rtype: &str, values: &[String], ttl: u64) -> Result<(), String> {
+        for v in values {
+            valid(rtype, v)?;
+        }
+        self.recs.retain(|r| !(r.name == name && r.rtype == rtype));
+        for v in values {
+            self.add(name, rtype, v, ttl)?;
+        }
+        self.writes += 1;
+        Ok(())
+    }
+
+    fn edit(&mut self, id: &str, value: &str, ttl: Option<u64>) -> Result<(), String> {
+        let rtype = self.by_id(id).ok_or("no such record")?.rtype.clone();
+        valid(&rtype, value)?;
+        let r = self.by_id(id).unwrap();
+        r.value = value.into();
+        if let Some(t) = ttl {
+            r.ttl = t;
+        }
+        self.writes += 1;
+        Ok(())
+    }
+}
+
+fn valid(rtype: &str, value: &str) -> Result<(), String> {
+    let ok = match rtype {
+        "A" => value.parse::<std::net::Ipv4Addr>().is_ok(),
+        "AAAA" => value.parse::<std::net::Ipv6Addr>().is_ok(),
+        _ => false,
+    };
+    ok.then_some(()).ok_or(format!("invalid {rtype} content '{value}'"))
+}
+
+fn fqdn(name: &str) -> String {
+    if name == "@" {
+        ZONE.into()
+    } else {
+        format!("{name}.{ZONE}")
+    }
+}
+
+/// The relative name for an API that spells the apex as the empty string.
+fn from_empty(name: &str) -> String {
+    if name.is_empty() {
+        "@".into()
+    } else {
+        name.into()
+    }
+}
+
+fn to_empty(name: &str) -> &str {
+    if name == "@" {
+        ""
+    } else {
+        name
+    }
+}
+
+/// The JSON body of a request that says it is JSON; anything else is refused.
+fn body(r: &Recorded) -> Result<Value, String> {
+    if !r.header("content-type").is_some_and(|c| c.starts_with("application/json")) {
+        return Err("Content-Type must be application/json".into());
+    }
+    serde_json::from_str(&r.body).map_err(|e| format!("malformed JSON: {e}"))
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> Result<&'a str, String> {
+    v[key].as_str().ok_or(format!("'{key}' must be a string"))
+}
+
+fn u64_of(v: &Value, key: &str) -> Result<u64, String> {
+    v[key].as_u64().ok_or(format!("'{key}' must be a number"))
+}
+
+/// A double's answer, or a refusal with its HTTP status and message.
+type Answer = Result<Reply, (u16, String)>;
+/// Name, type, value and TTL of a record in a request.
+type NewRecord = (String, String, String, u64);
+
+/// One API double: how it authenticates and how it answers.
+struct Double {
+    provider: &'static str,
+    /// Path of the `server` option under the double's URL.
+    base: &'static str,
+    /// The credential options; `SECRET` stands for the secret.
+    creds: &'static str,
+    authorized: fn(&Recorded) -> bool,
+    /// Answer an authorized request: `Err((status, message))` for a refusal.
+    route: fn(&Recorded, &mut Store) -> Answer,
+    /// How the API shapes an error answer.
+    error: fn(u16, &str) -> Reply,
+}
+
+fn bad(e: String) -> (u16, String) {
+    (400, e)
+}
+
+fn json_ok(v: Value) -> Answer {
+    Ok(Reply::json(200, &v))
+}
+
+fn no_route() -> Answer {
+    Err((404, "no such route".into()))
+}
+
+fn message_error(status: u16, m: &str) -> Reply {
+    Reply::json(status, &json!({"message": m}))
+}
+
+fn bearer_ok(r: &Recorded) -> bool {
+    r.header("authorization") == Some(&format!("Bearer {SECRET}"))
+}
+
+fn header_ok(r: &Recorded, name: &str) -> bool {
+    r.header(name) == Some(SECRET)
+}
+
+fn basic_ok(r: &Recorded, user: &str) -> bool {
+    r.header("authorization")
+        == Some(&format!("Basic {}", edgeddns::http::base64(format!("{user}:{SECRET}").as_bytes())))
+}
+
+fn run_scenario(d: &Double) {
+    let dir = TempDir::new(d.provider);
+    let ca = TestCa::new();
+    ca.write_bundle(&dir);
+    let echo = HttpsServer::start(&ca, None, |_| Reply::ok(NEW_IP));
+    let store = Arc::new(Mutex::new(Store::seeded()));
+    let (db, authorized, route, error) = (store.clone(), d.authorized, d.route, d.error);
+    let api = HttpsServer::start(&ca, None, move |r| {
+        if !authorized(r) {
+            return error(401, "authentication failed");
+        }
+        match route(r, &mut db.lock().unwrap()) {
+            Ok(reply) => reply,
+            Err((status, m)) => error(status, &m),
+        }
+    });
+    let config = |secret: &str| {
+        let cfg = format!(
+            "config edgeddns 'global'\n\tlist echo_url '{}'\n\toption ca_bundle '{d}/ca.pem'\n\
+             \toption run_dir '{d}/run'\n\toption persist_file ''\n\
+             config service 'api'\n\toption provider '{}'\n\toption server '{}'\n\toption zone '{ZONE}'\n\
+             \tlist hostname 'home.{ZONE}'\n\tlist hostname 'new.{ZONE}'\n\toption create_missing '1'\n\
+             \toption ttl '600'\n\toption ip_source 'echo'\n\toption ipv6 '0'\n{}",
+            echo.url("/"),
+            d.provider,
+            api.url(d.base),
+            d.creds.replace("SECRET", secret),
+            d = dir.0.display()
+        );
+        dir.write("edgeddns", &cfg).display().to_string()
+    };
+    let cfg = config(SECRET);
+
+    let out = run(&["-c", &cfg, "once"]);
+    let shown = text(&out);
+    assert!(out.status.success(), "{}: {shown}\n{:#?}", d.provider, api.requests());
+    {
+        let s = store.lock().unwrap();
+        let values = |name: &str| s.named(name, "A").iter().map(|r| r.value.clone()).collect::<Vec<_>>();
+        assert_eq!(values("home"), [NEW_IP], "{}: {:?}", d.provider, s.recs);
+        assert_eq!(values("new"), [NEW_IP], "{}: {:?}", d.provider, s.recs);
+        assert_eq!(values("other"), ["192.0.2.9"], "{}", d.provider);
+        assert_eq!(s.named("new", "A")[0].ttl, 600, "{}", d.provider);
+    }
+    assert!(!shown.contains(SECRET), "{shown}");
+
+    // Everything already holds the address: a second run that forgot what it sent reads the
+    // records and writes nothing.
+    let writes = store.lock().unwrap().writes;
+    let forget = || std::fs::remove_dir_all(dir.path("run")).unwrap();
+    forget();
+    api.clear();
+    let out = run(&["-c", &cfg, "once"]);
+    assert!(out.status.success(), "{}: {}", d.provider, text(&out));
+    assert!(!api.requests().is_empty(), "{}: the records were not read", d.provider);
+    assert_eq!(store.lock().unwrap().writes, writes, "{}: a record already right was written again", d.provider);
+
+    // Wrong credentials: the service stops, nothing changes, the secret shows nowhere.
+    let wrong = format!("wrong-{SECRET}");
+    forget();
+    let out = run(&["-c", &config(&wrong), "once"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{}: {shown}", d.provider);
+    assert!(shown.contains("stopped"), "{}: {shown}", d.provider);
+    assert!(!shown.contains(SECRET), "{shown}");
+    assert_eq!(store.lock().unwrap().writes, writes);
+}
+
+// ---- the doubles ----
+
+fn hetzner(r: &Recorded, s: &mut Store) -> Answer {
+    let p = r.path().strip_prefix(&format!("/v1/zones/{ZONE}/rrsets")).ok_or((404, "zone not found".into()))?;
+    let parts: Vec<&str> = p.split('/').filter(|x| !x.is_empty()).collect();
+    match (r.method.as_str(), parts.as_slice()) {
+        ("GET", [name, rtype]) => {
+            let recs = s.named(name, rtype);
+            if recs.is_empty() {
+                return Err((404, "rrset not found".into()));
+            }
+            let records: Vec<Value> = recs.iter().map(|r| json!({"value": r.value, "comment": null})).collect();
+            json_ok(
+                json!({"rrset": {"id": format!("{name}/{rtype}"), "name": name, "type": rtype, "ttl": recs[0].ttl, "records": records}}),
+            )
+        }
+        ("POST", [name, rtype, "actions", "set_records"]) => {
+            if s.named(name, rtype).is_empty() {
+                return Err((404, "rrset not found".into()));
+            }
+            let b = body(r).map_err(bad)?;
+            let values: Vec<String> = b["records"]
+                .as_array()
+                .ok_or(bad("records missing".into()))?
+                .iter()
+                .map(|v| v["value"].as_str().unwrap_or("").to_string())
+                .collect();
+            let ttl = s.named(name, rtype)[0].ttl;
+            s.set(name, rtype, &values, ttl).map_err(bad)?;
+            Ok(Reply::json(201, &json!({"action": {"id": 1, "command": "set_rrset_records", "status": "running"}})))
+        }
+        ("POST", []) => {
+            let b = body(r).map_err(bad)?;
+            let (name, rtype) = (str_of(&b, "name").map_err(bad)?, str_of(&b, "type").map_err(bad)?);
+            if !s.named(name, rtype).is_empty() {
+                return Err((409, "rrset already exists".into()));
+            }
+            let values: Vec<String> = b["records"]
+                .as_array()
+                .ok_or(bad("records missing".into()))?
+                .iter()
+                .map(|v| v["value"].as_str().unwrap_or("").to_string())
+                .collect();
+            s.set(name, rtype, &values, u64_of(&b, "ttl").map_err(bad)?).map_err(bad)?;
+            Ok(Reply::json(201, &json!({"rrset": {"name": name, "type": rtype}, "action": {"id": 2}})))
+        }
+        _ => no_route(),
+    }
+}
+
+fn godaddy(r: &Recorded, s: &mut Store) -> Answer {
+    let p = r.path().strip_prefix(&format!("/v1/domains/{ZONE}/records/")).ok_or((404, "domain not found".into()))?;
+    let (rtype, name) = p.split_once('/').ok_or((404, "no route".into()))?;
+    match r.method.as_str() {
+        "GET" => json_ok(Value::Array(
+            s.named(name, rtype)
+                .iter()
+                .map(|r| json!({"data": r.value, "name": name, "ttl": r.ttl, "type": rtype}))
+                .collect(),
+        )),
+        "PUT" => {
+            let b = body(r).map_err(bad)?;
+            let list = b.as_array().ok_or(bad("the body must be an array of records".into()))?;
+            let ttl = list.first().map(|x| u64_of(x, "ttl")).transpose().map_err(bad)?.unwrap_or(3600);
+            if ttl < 600 {
+                return Err((422, "ttl must be at least 600".into()));
+            }
+            let values: Vec<String> =
+                list.iter().map(|x| str_of(x, "data").map(str::to_string)).collect::<Result<_, _>>().map_err(bad)?;
+            s.set(name, rtype, &values, ttl).map_err(bad)?;
+            Ok(Reply::status(200, ""))
+        }
+        _ => no_route(),
+    }
+}
+
+fn linode(r: &Recorded, s: &mut Store) -> Answer {
+    let view =
+        |r: &Rec| json!({"id": r.id, "type": r.rtype, "name": to_empty(&r.name), "target": r.value, "ttl_sec": r.ttl});
+    match (r.method.as_str(), r.path()) {
+        ("GET", "/v4/domains") => {
+            let filter: Value =
+                serde_json::from_str(r.header("x-filter").unwrap_or("{}")).map_err(|e| bad(e.to_string()))?;
+            let all = [
+                json!({"id": 7, "domain": ZONE, "type": "master"}),
+                json!({"id": 8, "domain": "example.net", "type": "master"}),
+            ];
+            let data: Vec<Value> =
+                all.into_iter().filter(|d| filter.get("domain").is_none_or(|f| *f == d["domain"])).collect();
+            json_ok(json!({"data": data, "page": 1, "pages": 1, "results": 1}))
+        }
+        ("GET", "/v4/domains/7/records") => {
+            json_ok(json!({"data": s.recs.iter().map(view).collect::<Vec<_>>(), "page": 1, "pages": 1}))
+        }
+        ("POST", "/v4/domains/7/records") => {
+            let b = body(r).map_err(bad)?;
+            let rec = s
+                .add(
+                    &from_empty(str_of(&b, "name").map_err(bad)?),
+                    str_of(&b, "type").map_err(bad)?,
+                    str_of(&b, "target").map_err(bad)?,
+                    u64_of(&b, "ttl_sec").map_err(bad)?,
+                )
+                .map_err(bad)?;
+            json_ok(view(&rec))
+        }
+        ("PUT", p) if p.starts_with("/v4/domains/7/records/") => {
+            let b = body(r).map_err(bad)?;
+            let id = p.rsplit('/').next().unwrap();
+            s.edit(id, str_of(&b, "target").map_err(bad)?, b["ttl_sec"].as_u64()).map_err(|e| (404, e))?;
+            json_ok(json!({"id": id}))
+        }
+        _ => no_route(),
+    }
+}
+
+fn vultr(r: &Recorded, s: &mut Store) -> Answer {
+    let base = format!("/v2/domains/{ZONE}/records");
+    let view = |r: &Rec| json!({"id": format!("uuid-{}", r.id), "type": r.rtype, "name": to_empty(&r.name), "data": r.value, "priority": -1, "ttl": r.ttl});
+    match (r.method.as_str(), r.path()) {
+        ("GET", p) if p == base => {
+            json_ok(json!({"records": s.recs.iter().map(view).collect::<Vec<_>>(), "meta": {"total": s.recs.len()}}))
+        }
+        ("POST", p) if p == base => {
+            let b = body(r).map_err(bad)?;
+            let rec = s
+                .add(
+                    &from_empty(str_of(&b, "name").map_err(bad)?),
+                    str_of(&b, "type").map_err(bad)?,
+                    str_of(&b, "data").map_err(bad)?,
+                    u64_of(&b, "ttl").map_err(bad)?,
+                )
+                .map_err(bad)?;
+            Ok(Reply::json(201, &json!({"record": view(&rec)})))
+        }
+        ("PATCH", p) if p.starts_with(&format!("{base}/uuid-")) => {
+            let b = body(r).map_err(bad)?;
+            let id = p.rsplit("uuid-").next().unwrap();
+            s.edit(id, str_of(&b, "data").map_err(bad)?, b["ttl"].as_u64()).map_err(|e| (404, e))?;
+            Ok(Reply::status(204, ""))
+        }
+        _ => no_route(),
+    }
+}
+
+fn namecom(r: &Recorded, s: &mut Store) -> Answer {
+    let base = format!("/v4/domains/{ZONE}/records");
+    let view = |r: &Rec| {
+        let mut v = json!({"id": r.id, "domainName": ZONE, "fqdn": format!("{}.", fqdn(&r.name)), "type": r.rtype, "answer": r.value, "ttl": r.ttl});
+        if r.name != "@" {
+            v["host"] = r.name.clone().into();
+        }
+        v
+    };
+    let fields = |r: &Recorded| -> Result<NewRecord, (u16, String)> {
+        let b = body(r).map_err(bad)?;
+        let ttl = u64_of(&b, "ttl").map_err(bad)?;
+        if ttl < 300 {
+            return Err(bad("TTL must be at least 300".into()));
+        }
+        Ok((
+            from_empty(b["host"].as_str().unwrap_or("")),
+            str_of(&b, "type").map_err(bad)?.into(),
+            str_of(&b, "answer").map_err(bad)?.into(),
+            ttl,
+        ))
+    };
+    match (r.method.as_str(), r.path()) {
+        ("GET", p) if p == base => json_ok(json!({"records": s.recs.iter().map(view).collect::<Vec<_>>()})),
+        ("POST", p) if p == base => {
+            let (host, rtype, answer, ttl) = fields(r)?;
+            json_ok(view(&s.add(&host, &rtype, &answer, ttl).map_err(bad)?))
+        }
+        ("PUT", p) if p.starts_with(&format!("{base}/")) => {
+            let (_, _, answer, ttl) = fields(r)?;
+            s.edit(p.rsplit('/').next().unwrap(), &answer, Some(ttl)).map_err(|e| (404, e))?;
+            json_ok(json!({}))
+        }
+        _ => no_route(),
+    }
+}
+
+fn ns1(r: &Recorded, s: &mut Store) -> Answer {
+    let p = r.path().strip_prefix(&format!("/v1/zones/{ZONE}/")).ok_or((404, "zone not found".into()))?;
+    let (domain, rtype) = p.split_once('/').ok_or((404, "no route".into()))?;
+    let name = domain.strip_suffix(&format!(".{ZONE}")).map(str::to_string).unwrap_or_else(|| {
+        if domain == ZONE {
+            "@".into()
+        } else {
+            domain.into()
+        }
+    });
+    let answers = |b: &Value| -> Result<Vec<String>, (u16, String)> {
+        b["answers"]
+            .as_array()
+            .ok_or(bad("answers missing".into()))?
+            .iter()
+            .map(|a| a["answer"][0].as_str().map(str::to_string).ok_or(bad("answer must be a list of strings".into())))
+            .collect()
+    };
+    let existing = s.named(&name, rtype);
+    match r.method.as_str() {
+        "GET" if existing.is_empty() => Err((404, "record not found".into())),
+        "GET" => json_ok(json!({"zone": ZONE, "domain": domain, "type": rtype, "ttl": existing[0].ttl,
+                                "answers": existing.iter().map(|r| json!({"answer": [r.value]})).collect::<Vec<_>>()})),
+        "POST" if existing.is_empty() => Err((404, "record not found".into())),
+        "POST" => {
+            let b = body(r).map_err(bad)?;
+            s.set(&name, rtype, &answers(&b)?, b["ttl"].as_u64().unwrap_or(existing[0].ttl)).map_err(bad)?;
+            json_ok(json!({}))
+        }
+        "PUT" if !existing.is_empty() => Err((400, "record already exists".into())),
+        "PUT" => {
+            let b = body(r).map_err(bad)?;
+            if b["zone"] != ZONE || b["domain"] != domain || b["type"] != rtype {
+                return Err(bad("zone, domain and type must match the path".into()));
+            }
+            s.set(&name, rtype, &answers(&b)?, u64_of(&b, "ttl").map_err(bad)?).map_err(bad)?;
+            json_ok(json!({}))
+        }
+        _ => no_route(),
+    }
+}
+
+fn scaleway(r: &Recorded, s: &mut Store) -> Answer {
+    if r.path() != format!("/domain/v2beta1/dns-zones/{ZONE}/records") {
+        return no_route();
+    }
+    let view = |r: &Rec| json!({"id": format!("rec-{}", r.id), "name": to_empty(&r.name), "type": r.rtype, "data": r.value, "ttl": r.ttl});
+    match r.method.as_str() {
+        "GET" => {
+            let (name, rtype) = (r.query("name"), r.query("type"));
+            let recs: Vec<Value> = s
+                .recs
+                .iter()
+                .filter(|x| {
+                    name.as_deref().is_none_or(|n| to_empty(&x.name) == n)
+                        && rtype.as_deref().is_none_or(|t| x.rtype == t)
+                })
+                .map(view)
+                .collect();
+            json_ok(json!({"total_count": recs.len(), "records": recs}))
+        }
+        "PATCH" => {
+            let b = body(r).map_err(bad)?;
+            for change in b["changes"].as_array().ok_or(bad("changes missing".into()))? {
+                let records = |c: &Value| -> Result<Vec<NewRecord>, (u16, String)> {
+                    c["records"]
+                        .as_array()
+                        .ok_or(bad("records missing".into()))?
+                        .iter()
+                        .map(|x| {
+                            Ok((
+                                from_empty(str_of(x, "name").map_err(bad)?),
+                                str_of(x, "type").map_err(bad)?.to_string(),
+                                str_of(x, "data").map_err(bad)?.to_string(),
+                                u64_of(x, "ttl").map_err(bad)?,
+                            ))
+                        })
+                        .collect()
+                };
+                if let Some(set) = change.get("set") {
+                    let id = &set["id_fields"];
+                    let (name, rtype) =
+                        (from_empty(str_of(id, "name").map_err(bad)?), str_of(id, "type").map_err(bad)?.to_string());
+                    let recs = records(set)?;
+                    let values: Vec<String> = recs.iter().map(|x| x.2.clone()).collect();
+                    s.set(&name, &rtype, &values, recs.first().map_or(300, |x| x.3)).map_err(bad)?;
+                } else if let Some(add) = change.get("add") {
+                    for (name, rtype, data, ttl) in records(add)? {
+                        s.add(&name, &rtype, &data, ttl).map_err(bad)?;
+                    }
+                } else {
+                    return Err(bad("unknown change".into()));
+                }
+            }
+            json_ok(json!({"records": []}))
+        }
+        _ => no_route(),
+    }
+}
+
+fn ionos(r: &Recorded, s: &mut Store) -> Answer {
+    let zone_id = "11af3414-ebba-11e9-8df5-66fbe8a334b4";
+    let view = |r: &Rec| json!({"id": format!("rec-{}", r.id), "name": fqdn(&r.name), "rootName": ZONE, "type": r.rtype, "content": r.value, "ttl": r.ttl, "disabled": false});
+    let zone = format!("/dns/v1/zones/{zone_id}");
+    match (r.method.as_str(), r.path()) {
+        ("GET", "/dns/v1/zones") => json_ok(json!([{"name": ZONE, "id": zone_id, "type": "NATIVE"}])),
+        ("GET", p) if p == zone => {
+            let (name, rtype) = (r.query("recordName"), r.query("recordType"));
+            let recs: Vec<Value> = s
+                .recs
+                .iter()
+                .filter(|x| {
+                    name.as_deref().is_none_or(|n| fqdn(&x.name) == n) && rtype.as_deref().is_none_or(|t| x.rtype == t)
+                })
+                .map(view)
+                .collect();
+            json_ok(json!({"id": zone_id, "name": ZONE, "type": "NATIVE", "records": recs}))
+        }
+        ("POST", p) if p == format!("{zone}/records") => {
+            let b = body(r).map_err(bad)?;
+            let mut made = Vec::new();
+            for x in b.as_array().ok_or(bad("the body must be an array of records".into()))? {
+                let name = str_of(x, "name").map_err(bad)?;
+                let rel = if name == ZONE {
+                    "@".to_string()
+                } else {
+                    name.strip_suffix(&format!(".{ZONE}")).ok_or(bad("name outside the zone".into()))?.to_string()
+                };
+                made.push(view(
+                    &s.add(
+                        &rel,
+                        str_of(x, "type").map_err(bad)?,
+                        str_of(x, "content").map_err(bad)?,
+                        u64_of(x, "ttl").map_err(bad)?,
+                    )
+                    .map_err(bad)?,
+                ));
+            }
+            Ok(Reply::json(201, &Value::Array(made)))
+        }
+        ("PUT", p) if p.starts_with(&format!("{zone}/records/rec-")) => {
+            let b = body(r).map_err(bad)?;
+            s.edit(p.rsplit("rec-").next().unwrap(), str_of(&b, "content").map_err(bad)?, b["ttl"].as_u64())
+                .map_err(|e| (404, e))?;
+            json_ok(json!({}))
+        }
+        _ => no_route(),
+    }
+}
+
+fn luadns(r: &Recorded, s: &mut Store) -> Answer {
+    if r.header("accept") != Some("application/json") {
+        return Err((406, "Accept: application/json is required".into()));
+    }
+    let view = |r: &Rec| json!({"id": r.id, "name": format!("{}.", fqdn(&r.name)), "type": r.rtype, "content": r.value, "ttl": r.ttl, "zone_id": 5});
+    let fields = |r: &Recorded| -> Result<NewRecord, (u16, String)> {
+        let b = body(r).map_err(bad)?;
+        let name = str_of(&b, "name").map_err(bad)?;
+        let rel = if name == format!("{ZONE}.") {
+            "@".to_string()
+        } else {
+            name.strip_suffix(&format!(".{ZONE}."))
+                .ok_or(bad("name must be fully qualified with the final dot".into()))?
+                .to_string()
+        };
+        Ok((
+            rel,
+            str_of(&b, "type").map_err(bad)?.into(),
+            str_of(&b, "content").map_err(bad)?.into(),
+            u64_of(&b, "ttl").map_err(bad)?,
+        ))
+    };
+    match (r.method.as_str(), r.path()) {
+        ("GET", "/v1/zones") => json_ok(json!([{"id": 4, "name": "example.net"}, {"id": 5, "name": ZONE}])),
+        ("GET", "/v1/zones/5/records") => json_ok(Value::Array(s.recs.iter().map(view).collect())),
+        ("POST", "/v1/zones/5/records") => {
+            let (name, rtype, content, ttl) = fields(r)?;
+            json_ok(view(&s.add(&name, &rtype, &content, ttl).map_err(bad)?))
+        }
+        ("PUT", p) if p.starts_with("/v1/zones/5/records/") => {
+            let (_, _, content, ttl) = fields(r)?;
+            s.edit(p.rsplit('/').next().unwrap(), &content, Some(ttl)).map_err(|e| (404, e))?;
+            json_ok(json!({}))
+        }
+        _ => no_route(),
+    }
+}
+
+fn powerdns(r: &Recorded, s: &mut Store) -> Answer {
+    if r.path() != format!("/api/v1/servers/localhost/zones/{ZONE}.") {
+        return Err((404, "Could not find domain".into()));
+    }
+    match r.method.as_str() {
+        "GET" => {
+            let mut rrsets: Vec<Value> = Vec::new();
+            for rec in &s.recs {
+                let name = format!("{}.", fqdn(&rec.name));
+                match rrsets.iter_mut().find(|x| x["name"] == name.as_str() && x["type"] == rec.rtype.as_str()) {
+                    Some(x) => x["records"].as_array_mut().unwrap().push(json!({"content": rec.value, "disabled": false})),
+                    None => rrsets.push(json!({"name": name, "type": rec.rtype, "ttl": rec.ttl, "records": [{"content": rec.value, "disabled": false}]})),
+                }
+            }
+            json_ok(json!({"name": format!("{ZONE}."), "kind": "Native", "rrsets": rrsets}))
+        }
+        "PATCH" => {
+            let b = body(r).map_err(bad)?;
+            for rrset in b["rrsets"].as_array().ok_or(bad("rrsets missing".into()))? {
+                if rrset["changetype"] != "REPLACE" {
+                    return Err(bad("only REPLACE is expected here".into()));
+                }
+                let name = str_of(rrset, "name").map_err(bad)?;
+                let rel = name
+                    .strip_suffix(&format!(".{ZONE}."))
+                    .ok_or(bad(format!("RRset {name} is not in zone {ZONE}.")))?;
+                let values: Vec<String> = rrset["records"]
+                    .as_array()
+                    .ok_or(bad("records missing".into()))?
+                    .iter()
+                    .map(|x| x["content"].as_str().unwrap_or("").to_string())
+                    .collect();
+                s.set(rel, str_of(rrset, "type").map_err(bad)?, &values, u64_of(rrset, "ttl").map_err(bad)?)
+                    .map_err(bad)?;
+            }
+            Ok(Reply::status(204, ""))
+        }
+        _ => no_route(),
+    }
+}
+
+fn njalla(r: &Recorded, s: &mut Store) -> Answer {
+    if r.method != "POST" || r.path() != "/api/1/" {
+        return no_route();
+    }
+    let b = body(r).map_err(bad)?;
+    let p = &b["params"];
+    if p["domain"] != ZONE {
+        return json_ok(json!({"jsonrpc": "2.0", "error": {"code": 404, "message": "Domain not found."}}));
+    }
+    let view =
+        |r: &Rec| json!({"id": r.id.to_string(), "name": r.name, "type": r.rtype, "content": r.value, "ttl": r.ttl});
+    let result = match b["method"].as_str() {
+        Some("list-records") => json!({"records": s.recs.iter().map(view).collect::<Vec<_>>()}),
+        Some("add-record") => {
+            let x = (str_of(p, "name"), str_of(p, "type"), str_of(p, "content"), u64_of(p, "ttl"));
+            let (Ok(n), Ok(t), Ok(c), Ok(ttl)) = x else {
+                return json_ok(json!({"error": {"code": 400, "message": "Invalid params."}}));
+            };
+            view(&s.add(n, t, c, ttl).map_err(bad)?)
+        }
+        Some("edit-record") => {
+            let id = p["id"]
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| p["id"].as_u64().map(|i| i.to_string()))
+                .unwrap_or_default();
+            if s.edit(&id, p["content"].as_str().unwrap_or(""), None).is_err() {
+                return json_ok(json!({"error": {"code": 404, "message": "Record not found."}}));
+            }
+            json!({"id": id})
+        }
+        _ => return json_ok(json!({"error": {"code": 400, "message": "Unknown method."}})),
+    };
+    json_ok(json!({"jsonrpc": "2.0", "result": result}))
+}
+
+fn gandi(r: &Recorded, s: &mut Store) -> Answer {
+    let p = r
+        .path()
+        .strip_prefix(&format!("/v5/livedns/domains/{ZONE}/records/"))
+        .ok_or((404, "domain not found".into()))?;
+    let (name, rtype) = p.split_once('/').ok_or((404, "no route".into()))?;
+    let existing = s.named(name, rtype);
+    match r.method.as_str() {
+        "GET" if existing.is_empty() => Err((404, "Can't find the DNS record".into())),
+        "GET" => json_ok(json!({"rrset_name": name, "rrset_type": rtype, "rrset_ttl": existing[0].ttl,
+                                "rrset_values": existing.iter().map(|r| r.value.clone()).collect::<Vec<_>>()})),
+        "PUT" => {
+            let b = body(r).map_err(bad)?;
+            let values: Vec<String> = b["rrset_values"]
+                .as_array()
+                .ok_or(bad("rrset_values missing".into()))?
+                .iter()
+                .map(|v| v.as_str().unwrap_or("").to_string())
+                .collect();
+            s.set(name, rtype, &values, u64_of(&b, "rrset_ttl").map_err(bad)?).map_err(bad)?;
+            Ok(Reply::json(201, &json!({"message": "DNS Record Created"})))
+        }
+        _ => no_route(),
+    }
+}
+
+fn porkbun(r: &Recorded, s: &mut Store) -> Answer {
+    let b = body(r).map_err(bad)?;
+    if r.method != "POST" {
+        return no_route();
+    }
+    if b["apikey"] != "pk1_key" || b["secretapikey"] != SECRET {
+        return Err((403, "Invalid API key. (002)".into()));
+    }
+    let p = r.path().strip_prefix("/api/json/v3/dns/").ok_or((404, "no route".into()))?;
+    let parts: Vec<&str> = p.split('/').collect();
+    let view = |r: &Rec| json!({"id": r.id.to_string(), "name": fqdn(&r.name), "type": r.rtype, "content": r.value, "ttl": r.ttl.to_string()});
+    let result = match parts.as_slice() {
+        ["retrieveByNameType", ZONE, rtype, rest @ ..] => {
+            let name = rest.first().copied().unwrap_or("@");
+            json!({"status": "SUCCESS", "records": s.named(name, rtype).iter().map(view).collect::<Vec<_>>()})
+        }
+        ["editByNameType", ZONE, rtype, rest @ ..] => {
+            let name = rest.first().copied().unwrap_or("@");
+            let ttl = str_of(&b, "ttl").map_err(bad)?.parse().map_err(|_| bad("ttl".into()))?;
+            s.set(name, rtype, &[str_of(&b, "content").map_err(bad)?.to_string()], ttl).map_err(bad)?;
+            json!({"status": "SUCCESS"})
+        }
+        ["create", ZONE] => {
+            let ttl = str_of(&b, "ttl").map_err(bad)?.parse().map_err(|_| bad("ttl".into()))?;
+            let rec = s
+                .add(
+                    &from_empty(str_of(&b, "name").map_err(bad)?),
+                    str_of(&b, "type").map_err(bad)?,
+                    str_of(&b, "content").map_err(bad)?,
+                    ttl,
+                )
+                .map_err(bad)?;
+            json!({"status": "SUCCESS", "id": rec.id})
+        }
+        _ => return no_route(),
+    };
+    json_ok(result)
+}
+
+fn digitalocean(r: &Recorded, s: &mut Store) -> Answer {
+    let base = format!("/v2/domains/{ZONE}/records");
+    let view = |r: &Rec| json!({"id": r.id, "type": r.rtype, "name": r.name, "data": r.value, "ttl": r.ttl});
+    match (r.method.as_str(), r.path()) {
+        ("GET", p) if p == base => {
+            let (t, n) = (r.query("type"), r.query("name"));
+            let recs: Vec<Value> = s
+                .recs
+                .iter()
+                .filter(|x| {
+                    t.as_deref().is_none_or(|t| x.rtype == t) && n.as_deref().is_none_or(|n| fqdn(&x.name) == n)
+                })
+                .map(view)
+                .collect();
+            json_ok(json!({"domain_records": recs, "meta": {"total": recs.len()}}))
+        }
+        ("POST", p) if p == base => {
+            let b = body(r).map_err(bad)?;
+            let rec = s
+                .add(
+                    str_of(&b, "name").map_err(bad)?,
+                    str_of(&b, "type").map_err(bad)?,
+                    str_of(&b, "data").map_err(bad)?,
+                    u64_of(&b, "ttl").map_err(bad)?,
+                )
+                .map_err(bad)?;
+            Ok(Reply::json(201, &json!({"domain_record": view(&rec)})))
+        }
+        ("PATCH", p) if p.starts_with(&format!("{base}/")) => {
+            let b = body(r).map_err(bad)?;
+            s.edit(p.rsplit('/').next().unwrap(), str_of(&b, "data").map_err(bad)?, b["ttl"].as_u64())
+                .map_err(|e| (404, e))?;
+            json_ok(json!({}))
+        }
+        _ => no_route(),
+    }
+}
+
+macro_rules! api_test {
+    ($test:ident, $double:expr) => {
+        #[test]
+        fn $test() {
+            run_scenario(&$double);
+        }
+    };
+}
+
+api_test!(
+    hetzner_cloud_rrsets,
+    Double {
+        provider: "hetzner",
+        base: "/v1",
+        creds: "\toption token 'SECRET'\n",
+        authorized: bearer_ok,
+        route: hetzner,
+        error: |s, m| Reply::json(s, &json!({"error": {"code": "error", "message": m}})),
+    }
+);
+api_test!(
+    godaddy_domains,
+    Double {
+        provider: "godaddy",
+        base: "",
+        creds: "\toption token 'gd-key'\n\toption password 'SECRET'\n",
+        authorized: |r| r.header("authorization") == Some(&format!("sso-key gd-key:{SECRET}")),
+        route: godaddy,
+        error: |s, m| Reply::json(s, &json!({"code": "UNABLE_TO_AUTHENTICATE", "message": m})),
+    }
+);
+api_test!(
+    linode_domains,
+    Double {
+        provider: "linode",
+        base: "/v4",
+        creds: "\toption token 'SECRET'\n",
+        authorized: bearer_ok,
+        route: linode,
+        error: |s, m| Reply::json(s, &json!({"errors": [{"reason": m}]})),
+    }
+);
+api_test!(
+    vultr_dns,
+    Double {
+        provider: "vultr",
+        base: "/v2",
+        creds: "\toption token 'SECRET'\n",
+        authorized: bearer_ok,
+        route: vultr,
+        error: |s, m| Reply::json(s, &json!({"error": m, "status": s})),
+    }
+);
+api_test!(
+    namecom_records,
+    Double {
+        provider: "name.com",
+        base: "",
+        creds: "\toption username 'nc-user'\n\toption token 'SECRET'\n",
+        authorized: |r| basic_ok(r, "nc-user"),
+        route: namecom,
+        error: message_error,
+    }
+);
+api_test!(
+    ns1_records,
+    Double {
+        provider: "ns1",
+        base: "",
+        creds: "\toption token 'SECRET'\n",
+        authorized: |r| header_ok(r, "x-nsone-key"),
+        route: ns1,
+        error: message_error,
+    }
+);
+api_test!(
+    scaleway_dns_zones,
+    Double {
+        provider: "scaleway",
+        base: "/domain/v2beta1",
+        creds: "\toption token 'SECRET'\n",
+        authorized: |r| header_ok(r, "x-auth-token"),
+        route: scaleway,
+        error: message_error,
+    }
+);
+api_test!(
+    ionos_dns,
+    Double {
+        provider: "ionos",
+        base: "/dns",
+        creds: "\toption token 'SECRET'\n",
+        authorized: |r| header_ok(r, "x-api-key"),
+        route: ionos,
+        error: |s, m| Reply::json(s, &json!([{"code": "UNAUTHORIZED", "message": m}])),
+    }
+);
+api_test!(
+    luadns_records,
+    Double {
+        provider: "luadns",
+        base: "",
+        creds: "\toption username 'me@example.org'\n\toption token 'SECRET'\n",
+        authorized: |r| basic_ok(r, "me@example.org"),
+        route: luadns,
+        error: message_error,
+    }
+);
+api_test!(
+    powerdns_zone_patch,
+    Double {
+        provider: "powerdns",
+        base: "",
+        creds: "\toption token 'SECRET'\n",
+        authorized: |r| header_ok(r, "x-api-key"),
+        route: powerdns,
+        error: |s, m| Reply::json(s, &json!({"error": m})),
+    }
+);
+api_test!(
+    njalla_json_rpc,
+    Double {
+        provider: "njalla",
+        base: "/api/1/",
+        creds: "\toption token 'SECRET'\n",
+        authorized: |r| r.header("authorization") == Some(&format!("Njalla {SECRET}")),
+        route: njalla,
+        // Njalla answers errors with HTTP 200 and an error object.
+        error: |_, m| Reply::json(200, &json!({"jsonrpc": "2.0", "error": {"code": 403, "message": m}})),
+    }
+);
+api_test!(
+    gandi_livedns,
+    Double {
+        provider: "gandi",
+        base: "/v5/livedns",
+        creds: "\toption token 'SECRET'\n",
+        authorized: bearer_ok,
+        route: gandi,
+        error: message_error,
+    }
+);
+api_test!(
+    porkbun_v3,
+    Double {
+        provider: "porkbun",
+        base: "/api/json/v3",
+        creds: "\toption token 'pk1_key'\n\toption password 'SECRET'\n",
+        // Porkbun's credentials travel in the body; the route checks them.
+        authorized: |_| true,
+        route: porkbun,
+        error: |s, m| Reply::json(s, &json!({"status": "ERROR", "message": m})),
+    }
+);
+api_test!(
+    digitalocean_v2,
+    Double {
+        provider: "digitalocean",
+        base: "/v2",
+        creds: "\toption token 'SECRET'\n",
+        authorized: bearer_ok,
+        route: digitalocean,
+        error: |s, m| Reply::json(s, &json!({"id": "unauthorized", "message": m})),
+    }
+);
