@@ -421,6 +421,12 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, String> {
     if server.starts_with("http://") && !allow_http {
         return Err("option 'server' is plain http: set 'allow_http 1' to send credentials unencrypted".into());
     }
+    if preset.plain_http && server.is_empty() && !allow_http {
+        return Err(format!(
+            "{} offers no https: set 'allow_http 1' to send its credentials unencrypted, or pick another provider",
+            preset.title
+        ));
+    }
     let create_missing = r.bool("create_missing", false)?;
     let mut params = BTreeMap::new();
     for field in preset.param_fields() {
@@ -561,5 +567,16 @@ mod tests {
         assert!(check_hostname("a..b").is_err());
         assert!(check_hostname("a b.org").unwrap_err().contains("' '"));
         assert!(check_hostname(&"a".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn a_provider_without_https_needs_the_opt_in() {
+        let svc = "config service 'o'\n option provider 'oray'\n list hostname 'h.example.org'\n \
+                   option username 'u'\n option password 'p'\n";
+        let cfg = from_str("test", svc).unwrap();
+        assert!(cfg.services.is_empty());
+        assert!(format!("{:?}", cfg.errors).contains("offers no https: set 'allow_http 1'"), "{:?}", cfg.errors);
+        let cfg = from_str("test", &format!("{svc} option allow_http 1\n")).unwrap();
+        assert!(cfg.errors.is_empty() && cfg.services.len() == 1, "{:?}", cfg.errors);
     }
 }

@@ -31,6 +31,9 @@ pub struct Preset {
     /// Protocol fields this provider does not use (Hurricane Electric needs no user name).
     #[serde(default)]
     pub omit: Vec<String>,
+    /// The provider offers no https: a service using it must opt in with `allow_http`.
+    #[serde(default)]
+    pub plain_http: bool,
 }
 
 fn yes() -> bool {
@@ -141,6 +144,7 @@ pub fn to_json() -> serde_json::Value {
                 "protocol": p.protocol,
                 "ipv6": p.ipv6,
                 "docs": p.docs,
+                "plain_http": p.plain_http,
                 "fields": fields,
             })
         })
@@ -160,11 +164,9 @@ mod tests {
             assert!(protocol(&p.protocol).is_some(), "{}: unknown protocol {}", p.name, p.protocol);
             assert!(names.insert(p.name.to_lowercase()), "duplicate provider {}", p.name);
             assert!(p.docs.starts_with("http"), "{}: docs link", p.name);
-            assert!(
-                p.server.is_empty() || p.server.starts_with("https://") || p.protocol == "rfc2136",
-                "{}: endpoint must be https",
-                p.name
-            );
+            let urls = [Some(p.server.as_str()), p.setting("update_url"), p.setting("update_url6")];
+            let http = urls.iter().flatten().any(|u| u.starts_with("http://"));
+            assert_eq!(http, p.plain_http, "{}: plain http endpoints, and only they, are marked plain_http", p.name);
         }
         assert_eq!(raw.len(), all().len());
     }

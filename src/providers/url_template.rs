@@ -117,10 +117,16 @@ fn send(url: String, job: &Job, http: &mut dyn Transport, expect: &str, unchange
     Outcome::retry(format!("{host} answered '{}', which does not match '{expect}'", shown()))
 }
 
-/// Case-insensitive: does `body` contain any of the `|`-separated alternatives?
+/// Case-insensitive: does `body` contain any of the `|`-separated alternatives as a whole word?
+/// ("ok" must not be found in "invalid token".)
 fn matches(body: &str, pattern: &str) -> bool {
     let body = body.to_lowercase();
-    pattern.split('|').map(str::trim).filter(|p| !p.is_empty()).any(|p| body.contains(&p.to_lowercase()))
+    let word_char = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    pattern.split('|').map(str::trim).filter(|p| !p.is_empty()).any(|p| {
+        let p = p.to_lowercase();
+        body.match_indices(&p)
+            .any(|(i, _)| !word_char(body[..i].chars().next_back()) && !word_char(body[i + p.len()..].chars().next()))
+    })
 }
 
 /// `https://user:pass@host/path` → (`https://host/path`, Some((user, pass))), percent-decoded.
@@ -211,6 +217,15 @@ mod tests {
         let r = TOKEN_URL.update(&job(&svc, Some("203.0.113.9"), None), &mut t);
         assert_eq!(r[0].outcome.label(), "retry");
         assert!(!format!("{r:?}").contains("AbC123"));
+    }
+
+    #[test]
+    fn answers_match_whole_words_only() {
+        assert!(matches("OK", "ok"));
+        assert!(matches("good 198.51.100.2\n", "good|nochg"));
+        assert!(matches("<b>Updated 1 hostname.</b>", "updated"));
+        assert!(!matches("KO: invalid token", "ok"));
+        assert!(!matches("nochgx", "nochg"));
     }
 
     #[test]
