@@ -2,14 +2,17 @@
 //! answers through `http::Transport`; which providers exist, and with which endpoints, is data
 //! (`catalogue.json`), not code.
 
+mod alidns;
 pub mod catalogue;
 mod cloudflare;
 mod digitalocean;
+mod dnspod;
 mod duckdns;
 mod dyndns2;
 mod gandi;
 mod godaddy;
 mod hetzner;
+mod huawei;
 mod ionos;
 mod linode;
 mod luadns;
@@ -21,7 +24,10 @@ mod porkbun;
 mod powerdns;
 mod rest;
 mod rfc2136;
+mod route53;
 mod scaleway;
+mod sign;
+mod tencent;
 #[cfg(test)]
 mod testing;
 mod url_template;
@@ -245,6 +251,11 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
         "luadns" => &luadns::LuaDns,
         "powerdns" => &powerdns::PowerDns,
         "njalla" => &njalla::Njalla,
+        "alidns" => &alidns::AliDns,
+        "dnspod" => &dnspod::DnsPod,
+        "route53" => &route53::Route53,
+        "tencent" => &tencent::Tencent,
+        "huaweicloud" => &huawei::Huawei,
         "custom" => &url_template::CUSTOM,
         "token-url" => &url_template::TOKEN_URL,
         "login-url" => &url_template::LOGIN_URL,

@@ -4,7 +4,7 @@
 //! it differs, create it only when the user asked for that.
 
 use super::{relative_name, Job, Outcome, RecordResult};
-use crate::http::{Method, Request, Transport};
+use crate::http::{Method, Request, Response, Transport};
 use serde_json::Value;
 
 /// One provider's API: where it is, how a request is authenticated, where an error answer
@@ -45,17 +45,28 @@ impl Api<'_> {
         self.exchange(req, false).map(Option::unwrap_or_default)
     }
 
-    fn exchange(&mut self, mut req: Request, absent_ok: bool) -> Result<Option<Value>, Outcome> {
+    fn exchange(&mut self, req: Request, absent_ok: bool) -> Result<Option<Value>, Outcome> {
+        match self.send_raw(req, absent_ok)? {
+            None => Ok(None),
+            Some(resp) => Ok(Some(resp.json().unwrap_or(Value::Null))),
+        }
+    }
+
+    /// Send and return a 2xx answer as it came (for APIs that answer in XML); with `absent_ok`,
+    /// a 404 is `None`. Any other answer is the outcome it means.
+    pub fn send_raw(&mut self, mut req: Request, absent_ok: bool) -> Result<Option<Response>, Outcome> {
         req.allow_http = self.job.service.allow_http;
         let resp = self.http.send(&req).map_err(|e| Outcome::from_http_error(&e))?;
-        let answer = resp.json().unwrap_or(Value::Null);
         if (200..300).contains(&resp.status) {
-            return Ok(Some(answer));
+            return Ok(Some(resp));
         }
         if absent_ok && resp.status == 404 {
             return Ok(None);
         }
-        let message = self.message_at.iter().find_map(|p| answer.pointer(p)).map(text).unwrap_or_default();
+        let message = match resp.json() {
+            Some(answer) => self.message_at.iter().find_map(|p| answer.pointer(p)).map(text).unwrap_or_default(),
+            None => xml_text(&resp.body, "Message").unwrap_or_default().to_string(),
+        };
         let detail = req.mask(&format!("{} {message}", resp.status));
         let title = self.title;
         Err(match resp.status {
@@ -66,6 +77,14 @@ impl Api<'_> {
             _ => Outcome::stop(format!("{title}: HTTP {detail}")),
         })
     }
+}
+
+/// The text of the first `<tag>…</tag>` in an XML document (the simple, unattributed elements
+/// of the XML APIs we read).
+pub fn xml_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let len = xml[start..].find(&format!("</{tag}>"))?;
+    Some(&xml[start..start + len])
 }
 
 /// A message field as text, whatever JSON shape it has.
@@ -205,4 +224,16 @@ impl ZoneId {
         self.0 = Some(id.clone());
         Ok(id)
     }
+}
+
+/// The contents of every `<tag>…</tag>` element, in order.
+pub fn xml_all<'a>(xml: &'a str, tag: &str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(inner) = xml_text(rest, tag) {
+        out.push(inner);
+        let consumed = inner.as_ptr() as usize - rest.as_ptr() as usize + inner.len() + tag.len() + 3;
+        rest = &rest[consumed..];
+    }
+    out
 }

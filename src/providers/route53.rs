@@ -1,0 +1,228 @@
+//! Amazon Route 53 (API 2013-04-01) with an access key, AWS Signature Version 4.
+//! https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html
+//! The hosted zone is found by name (`ListHostedZonesByName`) unless its id is given; the RRset
+//! is read with `ListResourceRecordSets` and set with one `UPSERT` change. Answers are XML.
+
+use super::rest::{update_records, xml_all, xml_text, Api, Existing, Name, Records};
+use super::sign::{self, Canonical, Credentials};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use crate::http::{host_of, url_encode, Method, Request, Transport};
+
+pub struct Route53;
+
+static FIELDS: &[Field] = &[
+    Field::required(
+        "username",
+        FieldKind::Text,
+        "access key ID (an IAM user allowed route53:ChangeResourceRecordSets)",
+    ),
+    Field::required("password", FieldKind::Secret, "secret access key"),
+    Field::required("zone", FieldKind::Text, "the hosted zone's domain, e.g. example.org"),
+    Field::optional("zone_id", FieldKind::Text, "hosted zone ID (Z…), to skip looking it up by name"),
+    Field::optional("server", FieldKind::Url, "API endpoint"),
+];
+
+const VERSION: &str = "/2013-04-01";
+
+fn secret(req: Request, job: &Job) -> Request {
+    req.secret(job.service.password.expose())
+}
+
+impl Protocol for Route53 {
+    fn fields(&self) -> &'static [Field] {
+        FIELDS
+    }
+
+    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+        let api = Api { http, job, title: "Route 53", message_at: &[], auth: secret };
+        let zone_id = job.service.param("zone_id").map(|z| z.trim_start_matches("/hostedzone/").to_string());
+        update_records(job, "Route 53", &mut Aws { api, zone_id, now: sign::now }, 300, 0)
+    }
+}
+
+struct Aws<'a> {
+    api: Api<'a>,
+    zone_id: Option<String>,
+    now: fn() -> u64,
+}
+
+/// A SigV4-signed request (region us-east-1, service route53: Route 53 is global).
+pub fn signed(
+    base: &str,
+    method: Method,
+    path: &str,
+    query: &[(&str, &str)],
+    body: &str,
+    key: &Credentials,
+) -> Request {
+    let (key_id, secret) = (key.id, key.secret);
+    let amz_date = sign::basic_iso8601(key.now);
+    let host = host_of(base);
+    let canonical = Canonical {
+        method: method.as_str(),
+        path,
+        query,
+        headers: &[("host", host), ("x-amz-date", &amz_date)],
+        payload: body.as_bytes(),
+    };
+    let (request, signed_headers) = canonical.request();
+    let scope = format!("{}/us-east-1/route53/aws4_request", &amz_date[..8]);
+    let to_sign = format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", sign::sha256_hex(request.as_bytes()));
+    let key = sign::derive_key(&format!("AWS4{secret}"), &[&amz_date[..8], "us-east-1", "route53", "aws4_request"]);
+    let signature = sign::hex(&sign::hmac_sha256(&key, &to_sign));
+    let query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", url_encode(v))).collect();
+    let url = if query.is_empty() { format!("{base}{path}") } else { format!("{base}{path}?{}", query.join("&")) };
+    let mut req = Request::new(method, url)
+        .header("X-Amz-Date", amz_date)
+        .header(
+            "Authorization",
+            format!(
+                "AWS4-HMAC-SHA256 Credential={key_id}/{scope}, SignedHeaders={signed_headers}, Signature={signature}"
+            ),
+        )
+        .secret(secret);
+    if !body.is_empty() {
+        req = req.header("Content-Type", "application/xml");
+        req.body = Some(body.to_string());
+    }
+    req
+}
+
+impl Aws<'_> {
+    fn call(&mut self, method: Method, path: &str, query: &[(&str, &str)], body: &str) -> Result<String, Outcome> {
+        let key = Credentials::of(self.api.job.service, (self.now)());
+        let req = signed(self.api.base(), method, path, query, body, &key);
+        Ok(self.api.send_raw(req, false)?.map(|r| r.body).unwrap_or_default())
+    }
+
+    fn zone_id(&mut self, zone: &str) -> Result<String, Outcome> {
+        if let Some(id) = &self.zone_id {
+            return Ok(id.clone());
+        }
+        let listed = self.call(
+            Method::Get,
+            &format!("{VERSION}/hostedzonesbyname"),
+            &[("dnsname", zone), ("maxitems", "1")],
+            "",
+        )?;
+        let apex = format!("{zone}.");
+        let id = xml_all(&listed, "HostedZone")
+            .into_iter()
+            .find(|z| xml_text(z, "Name") == Some(apex.as_str()))
+            .and_then(|z| xml_text(z, "Id"))
+            .map(|id| id.trim_start_matches("/hostedzone/").to_string())
+            .ok_or_else(|| Outcome::stop(format!("Route 53 has no hosted zone {zone} for this key")))?;
+        self.zone_id = Some(id.clone());
+        Ok(id)
+    }
+}
+
+impl Records for Aws<'_> {
+    fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
+        let id = self.zone_id(name.zone)?;
+        let fqdn = format!("{}.", name.fqdn());
+        let query = [("name", fqdn.as_str()), ("type", name.rtype), ("maxitems", "1")];
+        let listed = self.call(Method::Get, &format!("{VERSION}/hostedzone/{id}/rrset"), &query, "")?;
+        // The listing starts at the name and type asked for, or at the next RRset when there is none.
+        let values = xml_all(&listed, "ResourceRecordSet")
+            .into_iter()
+            .filter(|s| xml_text(s, "Name") == Some(fqdn.as_str()) && xml_text(s, "Type") == Some(name.rtype))
+            .flat_map(|s| xml_all(s, "Value"))
+            .map(|v| Existing { id: String::new(), value: v.to_string() })
+            .collect();
+        Ok(values)
+    }
+
+    fn replace(&mut self, name: &Name, _: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome> {
+        let id = self.zone_id(name.zone)?;
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ChangeResourceRecordSetsRequest xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">\
+             <ChangeBatch><Comment>edgeddns</Comment><Changes><Change><Action>UPSERT</Action><ResourceRecordSet>\
+             <Name>{}.</Name><Type>{}</Type><TTL>{ttl}</TTL><ResourceRecords><ResourceRecord><Value>{ip}</Value>\
+             </ResourceRecord></ResourceRecords></ResourceRecordSet></Change></Changes></ChangeBatch>\
+             </ChangeResourceRecordSetsRequest>",
+            name.fqdn(),
+            name.rtype
+        );
+        self.call(Method::Post, &format!("{VERSION}/hostedzone/{id}/rrset/"), &[], &body).map(drop)
+    }
+
+    fn create(&mut self, name: &Name, ip: &str, ttl: u32) -> Result<(), Outcome> {
+        self.replace(name, &[], ip, ttl)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+
+    #[test]
+    fn finds_the_zone_reads_the_rrset_and_upserts() {
+        let svc = service(
+            "config service s\n option provider 'route53'\n list hostname 'home.example.org'\n option username 'AKIDEXAMPLE'\n \
+             option password 'aws-secret'\n option zone 'example.org'\n",
+        );
+        let zones = r#"<?xml version="1.0"?><ListHostedZonesByNameResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">
+            <HostedZones><HostedZone><Id>/hostedzone/Z1D633PJN98FT9</Id><Name>example.org.</Name><CallerReference>x</CallerReference>
+            <Config><PrivateZone>false</PrivateZone></Config><ResourceRecordSetCount>4</ResourceRecordSetCount></HostedZone></HostedZones>
+            <DNSName>example.org</DNSName><IsTruncated>false</IsTruncated><MaxItems>1</MaxItems></ListHostedZonesByNameResponse>"#;
+        let rrsets = r#"<?xml version="1.0"?><ListResourceRecordSetsResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">
+            <ResourceRecordSets><ResourceRecordSet><Name>home.example.org.</Name><Type>A</Type><TTL>300</TTL>
+            <ResourceRecords><ResourceRecord><Value>198.51.100.1</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>
+            </ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>"#;
+        let change = r#"<?xml version="1.0"?><ChangeResourceRecordSetsResponse><ChangeInfo><Id>/change/C2682N5HXP0BZ4</Id>
+            <Status>PENDING</Status></ChangeInfo></ChangeResourceRecordSetsResponse>"#;
+        let mut t =
+            Scripted::new(vec![Scripted::body(200, zones), Scripted::body(200, rrsets), Scripted::body(200, change)]);
+        let r = Route53.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
+        assert_eq!(
+            t.sent[0].url,
+            "https://route53.amazonaws.com/2013-04-01/hostedzonesbyname?dnsname=example.org&maxitems=1"
+        );
+        assert_eq!(
+            t.sent[1].url,
+            "https://route53.amazonaws.com/2013-04-01/hostedzone/Z1D633PJN98FT9/rrset?name=home.example.org.&type=A&maxitems=1"
+        );
+        let auth = t.sent[1].header_value("Authorization").unwrap();
+        assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"), "{auth}");
+        assert!(auth.contains("/us-east-1/route53/aws4_request, SignedHeaders=host;x-amz-date, Signature="));
+        assert_eq!(t.sent[2].url, "https://route53.amazonaws.com/2013-04-01/hostedzone/Z1D633PJN98FT9/rrset/");
+        let body = t.sent[2].body.as_deref().unwrap();
+        assert!(body.contains(
+            "<Action>UPSERT</Action><ResourceRecordSet><Name>home.example.org.</Name><Type>A</Type><TTL>300</TTL>"
+        ));
+        assert!(body.contains("<Value>198.51.100.2</Value>"));
+        assert_eq!(r[0].outcome, Outcome::Updated);
+
+        let denied = r#"<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error>
+            <Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message>
+            </Error><RequestId>x</RequestId></ErrorResponse>"#;
+        let mut t = Scripted::new(vec![Scripted::body(403, denied)]);
+        let r = Route53.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("security token included")));
+        assert_no_secret(&r, "aws-secret");
+    }
+
+    #[test]
+    fn the_signature_is_stable_for_a_fixed_clock() {
+        let a = signed(
+            "https://route53.amazonaws.com",
+            Method::Get,
+            "/2013-04-01/hostedzone/Z1/rrset",
+            &[("type", "A")],
+            "",
+            &Credentials { id: "AKID", secret: "s", now: 1_440_938_160 },
+        );
+        assert_eq!(a.header_value("X-Amz-Date"), Some("20150830T123600Z"));
+        let b = signed(
+            "https://route53.amazonaws.com",
+            Method::Get,
+            "/2013-04-01/hostedzone/Z1/rrset",
+            &[("type", "AAAA")],
+            "",
+            &Credentials { id: "AKID", secret: "s", now: 1_440_938_160 },
+        );
+        assert_ne!(a.header_value("Authorization"), b.header_value("Authorization"), "the query is signed");
+    }
+}
