@@ -144,6 +144,8 @@ fn u64_of(v: &Value, key: &str) -> Result<u64, String> {
 type Answer = Result<Reply, (u16, String)>;
 /// Name, type, value and TTL of a record in a request.
 type NewRecord = (String, String, String, u64);
+/// Name, type, values and TTL of a record set in a request.
+type NewSet = (String, String, Vec<String>, u64);
 
 /// One API double: how it authenticates and how it answers.
 struct Double {
@@ -969,5 +971,455 @@ api_test!(
         authorized: bearer_ok,
         route: digitalocean,
         error: |s, m| Reply::json(s, &json!({"id": "unauthorized", "message": m})),
+    }
+);
+
+// ---- signed APIs: each double checks the signature with its own implementation of the scheme ----
+
+mod verify {
+    use super::support::{percent_decode, Recorded};
+    use ring::{digest, hmac};
+
+    pub fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    pub fn sha256(data: &[u8]) -> String {
+        hex(digest::digest(&digest::SHA256, data).as_ref())
+    }
+
+    pub fn mac(key: &[u8], msg: &str) -> Vec<u8> {
+        hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), msg.as_bytes()).as_ref().to_vec()
+    }
+
+    /// RFC 3986 encoding, as the SigV4 family canonicalises.
+    pub fn enc(s: &str) -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    }
+
+    pub fn query_pairs(r: &Recorded) -> Vec<(String, String)> {
+        let Some((_, q)) = r.target.split_once('?') else { return vec![] };
+        q.split('&')
+            .filter(|kv| !kv.is_empty())
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                (percent_decode(k), percent_decode(v))
+            })
+            .collect()
+    }
+
+    /// The canonical request the SigV4 family signs, rebuilt from what arrived.
+    pub fn canonical(r: &Recorded, path: &str, signed_headers: &str) -> String {
+        let mut q: Vec<String> = query_pairs(r).iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
+        q.sort();
+        let headers: String =
+            signed_headers.split(';').map(|h| format!("{h}:{}\n", r.header(h).unwrap_or("").trim())).collect();
+        format!("{}\n{path}\n{}\n{headers}\n{signed_headers}\n{}", r.method, q.join("&"), sha256(r.body.as_bytes()))
+    }
+
+    /// `Credential=…, SignedHeaders=…, Signature=…` (or `Access=…`) of an Authorization value.
+    pub fn auth_fields(r: &Recorded, scheme: &str) -> Option<(String, String, String)> {
+        let rest = r.header("authorization")?.strip_prefix(scheme)?.trim();
+        let mut cred = None;
+        let mut signed = None;
+        let mut sig = None;
+        for part in rest.split(", ") {
+            let (k, v) = part.split_once('=')?;
+            match k {
+                "Credential" | "Access" => cred = Some(v.to_string()),
+                "SignedHeaders" => signed = Some(v.to_string()),
+                "Signature" => sig = Some(v.to_string()),
+                _ => return None,
+            }
+        }
+        Some((cred?, signed?, sig?))
+    }
+
+    /// AWS SigV4 for Route 53 with `secret`.
+    pub fn aws(r: &Recorded, key_id: &str, secret: &str) -> bool {
+        let Some((cred, signed, sig)) = auth_fields(r, "AWS4-HMAC-SHA256") else { return false };
+        let Some((id, scope)) = cred.split_once('/') else { return false };
+        let parts: Vec<&str> = scope.split('/').collect();
+        let Some(date) = r.header("x-amz-date") else { return false };
+        if id != key_id
+            || parts.len() != 4
+            || parts[1..] != ["us-east-1", "route53", "aws4_request"]
+            || !date.starts_with(parts[0])
+        {
+            return false;
+        }
+        if !signed.split(';').any(|h| h == "host") {
+            return false;
+        }
+        let to_sign =
+            format!("AWS4-HMAC-SHA256\n{date}\n{scope}\n{}", sha256(canonical(r, r.path(), &signed).as_bytes()));
+        let mut key = format!("AWS4{secret}").into_bytes();
+        for p in &parts {
+            key = mac(&key, p);
+        }
+        hex(&mac(&key, &to_sign)) == sig
+    }
+
+    /// Tencent Cloud TC3-HMAC-SHA256 for service dnspod.
+    pub fn tc3(r: &Recorded, id: &str, secret: &str) -> bool {
+        let Some((cred, signed, sig)) = auth_fields(r, "TC3-HMAC-SHA256") else { return false };
+        let parts: Vec<&str> = cred.split('/').collect();
+        let Some(ts) = r.header("x-tc-timestamp").and_then(|t| t.parse::<u64>().ok()) else { return false };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        if parts.len() != 4 || parts[0] != id || parts[2..] != ["dnspod", "tc3_request"] || now.abs_diff(ts) > 300 {
+            return false;
+        }
+        let scope = parts[1..].join("/");
+        let to_sign = format!("TC3-HMAC-SHA256\n{ts}\n{scope}\n{}", sha256(canonical(r, "/", &signed).as_bytes()));
+        let mut key = format!("TC3{secret}").into_bytes();
+        for p in &parts[1..] {
+            key = mac(&key, p);
+        }
+        hex(&mac(&key, &to_sign)) == sig
+    }
+
+    /// Huawei Cloud APIG SDK-HMAC-SHA256 (canonical URI with a final slash).
+    pub fn huawei(r: &Recorded, ak: &str, sk: &str) -> bool {
+        let Some((access, signed, sig)) = auth_fields(r, "SDK-HMAC-SHA256") else { return false };
+        let Some(date) = r.header("x-sdk-date") else { return false };
+        if access != ak || !signed.split(';').any(|h| h == "x-sdk-date") {
+            return false;
+        }
+        let path = format!("{}/", r.path().trim_end_matches('/'));
+        let to_sign = format!("SDK-HMAC-SHA256\n{date}\n{}", sha256(canonical(r, &path, &signed).as_bytes()));
+        hex(&mac(sk.as_bytes(), &to_sign)) == sig
+    }
+
+    /// Alibaba Cloud RPC signature v1 (HMAC-SHA1 over the sorted query).
+    pub fn aliyun(r: &Recorded, key_id: &str, secret: &str) -> bool {
+        let pairs = query_pairs(r);
+        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        if get("AccessKeyId") != Some(key_id)
+            || get("SignatureMethod") != Some("HMAC-SHA1")
+            || get("SignatureNonce").is_none()
+        {
+            return false;
+        }
+        let mut rest: Vec<String> =
+            pairs.iter().filter(|(k, _)| k != "Signature").map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
+        rest.sort();
+        let to_sign = format!("GET&%2F&{}", enc(&rest.join("&")));
+        let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, format!("{secret}&").as_bytes());
+        let expected = edgeddns::http::base64(hmac::sign(&key, to_sign.as_bytes()).as_ref());
+        get("Signature") == Some(expected.as_str())
+    }
+}
+
+fn xml_tag<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;
+    Some(&xml[start..start + xml[start..].find(&format!("</{tag}>"))?])
+}
+
+fn route53(r: &Recorded, s: &mut Store) -> Answer {
+    let xml = |body: String| Reply { status: 200, headers: vec![("Content-Type".into(), "text/xml".into())], body };
+    match (r.method.as_str(), r.path()) {
+        ("GET", "/2013-04-01/hostedzonesbyname") => Ok(xml(format!(
+            "<?xml version=\"1.0\"?>\n<ListHostedZonesByNameResponse><HostedZones><HostedZone><Id>/hostedzone/ZTEST1</Id>\
+             <Name>{ZONE}.</Name></HostedZone></HostedZones><IsTruncated>false</IsTruncated></ListHostedZonesByNameResponse>"
+        ))),
+        ("GET", "/2013-04-01/hostedzone/ZTEST1/rrset") => {
+            // Like Route 53: the listing starts at the name and type asked for, in DNS order.
+            let want = r.query("name").unwrap_or_default();
+            let mut names: Vec<(String, String)> =
+                s.recs.iter().map(|x| (format!("{}.", fqdn(&x.name)), x.rtype.clone())).collect();
+            names.sort();
+            names.dedup();
+            let first = names.into_iter().find(|(n, t)| (n.as_str(), t.as_str()) >= (want.as_str(), r.query("type").unwrap_or_default().as_str()));
+            let sets = first.map(|(n, t)| {
+                let recs = s.named(n.trim_end_matches(&format!(".{ZONE}.")), &t);
+                let values: String = recs.iter().map(|x| format!("<ResourceRecord><Value>{}</Value></ResourceRecord>", x.value)).collect();
+                format!("<ResourceRecordSet><Name>{n}</Name><Type>{t}</Type><TTL>{}</TTL><ResourceRecords>{values}</ResourceRecords></ResourceRecordSet>", recs[0].ttl)
+            });
+            Ok(xml(format!(
+                "<?xml version=\"1.0\"?>\n<ListResourceRecordSetsResponse><ResourceRecordSets>{}</ResourceRecordSets>\
+                 <IsTruncated>false</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>",
+                sets.unwrap_or_default()
+            )))
+        }
+        ("POST", "/2013-04-01/hostedzone/ZTEST1/rrset/") => {
+            let b = &r.body;
+            if xml_tag(b, "Action") != Some("UPSERT") {
+                return Err(bad("InvalidChangeBatch: only UPSERT expected".into()));
+            }
+            let (Some(name), Some(rtype), Some(ttl), Some(value)) =
+                (xml_tag(b, "Name"), xml_tag(b, "Type"), xml_tag(b, "TTL"), xml_tag(b, "Value"))
+            else {
+                return Err(bad("InvalidInput: incomplete ResourceRecordSet".into()));
+            };
+            let rel = name.strip_suffix(&format!(".{ZONE}.")).ok_or(bad(format!("{name} is not in the zone")))?;
+            s.set(rel, rtype, &[value.to_string()], ttl.parse().map_err(|_| bad("TTL".into()))?).map_err(bad)?;
+            Ok(xml("<?xml version=\"1.0\"?>\n<ChangeResourceRecordSetsResponse><ChangeInfo><Id>/change/C1</Id><Status>PENDING</Status></ChangeInfo></ChangeResourceRecordSetsResponse>".into()))
+        }
+        _ => no_route(),
+    }
+}
+
+fn alidns(r: &Recorded, s: &mut Store) -> Answer {
+    let pairs = verify::query_pairs(r);
+    let get = |k: &str| {
+        pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).ok_or(bad(format!("MissingParameter: {k}")))
+    };
+    if r.method != "GET" || r.path() != "/" || get("Format")? != "JSON" || get("Version")? != "2015-01-09" {
+        return no_route();
+    }
+    let view = |x: &Rec| json!({"RR": x.name, "Type": x.rtype, "Value": x.value, "RecordId": x.id.to_string(), "TTL": x.ttl, "DomainName": ZONE, "Line": "default"});
+    match get("Action")?.as_str() {
+        "DescribeSubDomainRecords" => {
+            let sub = get("SubDomain")?;
+            let t = get("Type").ok();
+            let recs: Vec<Value> = s
+                .recs
+                .iter()
+                .filter(|x| fqdn(&x.name) == sub && t.as_deref().is_none_or(|t| x.rtype == t))
+                .map(view)
+                .collect();
+            json_ok(json!({"RequestId": "r", "TotalCount": recs.len(), "DomainRecords": {"Record": recs}}))
+        }
+        "UpdateDomainRecord" => {
+            let id = get("RecordId")?;
+            if s.by_id(&id).is_some_and(|x| x.value == get("Value").unwrap_or_default()) {
+                return Err(bad("DomainRecordDuplicate: the record already exists".into()));
+            }
+            s.edit(&id, &get("Value")?, get("TTL")?.parse().ok()).map_err(|e| (400, e))?;
+            json_ok(json!({"RequestId": "r", "RecordId": id}))
+        }
+        "AddDomainRecord" => {
+            if get("DomainName")? != ZONE {
+                return Err(bad("InvalidDomainName.NoExist".into()));
+            }
+            let rec = s
+                .add(&get("RR")?, &get("Type")?, &get("Value")?, get("TTL")?.parse().map_err(|_| bad("TTL".into()))?)
+                .map_err(bad)?;
+            json_ok(json!({"RequestId": "r", "RecordId": rec.id.to_string()}))
+        }
+        _ => no_route(),
+    }
+}
+
+fn dnspod(r: &Recorded, s: &mut Store) -> Answer {
+    if r.header("content-type") != Some("application/x-www-form-urlencoded") || r.method != "POST" {
+        return Err(bad("form POST expected".into()));
+    }
+    let form: Vec<(String, String)> = r
+        .body
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), percent_decode(v)))
+        .collect();
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let ok = |extra: Value| {
+        let mut v = json!({"status": {"code": "1", "message": "Action completed successful"}});
+        v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        json_ok(v)
+    };
+    let fail = |code: &str, m: &str| json_ok(json!({"status": {"code": code, "message": m}}));
+    if get("format") != "json" || get("domain") != ZONE {
+        return fail("6", "Domain id invalid");
+    }
+    match r.path() {
+        "/Record.List" => {
+            let recs: Vec<Value> = s.recs.iter().filter(|x| x.name == get("sub_domain") && x.rtype == get("record_type")).map(|x| json!({"id": x.id.to_string(), "name": x.name, "type": x.rtype, "value": x.value, "ttl": x.ttl.to_string(), "line": "默认", "line_id": "0"})).collect();
+            ok(json!({"records": recs}))
+        }
+        "/Record.Modify" => {
+            if get("record_line_id") != "0" {
+                return fail("-15", "Record line invalid");
+            }
+            match s.edit(&get("record_id"), &get("value"), get("ttl").parse().ok()) {
+                Ok(()) => ok(json!({"record": {"id": get("record_id")}})),
+                Err(_) => fail("8", "Record id invalid"),
+            }
+        }
+        "/Record.Create" => {
+            match s.add(&get("sub_domain"), &get("record_type"), &get("value"), get("ttl").parse().unwrap_or(600)) {
+                Ok(rec) => ok(json!({"record": {"id": rec.id.to_string()}})),
+                Err(_) => fail("-15", "Record value invalid"),
+            }
+        }
+        _ => no_route(),
+    }
+}
+
+fn tencent(r: &Recorded, s: &mut Store) -> Answer {
+    if r.method != "POST" || r.path() != "/" || r.header("x-tc-version") != Some("2021-03-23") {
+        return no_route();
+    }
+    let b = body(r).map_err(bad)?;
+    let err =
+        |code: &str, m: &str| json_ok(json!({"Response": {"Error": {"Code": code, "Message": m}, "RequestId": "r"}}));
+    let ok = |mut v: Value| {
+        v["RequestId"] = "r".into();
+        json_ok(json!({"Response": v}))
+    };
+    if b["Domain"] != ZONE {
+        return err("InvalidParameter.DomainInvalid", "domain not found");
+    }
+    match r.header("x-tc-action").unwrap_or("") {
+        "DescribeRecordList" => {
+            let (sub, t) = (b["Subdomain"].as_str().unwrap_or(""), b["RecordType"].as_str().unwrap_or(""));
+            let recs: Vec<Value> = s.recs.iter().filter(|x| x.name == sub && x.rtype == t).map(|x| json!({"RecordId": x.id, "Name": x.name, "Type": x.rtype, "Value": x.value, "TTL": x.ttl, "Line": "默认"})).collect();
+            if recs.is_empty() {
+                return err("ResourceNotFound.NoDataOfRecord", "记录列表为空。");
+            }
+            ok(json!({"RecordList": recs}))
+        }
+        "ModifyRecord" => {
+            let id = b["RecordId"].as_u64().ok_or(bad("RecordId must be an integer".into()))?;
+            match s.edit(&id.to_string(), b["Value"].as_str().unwrap_or(""), b["TTL"].as_u64()) {
+                Ok(()) => ok(json!({"RecordId": id})),
+                Err(e) => err("InvalidParameter", &e),
+            }
+        }
+        "CreateRecord" => {
+            if b["RecordLine"] != "默认" {
+                return err("InvalidParameter.RecordLineInvalid", "line");
+            }
+            match s.add(
+                b["SubDomain"].as_str().unwrap_or(""),
+                b["RecordType"].as_str().unwrap_or(""),
+                b["Value"].as_str().unwrap_or(""),
+                b["TTL"].as_u64().unwrap_or(600),
+            ) {
+                Ok(rec) => ok(json!({"RecordId": rec.id})),
+                Err(e) => err("InvalidParameter", &e),
+            }
+        }
+        _ => err("InvalidAction", "no such action"),
+    }
+}
+
+fn huawei(r: &Recorded, s: &mut Store) -> Answer {
+    let zone = "/v2/zones/ff8080825b8fc86c015b94bc6f8712c3";
+    let set_of = |name: &str, rtype: &str, recs: &[Rec]| json!({"id": format!("rs-{name}-{rtype}"), "name": format!("{}.", fqdn(name)), "type": rtype, "ttl": recs[0].ttl, "records": recs.iter().map(|x| x.value.clone()).collect::<Vec<_>>()});
+    let fields = |r: &Recorded| -> Result<NewSet, (u16, String)> {
+        let b = body(r).map_err(bad)?;
+        let name = str_of(&b, "name").map_err(bad)?;
+        let rel = name
+            .strip_suffix(&format!(".{ZONE}."))
+            .ok_or(bad("DNS.0303: name must end with the zone and a dot".into()))?;
+        let values = b["records"]
+            .as_array()
+            .ok_or(bad("records missing".into()))?
+            .iter()
+            .map(|v| v.as_str().unwrap_or("").to_string())
+            .collect();
+        Ok((rel.into(), str_of(&b, "type").map_err(bad)?.into(), values, u64_of(&b, "ttl").map_err(bad)?))
+    };
+    match (r.method.as_str(), r.path()) {
+        ("GET", "/v2/zones") => {
+            let zones: Vec<Value> =
+                [json!({"id": "ff8080825b8fc86c015b94bc6f8712c3", "name": format!("{ZONE}."), "zone_type": "public"})]
+                    .into_iter()
+                    .filter(|z| r.query("name").is_none_or(|n| z["name"] == n.as_str()))
+                    .collect();
+            json_ok(json!({"zones": zones, "metadata": {"total_count": zones.len()}}))
+        }
+        ("GET", p) if p == format!("{zone}/recordsets") => {
+            let name = r.query("name").unwrap_or_default();
+            let rtype = r.query("type").unwrap_or_default();
+            let rel = name.strip_suffix(&format!(".{ZONE}.")).unwrap_or("");
+            let recs = s.named(rel, &rtype);
+            let sets = if recs.is_empty() { vec![] } else { vec![set_of(rel, &rtype, &recs)] };
+            json_ok(json!({"recordsets": sets, "metadata": {"total_count": sets.len()}}))
+        }
+        ("POST", p) if p == format!("{zone}/recordsets") => {
+            let (rel, rtype, values, ttl) = fields(r)?;
+            if !s.named(&rel, &rtype).is_empty() {
+                return Err(bad("DNS.0312: the record set exists".into()));
+            }
+            s.set(&rel, &rtype, &values, ttl).map_err(bad)?;
+            Ok(Reply::json(202, &json!({"id": format!("rs-{rel}-{rtype}"), "status": "PENDING_CREATE"})))
+        }
+        ("PUT", p) if p.starts_with(&format!("{zone}/recordsets/rs-")) => {
+            let (rel, rtype, values, ttl) = fields(r)?;
+            if p.rsplit('/').next() != Some(&format!("rs-{rel}-{rtype}")) || s.named(&rel, &rtype).is_empty() {
+                return Err((404, "DNS.0305: record set not found".into()));
+            }
+            s.set(&rel, &rtype, &values, ttl).map_err(bad)?;
+            Ok(Reply::json(202, &json!({"status": "PENDING_UPDATE"})))
+        }
+        _ => no_route(),
+    }
+}
+
+api_test!(
+    route53_sigv4,
+    Double {
+        provider: "route53",
+        base: "",
+        creds: "\toption username 'AKIDEXAMPLE'\n\toption password 'SECRET'\n",
+        authorized: |r| verify::aws(r, "AKIDEXAMPLE", SECRET),
+        route: route53,
+        error: |s, m| {
+            Reply {
+        status: if s == 401 { 403 } else { s },
+        headers: vec![("Content-Type".into(), "text/xml".into())],
+        body: format!("<?xml version=\"1.0\"?>\n<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code><Message>{m}</Message></Error></ErrorResponse>"),
+    }
+        },
+    }
+);
+api_test!(
+    alidns_rpc_signature,
+    Double {
+        provider: "alidns",
+        base: "",
+        creds: "\toption username 'LTAI5tTestKey'\n\toption password 'SECRET'\n",
+        authorized: |r| verify::aliyun(r, "LTAI5tTestKey", SECRET),
+        route: alidns,
+        error: |s, m| Reply::json(
+            if s == 401 { 400 } else { s },
+            &json!({"RequestId": "r", "Code": "SignatureDoesNotMatch", "Message": m})
+        ),
+    }
+);
+api_test!(
+    dnspod_token_api,
+    Double {
+        provider: "dnspod",
+        base: "",
+        creds: "\toption username '13490'\n\toption password 'SECRET'\n",
+        authorized: |r| r.body.contains(&format!("login_token=13490%2C{SECRET}&")),
+        route: dnspod,
+        // DNSPod reports every failure with HTTP 200 and a status code.
+        error: |_, m| Reply::json(200, &json!({"status": {"code": "-1", "message": m}})),
+    }
+);
+api_test!(
+    tencent_tc3,
+    Double {
+        provider: "tencent",
+        base: "",
+        creds: "\toption username 'AKIDtest'\n\toption password 'SECRET'\n",
+        authorized: |r| verify::tc3(r, "AKIDtest", SECRET),
+        route: tencent,
+        error: |_, m| Reply::json(
+            200,
+            &json!({"Response": {"Error": {"Code": "AuthFailure.SignatureFailure", "Message": m}, "RequestId": "r"}})
+        ),
+    }
+);
+api_test!(
+    huawei_apig_signature,
+    Double {
+        provider: "huaweicloud",
+        base: "",
+        creds: "\toption username 'HWTESTAK'\n\toption password 'SECRET'\n",
+        authorized: |r| verify::huawei(r, "HWTESTAK", SECRET),
+        route: huawei,
+        error: |s, m| Reply::json(s, &json!({"error_code": "APIGW.0301", "error_msg": m})),
     }
 );
