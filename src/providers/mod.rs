@@ -6,6 +6,7 @@ mod alidns;
 pub mod catalogue;
 mod cloudflare;
 mod digitalocean;
+mod dnsimple;
 mod dnspod;
 mod duckdns;
 mod dyndns2;
@@ -18,6 +19,7 @@ mod linode;
 mod luadns;
 mod namecheap;
 mod namecom;
+mod namesilo;
 mod njalla;
 mod ns1;
 mod porkbun;
@@ -27,6 +29,7 @@ mod rfc2136;
 mod route53;
 mod scaleway;
 mod sign;
+mod spaceship;
 mod tencent;
 #[cfg(test)]
 mod testing;
@@ -256,6 +259,9 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
         "route53" => &route53::Route53,
         "tencent" => &tencent::Tencent,
         "huaweicloud" => &huawei::Huawei,
+        "namesilo" => &namesilo::NameSilo,
+        "dnsimple" => &dnsimple::Dnsimple,
+        "spaceship" => &spaceship::Spaceship,
         "custom" => &url_template::CUSTOM,
         "token-url" => &url_template::TOKEN_URL,
         "login-url" => &url_template::LOGIN_URL,

@@ -5,11 +5,12 @@
 //! `[IP]` (the address of the family being sent), `[IPV4]`, `[IPV6]`. With `[DOMAIN]` in the
 //! template there is one request per hostname, else one per family. Credentials in the URL's
 //! user-info part (`https://[USERNAME]:[PASSWORD]@host/...`) are sent as basic authentication.
+//! A preset may set `method` to `POST` (an empty POST: the API takes the source address).
 //! Success: the answer matches `expect` (case-insensitive substrings separated by `|`), or any
 //! 2xx answer when there is no pattern; `unchanged` recognises a no-change answer.
 
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
-use crate::http::{url_encode, Request, Transport};
+use crate::http::{url_encode, Method, Request, Transport};
 use crate::net::Family;
 use std::net::IpAddr;
 
@@ -65,7 +66,8 @@ impl Protocol for UrlTemplate {
                 if per_host { job.hosts.iter().map(|h| vec![h.clone()]).collect() } else { vec![job.hosts.clone()] };
             for hosts in targets {
                 let url = fill(template, job, &hosts[0], ip);
-                let outcome = send(url, job, http, setting("expect"), setting("unchanged"));
+                let method = if setting("method") == "POST" { Method::Post } else { Method::Get };
+                let outcome = send(method, url, job, http, setting("expect"), setting("unchanged"));
                 results.extend(hosts.into_iter().map(|host| RecordResult { host, family, outcome: outcome.clone() }));
             }
         }
@@ -87,10 +89,10 @@ fn fill(template: &str, job: &Job, host: &str, ip: IpAddr) -> String {
         .replace("[IP]", &url_encode(&ip.to_string()))
 }
 
-fn send(url: String, job: &Job, http: &mut dyn Transport, expect: &str, unchanged: &str) -> Outcome {
+fn send(method: Method, url: String, job: &Job, http: &mut dyn Transport, expect: &str, unchanged: &str) -> Outcome {
     let svc = job.service;
     let (url, auth) = split_userinfo(&url);
-    let mut req = Request::get(url).secret(svc.password.expose()).secret(svc.token.expose());
+    let mut req = Request::new(method, url).secret(svc.password.expose()).secret(svc.token.expose());
     if let Some((user, pass)) = auth {
         req = req.basic_auth(&user, &pass);
     }
@@ -217,6 +219,21 @@ mod tests {
         let r = TOKEN_URL.update(&job(&svc, Some("203.0.113.9"), None), &mut t);
         assert_eq!(r[0].outcome.label(), "retry");
         assert!(!format!("{r:?}").contains("AbC123"));
+    }
+
+    #[test]
+    fn a_preset_can_post_and_leave_the_address_to_the_source() {
+        let svc = service(
+            "config service s\n option provider 'mythic-beasts'\n list hostname 'home.example.org'\n \
+             option username 'keyid'\n option password 'key/secret'\n",
+        );
+        let mut t = Scripted::new(vec![Scripted::body(200, r#"{"message":"1 records updated"}"#)]);
+        let r = CUSTOM.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
+        assert_eq!(t.sent[0].method, Method::Post);
+        assert_eq!(t.sent[0].url, "https://ipv4.api.mythic-beasts.com/dns/v2/dynamic/home.example.org");
+        let auth = format!("Basic {}", crate::http::base64(b"keyid:key/secret"));
+        assert_eq!(t.sent[0].header_value("Authorization"), Some(auth.as_str()));
+        assert_eq!(r[0].outcome, Outcome::Updated);
     }
 
     #[test]
