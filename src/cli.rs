@@ -1,7 +1,7 @@
 //! Command line: a hand-written parser (an argument-parsing crate would cost more flash than
 //! the whole provider catalogue) and the one-shot commands.
 
-use crate::config::{self, Config, IpSource};
+use crate::config::{self, Config, IpSource, NatPolicy};
 use crate::daemon::{self, RealEnv};
 use crate::engine::{Engine, Request};
 use crate::net::Family;
@@ -194,7 +194,12 @@ fn check_config(_o: &Options, cfg: Config) -> ExitCode {
             _ if !s.device.is_empty() => format!("device {}", s.device),
             _ => format!("interface {}/{}", s.interface, s.interface6),
         };
-        println!("    address from {source}; behind NAT: {:?}", s.nat_policy);
+        let behind_nat = match s.nat_policy {
+            NatPolicy::Echo => "publish what the internet sees",
+            NatPolicy::Interface => "publish the interface address",
+            NatPolicy::Skip => "publish nothing",
+        };
+        println!("    address from {source}; behind NAT: {behind_nat}");
         if !s.username.is_empty() {
             println!("    username {}", s.username);
         }

@@ -227,6 +227,76 @@ impl Roots {
     }
 }
 
+/// The TLS client's algorithms: ring's cipher suites; key exchange on P-256 and P-384, which
+/// every TLS server must offer (RFC 8446 §9.1); certificate signatures in ECDSA P-256/P-384 and
+/// RSA, which is what the public PKI uses. Leaving out X25519 and Ed25519 drops ring's whole
+/// Curve25519 code, and a key provider that loads no keys drops RSA signing (no client
+/// certificates are ever sent): about 60 KB on MIPS.
+fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    use rustls::crypto::ring::{kx_group, ALL_CIPHER_SUITES};
+    use rustls::crypto::{CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom, WebPkiSupportedAlgorithms};
+    use rustls::SignatureScheme as S;
+    use webpki::ring as alg;
+
+    #[derive(Debug)]
+    struct SystemRandom;
+    impl SecureRandom for SystemRandom {
+        fn fill(&self, buf: &mut [u8]) -> Result<(), GetRandomFailed> {
+            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), buf).map_err(|_| GetRandomFailed)
+        }
+    }
+    #[derive(Debug)]
+    struct NoKeys;
+    impl KeyProvider for NoKeys {
+        fn load_private_key(
+            &self,
+            _: rustls::pki_types::PrivateKeyDer<'static>,
+        ) -> Result<Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+            Err(rustls::Error::General("edgeddns sends no client certificates".into()))
+        }
+    }
+    static SIGNATURES: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
+        all: &[
+            alg::ECDSA_P256_SHA256,
+            alg::ECDSA_P256_SHA384,
+            alg::ECDSA_P384_SHA256,
+            alg::ECDSA_P384_SHA384,
+            alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+            alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+            alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+            alg::RSA_PKCS1_2048_8192_SHA256,
+            alg::RSA_PKCS1_2048_8192_SHA384,
+            alg::RSA_PKCS1_2048_8192_SHA512,
+            alg::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+            alg::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+            alg::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+        ],
+        mapping: &[
+            // In TLS 1.2 an ECDSA scheme does not fix the curve.
+            (S::ECDSA_NISTP384_SHA384, &[alg::ECDSA_P384_SHA384, alg::ECDSA_P256_SHA384]),
+            (S::ECDSA_NISTP256_SHA256, &[alg::ECDSA_P256_SHA256, alg::ECDSA_P384_SHA256]),
+            (S::RSA_PSS_SHA512, &[alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY]),
+            (S::RSA_PSS_SHA384, &[alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY]),
+            (S::RSA_PSS_SHA256, &[alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY]),
+            (S::RSA_PKCS1_SHA512, &[alg::RSA_PKCS1_2048_8192_SHA512]),
+            (S::RSA_PKCS1_SHA384, &[alg::RSA_PKCS1_2048_8192_SHA384]),
+            (S::RSA_PKCS1_SHA256, &[alg::RSA_PKCS1_2048_8192_SHA256]),
+        ],
+    };
+    static PROVIDER: std::sync::OnceLock<Arc<CryptoProvider>> = std::sync::OnceLock::new();
+    PROVIDER
+        .get_or_init(|| {
+            Arc::new(CryptoProvider {
+                cipher_suites: ALL_CIPHER_SUITES.to_vec(),
+                kx_groups: vec![kx_group::SECP256R1, kx_group::SECP384R1],
+                signature_verification_algorithms: SIGNATURES,
+                secure_random: &SystemRandom,
+                key_provider: &NoKeys,
+            })
+        })
+        .clone()
+}
+
 /// The real thing: HTTPS with verified certificates over ureq, optionally pinned to one family.
 pub struct Client {
     agent: ureq::Agent,
@@ -237,6 +307,7 @@ impl Client {
     pub fn new(roots: &Roots, opts: &ClientOptions, family: Option<Family>) -> Client {
         let tls = ureq::tls::TlsConfig::builder()
             .provider(ureq::tls::TlsProvider::Rustls)
+            .unversioned_rustls_crypto_provider(crypto_provider())
             .root_certs(roots.0.clone())
             .build();
         let ip_family = match family {
@@ -307,10 +378,51 @@ fn describe(e: &ureq::Error, url: &str) -> String {
         ureq::Error::Timeout(_) => format!("{host}: no answer in time"),
         ureq::Error::HostNotFound => format!("{host}: host name not found"),
         ureq::Error::ConnectionFailed => format!("{host}: connection failed"),
-        ureq::Error::Io(io) => format!("{host}: {io}"),
+        // rustls reports handshake failures through the socket's I/O error.
+        ureq::Error::Io(io) => match io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+            Some(tls) => format!("{host}: TLS: {}", describe_tls(tls)),
+            None => format!("{host}: {io}"),
+        },
         ureq::Error::Tls(msg) => format!("{host}: TLS: {msg}"),
-        ureq::Error::Rustls(err) => format!("{host}: TLS: {err}"),
+        ureq::Error::Rustls(err) => format!("{host}: TLS: {}", describe_tls(err)),
         other => format!("{host}: {other}"),
+    }
+}
+
+/// What went wrong in a handshake, in words: routers are built without `Debug` formatting,
+/// which rustls uses for several of its messages.
+fn describe_tls(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::UnknownIssuer => {
+                "the certificate is not from a trusted CA (check ca_bundle; is something intercepting HTTPS?)".into()
+            }
+            C::Expired | C::ExpiredContext { .. } => {
+                "the certificate has expired (is the router's clock right?)".into()
+            }
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "the certificate is not valid yet (is the router's clock right?)".into()
+            }
+            C::NotValidForName | C::NotValidForNameContext { .. } => "the certificate is for another host name".into(),
+            C::Revoked => "the certificate has been revoked".into(),
+            C::BadSignature => "the certificate's signature is wrong".into(),
+            C::UnsupportedSignatureAlgorithmContext { .. }
+            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                "the certificate is signed with an algorithm edgeddns does not accept".into()
+            }
+            C::BadEncoding => "the certificate is malformed".into(),
+            other => format!("invalid certificate: {other}"),
+        },
+        rustls::Error::AlertReceived(alert) => {
+            format!("the server ended the handshake (TLS alert {})", u8::from(*alert))
+        }
+        rustls::Error::PeerIncompatible(_) => {
+            "the server offers no TLS version, key exchange or cipher that edgeddns accepts".into()
+        }
+        rustls::Error::PeerMisbehaved(_) => "the server broke the TLS protocol".into(),
+        rustls::Error::InvalidMessage(_) => "the answer is not TLS (is this port plain http?)".into(),
+        other => other.to_string(),
     }
 }
 

@@ -237,3 +237,18 @@ fn echo_services_that_lie_are_outvoted() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(rig.provider.wait_for(1, Duration::from_secs(5))[0].query("myip").as_deref(), Some("198.51.100.7"));
 }
+
+#[test]
+fn a_provider_with_an_untrusted_certificate_is_named_and_never_sent_the_password() {
+    let rig = Rig::new("untrusted");
+    // A server whose CA is not in the bundle (as when something intercepts HTTPS). Both test CAs
+    // share a name, so the verifier finds the impostor's "issuer" and rejects its signature.
+    let stranger = HttpsServer::start(&TestCa::new(), None, dyndns2_server);
+    let service = rig.service("home", PASSWORD).replace(&rig.provider.url("/nic/update"), &stranger.url("/nic/update"));
+    let out = run(&["-c", &rig.config(&service), "once"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("TLS: the certificate's signature is wrong"), "{shown}");
+    assert!(stranger.requests().is_empty(), "nothing may cross an unverified connection");
+    assert!(!shown.contains(PASSWORD));
+}
