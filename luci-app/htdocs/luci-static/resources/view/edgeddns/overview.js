@@ -323,6 +323,12 @@ return view.extend({
 
 		var v6 = providers.filter(function(p) { return p.ipv6; }).map(function(p) { return p.name; });
 
+		/* A few providers have no https at all: using them is an explicit choice. */
+		o = s.option(form.Flag, 'allow_http', _('Send over plain http'),
+			_('This provider offers no https: the user name and password travel unencrypted.'));
+		o.modalonly = true;
+		providers.filter(function(p) { return p.plain_http; }).forEach(function(p) { o.depends('provider', p.name); });
+
 		o = s.option(form.Flag, 'ipv4', _('IPv4 (A)'));
 		o.default = '1';
 
