@@ -20,6 +20,7 @@ mod luadns;
 mod namecheap;
 mod namecom;
 mod namesilo;
+mod netcup;
 mod njalla;
 mod ns1;
 mod porkbun;
@@ -262,6 +263,7 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
         "namesilo" => &namesilo::NameSilo,
         "dnsimple" => &dnsimple::Dnsimple,
         "spaceship" => &spaceship::Spaceship,
+        "netcup" => &netcup::Netcup,
         "custom" => &url_template::CUSTOM,
         "token-url" => &url_template::TOKEN_URL,
         "login-url" => &url_template::LOGIN_URL,
