@@ -159,7 +159,11 @@ struct Double {
     route: fn(&Recorded, &mut Store) -> Answer,
     /// How the API shapes an error answer.
     error: fn(u16, &str) -> Reply,
+    /// Prepares files the service needs, given the scratch dir and the double's URL.
+    setup: fn(&TempDir, &str),
 }
+
+fn no_setup(_: &TempDir, _: &str) {}
 
 fn bad(e: String) -> (u16, String) {
     (400, e)
@@ -206,6 +210,7 @@ fn run_scenario(d: &Double) {
             Err((status, m)) => error(status, &m),
         }
     });
+    (d.setup)(&dir, &api.url(""));
     let config = |secret: &str| {
         let cfg = format!(
             "config edgeddns 'global'\n\tlist echo_url '{}'\n\toption ca_bundle '{d}/ca.pem'\n\
@@ -216,7 +221,7 @@ fn run_scenario(d: &Double) {
             echo.url("/"),
             d.provider,
             api.url(d.base),
-            d.creds.replace("SECRET", secret),
+            d.creds.replace("SECRET", secret).replace("{DIR}", &dir.0.display().to_string()),
             d = dir.0.display()
         );
         dir.write("edgeddns", &cfg).display().to_string()
@@ -833,6 +838,7 @@ api_test!(
         creds: "\toption token 'SECRET'\n",
         authorized: bearer_ok,
         route: hetzner,
+        setup: no_setup,
         error: |s, m| Reply::json(s, &json!({"error": {"code": "error", "message": m}})),
     }
 );
@@ -844,6 +850,7 @@ api_test!(
         creds: "\toption token 'gd-key'\n\toption password 'SECRET'\n",
         authorized: |r| r.header("authorization") == Some(&format!("sso-key gd-key:{SECRET}")),
         route: godaddy,
+        setup: no_setup,
         error: |s, m| Reply::json(s, &json!({"code": "UNABLE_TO_AUTHENTICATE", "message": m})),
     }
 );
@@ -855,6 +862,7 @@ api_test!(
         creds: "\toption token 'SECRET'\n",
         authorized: bearer_ok,
         route: linode,
+        setup: no_setup,
         error: |s, m| Reply::json(s, &json!({"errors": [{"reason": m}]})),
     }
 );
@@ -866,6 +874,7 @@ api_test!(
         creds: "\toption token 'SECRET'\n",
         authorized: bearer_ok,
         route: vultr,
+        setup: no_setup,
         error: |s, m| Reply::json(s, &json!({"error": m, "status": s})),
     }
 );
@@ -877,6 +886,7 @@ api_test!(
         creds: "\toption username 'nc-user'\n\toption token 'SECRET'\n",
         authorized: |r| basic_ok(r, "nc-user"),
         route: namecom,
+        setup: no_setup,
         error: message_error,
     }
 );
@@ -888,6 +898,7 @@ api_test!(
         creds: "\toption token 'SECRET'\n",
         authorized: |r| header_ok(r, "x-nsone-key"),
         route: ns1,
+        setup: no_setup,
         error: message_error,
     }
 );
@@ -899,6 +910,7 @@ api_test!(
         creds: "\toption token 'SECRET'\n",
         authorized: |r| header_ok(r, "x-auth-token"),
         route: scaleway,
+        setup: no_setup,
         error: message_error,
     }
 );
@@ -910,6 +922,7 @@ api_test!(
         creds: "\toption token 'SECRET'\n",
         authorized: |r| header_ok(r, "x-api-key"),
         route: ionos,
+        setup: no_setup,
         error: |s, m| Reply::json(s, &json!([{"code": "UNAUTHORIZED", "message": m}])),
     }
 );
@@ -921,6 +934,7 @@ api_test!(
         creds: "\toption username 'me@example.org'\n\toption token 'SECRET'\n",
         authorized: |r| basic_ok(r, "me@example.org"),
         route: luadns,
+        setup: no_setup,
         error: message_error,
     }
 );
@@ -932,6 +946,7 @@ api_test!(
         creds: "\toption token 'SECRET'\n",
         authorized: |r| header_ok(r, "x-api-key"),
         route: powerdns,
+        setup: no_setup,
         error: |s, m| Reply::json(s, &json!({"error": m})),
     }
 );
@@ -943,6 +958,7 @@ api_test!(
         creds: "\toption token 'SECRET'\n",
         authorized: |r| r.header("authorization") == Some(&format!("Njalla {SECRET}")),
         route: njalla,
+        setup: no_setup,
         // Njalla answers errors with HTTP 200 and an error object.
         error: |_, m| Reply::json(200, &json!({"jsonrpc": "2.0", "error": {"code": 403, "message": m}})),
     }
@@ -955,6 +971,7 @@ api_test!(
         creds: "\toption token 'SECRET'\n",
         authorized: bearer_ok,
         route: gandi,
+        setup: no_setup,
         error: message_error,
     }
 );
@@ -967,6 +984,7 @@ api_test!(
         // Porkbun's credentials travel in the body; the route checks them.
         authorized: |_| true,
         route: porkbun,
+        setup: no_setup,
         error: |s, m| Reply::json(s, &json!({"status": "ERROR", "message": m})),
     }
 );
@@ -978,6 +996,7 @@ api_test!(
         creds: "\toption token 'SECRET'\n",
         authorized: bearer_ok,
         route: digitalocean,
+        setup: no_setup,
         error: |s, m| Reply::json(s, &json!({"id": "unauthorized", "message": m})),
     }
 );
@@ -1371,6 +1390,7 @@ api_test!(
         creds: "\toption username 'AKIDEXAMPLE'\n\toption password 'SECRET'\n",
         authorized: |r| verify::aws(r, "AKIDEXAMPLE", SECRET),
         route: route53,
+        setup: no_setup,
         error: |s, m| {
             Reply {
         status: if s == 401 { 403 } else { s },
@@ -1388,6 +1408,7 @@ api_test!(
         creds: "\toption username 'LTAI5tTestKey'\n\toption password 'SECRET'\n",
         authorized: |r| verify::aliyun(r, "LTAI5tTestKey", SECRET),
         route: alidns,
+        setup: no_setup,
         error: |s, m| Reply::json(
             if s == 401 { 400 } else { s },
             &json!({"RequestId": "r", "Code": "SignatureDoesNotMatch", "Message": m})
@@ -1402,6 +1423,7 @@ api_test!(
         creds: "\toption username '13490'\n\toption password 'SECRET'\n",
         authorized: |r| r.body.contains(&format!("login_token=13490%2C{SECRET}&")),
         route: dnspod,
+        setup: no_setup,
         // DNSPod reports every failure with HTTP 200 and a status code.
         error: |_, m| Reply::json(200, &json!({"status": {"code": "-1", "message": m}})),
     }
@@ -1414,6 +1436,7 @@ api_test!(
         creds: "\toption username 'AKIDtest'\n\toption password 'SECRET'\n",
         authorized: |r| verify::tc3(r, "AKIDtest", SECRET),
         route: tencent,
+        setup: no_setup,
         error: |_, m| Reply::json(
             200,
             &json!({"Response": {"Error": {"Code": "AuthFailure.SignatureFailure", "Message": m}, "RequestId": "r"}})
@@ -1428,6 +1451,7 @@ api_test!(
         creds: "\toption username 'HWTESTAK'\n\toption password 'SECRET'\n",
         authorized: |r| verify::huawei(r, "HWTESTAK", SECRET),
         route: huawei,
+        setup: no_setup,
         error: |s, m| Reply::json(s, &json!({"error_code": "APIGW.0301", "error_msg": m})),
     }
 );
@@ -1552,6 +1576,7 @@ api_test!(
         creds: "\toption token 'SECRET'\n",
         authorized: |r| r.query("key").as_deref() == Some(SECRET),
         route: namesilo,
+        setup: no_setup,
         error: |_, m| Reply::json(200, &json!({"reply": {"code": 110, "detail": m}})),
     }
 );
@@ -1563,6 +1588,7 @@ api_test!(
         creds: "\toption token 'SECRET'\n",
         authorized: bearer_ok,
         route: dnsimple,
+        setup: no_setup,
         error: message_error,
     }
 );
@@ -1574,6 +1600,7 @@ api_test!(
         creds: "\toption token 'sp-key'\n\toption password 'SECRET'\n",
         authorized: |r| r.header("x-api-key") == Some("sp-key") && header_ok(r, "x-api-secret"),
         route: spaceship,
+        setup: no_setup,
         error: |s, m| Reply::json(s, &json!({"detail": m})),
     }
 );
@@ -1643,6 +1670,137 @@ api_test!(
         // The password is checked at login; later calls carry the session instead.
         authorized: |r| !r.body.contains("\"login\"") || r.body.contains(&format!("\"apipassword\":\"{SECRET}\"")),
         route: netcup,
+        setup: no_setup,
         error: |_, m| Reply::json(200, &json!({"status": "error", "statuscode": 4013, "longmessage": m})),
+    }
+);
+
+/// The RSA public key (PKCS#1 DER) the Google double accepts assertions from.
+static GCP_ACCOUNT_KEY: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+const GCP_TOKEN: &str = "ya29.c.test-access-token";
+
+/// Two service-account key files made with openssl: the account's (under the right secret's
+/// name) and a stranger's (under the wrong one), both naming the double as token endpoint.
+fn gcp_keys(dir: &TempDir, api: &str) {
+    for (secret, trusted) in [(SECRET.to_string(), true), (format!("wrong-{SECRET}"), false)] {
+        let pem = dir.path(&format!("rsa-{secret}.pem"));
+        let ok = std::process::Command::new("openssl")
+            .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
+            .arg(&pem)
+            .status()
+            .expect("openssl is needed for the Google Cloud DNS test");
+        assert!(ok.success());
+        if trusted {
+            let der = std::process::Command::new("openssl")
+                .args(["rsa", "-RSAPublicKey_out", "-outform", "DER", "-in"])
+                .arg(&pem)
+                .output()
+                .unwrap();
+            *GCP_ACCOUNT_KEY.lock().unwrap() = der.stdout;
+        }
+        let key = json!({"type": "service_account", "project_id": "home-dns", "private_key": std::fs::read_to_string(&pem).unwrap(),
+                         "client_email": "ddns@home-dns.iam.gserviceaccount.com", "token_uri": format!("{api}/token")});
+        dir.write(&format!("key-{secret}.json"), &key.to_string());
+    }
+}
+
+fn gcp(r: &Recorded, s: &mut Store) -> Answer {
+    if r.path() == "/token" {
+        let form: Vec<(String, String)> = r
+            .body
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), percent_decode(v)))
+            .collect();
+        let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+        let invalid = |why: &str| Ok(Reply::json(400, &json!({"error": "invalid_grant", "error_description": why})));
+        if get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
+            return invalid("Invalid grant_type");
+        }
+        let jwt = get("assertion");
+        let Some((input, sig)) = jwt.rsplit_once('.') else { return invalid("Invalid JWT") };
+        let b64 = |t: &str| edgeddns::http::base64_decode(&t.replace('-', "+").replace('_', "/")).unwrap_or_default();
+        let key = GCP_ACCOUNT_KEY.lock().unwrap().clone();
+        let verified = ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, key)
+            .verify(input.as_bytes(), &b64(sig));
+        if verified.is_err() {
+            return invalid("Invalid JWT Signature.");
+        }
+        let (header, claims) = input.split_once('.').unwrap();
+        let header: Value = serde_json::from_slice(&b64(header)).unwrap_or_default();
+        let claims: Value = serde_json::from_slice(&b64(claims)).unwrap_or_default();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let (iat, exp) = (claims["iat"].as_u64().unwrap_or(0), claims["exp"].as_u64().unwrap_or(0));
+        if header["alg"] != "RS256"
+            || claims["iss"] != "ddns@home-dns.iam.gserviceaccount.com"
+            || claims["scope"] != "https://www.googleapis.com/auth/ndev.clouddns.readwrite"
+            || !claims["aud"].as_str().is_some_and(|a| a.ends_with("/token"))
+            || now.abs_diff(iat) > 300
+            || exp <= iat
+            || exp - iat > 3600
+        {
+            return invalid("Invalid JWT: Token must be a short-lived token and in a reasonable timeframe");
+        }
+        return json_ok(json!({"access_token": GCP_TOKEN, "expires_in": 3599, "token_type": "Bearer"}));
+    }
+    if r.header("authorization") != Some(&format!("Bearer {GCP_TOKEN}")) {
+        return Err((401, "Request had invalid authentication credentials.".into()));
+    }
+    let base = "/projects/home-dns/managedZones/example-org/rrsets";
+    let set = |name: &str, rtype: &str, recs: &[Rec]| json!({"kind": "dns#resourceRecordSet", "name": format!("{}.", fqdn(name)), "type": rtype, "ttl": recs[0].ttl, "rrdatas": recs.iter().map(|x| x.value.clone()).collect::<Vec<_>>()});
+    let parsed = |r: &Recorded| -> Result<NewSet, (u16, String)> {
+        let b = body(r).map_err(bad)?;
+        let name = str_of(&b, "name").map_err(bad)?;
+        let rel = name
+            .strip_suffix(&format!(".{ZONE}."))
+            .ok_or(bad(format!("Invalid value for 'entity.change.additions[0].name': '{name}'")))?;
+        let values = b["rrdatas"]
+            .as_array()
+            .ok_or(bad("rrdatas missing".into()))?
+            .iter()
+            .map(|v| v.as_str().unwrap_or("").to_string())
+            .collect();
+        Ok((rel.into(), str_of(&b, "type").map_err(bad)?.into(), values, u64_of(&b, "ttl").map_err(bad)?))
+    };
+    match (r.method.as_str(), r.path()) {
+        ("GET", p) if p == base => {
+            let name = r.query("name").unwrap_or_default();
+            let rel = name.strip_suffix(&format!(".{ZONE}.")).unwrap_or("");
+            let rtype = r.query("type").unwrap_or_default();
+            let recs = s.named(rel, &rtype);
+            let sets: Vec<Value> = if recs.is_empty() { vec![] } else { vec![set(rel, &rtype, &recs)] };
+            json_ok(json!({"kind": "dns#resourceRecordSetsListResponse", "rrsets": sets}))
+        }
+        ("POST", p) if p == base => {
+            let (rel, rtype, values, ttl) = parsed(r)?;
+            if !s.named(&rel, &rtype).is_empty() {
+                return Err((409, "The resource already exists".into()));
+            }
+            s.set(&rel, &rtype, &values, ttl).map_err(bad)?;
+            json_ok(json!({}))
+        }
+        ("PATCH", p) if p.starts_with(&format!("{base}/")) => {
+            let (rel, rtype, values, ttl) = parsed(r)?;
+            if p != format!("{base}/{}./{rtype}", fqdn(&rel)) || s.named(&rel, &rtype).is_empty() {
+                return Err((404, "The 'parameters.name' resource named 'x' does not exist.".into()));
+            }
+            s.set(&rel, &rtype, &values, ttl).map_err(bad)?;
+            json_ok(json!({}))
+        }
+        _ => no_route(),
+    }
+}
+
+api_test!(
+    gcp_service_account,
+    Double {
+        provider: "gcp",
+        base: "",
+        creds: "\toption key_file '{DIR}/key-SECRET.json'\n\toption managed_zone 'example-org'\n",
+        // The token endpoint checks the signed assertion; the DNS API checks the token it issued.
+        authorized: |_| true,
+        route: gcp,
+        setup: gcp_keys,
+        error: |s, m| Reply::json(s, &json!({"error": {"code": s, "message": m}, "error_description": m})),
     }
 );

@@ -37,8 +37,7 @@ fn path(name: &Name) -> String {
 impl Records for LiveDns<'_> {
     fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
         let rrset = self.0.get_optional(&path(name))?.unwrap_or_default();
-        let values = rrset["rrset_values"].as_array().cloned().unwrap_or_default();
-        Ok(values.iter().map(|v| Existing { id: String::new(), value: v.as_str().unwrap_or("").into() }).collect())
+        Ok(Existing::values(&rrset["rrset_values"]))
     }
 
     fn replace(&mut self, name: &Name, _: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome> {

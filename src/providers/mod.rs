@@ -11,6 +11,7 @@ mod dnspod;
 mod duckdns;
 mod dyndns2;
 mod gandi;
+mod gcp;
 mod godaddy;
 mod hetzner;
 mod huawei;
@@ -264,6 +265,7 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
         "dnsimple" => &dnsimple::Dnsimple,
         "spaceship" => &spaceship::Spaceship,
         "netcup" => &netcup::Netcup,
+        "gcp" => &gcp::Gcp,
         "custom" => &url_template::CUSTOM,
         "token-url" => &url_template::TOKEN_URL,
         "login-url" => &url_template::LOGIN_URL,

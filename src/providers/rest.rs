@@ -139,6 +139,12 @@ impl Existing {
         let all = list.as_array().map(Vec::as_slice).unwrap_or_default();
         all.iter().filter(|r| keep(r)).map(|r| Existing { id: text(&r[id]), value: text(&r[value]) }).collect()
     }
+
+    /// The values of an RRset given as a JSON array of strings (they need no id).
+    pub fn values(list: &Value) -> Vec<Existing> {
+        let all = list.as_array().map(Vec::as_slice).unwrap_or_default();
+        all.iter().map(|v| Existing { id: String::new(), value: text(v) }).collect()
+    }
 }
 
 /// The three operations the flow needs from a record API.
