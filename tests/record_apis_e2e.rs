@@ -237,9 +237,11 @@ fn run_scenario(d: &Double) {
         assert_eq!(values("home"), [NEW_IP], "{}: {:?}", d.provider, s.recs);
         assert_eq!(values("new"), [NEW_IP], "{}: {:?}", d.provider, s.recs);
         assert_eq!(values("other"), ["192.0.2.9"], "{}", d.provider);
-        // The service asks for 600 s; NameSilo's minimum is an hour; netcup records take the zone's.
+        // The service asks for 600 s; NameSilo's minimum is an hour; ClouDNS rounds up to one of
+        // its values; netcup records take the zone's.
         let ttl = match d.provider {
             "namesilo" => Some(3600),
+            "cloudns" => Some(900),
             "netcup" => None,
             _ => Some(600),
         };
@@ -1802,5 +1804,109 @@ api_test!(
         route: gcp,
         setup: gcp_keys,
         error: |s, m| Reply::json(s, &json!({"error": {"code": s, "message": m}, "error_description": m})),
+    }
+);
+
+fn cloudns(r: &Recorded, s: &mut Store) -> Answer {
+    let q = |k: &str| r.query(k).unwrap_or_default();
+    let failed = |why: &str| json_ok(json!({"status": "Failed", "statusDescription": why}));
+    if r.method != "GET" || q("domain-name") != ZONE {
+        return failed("Missing domain-name or the zone is not yours.");
+    }
+    match r.path() {
+        "/dns/records.json" => {
+            let found: serde_json::Map<String, Value> = s
+                .recs
+                .iter()
+                .filter(|x| to_empty(&x.name) == q("host") && x.rtype == q("type"))
+                .map(|x| (x.id.to_string(), json!({"id": x.id.to_string(), "type": x.rtype, "host": to_empty(&x.name), "record": x.value, "ttl": x.ttl.to_string(), "status": 1})))
+                .collect();
+            // ClouDNS lists nothing as an empty array, not an empty object.
+            json_ok(if found.is_empty() { json!([]) } else { Value::Object(found) })
+        }
+        "/dns/mod-record.json" | "/dns/add-record.json" => {
+            let ttl: u64 = q("ttl").parse().unwrap_or(0);
+            if ![60, 300, 900, 1800, 3600, 21600, 43200, 86400].contains(&ttl) {
+                return failed("Invalid TTL. Choose from the list of the values we support.");
+            }
+            let result = if r.path() == "/dns/mod-record.json" {
+                s.edit(&q("record-id"), &q("record"), Some(ttl))
+            } else {
+                s.add(&from_empty(&q("host")), &q("record-type"), &q("record"), ttl).map(drop)
+            };
+            match result {
+                Ok(()) => {
+                    json_ok(json!({"status": "Success", "statusDescription": "The record was saved successfully."}))
+                }
+                Err(e) => failed(&e),
+            }
+        }
+        _ => no_route(),
+    }
+}
+
+fn bunny(r: &Recorded, s: &mut Store) -> Answer {
+    let code = |t: &str| if t == "AAAA" { 1 } else { 0 };
+    let rtype = |c: u64| if c == 1 { "AAAA" } else { "A" };
+    match (r.method.as_str(), r.path()) {
+        ("GET", "/dnszone") => {
+            let records: Vec<Value> = s.recs.iter().map(|x| json!({"Id": x.id, "Type": code(&x.rtype), "Ttl": x.ttl, "Value": x.value, "Name": to_empty(&x.name)})).collect();
+            let zones = vec![
+                json!({"Id": 4711, "Domain": ZONE, "Records": records}),
+                json!({"Id": 4712, "Domain": "example.net", "Records": []}),
+            ];
+            let search = r.query("search").unwrap_or_default();
+            let items: Vec<Value> =
+                zones.into_iter().filter(|z| z["Domain"].as_str().unwrap().contains(&search)).collect();
+            json_ok(json!({"Items": items, "CurrentPage": 1, "TotalItems": items.len(), "HasMoreItems": false}))
+        }
+        ("PUT", "/dnszone/4711/records") => {
+            let b = body(r).map_err(bad)?;
+            let rec = s
+                .add(
+                    &from_empty(str_of(&b, "Name").map_err(bad)?),
+                    rtype(u64_of(&b, "Type").map_err(bad)?),
+                    str_of(&b, "Value").map_err(bad)?,
+                    u64_of(&b, "Ttl").map_err(bad)?,
+                )
+                .map_err(bad)?;
+            Ok(Reply::json(201, &json!({"Id": rec.id})))
+        }
+        ("POST", p) if p.starts_with("/dnszone/4711/records/") => {
+            let b = body(r).map_err(bad)?;
+            s.edit(p.rsplit('/').next().unwrap(), str_of(&b, "Value").map_err(bad)?, b["Ttl"].as_u64())
+                .map_err(|e| (404, e))?;
+            Ok(Reply::status(204, ""))
+        }
+        _ => no_route(),
+    }
+}
+
+api_test!(
+    cloudns_api_user,
+    Double {
+        provider: "cloudns",
+        base: "",
+        creds: "\toption username '1234'\n\toption password 'SECRET'\n",
+        authorized: |r| r.query("auth-id").as_deref() == Some("1234")
+            && r.query("auth-password").as_deref() == Some(SECRET),
+        route: cloudns,
+        setup: no_setup,
+        error: |_, m| Reply::json(
+            200,
+            &json!({"status": "Failed", "statusDescription": format!("Invalid authentication, incorrect auth-id or auth-password. {m}")})
+        ),
+    }
+);
+api_test!(
+    bunny_dns,
+    Double {
+        provider: "bunny",
+        base: "",
+        creds: "\toption token 'SECRET'\n",
+        authorized: |r| header_ok(r, "accesskey"),
+        route: bunny,
+        setup: no_setup,
+        error: |s, m| Reply::json(s, &json!({"ErrorKey": "unauthorized", "Message": m})),
     }
 );

@@ -3,8 +3,10 @@
 //! (`catalogue.json`), not code.
 
 mod alidns;
+mod bunny;
 pub mod catalogue;
 mod cloudflare;
+mod cloudns;
 mod digitalocean;
 mod dnsimple;
 mod dnspod;
@@ -266,6 +268,8 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
         "spaceship" => &spaceship::Spaceship,
         "netcup" => &netcup::Netcup,
         "gcp" => &gcp::Gcp,
+        "cloudns" => &cloudns::ClouDns,
+        "bunny" => &bunny::Bunny,
         "custom" => &url_template::CUSTOM,
         "token-url" => &url_template::TOKEN_URL,
         "login-url" => &url_template::LOGIN_URL,
