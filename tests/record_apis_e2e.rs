@@ -242,7 +242,8 @@ fn run_scenario(d: &Double) {
         let ttl = match d.provider {
             "namesilo" => Some(3600),
             "cloudns" => Some(900),
-            "netcup" => None,
+            // These APIs take no TTL per record.
+            "netcup" | "dreamhost" | "dynv6-api" => None,
             _ => Some(600),
         };
         if let Some(ttl) = ttl {
@@ -1908,5 +1909,99 @@ api_test!(
         route: bunny,
         setup: no_setup,
         error: |s, m| Reply::json(s, &json!({"ErrorKey": "unauthorized", "Message": m})),
+    }
+);
+
+fn dynv6(r: &Recorded, s: &mut Store) -> Answer {
+    let view = |x: &Rec| json!({"type": x.rtype, "name": x.name, "data": x.value, "id": x.id, "zoneID": 4711});
+    match (r.method.as_str(), r.path()) {
+        ("GET", p) if p == format!("/api/v2/zones/by-name/{ZONE}") => {
+            json_ok(json!({"id": 4711, "name": ZONE, "ipv4address": "", "ipv6prefix": ""}))
+        }
+        ("GET", "/api/v2/zones/4711/records") => json_ok(Value::Array(s.recs.iter().map(view).collect())),
+        ("POST", "/api/v2/zones/4711/records") => {
+            let b = body(r).map_err(bad)?;
+            let rec = s
+                .add(
+                    str_of(&b, "name").map_err(bad)?,
+                    str_of(&b, "type").map_err(bad)?,
+                    str_of(&b, "data").map_err(bad)?,
+                    600,
+                )
+                .map_err(bad)?;
+            json_ok(view(&rec))
+        }
+        ("PATCH", p) if p.starts_with("/api/v2/zones/4711/records/") => {
+            let b = body(r).map_err(bad)?;
+            s.edit(p.rsplit('/').next().unwrap(), str_of(&b, "data").map_err(bad)?, None).map_err(|e| (404, e))?;
+            json_ok(json!({}))
+        }
+        _ => Err((404, "zone not found".into())),
+    }
+}
+
+fn dreamhost(r: &Recorded, s: &mut Store) -> Answer {
+    let q = |k: &str| r.query(k).unwrap_or_default();
+    let fail = |why: &str| json_ok(json!({"result": "error", "data": why}));
+    if r.method != "GET" || r.path() != "/" || q("format") != "json" || q("unique_id").is_empty() {
+        return fail("invalid_request");
+    }
+    let rel = |record: &str| {
+        if record == ZONE {
+            Some("@".to_string())
+        } else {
+            record.strip_suffix(&format!(".{ZONE}")).map(str::to_string)
+        }
+    };
+    match q("cmd").as_str() {
+        "dns-list_records" => json_ok(
+            json!({"result": "success", "data": s.recs.iter().map(|x| json!({"zone": ZONE, "record": fqdn(&x.name), "type": x.rtype, "value": x.value, "editable": "1"})).collect::<Vec<_>>()}),
+        ),
+        "dns-add_record" => {
+            let Some(name) = rel(&q("record")) else { return fail("no_such_zone") };
+            if s.named(&name, &q("type")).iter().any(|x| x.value == q("value")) {
+                return fail("record_already_exists_not_editable");
+            }
+            match s.add(&name, &q("type"), &q("value"), 14400) {
+                Ok(_) => json_ok(json!({"result": "success", "data": "record_added"})),
+                Err(_) => fail("invalid_record"),
+            }
+        }
+        "dns-remove_record" => {
+            let Some(name) = rel(&q("record")) else { return fail("no_such_zone") };
+            let before = s.recs.len();
+            s.recs.retain(|x| !(x.name == name && x.rtype == q("type") && x.value == q("value")));
+            if s.recs.len() == before {
+                return fail("no_such_record");
+            }
+            s.writes += 1;
+            json_ok(json!({"result": "success", "data": "record_removed"}))
+        }
+        _ => fail("no_cmd"),
+    }
+}
+
+api_test!(
+    dynv6_rest,
+    Double {
+        provider: "dynv6-api",
+        base: "/api/v2",
+        creds: "\toption token 'SECRET'\n",
+        authorized: bearer_ok,
+        route: dynv6,
+        setup: no_setup,
+        error: |s, m| Reply::json(s, &json!({"error": m})),
+    }
+);
+api_test!(
+    dreamhost_commands,
+    Double {
+        provider: "dreamhost",
+        base: "",
+        creds: "\toption token 'SECRET'\n",
+        authorized: |r| r.query("key").as_deref() == Some(SECRET),
+        route: dreamhost,
+        setup: no_setup,
+        error: |_, _| Reply::json(200, &json!({"result": "error", "data": "invalid_api_key"})),
     }
 );

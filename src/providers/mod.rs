@@ -10,8 +10,10 @@ mod cloudns;
 mod digitalocean;
 mod dnsimple;
 mod dnspod;
+mod dreamhost;
 mod duckdns;
 mod dyndns2;
+mod dynv6;
 mod gandi;
 mod gcp;
 mod godaddy;
@@ -270,6 +272,8 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
         "gcp" => &gcp::Gcp,
         "cloudns" => &cloudns::ClouDns,
         "bunny" => &bunny::Bunny,
+        "dynv6-api" => &dynv6::Dynv6Api,
+        "dreamhost" => &dreamhost::DreamHost,
         "custom" => &url_template::CUSTOM,
         "token-url" => &url_template::TOKEN_URL,
         "login-url" => &url_template::LOGIN_URL,
