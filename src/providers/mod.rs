@@ -28,6 +28,7 @@ mod namesilo;
 mod netcup;
 mod njalla;
 mod ns1;
+mod ovh;
 mod porkbun;
 mod powerdns;
 mod rest;
@@ -274,6 +275,7 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
         "bunny" => &bunny::Bunny,
         "dynv6-api" => &dynv6::Dynv6Api,
         "dreamhost" => &dreamhost::DreamHost,
+        "ovh-api" => &ovh::Ovh,
         "custom" => &url_template::CUSTOM,
         "token-url" => &url_template::TOKEN_URL,
         "login-url" => &url_template::LOGIN_URL,
