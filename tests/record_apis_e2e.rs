@@ -1682,24 +1682,30 @@ api_test!(
 static GCP_ACCOUNT_KEY: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 const GCP_TOKEN: &str = "ya29.c.test-access-token";
 
-/// Two service-account key files made with openssl: the account's (under the right secret's
-/// name) and a stranger's (under the wrong one), both naming the double as token endpoint.
+/// A 2048-bit RSA key made with openssl at `pem`; its public half as PKCS#1 DER.
+fn rsa_key(pem: &std::path::Path) -> Vec<u8> {
+    let made = std::process::Command::new("openssl")
+        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
+        .arg(pem)
+        .status()
+        .expect("openssl is needed for the key-signing providers' tests");
+    assert!(made.success());
+    let public = std::process::Command::new("openssl")
+        .args(["rsa", "-RSAPublicKey_out", "-outform", "DER", "-in"])
+        .arg(pem)
+        .output()
+        .unwrap();
+    public.stdout
+}
+
+/// Two service-account key files: the account's (under the right secret's name) and a
+/// stranger's (under the wrong one), both naming the double as token endpoint.
 fn gcp_keys(dir: &TempDir, api: &str) {
-    for (secret, trusted) in [(SECRET.to_string(), true), (format!("wrong-{SECRET}"), false)] {
+    for secret in [SECRET.to_string(), format!("wrong-{SECRET}")] {
         let pem = dir.path(&format!("rsa-{secret}.pem"));
-        let ok = std::process::Command::new("openssl")
-            .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
-            .arg(&pem)
-            .status()
-            .expect("openssl is needed for the Google Cloud DNS test");
-        assert!(ok.success());
-        if trusted {
-            let der = std::process::Command::new("openssl")
-                .args(["rsa", "-RSAPublicKey_out", "-outform", "DER", "-in"])
-                .arg(&pem)
-                .output()
-                .unwrap();
-            *GCP_ACCOUNT_KEY.lock().unwrap() = der.stdout;
+        let public = rsa_key(&pem);
+        if secret == SECRET {
+            *GCP_ACCOUNT_KEY.lock().unwrap() = public;
         }
         let key = json!({"type": "service_account", "project_id": "home-dns", "private_key": std::fs::read_to_string(&pem).unwrap(),
                          "client_email": "ddns@home-dns.iam.gserviceaccount.com", "token_uri": format!("{api}/token")});
@@ -2074,5 +2080,82 @@ api_test!(
             if s == 401 { 403 } else { s },
             &json!({"errorCode": "INVALID_SIGNATURE", "message": format!("Invalid signature ({m})")})
         ),
+    }
+);
+
+/// The public key (PKCS#1 DER) of the TransIP account's key pair.
+static TRANSIP_KEY: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+fn transip_keys(dir: &TempDir, _: &str) {
+    *TRANSIP_KEY.lock().unwrap() = rsa_key(&dir.path(&format!("transip-{SECRET}.pem")));
+    rsa_key(&dir.path(&format!("transip-wrong-{SECRET}.pem")));
+}
+
+fn transip(r: &Recorded, s: &mut Store) -> Answer {
+    if r.path() == "/v6/auth" {
+        let signature = edgeddns::http::base64_decode(r.header("signature").unwrap_or("")).unwrap_or_default();
+        let key = TRANSIP_KEY.lock().unwrap().clone();
+        let valid = ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA512, key)
+            .verify(r.body.as_bytes(), &signature);
+        let b = body(r).map_err(bad)?;
+        if valid.is_err()
+            || b["login"] != "jdoe"
+            || !b["nonce"].as_str().is_some_and(|n| !n.is_empty() && n.len() <= 32)
+        {
+            return Err((401, "Signature is not valid".into()));
+        }
+        return Ok(Reply::json(201, &json!({"token": "transip-access-token"})));
+    }
+    if r.header("authorization") != Some("Bearer transip-access-token") {
+        return Err((401, "No valid authentication token".into()));
+    }
+    if r.path() != format!("/v6/domains/{ZONE}/dns") {
+        return Err((404, "Domain not found".into()));
+    }
+    let entry = |r: &Recorded| -> Result<Value, (u16, String)> { Ok(body(r).map_err(bad)?["dnsEntry"].clone()) };
+    match r.method.as_str() {
+        "GET" => json_ok(
+            json!({"dnsEntries": s.recs.iter().map(|x| json!({"name": x.name, "expire": x.ttl, "type": x.rtype, "content": x.value})).collect::<Vec<_>>()}),
+        ),
+        "PATCH" => {
+            let e = entry(r)?;
+            let matching: Vec<Rec> = s
+                .recs
+                .iter()
+                .filter(|x| e["name"] == x.name.as_str() && e["type"] == x.rtype.as_str() && e["expire"] == x.ttl)
+                .cloned()
+                .collect();
+            if matching.len() != 1 {
+                return Err((404, "Entry not found or not unique".into()));
+            }
+            s.edit(&matching[0].id.to_string(), str_of(&e, "content").map_err(bad)?, None).map_err(bad)?;
+            Ok(Reply::status(204, ""))
+        }
+        "POST" => {
+            let e = entry(r)?;
+            s.add(
+                str_of(&e, "name").map_err(bad)?,
+                str_of(&e, "type").map_err(bad)?,
+                str_of(&e, "content").map_err(bad)?,
+                u64_of(&e, "expire").map_err(bad)?,
+            )
+            .map_err(bad)?;
+            Ok(Reply::status(201, ""))
+        }
+        _ => no_route(),
+    }
+}
+
+api_test!(
+    transip_signed_login,
+    Double {
+        provider: "transip",
+        base: "/v6",
+        creds: "\toption username 'jdoe'\n\toption key_file '{DIR}/transip-SECRET.pem'\n",
+        // The login checks the key's signature; the DNS calls check the token it issued.
+        authorized: |_| true,
+        route: transip,
+        setup: transip_keys,
+        error: |s, m| Reply::json(s, &json!({"error": m})),
     }
 );

@@ -8,7 +8,7 @@
 use super::rest::{update_records, Api, Existing, Name, Records};
 use super::sign;
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
-use crate::http::{base64, base64_decode, url_encode, Method, Request, Transport};
+use crate::http::{base64, url_encode, Method, Request, Transport};
 use serde_json::{json, Value};
 
 pub struct Gcp;
@@ -60,22 +60,11 @@ fn b64url(data: &[u8]) -> String {
 /// The signed JWT assertion for the key, issued at `now`.
 pub fn assertion(key: &Value, now: u64) -> Result<String, String> {
     let pem = key["private_key"].as_str().ok_or("the key file has no private_key")?;
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let der = base64_decode(&body).ok_or("the key file's private_key is not PEM")?;
-    let pair =
-        ring::signature::RsaKeyPair::from_pkcs8(&der).map_err(|_| "the key file's private_key is not an RSA key")?;
     let claims =
         json!({"iss": key["client_email"], "scope": SCOPE, "aud": key["token_uri"], "iat": now, "exp": now + 3600});
     let signing_input =
         format!("{}.{}", b64url(br#"{"alg":"RS256","typ":"JWT"}"#), b64url(claims.to_string().as_bytes()));
-    let mut signature = vec![0; pair.public().modulus_len()];
-    pair.sign(
-        &ring::signature::RSA_PKCS1_SHA256,
-        &ring::rand::SystemRandom::new(),
-        signing_input.as_bytes(),
-        &mut signature,
-    )
-    .map_err(|_| "signing the token request failed")?;
+    let signature = sign::rsa_sign(pem, &ring::signature::RSA_PKCS1_SHA256, signing_input.as_bytes())?;
     Ok(format!("{signing_input}.{}", b64url(&signature)))
 }
 
@@ -149,6 +138,7 @@ impl Records for CloudDns<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::base64_decode;
     use crate::providers::testing::{job, service, Scripted};
 
     fn key_file(dir: &std::path::Path) -> String {

@@ -40,6 +40,7 @@ mod spaceship;
 mod tencent;
 #[cfg(test)]
 mod testing;
+mod transip;
 mod url_template;
 mod vultr;
 
@@ -276,6 +277,7 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
         "dynv6-api" => &dynv6::Dynv6Api,
         "dreamhost" => &dreamhost::DreamHost,
         "ovh-api" => &ovh::Ovh,
+        "transip" => &transip::TransIp,
         "custom" => &url_template::CUSTOM,
         "token-url" => &url_template::TOKEN_URL,
         "login-url" => &url_template::LOGIN_URL,

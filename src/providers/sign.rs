@@ -112,6 +112,22 @@ pub fn derive_key(prefixed_secret: &str, scope: &[&str]) -> Vec<u8> {
     scope.iter().fold(prefixed_secret.as_bytes().to_vec(), |key, part| hmac_sha256(&key, part))
 }
 
+/// An RSA signature over `msg` (PKCS#1 v1.5 with `alg`) with the PKCS#8 key in `pem`.
+pub fn rsa_sign(
+    pem: &str,
+    alg: &'static dyn ring::signature::RsaEncoding,
+    msg: &[u8],
+) -> Result<Vec<u8>, &'static str> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = crate::http::base64_decode(&body).ok_or("the private key is not PEM")?;
+    let pair =
+        ring::signature::RsaKeyPair::from_pkcs8(&der).map_err(|_| "the private key is not an RSA key in PKCS#8")?;
+    let mut signature = vec![0; pair.public().modulus_len()];
+    pair.sign(alg, &ring::rand::SystemRandom::new(), msg, &mut signature)
+        .map_err(|_| "signing with the private key failed")?;
+    Ok(signature)
+}
+
 /// 16 random bytes as hex.
 pub fn nonce() -> String {
     use ring::rand::SecureRandom;
