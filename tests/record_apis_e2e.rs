@@ -221,7 +221,10 @@ fn run_scenario(d: &Double) {
             echo.url("/"),
             d.provider,
             api.url(d.base),
-            d.creds.replace("SECRET", secret).replace("{DIR}", &dir.0.display().to_string()),
+            d.creds
+                .replace("SECRET", secret)
+                .replace("{DIR}", &dir.0.display().to_string())
+                .replace("{API}", &api.url("")),
             d = dir.0.display()
         );
         dir.write("edgeddns", &cfg).display().to_string()
@@ -2157,5 +2160,78 @@ api_test!(
         route: transip,
         setup: transip_keys,
         error: |s, m| Reply::json(s, &json!({"error": m})),
+    }
+);
+
+fn azure(r: &Recorded, s: &mut Store) -> Answer {
+    if r.path() == "/tenant-1/oauth2/v2.0/token" {
+        let form: Vec<(String, String)> = r
+            .body
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), percent_decode(v)))
+            .collect();
+        let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+        if get("grant_type") != "client_credentials" || get("scope") != "https://management.azure.com/.default" {
+            return Ok(Reply::json(
+                400,
+                &json!({"error": "invalid_request", "error_description": "AADSTS900144: bad request"}),
+            ));
+        }
+        if get("client_id") != "app-id" || get("client_secret") != SECRET {
+            return Ok(Reply::json(
+                401,
+                &json!({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."}),
+            ));
+        }
+        return json_ok(json!({"token_type": "Bearer", "expires_in": 3599, "access_token": "azure-access-token"}));
+    }
+    if r.header("authorization") != Some("Bearer azure-access-token") {
+        return Err((401, "The access token is invalid.".into()));
+    }
+    if r.query("api-version").as_deref() != Some("2018-05-01") {
+        return Err(bad("The api-version query parameter is required".into()));
+    }
+    let prefix = format!("/subscriptions/sub-1/resourceGroups/rg-dns/providers/Microsoft.Network/dnsZones/{ZONE}/");
+    let rest = r.path().strip_prefix(&prefix).ok_or((404, "The Resource was not found.".into()))?;
+    let (rtype, name) = rest.split_once('/').ok_or((404, "no route".into()))?;
+    let (key, field) = if rtype == "AAAA" { ("AAAARecords", "ipv6Address") } else { ("ARecords", "ipv4Address") };
+    match r.method.as_str() {
+        "GET" => {
+            let recs = s.named(name, rtype);
+            if recs.is_empty() {
+                return Err((404, format!("The resource record '{name}' does not exist in resource group 'rg-dns'.")));
+            }
+            let list: Vec<Value> = recs.iter().map(|x| json!({field: x.value})).collect();
+            json_ok(json!({"name": name, "properties": {"TTL": recs[0].ttl, key: list}}))
+        }
+        "PUT" => {
+            let b = body(r).map_err(bad)?;
+            let values: Vec<String> = b["properties"][key]
+                .as_array()
+                .ok_or(bad(format!("{key} missing")))?
+                .iter()
+                .map(|v| v[field].as_str().unwrap_or("").to_string())
+                .collect();
+            let ttl = b["properties"]["TTL"].as_u64().ok_or(bad("TTL missing".into()))?;
+            s.set(name, rtype, &values, ttl).map_err(bad)?;
+            json_ok(json!({"name": name, "properties": b["properties"]}))
+        }
+        _ => no_route(),
+    }
+}
+
+api_test!(
+    azure_service_principal,
+    Double {
+        provider: "azure",
+        base: "",
+        creds: "\toption username 'app-id'\n\toption password 'SECRET'\n\toption tenant 'tenant-1'\n\toption subscription 'sub-1'\n\
+                \toption resource_group 'rg-dns'\n\toption login_server '{API}'\n",
+        // The token endpoint checks the client secret; Resource Manager checks the token.
+        authorized: |_| true,
+        route: azure,
+        setup: no_setup,
+        error: |s, m| Reply::json(s, &json!({"error": {"code": "Error", "message": m}})),
     }
 );

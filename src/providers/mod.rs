@@ -3,6 +3,7 @@
 //! (`catalogue.json`), not code.
 
 mod alidns;
+mod azure;
 mod bunny;
 pub mod catalogue;
 mod cloudflare;
@@ -278,6 +279,7 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
         "dreamhost" => &dreamhost::DreamHost,
         "ovh-api" => &ovh::Ovh,
         "transip" => &transip::TransIp,
+        "azure" => &azure::Azure,
         "custom" => &url_template::CUSTOM,
         "token-url" => &url_template::TOKEN_URL,
         "login-url" => &url_template::LOGIN_URL,
