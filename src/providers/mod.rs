@@ -20,6 +20,7 @@ mod gcp;
 mod godaddy;
 mod hetzner;
 mod huawei;
+mod inwx;
 mod ionos;
 mod linode;
 mod luadns;
@@ -280,6 +281,7 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
         "ovh-api" => &ovh::Ovh,
         "transip" => &transip::TransIp,
         "azure" => &azure::Azure,
+        "inwx-api" => &inwx::Inwx,
         "custom" => &url_template::CUSTOM,
         "token-url" => &url_template::TOKEN_URL,
         "login-url" => &url_template::LOGIN_URL,
