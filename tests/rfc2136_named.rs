@@ -59,12 +59,11 @@ fn start_named(dir: &TempDir) -> Named {
         .unwrap();
     let named = Named { child, port };
     let start = Instant::now();
-    while dig(port, "example.test", "SOA").is_empty() {
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "named did not start: {}",
-            std::fs::read_to_string(dir.path("named.log")).unwrap_or_default()
-        );
+    // Answering queries is not enough: named refuses updates (SERVFAIL) until it has finished
+    // starting, which it logs as "running".
+    let log = || std::fs::read_to_string(dir.path("named.log")).unwrap_or_default();
+    while dig(port, "example.test", "SOA").is_empty() || !log().lines().any(|l| l.ends_with(" running")) {
+        assert!(start.elapsed() < Duration::from_secs(15), "named did not start: {}", log());
         std::thread::sleep(Duration::from_millis(100));
     }
     named
