@@ -29,7 +29,14 @@ impl Protocol for AliDns {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "Alibaba Cloud DNS", message_at: &["/Message"], auth: secret };
+        let api = Api {
+            http,
+            job,
+            cache: Default::default(),
+            title: "Alibaba Cloud DNS",
+            message_at: &["/Message"],
+            auth: secret,
+        };
         update_records(job, "Alibaba Cloud DNS", &mut Rpc { api, now: sign::now }, 600, 1)
     }
 }

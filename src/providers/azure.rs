@@ -36,8 +36,14 @@ impl Protocol for Azure {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api =
-            Api { http, job, title: "Azure DNS", message_at: &["/error/message", "/error_description"], auth: none };
+        let api = Api {
+            http,
+            job,
+            cache: Default::default(),
+            title: "Azure DNS",
+            message_at: &["/error/message", "/error_description"],
+            auth: none,
+        };
         update_records(job, "Azure DNS", &mut Arm { api, token: None }, 300, 1)
     }
 }

@@ -31,7 +31,14 @@ impl Protocol for ClouDns {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "ClouDNS", message_at: &["/statusDescription"], auth: secret };
+        let api = Api {
+            http,
+            job,
+            cache: Default::default(),
+            title: "ClouDNS",
+            message_at: &["/statusDescription"],
+            auth: secret,
+        };
         update_records(job, "ClouDNS", &mut Json(api), 3600, 60)
     }
 }

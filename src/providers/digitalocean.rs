@@ -23,7 +23,14 @@ impl Protocol for DigitalOcean {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "DigitalOcean", message_at: &["/message"], auth: bearer };
+        let api = Api {
+            http,
+            job,
+            cache: Default::default(),
+            title: "DigitalOcean",
+            message_at: &["/message"],
+            auth: bearer,
+        };
         update_records(job, "DigitalOcean", &mut Domains(api), 300, 30)
     }
 }

@@ -27,7 +27,14 @@ impl Protocol for DnsPod {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "DNSPod", message_at: &["/status/message"], auth: secret };
+        let api = Api {
+            http,
+            job,
+            cache: Default::default(),
+            title: "DNSPod",
+            message_at: &["/status/message"],
+            auth: secret,
+        };
         update_records(job, "DNSPod", &mut Token(api), 600, 1)
     }
 }

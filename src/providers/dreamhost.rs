@@ -3,7 +3,7 @@
 //! and `format=json`; `result` is "success" or "error". Records cannot be edited: the new value
 //! is added first, then the old ones are removed, so the name never goes without a record.
 
-use super::rest::{stale, update_records, Api, Existing, Name, Records};
+use super::rest::{remember, stale, update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{url_encode, Request, Transport};
 use serde_json::Value;
@@ -30,7 +30,8 @@ impl Protocol for DreamHost {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "DreamHost", message_at: &["/data"], auth: secret };
+        let api =
+            Api { http, job, cache: Default::default(), title: "DreamHost", message_at: &["/data"], auth: secret };
         update_records(job, "DreamHost", &mut Commands(api), 0, 0)
     }
 }
@@ -61,7 +62,7 @@ impl Commands<'_> {
 
 impl Records for Commands<'_> {
     fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
-        let list = self.call("dns-list_records", &[])?;
+        let list = remember(self, |s| &mut s.0.cache, "dns-list_records", |s| s.call("dns-list_records", &[]))?;
         let fqdn = name.fqdn();
         Ok(Existing::collect(&list, "value", "value", |r| r["type"] == name.rtype && r["record"] == fqdn.as_str()))
     }

@@ -22,7 +22,14 @@ impl Protocol for Dynv6Api {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "dynv6", message_at: &["/error", "/message"], auth: bearer };
+        let api = Api {
+            http,
+            job,
+            cache: Default::default(),
+            title: "dynv6",
+            message_at: &["/error", "/message"],
+            auth: bearer,
+        };
         update_records(job, "dynv6", &mut Zones { api, zone: None }, 60, 0)
     }
 }
@@ -61,7 +68,8 @@ impl Records for Zones<'_> {
             return Ok(if value.is_empty() { vec![] } else { vec![Existing { id: String::new(), value }] });
         }
         let zone = self.zone_path(name.zone)?;
-        let list = self.api.call(Method::Get, &format!("{zone}/records"), None)?;
+        let path = format!("{zone}/records");
+        let list = self.api.cached(&path, |api| api.call(Method::Get, &path, None))?;
         Ok(Existing::collect(&list, "id", "data", |r| r["type"] == name.rtype && r["name"] == name.relative.as_str()))
     }
 

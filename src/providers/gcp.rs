@@ -40,6 +40,7 @@ impl Protocol for Gcp {
             title: "Google Cloud DNS",
             message_at: &["/error/message", "/error_description"],
             auth: none,
+            cache: Default::default(),
         };
         let mut dns = CloudDns { api, token: None, project: String::new() };
         update_records(job, "Google Cloud DNS", &mut dns, 300, 0)

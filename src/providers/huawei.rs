@@ -29,7 +29,14 @@ impl Protocol for Huawei {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "Huawei Cloud DNS", message_at: &["/message", "/error_msg"], auth: secret };
+        let api = Api {
+            http,
+            job,
+            cache: Default::default(),
+            title: "Huawei Cloud DNS",
+            message_at: &["/message", "/error_msg"],
+            auth: secret,
+        };
         update_records(job, "Huawei Cloud DNS", &mut Apig { api, zone: ZoneId::default(), now: sign::now }, 300, 1)
     }
 }

@@ -4,7 +4,7 @@
 //! changes one by id, `nameserver.createRecord` adds one; `account.logout` ends the session.
 //! `code` 1000/1001 (1500 for a logout) is success. Accounts with two-factor login cannot be used unattended.
 
-use super::rest::{stale, update_records, Api, Existing, Name, Records};
+use super::rest::{remember, stale, update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{Method, Request, Transport};
 use serde_json::{json, Value};
@@ -28,7 +28,7 @@ impl Protocol for Inwx {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "INWX", message_at: &["/msg"], auth: secret };
+        let api = Api { http, job, cache: Default::default(), title: "INWX", message_at: &["/msg"], auth: secret };
         let mut rpc = Rpc { api, cookie: None };
         let results = update_records(job, "INWX", &mut rpc, 300, 300);
         if rpc.cookie.is_some() {
@@ -86,7 +86,12 @@ impl Rpc<'_> {
 impl Records for Rpc<'_> {
     fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
         self.login()?;
-        let data = self.call("nameserver.info", json!({"domain": name.zone, "type": name.rtype}))?;
+        let data = remember(
+            self,
+            |s| &mut s.api.cache,
+            "nameserver.info",
+            |s| s.call("nameserver.info", json!({"domain": name.zone})),
+        )?;
         let fqdn = name.fqdn();
         Ok(Existing::collect(&data["record"], "id", "content", |r| {
             r["type"] == name.rtype && r["name"] == fqdn.as_str()

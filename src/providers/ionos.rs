@@ -26,7 +26,14 @@ impl Protocol for Ionos {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "IONOS", message_at: &["/0/message", "/message"], auth: api_key };
+        let api = Api {
+            http,
+            job,
+            cache: Default::default(),
+            title: "IONOS",
+            message_at: &["/0/message", "/message"],
+            auth: api_key,
+        };
         update_records(job, "IONOS", &mut Zones { api, zone: ZoneId::default() }, 3600, 60)
     }
 }

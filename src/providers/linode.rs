@@ -22,7 +22,14 @@ impl Protocol for Linode {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "Linode", message_at: &["/errors/0/reason"], auth: bearer };
+        let api = Api {
+            http,
+            job,
+            cache: Default::default(),
+            title: "Linode",
+            message_at: &["/errors/0/reason"],
+            auth: bearer,
+        };
         update_records(job, "Linode", &mut Domains { api, domain: ZoneId::default() }, 300, 0)
     }
 }
@@ -47,7 +54,8 @@ impl Domains<'_> {
 impl Records for Domains<'_> {
     fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
         let domain = self.domain(name.zone)?;
-        let list = self.api.call(Method::Get, &format!("{domain}/records?page_size=500"), None)?;
+        let path = format!("{domain}/records?page_size=500");
+        let list = self.api.cached(&path, |api| api.call(Method::Get, &path, None))?;
         let wanted = Value::from(name.relative_or_empty());
         Ok(Existing::collect(&list["data"], "id", "target", |r| r["type"] == name.rtype && r["name"] == wanted))
     }
@@ -91,10 +99,6 @@ mod tests {
                 {"id":13,"name":"home","type":"AAAA","target":"2001:db8::1","ttl_sec":300}],"page":1,"pages":1}"#,
             ),
             Scripted::body(200, r#"{"id":11}"#),
-            Scripted::body(
-                200,
-                r#"{"data":[{"id":12,"name":"nas","type":"A","target":"198.51.100.2","ttl_sec":300}]}"#,
-            ),
         ]);
         let r = Linode.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
         assert_eq!(t.sent[0].url, "https://api.linode.com/v4/domains");
@@ -103,8 +107,8 @@ mod tests {
         assert_eq!(t.sent[2].method, Method::Put);
         assert_eq!(t.sent[2].url, "https://api.linode.com/v4/domains/1234/records/11");
         assert_eq!(t.sent[2].body.as_deref(), Some(r#"{"target":"198.51.100.2","ttl_sec":300}"#));
-        // The domain id is looked up once per job.
-        assert_eq!(t.sent.len(), 4);
+        // The domain id and the records are read once per job, for both hostnames.
+        assert_eq!(t.sent.len(), 3);
         assert_eq!((r[0].outcome.label(), r[1].outcome.label()), ("updated", "unchanged"));
 
         let mut t = Scripted::new(vec![Scripted::body(200, r#"{"data":[],"page":1,"pages":1,"results":0}"#)]);

@@ -26,7 +26,7 @@ impl Protocol for LuaDns {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "LuaDNS", message_at: &["/message"], auth: basic };
+        let api = Api { http, job, cache: Default::default(), title: "LuaDNS", message_at: &["/message"], auth: basic };
         update_records(job, "LuaDNS", &mut Zones { api, zone: ZoneId::default() }, 300, 60)
     }
 }
@@ -51,7 +51,8 @@ fn body(name: &Name, ip: &str, ttl: u32) -> serde_json::Value {
 impl Records for Zones<'_> {
     fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
         let zone = self.zone(name.zone)?;
-        let list = self.api.call(Method::Get, &format!("{zone}/records"), None)?;
+        let path = format!("{zone}/records");
+        let list = self.api.cached(&path, |api| api.call(Method::Get, &path, None))?;
         let fqdn = format!("{}.", name.fqdn());
         Ok(Existing::collect(&list, "id", "content", |r| r["type"] == name.rtype && r["name"] == fqdn.as_str()))
     }

@@ -26,7 +26,8 @@ impl Protocol for NameCom {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "Name.com", message_at: &["/message"], auth: basic };
+        let api =
+            Api { http, job, cache: Default::default(), title: "Name.com", message_at: &["/message"], auth: basic };
         update_records(job, "Name.com", &mut Domains(api), 300, 300)
     }
 }
@@ -43,7 +44,8 @@ fn body(name: &Name, ip: &str, ttl: u32) -> serde_json::Value {
 
 impl Records for Domains<'_> {
     fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
-        let list = self.0.call(Method::Get, &format!("{}?perPage=1000", records(name)), None)?;
+        let path = format!("{}?perPage=1000", records(name));
+        let list = self.0.cached(&path, |api| api.call(Method::Get, &path, None))?;
         let host = name.relative_or_empty();
         Ok(Existing::collect(&list["records"], "id", "answer", |r| {
             r["type"] == name.rtype && r["host"].as_str().unwrap_or("") == host

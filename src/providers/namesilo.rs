@@ -3,7 +3,7 @@
 //! success whatever the HTTP status. `dnsListRecords` of the domain, `dnsUpdateRecord` by
 //! `rrid`, `dnsAddRecord`; hosts are given relative to the domain (empty for the apex).
 
-use super::rest::{stale, update_records, Api, Existing, Name, Records};
+use super::rest::{remember, stale, update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{url_encode, Request, Transport};
 use serde_json::Value;
@@ -26,7 +26,14 @@ impl Protocol for NameSilo {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "NameSilo", message_at: &["/reply/detail"], auth: secret };
+        let api = Api {
+            http,
+            job,
+            cache: Default::default(),
+            title: "NameSilo",
+            message_at: &["/reply/detail"],
+            auth: secret,
+        };
         // NameSilo's minimum TTL is 3600.
         update_records(job, "NameSilo", &mut Operations(api), 3600, 3600)
     }
@@ -57,7 +64,12 @@ impl Operations<'_> {
 
 impl Records for Operations<'_> {
     fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
-        let reply = self.call("dnsListRecords", &[("domain", name.zone)])?;
+        let reply = remember(
+            self,
+            |s| &mut s.0.cache,
+            "dnsListRecords",
+            |s| s.call("dnsListRecords", &[("domain", name.zone)]),
+        )?;
         let fqdn = name.fqdn();
         Ok(Existing::collect(&reply["resource_record"], "record_id", "value", |r| {
             r["type"] == name.rtype && r["host"] == fqdn.as_str()

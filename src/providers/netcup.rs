@@ -5,7 +5,7 @@
 //! `logout` ends it. `status` is "success" or an error with `longmessage`, whatever the HTTP
 //! status. The zone's TTL applies (records have none); the apex is `@`.
 
-use super::rest::{stale, update_records, Api, Existing, Name, Records};
+use super::rest::{remember, stale, update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{Method, Request, Transport};
 use serde_json::{json, Value};
@@ -30,7 +30,8 @@ impl Protocol for Netcup {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "netcup", message_at: &["/longmessage"], auth: secrets };
+        let api =
+            Api { http, job, cache: Default::default(), title: "netcup", message_at: &["/longmessage"], auth: secrets };
         let mut ccp = Ccp { api, session: None };
         let results = update_records(job, "netcup", &mut ccp, 0, 0);
         if ccp.session.is_some() {
@@ -89,7 +90,12 @@ impl Ccp<'_> {
 impl Records for Ccp<'_> {
     fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
         self.login()?;
-        let data = self.call("infoDnsRecords", json!({"domainname": name.zone}))?;
+        let data = remember(
+            self,
+            |s| &mut s.api.cache,
+            "infoDnsRecords",
+            |s| s.call("infoDnsRecords", json!({"domainname": name.zone})),
+        )?;
         Ok(Existing::collect(&data["dnsrecords"], "id", "destination", |r| {
             r["type"] == name.rtype && r["hostname"] == name.relative.as_str()
         }))

@@ -3,7 +3,7 @@
 //! `error` object even with HTTP 200. `list-records` of the domain, then `edit-record` by id or
 //! `add-record`. The apex is `@`.
 
-use super::rest::{update_records, Api, Existing, Name, Records};
+use super::rest::{remember, update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{Method, Request, Transport};
 use serde_json::{json, Value};
@@ -27,7 +27,8 @@ impl Protocol for Njalla {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "Njalla", message_at: &["/error/message"], auth: token };
+        let api =
+            Api { http, job, cache: Default::default(), title: "Njalla", message_at: &["/error/message"], auth: token };
         update_records(job, "Njalla", &mut Rpc(api), 300, 60)
     }
 }
@@ -50,7 +51,12 @@ impl Rpc<'_> {
 
 impl Records for Rpc<'_> {
     fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
-        let list = self.call("list-records", json!({"domain": name.zone}))?;
+        let list = remember(
+            self,
+            |s| &mut s.0.cache,
+            "list-records",
+            |s| s.call("list-records", json!({"domain": name.zone})),
+        )?;
         Ok(Existing::collect(&list["records"], "id", "content", |r| {
             r["type"] == name.rtype && r["name"] == name.relative.as_str()
         }))

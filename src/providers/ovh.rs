@@ -30,7 +30,8 @@ impl Protocol for Ovh {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "OVHcloud", message_at: &["/message"], auth: secrets };
+        let api =
+            Api { http, job, cache: Default::default(), title: "OVHcloud", message_at: &["/message"], auth: secrets };
         update_records(job, "OVHcloud", &mut Signed { api, now: sign::now }, 300, 60)
     }
 }

@@ -27,7 +27,8 @@ impl Protocol for PowerDns {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "PowerDNS", message_at: &["/error"], auth: api_key };
+        let api =
+            Api { http, job, cache: Default::default(), title: "PowerDNS", message_at: &["/error"], auth: api_key };
         update_records(job, "PowerDNS", &mut Zone(api), 300, 0)
     }
 }
@@ -43,7 +44,8 @@ impl Zone<'_> {
 
 impl Records for Zone<'_> {
     fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
-        let zone = self.0.call(Method::Get, &self.path(name), None)?;
+        let path = self.path(name);
+        let zone = self.0.cached(&path, |api| api.call(Method::Get, &path, None))?;
         let fqdn = format!("{}.", name.fqdn());
         let rrsets = zone["rrsets"].as_array().map(Vec::as_slice).unwrap_or_default();
         let rrset = rrsets.iter().find(|r| r["type"] == name.rtype && r["name"] == fqdn.as_str());

@@ -18,6 +18,8 @@ pub struct Api<'a> {
     pub message_at: &'static [&'static str],
     /// Adds the credentials (and marks them secret) to a request.
     pub auth: fn(Request, &Job) -> Request,
+    /// Listings already fetched in this job, by the caller's key (see `cached`).
+    pub cache: std::collections::HashMap<String, Value>,
 }
 
 impl Api<'_> {
@@ -32,6 +34,17 @@ impl Api<'_> {
             req = req.json_body(b);
         }
         self.send((self.auth)(req, self.job))
+    }
+
+    /// A listing of the whole zone, fetched once per job: each name and type is looked at once
+    /// per job, so what a write changes is never looked up again, and a service with several
+    /// hostnames costs one listing instead of one per hostname and family.
+    pub fn cached(
+        &mut self,
+        key: &str,
+        fetch: impl FnOnce(&mut Self) -> Result<Value, Outcome>,
+    ) -> Result<Value, Outcome> {
+        remember(self, |api| &mut api.cache, key, fetch)
     }
 
     /// GET `path`; `None` when the API answers 404 (what many say for "no such record").
@@ -85,6 +98,22 @@ pub fn xml_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
     let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;
     let len = xml[start..].find(&format!("</{tag}>"))?;
     Some(&xml[start..start + len])
+}
+
+/// `Api::cached` for an API wrapper whose own calls (sessions, RPC envelopes) fetch the listing:
+/// `cache` finds the job's cache inside `owner`.
+pub fn remember<T>(
+    owner: &mut T,
+    cache: fn(&mut T) -> &mut std::collections::HashMap<String, Value>,
+    key: &str,
+    fetch: impl FnOnce(&mut T) -> Result<Value, Outcome>,
+) -> Result<Value, Outcome> {
+    if let Some(v) = cache(owner).get(key) {
+        return Ok(v.clone());
+    }
+    let v = fetch(owner)?;
+    cache(owner).insert(key.to_string(), v.clone());
+    Ok(v)
 }
 
 /// A message field as text, whatever JSON shape it has.

@@ -34,7 +34,7 @@ impl Protocol for Route53 {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "Route 53", message_at: &[], auth: secret };
+        let api = Api { http, job, cache: Default::default(), title: "Route 53", message_at: &[], auth: secret };
         let zone_id = job.service.param("zone_id").map(|z| z.trim_start_matches("/hostedzone/").to_string());
         update_records(job, "Route 53", &mut Aws { api, zone_id, now: sign::now }, 300, 0)
     }

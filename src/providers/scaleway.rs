@@ -27,7 +27,14 @@ impl Protocol for Scaleway {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "Scaleway", message_at: &["/message"], auth: auth_token };
+        let api = Api {
+            http,
+            job,
+            cache: Default::default(),
+            title: "Scaleway",
+            message_at: &["/message"],
+            auth: auth_token,
+        };
         update_records(job, "Scaleway", &mut Zones(api), 300, 60)
     }
 }

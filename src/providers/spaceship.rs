@@ -28,7 +28,8 @@ impl Protocol for Spaceship {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "Spaceship", message_at: &["/detail"], auth: key_pair };
+        let api =
+            Api { http, job, cache: Default::default(), title: "Spaceship", message_at: &["/detail"], auth: key_pair };
         update_records(job, "Spaceship", &mut Dns(api), 3600, 60)
     }
 }

@@ -29,8 +29,14 @@ impl Protocol for Tencent {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api =
-            Api { http, job, title: "Tencent Cloud DNSPod", message_at: &["/Response/Error/Message"], auth: secret };
+        let api = Api {
+            http,
+            job,
+            cache: Default::default(),
+            title: "Tencent Cloud DNSPod",
+            message_at: &["/Response/Error/Message"],
+            auth: secret,
+        };
         update_records(job, "Tencent Cloud DNSPod", &mut Tc3 { api, now: sign::now }, 600, 1)
     }
 }

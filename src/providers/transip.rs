@@ -4,7 +4,7 @@
 //! one entry is changed with `PATCH /domains/{domain}/dns` (found by name, type and expiry) and
 //! a new one added with `POST`. The apex is `@`.
 
-use super::rest::{stale, update_records, Api, Existing, Name, Records};
+use super::rest::{remember, stale, update_records, Api, Existing, Name, Records};
 use super::sign;
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{base64, url_encode, Method, Request, Transport};
@@ -29,7 +29,7 @@ impl Protocol for TransIp {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, title: "TransIP", message_at: &["/error"], auth: none };
+        let api = Api { http, job, cache: Default::default(), title: "TransIP", message_at: &["/error"], auth: none };
         update_records(job, "TransIP", &mut Dns { api, token: None }, 300, 60)
     }
 }
@@ -78,7 +78,7 @@ impl Dns<'_> {
 
 impl Records for Dns<'_> {
     fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
-        let list = self.call(Method::Get, name.zone, None)?;
+        let list = remember(self, |s| &mut s.api.cache, "dns", |s| s.call(Method::Get, name.zone, None))?;
         // The entry is addressed by name, type and expiry: keep the expiry as its handle.
         Ok(Existing::collect(&list["dnsEntries"], "expire", "content", |e| {
             e["type"] == name.rtype && e["name"] == name.relative.as_str()
