@@ -1183,17 +1183,27 @@ fn route53(r: &Recorded, s: &mut Store) -> Answer {
             )))
         }
         ("POST", "/2013-04-01/hostedzone/ZTEST1/rrset/") => {
-            let b = &r.body;
-            if xml_tag(b, "Action") != Some("UPSERT") {
-                return Err(bad("InvalidChangeBatch: only UPSERT expected".into()));
+            // Like Route 53: the batch is checked whole, then applied.
+            let changes: Vec<&str> = r.body.split("<Change>").skip(1).collect();
+            if changes.is_empty() {
+                return Err(bad("InvalidChangeBatch: no changes".into()));
             }
-            let (Some(name), Some(rtype), Some(ttl), Some(value)) =
-                (xml_tag(b, "Name"), xml_tag(b, "Type"), xml_tag(b, "TTL"), xml_tag(b, "Value"))
-            else {
-                return Err(bad("InvalidInput: incomplete ResourceRecordSet".into()));
-            };
-            let rel = name.strip_suffix(&format!(".{ZONE}.")).ok_or(bad(format!("{name} is not in the zone")))?;
-            s.set(rel, rtype, &[value.to_string()], ttl.parse().map_err(|_| bad("TTL".into()))?).map_err(bad)?;
+            let mut parsed = Vec::new();
+            for c in changes {
+                if xml_tag(c, "Action") != Some("UPSERT") {
+                    return Err(bad("InvalidChangeBatch: only UPSERT expected".into()));
+                }
+                let (Some(name), Some(rtype), Some(ttl), Some(value)) =
+                    (xml_tag(c, "Name"), xml_tag(c, "Type"), xml_tag(c, "TTL"), xml_tag(c, "Value"))
+                else {
+                    return Err(bad("InvalidInput: incomplete ResourceRecordSet".into()));
+                };
+                let rel = name.strip_suffix(&format!(".{ZONE}.")).ok_or(bad(format!("{name} is not in the zone")))?;
+                parsed.push((rel.to_string(), rtype.to_string(), value.to_string(), ttl.parse::<u64>().map_err(|_| bad("TTL".into()))?));
+            }
+            for (rel, rtype, value, ttl) in parsed {
+                s.set(&rel, &rtype, &[value], ttl).map_err(bad)?;
+            }
             Ok(xml("<?xml version=\"1.0\"?>\n<ChangeResourceRecordSetsResponse><ChangeInfo><Id>/change/C1</Id><Status>PENDING</Status></ChangeInfo></ChangeResourceRecordSetsResponse>".into()))
         }
         _ => no_route(),

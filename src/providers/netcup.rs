@@ -1,7 +1,7 @@
 //! netcup's CCP DNS API (JSON) with customer number, API key and API password.
 //! https://ccp.netcup.net/run/webservice/servers/endpoint.php — every call is a POST of
-//! `{"action", "param"}`; `login` gives a session id used by `infoDnsRecords` and
-//! `updateDnsRecords` (which both changes records by id and adds records without one), and
+//! `{"action", "param"}`; `login` gives a session id used by `infoDnsRecords` and one
+//! `updateDnsRecords` per job (which changes records by id and adds records without one), and
 //! `logout` ends it. `status` is "success" or an error with `longmessage`, whatever the HTTP
 //! status. The zone's TTL applies (records have none); the apex is `@`.
 
@@ -32,7 +32,7 @@ impl Protocol for Netcup {
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api =
             Api { http, job, cache: Default::default(), title: "netcup", message_at: &["/longmessage"], auth: secrets };
-        let mut ccp = Ccp { api, session: None };
+        let mut ccp = Ccp { api, session: None, pending: Vec::new() };
         let results = update_records(job, "netcup", &mut ccp, 0, 0);
         if ccp.session.is_some() {
             // A session left open expires by itself after 15 minutes; closing it is courtesy.
@@ -45,6 +45,8 @@ impl Protocol for Netcup {
 struct Ccp<'a> {
     api: Api<'a>,
     session: Option<String>,
+    /// Record changes of the job, sent together in one `updateDnsRecords`.
+    pending: Vec<Value>,
 }
 
 impl Ccp<'_> {
@@ -79,12 +81,6 @@ impl Ccp<'_> {
         }
         Ok(())
     }
-
-    fn write(&mut self, name: &Name, records: Vec<Value>) -> Result<(), Outcome> {
-        self.login()?;
-        let param = json!({"domainname": name.zone, "dnsrecordset": {"dnsrecords": records}});
-        self.call("updateDnsRecords", param).map(drop)
-    }
 }
 
 impl Records for Ccp<'_> {
@@ -102,19 +98,28 @@ impl Records for Ccp<'_> {
     }
 
     fn replace(&mut self, name: &Name, found: &[Existing], ip: &str, _ttl: u32) -> Result<(), Outcome> {
-        let records = stale(found, ip)
-            .map(|r| {
-                json!({"id": r.id, "hostname": name.relative, "type": name.rtype, "priority": "",
-                            "destination": ip, "deleterecord": false})
-            })
-            .collect();
-        self.write(name, records)
+        let records = stale(found, ip).map(|r| {
+            json!({"id": r.id, "hostname": name.relative, "type": name.rtype, "priority": "",
+                   "destination": ip, "deleterecord": false})
+        });
+        self.pending.extend(records);
+        Ok(())
     }
 
     fn create(&mut self, name: &Name, ip: &str, _ttl: u32) -> Result<(), Outcome> {
-        let record = json!({"hostname": name.relative, "type": name.rtype, "priority": "", "destination": ip,
-                            "deleterecord": false});
-        self.write(name, vec![record])
+        self.pending.push(json!({"hostname": name.relative, "type": name.rtype, "priority": "", "destination": ip,
+                                 "deleterecord": false}));
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Outcome> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let records = std::mem::take(&mut self.pending);
+        let zone = self.api.job.service.param("zone").unwrap_or("").trim_end_matches('.').to_string();
+        self.login()?;
+        self.call("updateDnsRecords", json!({"domainname": zone, "dnsrecordset": {"dnsrecords": records}})).map(drop)
     }
 }
 

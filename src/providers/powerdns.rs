@@ -1,6 +1,7 @@
 //! The PowerDNS Authoritative HTTP API, for self-hosted servers.
 //! https://doc.powerdns.com/authoritative/http-api/zone.html — the zone is read for the RRset
-//! of the name and type, and a `PATCH` with `changetype: REPLACE` sets it (and creates it).
+//! of each name and type, and one `PATCH` with a `changetype: REPLACE` RRset per changed name
+//! and type (all hostnames, A and AAAA) sets them (and creates missing ones).
 
 use super::rest::{update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
@@ -29,23 +30,32 @@ impl Protocol for PowerDns {
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api =
             Api { http, job, cache: Default::default(), title: "PowerDNS", message_at: &["/error"], auth: api_key };
-        update_records(job, "PowerDNS", &mut Zone(api), 300, 0)
+        update_records(job, "PowerDNS", &mut Zone { api, pending: Vec::new() }, 300, 0)
     }
 }
 
-struct Zone<'a>(Api<'a>);
+struct Zone<'a> {
+    api: Api<'a>,
+    /// RRsets to replace, sent together in one PATCH.
+    pending: Vec<serde_json::Value>,
+}
 
 impl Zone<'_> {
-    fn path(&self, name: &Name) -> String {
-        let server = self.0.job.service.param("server_id").unwrap_or("localhost");
-        format!("/api/v1/servers/{}/zones/{}.", url_encode(server), url_encode(name.zone))
+    fn path(&self) -> String {
+        let svc = self.api.job.service;
+        let zone = svc.param("zone").unwrap_or("").trim_end_matches('.');
+        format!(
+            "/api/v1/servers/{}/zones/{}.",
+            url_encode(svc.param("server_id").unwrap_or("localhost")),
+            url_encode(zone)
+        )
     }
 }
 
 impl Records for Zone<'_> {
     fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
-        let path = self.path(name);
-        let zone = self.0.cached(&path, |api| api.call(Method::Get, &path, None))?;
+        let path = self.path();
+        let zone = self.api.cached(&path, |api| api.call(Method::Get, &path, None))?;
         let fqdn = format!("{}.", name.fqdn());
         let rrsets = zone["rrsets"].as_array().map(Vec::as_slice).unwrap_or_default();
         let rrset = rrsets.iter().find(|r| r["type"] == name.rtype && r["name"] == fqdn.as_str());
@@ -53,14 +63,22 @@ impl Records for Zone<'_> {
     }
 
     fn replace(&mut self, name: &Name, _: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome> {
-        let rrset = json!({"name": format!("{}.", name.fqdn()), "type": name.rtype, "ttl": ttl,
-                           "changetype": "REPLACE", "records": [{"content": ip, "disabled": false}]});
-        let path = self.path(name);
-        self.0.call(Method::Patch, &path, Some(&json!({"rrsets": [rrset]}))).map(drop)
+        self.pending.push(json!({"name": format!("{}.", name.fqdn()), "type": name.rtype, "ttl": ttl,
+                                 "changetype": "REPLACE", "records": [{"content": ip, "disabled": false}]}));
+        Ok(())
     }
 
     fn create(&mut self, name: &Name, ip: &str, ttl: u32) -> Result<(), Outcome> {
         self.replace(name, &[], ip, ttl)
+    }
+
+    fn flush(&mut self) -> Result<(), Outcome> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let rrsets = std::mem::take(&mut self.pending);
+        let path = self.path();
+        self.api.call(Method::Patch, &path, Some(&json!({ "rrsets": rrsets }))).map(drop)
     }
 }
 
@@ -90,6 +108,28 @@ mod tests {
                                "records": [{"content": "198.51.100.2", "disabled": false}]}]})
         );
         assert_eq!((r[0].outcome.label(), r[1].outcome.label()), ("updated", "unchanged"));
+        // Two hostnames, both families: one read, one PATCH carrying every RRset.
+        let svc2 = service(
+            "config service s\n option provider 'powerdns'\n option server 'https://ns1.example.org:8081'\n \
+             list hostname 'home.example.org'\n list hostname 'nas.example.org'\n option token 'pdns-key'\n \
+             option zone 'example.org'\n option create_missing 1\n",
+        );
+        let mut t = Scripted::new(vec![Scripted::body(200, zone), Scripted::body(204, "")]);
+        let r = PowerDns.update(&job(&svc2, Some("198.51.100.2"), Some("2001:db8::3")), &mut t);
+        assert_eq!(t.sent.len(), 2);
+        let body: serde_json::Value = serde_json::from_str(t.sent[1].body.as_deref().unwrap()).unwrap();
+        assert_eq!(body["rrsets"].as_array().unwrap().len(), 4);
+        assert!(r.iter().all(|x| x.outcome == Outcome::Updated));
+        // The batch is refused: every record it carried says why; the unchanged ones stay so.
+        let mut t = Scripted::new(vec![
+            Scripted::body(200, zone),
+            Scripted::body(422, r#"{"error":"RRset home.example.org. IN A: Conflicts with pre-existing RRset"}"#),
+        ]);
+        let r = PowerDns.update(&job(&svc2, Some("198.51.100.2"), Some("2001:db8::2")), &mut t);
+        let labels: Vec<&str> = r.iter().map(|x| x.outcome.label()).collect();
+        assert_eq!(labels, ["stopped", "unchanged", "stopped", "stopped"]);
+        assert!(r[0].outcome.reason().unwrap().contains("Conflicts with pre-existing RRset"));
+
         let mut t = Scripted::new(vec![Scripted::body(422, r#"{"error":"Could not find domain 'example.org.'"}"#)]);
         let r = PowerDns.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
         assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Could not find domain")));

@@ -183,6 +183,11 @@ pub trait Records {
     /// Make the name and type hold `ip` only; `found` is what `find` returned.
     fn replace(&mut self, name: &Name, found: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome>;
     fn create(&mut self, name: &Name, ip: &str, ttl: u32) -> Result<(), Outcome>;
+    /// Send what `replace` and `create` collected, for APIs that take every change of a job in
+    /// one request (all hostnames, A and AAAA together).
+    fn flush(&mut self) -> Result<(), Outcome> {
+        Ok(())
+    }
 }
 
 /// Every hostname and family of the job through `api`; the hostnames lie in the service's
@@ -201,6 +206,12 @@ pub fn update_records(job: &Job, title: &str, api: &mut dyn Records, ttl: u32, m
                 }
             };
             results.push(RecordResult { host: host.clone(), family, outcome });
+        }
+    }
+    // A batched write that fails is the outcome of every record it carried.
+    if let Err(failed) = api.flush() {
+        for r in results.iter_mut().filter(|r| r.outcome == Outcome::Updated) {
+            r.outcome = failed.clone();
         }
     }
     results

@@ -1,7 +1,8 @@
 //! Amazon Route 53 (API 2013-04-01) with an access key, AWS Signature Version 4.
 //! https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html
 //! The hosted zone is found by name (`ListHostedZonesByName`) unless its id is given; the RRset
-//! is read with `ListResourceRecordSets` and set with one `UPSERT` change. Answers are XML.
+//! is read with `ListResourceRecordSets`; one change batch carries an `UPSERT` per changed name and
+//! type (all hostnames, A and AAAA). Answers are XML.
 
 use super::rest::{update_records, xml_all, xml_text, Api, Existing, Name, Records};
 use super::sign::{self, Canonical, Credentials};
@@ -36,13 +37,15 @@ impl Protocol for Route53 {
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api { http, job, cache: Default::default(), title: "Route 53", message_at: &[], auth: secret };
         let zone_id = job.service.param("zone_id").map(|z| z.trim_start_matches("/hostedzone/").to_string());
-        update_records(job, "Route 53", &mut Aws { api, zone_id, now: sign::now }, 300, 0)
+        update_records(job, "Route 53", &mut Aws { api, zone_id, now: sign::now, changes: String::new() }, 300, 0)
     }
 }
 
 struct Aws<'a> {
     api: Api<'a>,
     zone_id: Option<String>,
+    /// `<Change>` elements, sent together in one change batch.
+    changes: String,
     now: fn() -> u64,
 }
 
@@ -134,21 +137,32 @@ impl Records for Aws<'_> {
     }
 
     fn replace(&mut self, name: &Name, _: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome> {
-        let id = self.zone_id(name.zone)?;
-        let body = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ChangeResourceRecordSetsRequest xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">\
-             <ChangeBatch><Comment>edgeddns</Comment><Changes><Change><Action>UPSERT</Action><ResourceRecordSet>\
-             <Name>{}.</Name><Type>{}</Type><TTL>{ttl}</TTL><ResourceRecords><ResourceRecord><Value>{ip}</Value>\
-             </ResourceRecord></ResourceRecords></ResourceRecordSet></Change></Changes></ChangeBatch>\
-             </ChangeResourceRecordSetsRequest>",
+        self.changes.push_str(&format!(
+            "<Change><Action>UPSERT</Action><ResourceRecordSet><Name>{}.</Name><Type>{}</Type><TTL>{ttl}</TTL>\
+             <ResourceRecords><ResourceRecord><Value>{ip}</Value></ResourceRecord></ResourceRecords>\
+             </ResourceRecordSet></Change>",
             name.fqdn(),
             name.rtype
-        );
-        self.call(Method::Post, &format!("{VERSION}/hostedzone/{id}/rrset/"), &[], &body).map(drop)
+        ));
+        Ok(())
     }
 
     fn create(&mut self, name: &Name, ip: &str, ttl: u32) -> Result<(), Outcome> {
         self.replace(name, &[], ip, ttl)
+    }
+
+    fn flush(&mut self) -> Result<(), Outcome> {
+        if self.changes.is_empty() {
+            return Ok(());
+        }
+        let changes = std::mem::take(&mut self.changes);
+        // The zone id was found by the lookups that queued the changes.
+        let id = self.zone_id.clone().unwrap_or_default();
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ChangeResourceRecordSetsRequest xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">\
+             <ChangeBatch><Comment>edgeddns</Comment><Changes>{changes}</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>"
+        );
+        self.call(Method::Post, &format!("{VERSION}/hostedzone/{id}/rrset/"), &[], &body).map(drop)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Scaleway Domains and DNS (API v2beta1) with an API secret key.
 //! https://www.scaleway.com/en/developers/api/domains-and-dns/ — records are listed by name and
-//! type; `PATCH /dns-zones/{zone}/records` with a `set` change replaces them, an `add` change
-//! creates them. The apex is the empty name.
+//! type; one `PATCH /dns-zones/{zone}/records` carries the job's changes (a `set` change replaces
+//! a name and type, an `add` change creates one). The apex is the empty name.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
@@ -35,17 +35,14 @@ impl Protocol for Scaleway {
             message_at: &["/message"],
             auth: auth_token,
         };
-        update_records(job, "Scaleway", &mut Zones(api), 300, 60)
+        update_records(job, "Scaleway", &mut Zones { api, changes: Vec::new() }, 300, 60)
     }
 }
 
-struct Zones<'a>(Api<'a>);
-
-impl Zones<'_> {
-    fn change(&mut self, name: &Name, change: Value) -> Result<(), Outcome> {
-        let path = format!("/dns-zones/{}/records", url_encode(name.zone));
-        self.0.call(Method::Patch, &path, Some(&json!({"changes": [change]}))).map(drop)
-    }
+struct Zones<'a> {
+    api: Api<'a>,
+    /// Changes of the job, sent together in one PATCH.
+    changes: Vec<Value>,
 }
 
 fn record(name: &Name, ip: &str, ttl: u32) -> Value {
@@ -60,18 +57,30 @@ impl Records for Zones<'_> {
             url_encode(name.relative_or_empty()),
             name.rtype
         );
-        let list = self.0.call(Method::Get, &path, None)?;
+        let list = self.api.call(Method::Get, &path, None)?;
         let wanted = Value::from(name.relative_or_empty());
         Ok(Existing::collect(&list["records"], "id", "data", |r| r["type"] == name.rtype && r["name"] == wanted))
     }
 
     fn replace(&mut self, name: &Name, _: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome> {
         let id_fields = json!({"name": name.relative_or_empty(), "type": name.rtype});
-        self.change(name, json!({"set": {"id_fields": id_fields, "records": [record(name, ip, ttl)]}}))
+        self.changes.push(json!({"set": {"id_fields": id_fields, "records": [record(name, ip, ttl)]}}));
+        Ok(())
     }
 
     fn create(&mut self, name: &Name, ip: &str, ttl: u32) -> Result<(), Outcome> {
-        self.change(name, json!({"add": {"records": [record(name, ip, ttl)]}}))
+        self.changes.push(json!({"add": {"records": [record(name, ip, ttl)]}}));
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Outcome> {
+        if self.changes.is_empty() {
+            return Ok(());
+        }
+        let changes = std::mem::take(&mut self.changes);
+        let zone = self.api.job.service.param("zone").unwrap_or("").trim_end_matches('.');
+        let path = format!("/dns-zones/{}/records", url_encode(zone));
+        self.api.call(Method::Patch, &path, Some(&json!({ "changes": changes }))).map(drop)
     }
 }
 
@@ -89,7 +98,6 @@ mod tests {
         let list = r#"{"records":[{"id":"f3c8a0e1","data":"198.51.100.1","name":"home","priority":0,"ttl":300,"type":"A","comment":null}],"total_count":1}"#;
         let mut t = Scripted::new(vec![
             Scripted::body(200, list),
-            Scripted::body(200, r#"{"records":[]}"#),
             Scripted::body(200, r#"{"records":[],"total_count":0}"#),
             Scripted::body(200, r#"{"records":[]}"#),
         ]);
@@ -99,15 +107,16 @@ mod tests {
             "https://api.scaleway.com/domain/v2beta1/dns-zones/example.org/records?name=home&type=A"
         );
         assert_eq!(t.sent[0].header_value("X-Auth-Token"), Some("scw-secret"));
-        assert_eq!(t.sent[1].method, Method::Patch);
-        let set: serde_json::Value = serde_json::from_str(t.sent[1].body.as_deref().unwrap()).unwrap();
+        // Both families in one PATCH: a set for the A record, an add for the missing AAAA.
+        assert_eq!(t.sent.len(), 3);
+        assert_eq!(t.sent[2].method, Method::Patch);
+        let body: serde_json::Value = serde_json::from_str(t.sent[2].body.as_deref().unwrap()).unwrap();
         assert_eq!(
-            set,
-            json!({"changes": [{"set": {"id_fields": {"name": "home", "type": "A"},
-                   "records": [{"name": "home", "type": "A", "data": "198.51.100.2", "ttl": 300}]}}]})
+            body["changes"][0],
+            json!({"set": {"id_fields": {"name": "home", "type": "A"},
+                   "records": [{"name": "home", "type": "A", "data": "198.51.100.2", "ttl": 300}]}})
         );
-        let add: serde_json::Value = serde_json::from_str(t.sent[3].body.as_deref().unwrap()).unwrap();
-        assert_eq!(add["changes"][0]["add"]["records"][0]["type"], "AAAA");
+        assert_eq!(body["changes"][1]["add"]["records"][0]["type"], "AAAA");
         assert!(r.iter().all(|x| x.outcome == Outcome::Updated));
     }
 }

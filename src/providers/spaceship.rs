@@ -1,6 +1,6 @@
 //! Spaceship DNS records API (v1) with an API key and secret.
-//! https://docs.spaceship.dev/#tag/DNS-records — records of a domain are listed, and a `PUT` of
-//! items with `force` replaces the records of each name and type it names (and creates them).
+//! https://docs.spaceship.dev/#tag/DNS-records — records of a domain are listed, and one `PUT` of
+//! items with `force` per job replaces the records of each name and type it names (and creates them).
 //! The apex is `@`.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
@@ -30,11 +30,15 @@ impl Protocol for Spaceship {
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api =
             Api { http, job, cache: Default::default(), title: "Spaceship", message_at: &["/detail"], auth: key_pair };
-        update_records(job, "Spaceship", &mut Dns(api), 3600, 60)
+        update_records(job, "Spaceship", &mut Dns { api, items: Vec::new() }, 3600, 60)
     }
 }
 
-struct Dns<'a>(Api<'a>);
+struct Dns<'a> {
+    api: Api<'a>,
+    /// Record sets of the job, sent together in one PUT.
+    items: Vec<serde_json::Value>,
+}
 
 fn path(name: &Name) -> String {
     format!("/dns/records/{}", url_encode(name.zone))
@@ -42,20 +46,30 @@ fn path(name: &Name) -> String {
 
 impl Records for Dns<'_> {
     fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
-        let list = self.0.call(Method::Get, &format!("{}?take=500&skip=0", path(name)), None)?;
+        let listing = format!("{}?take=500&skip=0", path(name));
+        let list = self.api.cached(&listing, |api| api.call(Method::Get, &listing, None))?;
         Ok(Existing::collect(&list["items"], "address", "address", |r| {
             r["type"] == name.rtype && r["name"] == name.relative.as_str()
         }))
     }
 
     fn replace(&mut self, name: &Name, _: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome> {
-        let body =
-            json!({"force": true, "items": [{"type": name.rtype, "name": name.relative, "address": ip, "ttl": ttl}]});
-        self.0.call(Method::Put, &path(name), Some(&body)).map(drop)
+        self.items.push(json!({"type": name.rtype, "name": name.relative, "address": ip, "ttl": ttl}));
+        Ok(())
     }
 
     fn create(&mut self, name: &Name, ip: &str, ttl: u32) -> Result<(), Outcome> {
         self.replace(name, &[], ip, ttl)
+    }
+
+    fn flush(&mut self) -> Result<(), Outcome> {
+        if self.items.is_empty() {
+            return Ok(());
+        }
+        let items = std::mem::take(&mut self.items);
+        let zone = self.api.job.service.param("zone").unwrap_or("").trim_end_matches('.');
+        let path = format!("/dns/records/{}", url_encode(zone));
+        self.api.call(Method::Put, &path, Some(&json!({"force": true, "items": items}))).map(drop)
     }
 }
 
