@@ -570,6 +570,22 @@ mod tests {
     }
 
     #[test]
+    fn a_choice_takes_only_its_values() {
+        let svc = "config service 'b'\n option provider 'rfc2136'\n list hostname 'h.example.org'\n \
+                   option server '192.0.2.53'\n option zone 'example.org'\n option key_name 'k'\n option token 'c2VjcmV0'\n";
+        let cfg = from_str("test", &format!("{svc} option key_algorithm 'hmac-md5'\n")).unwrap();
+        let shown = format!("{:?}", cfg.errors);
+        assert!(
+            shown.contains("option 'key_algorithm': 'hmac-md5' is not one of hmac-sha256, hmac-sha512, hmac-sha1"),
+            "{shown}"
+        );
+        let cfg = from_str("test", &format!("{svc} option key_algorithm 'hmac-sha512'\n")).unwrap();
+        assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+        let listed = crate::providers::catalogue::to_json().to_string();
+        assert!(listed.contains(r#""choices":["hmac-sha256","hmac-sha512","hmac-sha1"]"#), "{listed}");
+    }
+
+    #[test]
     fn a_provider_without_https_needs_the_opt_in() {
         let svc = "config service 'o'\n option provider 'oray'\n list hostname 'h.example.org'\n \
                    option username 'u'\n option password 'p'\n";

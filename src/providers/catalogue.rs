@@ -98,6 +98,9 @@ impl Preset {
                 Some(v) if f.kind == FieldKind::Bool && crate::config::parse_bool(v).is_none() => {
                     return Err(format!("option '{}': '{v}' is not a boolean", f.name));
                 }
+                Some(v) if f.kind == FieldKind::Choice && !f.choices.contains(&v) => {
+                    return Err(format!("option '{}': '{v}' is not one of {}", f.name, f.choices.join(", ")));
+                }
                 _ => {}
             }
         }

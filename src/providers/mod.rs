@@ -187,6 +187,8 @@ pub enum FieldKind {
     Number,
     Bool,
     Url,
+    /// One of `Field::choices`.
+    Choice,
 }
 
 #[derive(Clone, Copy, Debug, serde::Serialize)]
@@ -197,14 +199,21 @@ pub struct Field {
     pub required: bool,
     /// One line for the form and for `edgeddns providers`.
     pub help: &'static str,
+    /// The accepted values of a `Choice`.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub choices: &'static [&'static str],
 }
 
 impl Field {
     pub const fn required(name: &'static str, kind: FieldKind, help: &'static str) -> Field {
-        Field { name, kind, required: true, help }
+        Field { name, kind, required: true, help, choices: &[] }
     }
     pub const fn optional(name: &'static str, kind: FieldKind, help: &'static str) -> Field {
-        Field { name, kind, required: false, help }
+        Field { name, kind, required: false, help, choices: &[] }
+    }
+    /// An optional field whose value is one of `choices` (the first is the default).
+    pub const fn choice(name: &'static str, choices: &'static [&'static str], help: &'static str) -> Field {
+        Field { name, kind: FieldKind::Choice, required: false, help, choices }
     }
 }
 

@@ -17,7 +17,7 @@ static FIELDS: &[Field] = &[
     Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
     Field::required("key_name", FieldKind::Text, "TSIG key name, as in the server's configuration"),
     Field::required("token", FieldKind::Secret, "TSIG key secret (base64)"),
-    Field::optional("key_algorithm", FieldKind::Text, "hmac-sha256 (default), hmac-sha512 or hmac-sha1"),
+    Field::choice("key_algorithm", &["hmac-sha256", "hmac-sha512", "hmac-sha1"], "TSIG algorithm of the key"),
 ];
 
 const TYPE_SOA: u16 = 6;

@@ -301,8 +301,10 @@ return view.extend({
 		/* In catalogue order (credentials first); the help line comes from the daemon. */
 		Object.keys(fields).forEach(function(name) {
 			var f = fields[name].field, required = fields[name].required;
-			o = s.option(f.kind == 'bool' ? form.Flag : form.Value, name, FIELD_TITLES[name] || name.charAt(0).toUpperCase() + name.slice(1).replace(/_/g, ' '), f.help);
+			var widget = f.kind == 'bool' ? form.Flag : (f.kind == 'choice' ? form.ListValue : form.Value);
+			o = s.option(widget, name, FIELD_TITLES[name] || name.charAt(0).toUpperCase() + name.slice(1).replace(/_/g, ' '), f.help);
 			o.modalonly = true;
+			(f.choices || []).forEach(function(c) { o.value(c); });
 			if (f.kind == 'secret')
 				o.password = true;
 			if (f.kind == 'number')
