@@ -217,3 +217,56 @@ fn custom_url_template_with_basic_auth_in_the_url() {
     assert!(srv.requests().iter().all(|r| r.query("a").as_deref() == Some("203.0.113.46")));
     assert!(!text(&out).contains("s3cret"));
 }
+
+#[test]
+fn namecheap_one_request_per_host_and_errors_in_xml() {
+    let dir = TempDir::new("namecheap");
+    let ca = TestCa::new();
+    ca.write_bundle(&dir);
+    let echo = echo(&ca, "203.0.113.47");
+    // Namecheap's answer: an XML interface-response with ErrCount, whatever went wrong.
+    let nc = HttpsServer::start(&ca, None, |r| {
+        let xml = |errs: &str| {
+            let count = if errs.is_empty() { 0 } else { 1 };
+            Reply::ok(format!(
+                "<?xml version=\"1.0\" encoding=\"utf-16\"?>\r\n<interface-response><Command>SETDNSHOST</Command>\
+                 <Language>eng</Language><IP>{}</IP><ErrCount>{count}</ErrCount><errors>{errs}</errors>\
+                 <ResponseCount>0</ResponseCount><Done>true</Done></interface-response>",
+                r.query("ip").unwrap_or_default()
+            ))
+        };
+        if r.method != "GET" || r.path() != "/update" || r.query("domain").as_deref() != Some("example.org") {
+            return xml("<Err1>Domain name not found</Err1>");
+        }
+        if r.query("password").as_deref() != Some("nc-DDNS-pw/1") {
+            return xml("<Err1>Passwords do not match</Err1>");
+        }
+        match r.query("host").as_deref() {
+            Some("home" | "@") if r.query("ip").is_some_and(|ip| ip.parse::<std::net::Ipv4Addr>().is_ok()) => xml(""),
+            _ => xml("<Err1>No Records updated. A record not Found;</Err1>"),
+        }
+    });
+    let service = |pw: &str| {
+        format!(
+            "config service 'nc'\n\toption provider 'namecheap'\n\toption server '{}'\n\toption zone 'example.org'\n\
+             \tlist hostname 'home.example.org'\n\tlist hostname 'example.org'\n\toption password '{pw}'\n\toption ip_source 'echo'\n",
+            nc.url("/update")
+        )
+    };
+    let out = run(&["-c", &config(&dir, &echo, &service("nc-DDNS-pw/1")), "once"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let hosts: Vec<String> = nc.requests().iter().map(|r| r.query("host").unwrap()).collect();
+    assert_eq!(hosts, ["home", "@"]);
+    assert!(nc.requests().iter().all(|r| r.query("ip").as_deref() == Some("203.0.113.47")));
+    assert!(!text(&out).contains("nc-DDNS-pw"));
+
+    let _ = std::fs::remove_dir_all(dir.path("run"));
+    let out = run(&["-c", &config(&dir, &echo, &service("wrong-pw")), "once"]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains("Namecheap refused the update: Passwords do not match") && shown.contains("stopped"),
+        "{shown}"
+    );
+    assert!(!shown.contains("wrong-pw"), "{shown}");
+}

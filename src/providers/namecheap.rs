@@ -15,11 +15,8 @@ static FIELDS: &[Field] = &[
     Field::optional("server", FieldKind::Url, "update URL"),
 ];
 
-/// The text between `<tag>` and `</tag>`.
 fn element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
-    let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;
-    let end = start + xml[start..].find(&format!("</{tag}>"))?;
-    Some(xml[start..end].trim())
+    super::rest::xml_text(xml, tag).map(str::trim)
 }
 
 impl Protocol for Namecheap {
