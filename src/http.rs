@@ -227,13 +227,14 @@ impl Roots {
     }
 }
 
-/// The TLS client's algorithms: ring's cipher suites; key exchange on P-256 and P-384, which
-/// every TLS server must offer (RFC 8446 §9.1); certificate signatures in ECDSA P-256/P-384 and
-/// RSA, which is what the public PKI uses. Leaving out X25519 and Ed25519 drops ring's whole
-/// Curve25519 code, and a key provider that loads no keys drops RSA signing (no client
-/// certificates are ever sent): about 60 KB on MIPS.
+/// The TLS client's algorithms: AES-GCM suites (TLS 1.3's mandatory one among them, and what
+/// TLS 1.2 servers offer with ECDHE); key exchange on P-256 and P-384, which every TLS server
+/// must offer (RFC 8446 §9.1); certificate signatures in ECDSA P-256/P-384 and RSA, which is what
+/// the public PKI uses. Leaving out X25519, Ed25519 and ChaCha20 drops that code from ring, and a
+/// key provider that loads no keys drops RSA signing (no client certificates are ever sent):
+/// about 108 KB on MIPS.
 fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
-    use rustls::crypto::ring::{kx_group, ALL_CIPHER_SUITES};
+    use rustls::crypto::ring::{cipher_suite as cs, kx_group};
     use rustls::crypto::{CryptoProvider, GetRandomFailed, KeyProvider, SecureRandom, WebPkiSupportedAlgorithms};
     use rustls::SignatureScheme as S;
     use webpki::ring as alg;
@@ -287,7 +288,14 @@ fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
     PROVIDER
         .get_or_init(|| {
             Arc::new(CryptoProvider {
-                cipher_suites: ALL_CIPHER_SUITES.to_vec(),
+                cipher_suites: vec![
+                    cs::TLS13_AES_128_GCM_SHA256,
+                    cs::TLS13_AES_256_GCM_SHA384,
+                    cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                    cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                    cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                    cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                ],
                 kx_groups: vec![kx_group::SECP256R1, kx_group::SECP384R1],
                 signature_verification_algorithms: SIGNATURES,
                 secure_random: &SystemRandom,

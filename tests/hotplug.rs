@@ -19,7 +19,12 @@ fn hotplug(env: &[(&str, &str)]) -> Option<(Vec<String>, Duration)> {
     }
     let dir = TempDir::new("hotplug");
     let log = dir.path("ubus.log");
-    dir.write("ubus", &format!("#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done >> '{}'\n", log.display()));
+    // The call is written aside and renamed into place, so the log never shows half of it.
+    let l = log.display();
+    dir.write(
+        "ubus",
+        &format!("#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{l}.part'\nmv '{l}.part' '{l}'\n"),
+    );
     Command::new("chmod").arg("+x").arg(dir.path("ubus")).status().unwrap();
     let mut cmd = Command::new("busybox");
     cmd.arg("sh").arg(SCRIPT).env_clear().env("PATH", format!("{}:/usr/bin:/bin", dir.0.display())).current_dir(&dir.0);
