@@ -4,7 +4,7 @@
 //! name and type come from `DescribeSubDomainRecords`; `UpdateDomainRecord` changes one by id,
 //! `AddDomainRecord` creates one. The apex is `@`.
 
-use super::rest::{stale, update_records, Api, Existing, Name, Records};
+use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign;
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{base64, url_encode, Request, Transport};
@@ -19,24 +19,13 @@ static FIELDS: &[Field] = &[
     Field::optional("server", FieldKind::Url, "API endpoint"),
 ];
 
-fn secret(req: Request, job: &Job) -> Request {
-    req.secret(job.service.password.expose())
-}
-
 impl Protocol for AliDns {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api {
-            http,
-            job,
-            cache: Default::default(),
-            title: "Alibaba Cloud DNS",
-            message_at: &["/Message"],
-            auth: secret,
-        };
+        let api = Api::new(http, job, "Alibaba Cloud DNS", &["/Message"], secrets_only);
         update_records(job, "Alibaba Cloud DNS", &mut Rpc { api, now: sign::now }, 600, 1)
     }
 }
@@ -73,7 +62,7 @@ impl Rpc<'_> {
         let svc = self.api.job.service;
         let query =
             signed_query(params, &svc.username, svc.password.expose(), &sign::iso8601((self.now)()), &sign::nonce());
-        let req = secret(Request::get(format!("{}/?{query}", self.api.base())), self.api.job);
+        let req = secrets_only(Request::get(format!("{}/?{query}", self.api.base())), self.api.job);
         self.api.send(req)
     }
 }

@@ -4,7 +4,7 @@
 //! record set `…/dnsZones/{zone}/{A|AAAA}/{name}` is read and replaced with one `PUT` (which
 //! also creates it). The apex is `@`.
 
-use super::rest::{update_records, Api, Existing, Name, Records};
+use super::rest::{secrets_only, update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::{json, Value};
@@ -26,24 +26,13 @@ static FIELDS: &[Field] = &[
     Field::optional("server", FieldKind::Url, "Resource Manager endpoint (another cloud)"),
 ];
 
-fn none(req: Request, _: &Job) -> Request {
-    req
-}
-
 impl Protocol for Azure {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api {
-            http,
-            job,
-            cache: Default::default(),
-            title: "Azure DNS",
-            message_at: &["/error/message", "/error_description"],
-            auth: none,
-        };
+        let api = Api::new(http, job, "Azure DNS", &["/error/message", "/error_description"], secrets_only);
         update_records(job, "Azure DNS", &mut Arm { api, token: None }, 300, 1)
     }
 }

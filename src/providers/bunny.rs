@@ -28,14 +28,7 @@ impl Protocol for Bunny {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api {
-            http,
-            job,
-            cache: Default::default(),
-            title: "bunny.net",
-            message_at: &["/Message"],
-            auth: access_key,
-        };
+        let api = Api::new(http, job, "bunny.net", &["/Message"], access_key);
         update_records(job, "bunny.net", &mut Zones { api, zone: None }, 300, 15)
     }
 }

@@ -4,7 +4,7 @@
 //! status. `records.json` by host and type, `mod-record.json` by id, `add-record.json`. The
 //! apex is the empty host. TTLs are one of ClouDNS's fixed values.
 
-use super::rest::{stale, update_records, Api, Existing, Name, Records};
+use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{url_encode, Request, Transport};
 use serde_json::Value;
@@ -21,24 +21,13 @@ static FIELDS: &[Field] = &[
 /// The TTLs ClouDNS accepts; a wish is rounded up to the next one.
 const TTLS: &[u32] = &[60, 300, 900, 1800, 3600, 21600, 43200, 86400, 172800, 259200, 604800, 1209600, 2592000];
 
-fn secret(req: Request, job: &Job) -> Request {
-    req.secret(job.service.password.expose())
-}
-
 impl Protocol for ClouDns {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api {
-            http,
-            job,
-            cache: Default::default(),
-            title: "ClouDNS",
-            message_at: &["/statusDescription"],
-            auth: secret,
-        };
+        let api = Api::new(http, job, "ClouDNS", &["/statusDescription"], secrets_only);
         update_records(job, "ClouDNS", &mut Json(api), 3600, 60)
     }
 }
@@ -59,7 +48,7 @@ impl Json<'_> {
             query.push_str(&format!("&{k}={}", url_encode(v)));
         }
         let answer =
-            self.0.send(secret(Request::get(format!("{}/dns/{method}?{query}", self.0.base())), self.0.job))?;
+            self.0.send(secrets_only(Request::get(format!("{}/dns/{method}?{query}", self.0.base())), self.0.job))?;
         if answer["status"] != "Failed" {
             return Ok(answer);
         }

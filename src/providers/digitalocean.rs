@@ -23,14 +23,7 @@ impl Protocol for DigitalOcean {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api {
-            http,
-            job,
-            cache: Default::default(),
-            title: "DigitalOcean",
-            message_at: &["/message"],
-            auth: bearer,
-        };
+        let api = Api::new(http, job, "DigitalOcean", &["/message"], bearer);
         update_records(job, "DigitalOcean", &mut Domains(api), 300, 30)
     }
 }

@@ -22,8 +22,7 @@ impl Protocol for Dnsimple {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api =
-            Api { http, job, cache: Default::default(), title: "DNSimple", message_at: &["/message"], auth: bearer };
+        let api = Api::new(http, job, "DNSimple", &["/message"], bearer);
         update_records(job, "DNSimple", &mut Zones { api, account: None }, 3600, 60)
     }
 }

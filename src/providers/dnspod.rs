@@ -3,7 +3,7 @@
 //! `status.code` is "1" on success whatever the HTTP status. `Record.List` by sub-domain and
 //! type, `Record.Modify` by id, `Record.Create`; the line is the default one (id 0).
 
-use super::rest::{stale, update_records, Api, Existing, Name, Records};
+use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::Value;
@@ -17,24 +17,13 @@ static FIELDS: &[Field] = &[
     Field::optional("server", FieldKind::Url, "API endpoint"),
 ];
 
-fn secret(req: Request, job: &Job) -> Request {
-    req.secret(job.service.password.expose())
-}
-
 impl Protocol for DnsPod {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api {
-            http,
-            job,
-            cache: Default::default(),
-            title: "DNSPod",
-            message_at: &["/status/message"],
-            auth: secret,
-        };
+        let api = Api::new(http, job, "DNSPod", &["/status/message"], secrets_only);
         update_records(job, "DNSPod", &mut Token(api), 600, 1)
     }
 }
@@ -52,7 +41,7 @@ impl Token<'_> {
         let mut req = Request::new(Method::Post, format!("{}/{action}", self.0.base()))
             .header("Content-Type", "application/x-www-form-urlencoded");
         req.body = Some(body.join("&"));
-        let answer = self.0.send(secret(req, self.0.job))?;
+        let answer = self.0.send(secrets_only(req, self.0.job))?;
         match answer["status"]["code"].as_str() {
             Some("1") => Ok(answer),
             code => {

@@ -3,7 +3,7 @@
 //! and `format=json`; `result` is "success" or "error". Records cannot be edited: the new value
 //! is added first, then the old ones are removed, so the name never goes without a record.
 
-use super::rest::{remember, stale, update_records, Api, Existing, Name, Records};
+use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{url_encode, Request, Transport};
 use serde_json::Value;
@@ -20,18 +20,13 @@ static FIELDS: &[Field] = &[
     Field::optional("server", FieldKind::Url, "API URL"),
 ];
 
-fn secret(req: Request, job: &Job) -> Request {
-    req.secret(job.service.token.expose())
-}
-
 impl Protocol for DreamHost {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api =
-            Api { http, job, cache: Default::default(), title: "DreamHost", message_at: &["/data"], auth: secret };
+        let api = Api::new(http, job, "DreamHost", &["/data"], secrets_only);
         update_records(job, "DreamHost", &mut Commands(api), 0, 0)
     }
 }
@@ -45,7 +40,7 @@ impl Commands<'_> {
         for (k, v) in params {
             query.push_str(&format!("&{k}={}", url_encode(v)));
         }
-        let answer = self.0.send(secret(Request::get(format!("{}/?{query}", self.0.base())), self.0.job))?;
+        let answer = self.0.send(secrets_only(Request::get(format!("{}/?{query}", self.0.base())), self.0.job))?;
         if answer["result"] == "success" {
             return Ok(answer["data"].clone());
         }

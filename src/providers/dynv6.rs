@@ -22,14 +22,7 @@ impl Protocol for Dynv6Api {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api {
-            http,
-            job,
-            cache: Default::default(),
-            title: "dynv6",
-            message_at: &["/error", "/message"],
-            auth: bearer,
-        };
+        let api = Api::new(http, job, "dynv6", &["/error", "/message"], bearer);
         update_records(job, "dynv6", &mut Zones { api, zone: None }, 60, 0)
     }
 }

@@ -23,7 +23,7 @@ impl Protocol for Gandi {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, cache: Default::default(), title: "Gandi", message_at: &["/message"], auth: bearer };
+        let api = Api::new(http, job, "Gandi", &["/message"], bearer);
         update_records(job, "Gandi", &mut LiveDns(api), 300, 300)
     }
 }

@@ -5,7 +5,7 @@
 //! `token_uri`; then the RRset of a name and type is read, patched or created in the managed
 //! zone.
 
-use super::rest::{update_records, Api, Existing, Name, Records};
+use super::rest::{secrets_only, update_records, Api, Existing, Name, Records};
 use super::sign;
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{base64, url_encode, Method, Request, Transport};
@@ -23,25 +23,13 @@ static FIELDS: &[Field] = &[
 
 const SCOPE: &str = "https://www.googleapis.com/auth/ndev.clouddns.readwrite";
 
-/// No credentials on the request itself: the access token is added per call.
-fn none(req: Request, _: &Job) -> Request {
-    req
-}
-
 impl Protocol for Gcp {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api {
-            http,
-            job,
-            title: "Google Cloud DNS",
-            message_at: &["/error/message", "/error_description"],
-            auth: none,
-            cache: Default::default(),
-        };
+        let api = Api::new(http, job, "Google Cloud DNS", &["/error/message", "/error_description"], secrets_only);
         let mut dns = CloudDns { api, token: None, project: String::new() };
         update_records(job, "Google Cloud DNS", &mut dns, 300, 0)
     }

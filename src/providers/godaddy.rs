@@ -28,8 +28,7 @@ impl Protocol for GoDaddy {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api =
-            Api { http, job, cache: Default::default(), title: "GoDaddy", message_at: &["/message"], auth: sso_key };
+        let api = Api::new(http, job, "GoDaddy", &["/message"], sso_key);
         update_records(job, "GoDaddy", &mut Domains(api), 600, 600)
     }
 }

@@ -28,14 +28,7 @@ impl Protocol for Hetzner {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api {
-            http,
-            job,
-            cache: Default::default(),
-            title: "Hetzner",
-            message_at: &["/error/message"],
-            auth: bearer,
-        };
+        let api = Api::new(http, job, "Hetzner", &["/error/message"], bearer);
         update_records(job, "Hetzner", &mut Rrsets(api), 3600, 60)
     }
 }

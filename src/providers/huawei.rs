@@ -4,7 +4,7 @@
 //! The public zone's id is found by name, its record set of the name and type read, then
 //! replaced by id (`PUT …/recordsets/{id}`) or created.
 
-use super::rest::{update_records, Api, Existing, Name, Records, ZoneId};
+use super::rest::{secrets_only, update_records, Api, Existing, Name, Records, ZoneId};
 use super::sign::{self, Canonical, Credentials};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{host_of, url_encode, Method, Request, Transport};
@@ -19,24 +19,13 @@ static FIELDS: &[Field] = &[
     Field::optional("server", FieldKind::Url, "API endpoint of the region"),
 ];
 
-fn secret(req: Request, job: &Job) -> Request {
-    req.secret(job.service.password.expose())
-}
-
 impl Protocol for Huawei {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api {
-            http,
-            job,
-            cache: Default::default(),
-            title: "Huawei Cloud DNS",
-            message_at: &["/message", "/error_msg"],
-            auth: secret,
-        };
+        let api = Api::new(http, job, "Huawei Cloud DNS", &["/message", "/error_msg"], secrets_only);
         update_records(job, "Huawei Cloud DNS", &mut Apig { api, zone: ZoneId::default(), now: sign::now }, 300, 1)
     }
 }

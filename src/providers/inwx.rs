@@ -4,7 +4,7 @@
 //! changes one by id, `nameserver.createRecord` adds one; `account.logout` ends the session.
 //! `code` 1000/1001 (1500 for a logout) is success. Accounts with two-factor login cannot be used unattended.
 
-use super::rest::{remember, stale, update_records, Api, Existing, Name, Records};
+use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{Method, Request, Transport};
 use serde_json::{json, Value};
@@ -18,17 +18,13 @@ static FIELDS: &[Field] = &[
     Field::optional("server", FieldKind::Url, "API URL (OT&E test system: https://api.ote.domrobot.com/jsonrpc/)"),
 ];
 
-fn secret(req: Request, job: &Job) -> Request {
-    req.secret(job.service.password.expose())
-}
-
 impl Protocol for Inwx {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, cache: Default::default(), title: "INWX", message_at: &["/msg"], auth: secret };
+        let api = Api::new(http, job, "INWX", &["/msg"], secrets_only);
         let mut rpc = Rpc { api, cookie: None };
         let results = update_records(job, "INWX", &mut rpc, 300, 300);
         if rpc.cookie.is_some() {
@@ -51,8 +47,10 @@ impl Rpc<'_> {
         if let Some(c) = &self.cookie {
             req = req.header("Cookie", c.clone()).secret(c);
         }
-        let resp =
-            self.api.send_raw(secret(req, self.api.job), false)?.ok_or_else(|| Outcome::retry("INWX: no answer"))?;
+        let resp = self
+            .api
+            .send_raw(secrets_only(req, self.api.job), false)?
+            .ok_or_else(|| Outcome::retry("INWX: no answer"))?;
         let answer = resp.json().unwrap_or_default();
         match answer["code"].as_u64() {
             Some(1000 | 1001 | 1500) => {

@@ -26,14 +26,7 @@ impl Protocol for Ionos {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api {
-            http,
-            job,
-            cache: Default::default(),
-            title: "IONOS",
-            message_at: &["/0/message", "/message"],
-            auth: api_key,
-        };
+        let api = Api::new(http, job, "IONOS", &["/0/message", "/message"], api_key);
         update_records(job, "IONOS", &mut Zones { api, zone: ZoneId::default() }, 3600, 60)
     }
 }

@@ -22,14 +22,7 @@ impl Protocol for Linode {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api {
-            http,
-            job,
-            cache: Default::default(),
-            title: "Linode",
-            message_at: &["/errors/0/reason"],
-            auth: bearer,
-        };
+        let api = Api::new(http, job, "Linode", &["/errors/0/reason"], bearer);
         update_records(job, "Linode", &mut Domains { api, domain: ZoneId::default() }, 300, 0)
     }
 }

@@ -26,7 +26,7 @@ impl Protocol for LuaDns {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, cache: Default::default(), title: "LuaDNS", message_at: &["/message"], auth: basic };
+        let api = Api::new(http, job, "LuaDNS", &["/message"], basic);
         update_records(job, "LuaDNS", &mut Zones { api, zone: ZoneId::default() }, 300, 60)
     }
 }

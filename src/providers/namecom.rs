@@ -26,8 +26,7 @@ impl Protocol for NameCom {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api =
-            Api { http, job, cache: Default::default(), title: "Name.com", message_at: &["/message"], auth: basic };
+        let api = Api::new(http, job, "Name.com", &["/message"], basic);
         update_records(job, "Name.com", &mut Domains(api), 300, 300)
     }
 }

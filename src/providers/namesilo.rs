@@ -3,7 +3,7 @@
 //! success whatever the HTTP status. `dnsListRecords` of the domain, `dnsUpdateRecord` by
 //! `rrid`, `dnsAddRecord`; hosts are given relative to the domain (empty for the apex).
 
-use super::rest::{remember, stale, update_records, Api, Existing, Name, Records};
+use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{url_encode, Request, Transport};
 use serde_json::Value;
@@ -16,24 +16,13 @@ static FIELDS: &[Field] = &[
     Field::optional("server", FieldKind::Url, "API base URL"),
 ];
 
-fn secret(req: Request, job: &Job) -> Request {
-    req.secret(job.service.token.expose())
-}
-
 impl Protocol for NameSilo {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api {
-            http,
-            job,
-            cache: Default::default(),
-            title: "NameSilo",
-            message_at: &["/reply/detail"],
-            auth: secret,
-        };
+        let api = Api::new(http, job, "NameSilo", &["/reply/detail"], secrets_only);
         // NameSilo's minimum TTL is 3600.
         update_records(job, "NameSilo", &mut Operations(api), 3600, 3600)
     }
@@ -47,7 +36,7 @@ impl Operations<'_> {
         for (k, v) in params {
             query.push_str(&format!("&{k}={}", url_encode(v)));
         }
-        let req = secret(Request::get(format!("{}/{operation}?{query}", self.0.base())), self.0.job);
+        let req = secrets_only(Request::get(format!("{}/{operation}?{query}", self.0.base())), self.0.job);
         let answer = self.0.send(req)?;
         let reply = &answer["reply"];
         let code = reply["code"].as_u64().or_else(|| reply["code"].as_str().and_then(|c| c.parse().ok()));

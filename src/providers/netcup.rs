@@ -5,9 +5,9 @@
 //! `logout` ends it. `status` is "success" or an error with `longmessage`, whatever the HTTP
 //! status. The zone's TTL applies (records have none); the apex is `@`.
 
-use super::rest::{remember, stale, update_records, Api, Existing, Name, Records};
+use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
-use crate::http::{Method, Request, Transport};
+use crate::http::{Method, Transport};
 use serde_json::{json, Value};
 
 pub struct Netcup;
@@ -20,18 +20,13 @@ static FIELDS: &[Field] = &[
     Field::optional("server", FieldKind::Url, "API endpoint"),
 ];
 
-fn secrets(req: Request, job: &Job) -> Request {
-    req.secret(job.service.token.expose()).secret(job.service.password.expose())
-}
-
 impl Protocol for Netcup {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api =
-            Api { http, job, cache: Default::default(), title: "netcup", message_at: &["/longmessage"], auth: secrets };
+        let api = Api::new(http, job, "netcup", &["/longmessage"], secrets_only);
         let mut ccp = Ccp { api, session: None, pending: Vec::new() };
         let results = update_records(job, "netcup", &mut ccp, 0, 0);
         if ccp.session.is_some() {

@@ -27,8 +27,7 @@ impl Protocol for Njalla {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api =
-            Api { http, job, cache: Default::default(), title: "Njalla", message_at: &["/error/message"], auth: token };
+        let api = Api::new(http, job, "Njalla", &["/error/message"], token);
         update_records(job, "Njalla", &mut Rpc(api), 300, 60)
     }
 }

@@ -27,7 +27,7 @@ impl Protocol for Ns1 {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, cache: Default::default(), title: "NS1", message_at: &["/message"], auth: api_key };
+        let api = Api::new(http, job, "NS1", &["/message"], api_key);
         update_records(job, "NS1", &mut Zones(api), 3600, 0)
     }
 }

@@ -4,7 +4,7 @@
 //! sub-domain and type are listed, each record read, changed with `PUT`, or created; then the
 //! zone is refreshed so the change is served. The apex is the empty sub-domain.
 
-use super::rest::{stale, update_records, Api, Existing, Name, Records};
+use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign;
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{url_encode, Method, Request, Transport};
@@ -20,18 +20,13 @@ static FIELDS: &[Field] = &[
     Field::optional("server", FieldKind::Url, "API endpoint (EU by default; ca.api.ovh.com, api.us.ovhcloud.com)"),
 ];
 
-fn secrets(req: Request, job: &Job) -> Request {
-    req.secret(job.service.password.expose()).secret(job.service.token.expose())
-}
-
 impl Protocol for Ovh {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api =
-            Api { http, job, cache: Default::default(), title: "OVHcloud", message_at: &["/message"], auth: secrets };
+        let api = Api::new(http, job, "OVHcloud", &["/message"], secrets_only);
         update_records(job, "OVHcloud", &mut Signed { api, now: sign::now }, 300, 60)
     }
 }

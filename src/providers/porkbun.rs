@@ -29,7 +29,7 @@ impl Protocol for Porkbun {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, cache: Default::default(), title: "Porkbun", message_at: &["/message"], auth: keys };
+        let api = Api::new(http, job, "Porkbun", &["/message"], keys);
         update_records(job, "Porkbun", &mut Dns(api), 600, 600)
     }
 }

@@ -28,8 +28,7 @@ impl Protocol for PowerDns {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api =
-            Api { http, job, cache: Default::default(), title: "PowerDNS", message_at: &["/error"], auth: api_key };
+        let api = Api::new(http, job, "PowerDNS", &["/error"], api_key);
         update_records(job, "PowerDNS", &mut Zone { api, pending: Vec::new() }, 300, 0)
     }
 }

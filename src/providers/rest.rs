@@ -22,7 +22,17 @@ pub struct Api<'a> {
     pub cache: std::collections::HashMap<String, Value>,
 }
 
-impl Api<'_> {
+impl<'a> Api<'a> {
+    pub fn new(
+        http: &'a mut dyn Transport,
+        job: &'a Job<'a>,
+        title: &'static str,
+        message_at: &'static [&'static str],
+        auth: fn(Request, &Job) -> Request,
+    ) -> Api<'a> {
+        Api { http, job, title, message_at, auth, cache: std::collections::HashMap::new() }
+    }
+
     pub fn base(&self) -> &str {
         self.job.endpoint().trim_end_matches('/')
     }
@@ -233,6 +243,12 @@ fn one(job: &Job, title: &str, api: &mut dyn Records, name: &Name, ip: &str, ttl
         api.replace(name, &found, ip, ttl)?;
     }
     Ok(Outcome::Updated)
+}
+
+/// For APIs that carry the credentials themselves (signatures, bodies, queries, sessions): the
+/// password and the token only become secrets, masked wherever the request is shown.
+pub fn secrets_only(req: Request, job: &Job) -> Request {
+    req.secret(job.service.password.expose()).secret(job.service.token.expose())
 }
 
 /// Authentication by `Authorization: Bearer <token>`.

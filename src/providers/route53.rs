@@ -4,7 +4,7 @@
 //! is read with `ListResourceRecordSets`; one change batch carries an `UPSERT` per changed name and
 //! type (all hostnames, A and AAAA). Answers are XML.
 
-use super::rest::{update_records, xml_all, xml_text, Api, Existing, Name, Records};
+use super::rest::{secrets_only, update_records, xml_all, xml_text, Api, Existing, Name, Records};
 use super::sign::{self, Canonical, Credentials};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{host_of, url_encode, Method, Request, Transport};
@@ -25,17 +25,13 @@ static FIELDS: &[Field] = &[
 
 const VERSION: &str = "/2013-04-01";
 
-fn secret(req: Request, job: &Job) -> Request {
-    req.secret(job.service.password.expose())
-}
-
 impl Protocol for Route53 {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, cache: Default::default(), title: "Route 53", message_at: &[], auth: secret };
+        let api = Api::new(http, job, "Route 53", &[], secrets_only);
         let zone_id = job.service.param("zone_id").map(|z| z.trim_start_matches("/hostedzone/").to_string());
         update_records(job, "Route 53", &mut Aws { api, zone_id, now: sign::now, changes: String::new() }, 300, 0)
     }

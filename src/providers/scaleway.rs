@@ -27,14 +27,7 @@ impl Protocol for Scaleway {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api {
-            http,
-            job,
-            cache: Default::default(),
-            title: "Scaleway",
-            message_at: &["/message"],
-            auth: auth_token,
-        };
+        let api = Api::new(http, job, "Scaleway", &["/message"], auth_token);
         update_records(job, "Scaleway", &mut Zones { api, changes: Vec::new() }, 300, 60)
     }
 }

@@ -28,8 +28,7 @@ impl Protocol for Spaceship {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api =
-            Api { http, job, cache: Default::default(), title: "Spaceship", message_at: &["/detail"], auth: key_pair };
+        let api = Api::new(http, job, "Spaceship", &["/detail"], key_pair);
         update_records(job, "Spaceship", &mut Dns { api, items: Vec::new() }, 3600, 60)
     }
 }

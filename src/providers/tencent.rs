@@ -4,7 +4,7 @@
 //! `Response.Error` with HTTP 200. `DescribeRecordList` by sub-domain and type, `ModifyRecord`
 //! by id, `CreateRecord`; the line is the default one.
 
-use super::rest::{stale, update_records, Api, Existing, Name, Records};
+use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign::{self, Canonical, Credentials};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{host_of, Method, Request, Transport};
@@ -19,24 +19,13 @@ static FIELDS: &[Field] = &[
     Field::optional("server", FieldKind::Url, "API endpoint"),
 ];
 
-fn secret(req: Request, job: &Job) -> Request {
-    req.secret(job.service.password.expose())
-}
-
 impl Protocol for Tencent {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api {
-            http,
-            job,
-            cache: Default::default(),
-            title: "Tencent Cloud DNSPod",
-            message_at: &["/Response/Error/Message"],
-            auth: secret,
-        };
+        let api = Api::new(http, job, "Tencent Cloud DNSPod", &["/Response/Error/Message"], secrets_only);
         update_records(job, "Tencent Cloud DNSPod", &mut Tc3 { api, now: sign::now }, 600, 1)
     }
 }

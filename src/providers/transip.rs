@@ -4,7 +4,7 @@
 //! one entry is changed with `PATCH /domains/{domain}/dns` (found by name, type and expiry) and
 //! a new one added with `POST`. The apex is `@`.
 
-use super::rest::{remember, stale, update_records, Api, Existing, Name, Records};
+use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign;
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
 use crate::http::{base64, url_encode, Method, Request, Transport};
@@ -19,17 +19,13 @@ static FIELDS: &[Field] = &[
     Field::optional("server", FieldKind::Url, "API base URL"),
 ];
 
-fn none(req: Request, _: &Job) -> Request {
-    req
-}
-
 impl Protocol for TransIp {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, cache: Default::default(), title: "TransIP", message_at: &["/error"], auth: none };
+        let api = Api::new(http, job, "TransIP", &["/error"], secrets_only);
         update_records(job, "TransIP", &mut Dns { api, token: None }, 300, 60)
     }
 }

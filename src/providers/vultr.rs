@@ -21,7 +21,7 @@ impl Protocol for Vultr {
     }
 
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let api = Api { http, job, cache: Default::default(), title: "Vultr", message_at: &["/error"], auth: bearer };
+        let api = Api::new(http, job, "Vultr", &["/error"], bearer);
         update_records(job, "Vultr", &mut Domains(api), 300, 0)
     }
 }
