@@ -7,7 +7,7 @@
 use super::rest::{secrets_only, update_records, Api, Existing, Name, Records, ZoneId};
 use super::sign::{self, Canonical, Credentials};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
-use crate::http::{host_of, url_encode, Method, Request, Transport};
+use crate::http::{host_of, Method, Request, Transport};
 use serde_json::{json, Value};
 
 pub struct Huawei;
@@ -66,9 +66,7 @@ pub fn signed(
     let (request, signed_headers) = canonical.request();
     let to_sign = format!("SDK-HMAC-SHA256\n{date}\n{}", sign::sha256_hex(request.as_bytes()));
     let signature = sign::hex(&sign::hmac_sha256(sk.as_bytes(), &to_sign));
-    let query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", url_encode(v))).collect();
-    let url = if query.is_empty() { format!("{base}{path}") } else { format!("{base}{path}?{}", query.join("&")) };
-    let mut req = Request::new(method, url)
+    let mut req = Request::new(method, sign::url(base, path, query))
         .header("X-Sdk-Date", date)
         .header(
             "Authorization",

@@ -7,7 +7,7 @@
 use super::rest::{secrets_only, update_records, xml_all, xml_text, Api, Existing, Name, Records};
 use super::sign::{self, Canonical, Credentials};
 use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
-use crate::http::{host_of, url_encode, Method, Request, Transport};
+use crate::http::{host_of, Method, Request, Transport};
 
 pub struct Route53;
 
@@ -69,9 +69,7 @@ pub fn signed(
     let to_sign = format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", sign::sha256_hex(request.as_bytes()));
     let key = sign::derive_key(&format!("AWS4{secret}"), &[&amz_date[..8], "us-east-1", "route53", "aws4_request"]);
     let signature = sign::hex(&sign::hmac_sha256(&key, &to_sign));
-    let query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", url_encode(v))).collect();
-    let url = if query.is_empty() { format!("{base}{path}") } else { format!("{base}{path}?{}", query.join("&")) };
-    let mut req = Request::new(method, url)
+    let mut req = Request::new(method, sign::url(base, path, query))
         .header("X-Amz-Date", amz_date)
         .header(
             "Authorization",

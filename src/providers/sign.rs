@@ -106,6 +106,16 @@ impl Canonical<'_> {
     }
 }
 
+/// `base` + `path` with the query parameters as sent (the canonical form sorts its own copy).
+pub fn url(base: &str, path: &str, query: &[(&str, &str)]) -> String {
+    let query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", url_encode(v))).collect();
+    if query.is_empty() {
+        format!("{base}{path}")
+    } else {
+        format!("{base}{path}?{}", query.join("&"))
+    }
+}
+
 /// A signing key derived by chained HMAC-SHA256: `secret` with its prefix ("AWS4", "TC3"), then
 /// each scope element in turn (date, region, service, terminator).
 pub fn derive_key(prefixed_secret: &str, scope: &[&str]) -> Vec<u8> {
