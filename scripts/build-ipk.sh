@@ -107,9 +107,9 @@ stage_luci() { # stage_luci STAGE
 	local s=$1
 	install -d -m 0755 "$s/data/www/luci-static/resources/view/edgeddns" "$s/data/usr/share/luci/menu.d" \
 		"$s/data/usr/share/rpcd/acl.d" "$s/control"
-	install -m 0644 luci-app/htdocs/luci-static/resources/view/edgeddns/*.js "$s/data/www/luci-static/resources/view/edgeddns/"
-	install -m 0644 luci-app/root/usr/share/luci/menu.d/luci-app-edgeddns.json "$s/data/usr/share/luci/menu.d/"
-	install -m 0644 luci-app/root/usr/share/rpcd/acl.d/luci-app-edgeddns.json "$s/data/usr/share/rpcd/acl.d/"
+	install -m 0644 openwrt-package/luci-app-edgeddns/htdocs/luci-static/resources/view/edgeddns/*.js "$s/data/www/luci-static/resources/view/edgeddns/"
+	install -m 0644 openwrt-package/luci-app-edgeddns/root/usr/share/luci/menu.d/luci-app-edgeddns.json "$s/data/usr/share/luci/menu.d/"
+	install -m 0644 openwrt-package/luci-app-edgeddns/root/usr/share/rpcd/acl.d/luci-app-edgeddns.json "$s/data/usr/share/rpcd/acl.d/"
 	control luci-app-edgeddns all "libc, luci-base, edgeddns" luci \
 		"LuCI page for edgeddns: configure the services and see the WAN verdict (public, CGNAT, double NAT) and each record's state." \
 		> "$s/control/control"

@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""Write luci-app/po/templates/edgeddns.pot from every _('...') string in the LuCI view.
+"""Write openwrt-package/luci-app-edgeddns/po/templates/edgeddns.pot from every _('...') string in the LuCI view.
 With --check, exit 1 when the committed template is out of date."""
 import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VIEWS = ROOT / "luci-app/htdocs/luci-static/resources/view/edgeddns"
-POT = ROOT / "luci-app/po/templates/edgeddns.pot"
+VIEWS = ROOT / "openwrt-package/luci-app-edgeddns/htdocs/luci-static/resources/view/edgeddns"
+POT = ROOT / "openwrt-package/luci-app-edgeddns/po/templates/edgeddns.pot"
 # _('...') or _("..."), with JS escapes inside.
 CALL = re.compile(r"""\b_\(\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*\)""")
 
@@ -27,7 +27,7 @@ def render():
         for m in CALL.finditer(text):
             msg = unescape(m.group(1) if m.group(1) is not None else m.group(2))
             line = text.count("\n", 0, m.start()) + 1
-            seen.setdefault(msg, []).append(f"{path.relative_to(ROOT / 'luci-app')}:{line}")
+            seen.setdefault(msg, []).append(f"{path.relative_to(ROOT / 'openwrt-package/luci-app-edgeddns')}:{line}")
     out = ['msgid ""', 'msgstr "Content-Type: text/plain; charset=UTF-8"', ""]
     for msg, refs in seen.items():
         out += [f"#: {r}" for r in refs] + [f"msgid {po_quote(msg)}", 'msgstr ""', ""]

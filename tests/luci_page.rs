@@ -168,7 +168,7 @@ fn serve(stream: TcpStream, bridge: &Bridge) {
             (200, "text/javascript", std::fs::read(format!("{ROOT}/tests/luci/runtime.js")).unwrap())
         }
         ("GET", p) if p.starts_with("/luci-static/resources/view/edgeddns/") => {
-            let file = format!("{ROOT}/luci-app/htdocs{p}");
+            let file = format!("{ROOT}/openwrt-package/luci-app-edgeddns/htdocs{p}");
             match std::fs::read(&file) {
                 Ok(b) => (200, "text/javascript", b),
                 Err(_) => (404, "text/plain", b"not found".to_vec()),
