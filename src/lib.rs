@@ -16,3 +16,4 @@ pub mod state;
 pub mod status;
 pub mod ubus;
 pub mod verdict;
+pub mod worker;

@@ -130,10 +130,12 @@ fn a_burst_of_changes_gives_one_update_with_the_final_address() {
     };
     let d = wan.daemon();
     wan.provider.wait_for(1, Duration::from_secs(10));
-    // Five changes within ~100 ms, well inside the 300 ms coalescing window.
+    // Five changes 150 ms apart inside the 1 s coalescing window, as a flapping PPPoE line
+    // gives them: one pass, after the burst, with the last address.
     for i in 0..5u8 {
         let ip = format!("203.0.113.{}", 21 + i);
         wan.set_address(&format!("203.0.113.{}/24", if i == 0 { 10 } else { 20 + i }), &format!("{ip}/24"), &ip);
+        std::thread::sleep(Duration::from_millis(150));
     }
     let reqs = wan.provider.wait_for(2, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(1500));
