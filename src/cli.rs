@@ -105,6 +105,10 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if o.command != "run" {
+        // Only the daemon reads signals from a signalfd; a one-shot command stops on Ctrl-C.
+        let _ = daemon::handled_signals().thread_unblock();
+    }
     match o.command.as_str() {
         "version" => {
             println!("edgeddns {}", env!("CARGO_PKG_VERSION"));

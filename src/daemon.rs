@@ -383,7 +383,7 @@ impl Daemon<'_> {
     fn cycle(&mut self) {
         let now = Instant::now();
         self.asap = false;
-        self.debounce = Debounce::default();
+        self.debounce.fired(now, self.engine.config.global.coalesce);
         self.next_check = now + self.engine.config.global.check_interval;
         for (family, urls) in self.engine.observe(&mut self.env) {
             self.workers.echo(family, urls, self.env.roots.clone(), self.env.http.clone());
@@ -589,12 +589,16 @@ fn check_args(method: &str, data: &serde_json::Value) -> Result<(), String> {
 
 /// Coalescing of address events: the pass waits until the events have been quiet for a fifth
 /// of the window (so a single change is published in about 200 ms at the default 1 s), but never
-/// longer than the whole window after the first event of the burst, and reads the addresses as
-/// they are then: a burst gives one pass carrying the final address.
+/// longer than the window after the first event of the burst, and reads the addresses as they
+/// are then: a burst gives one pass carrying the final address. A line that keeps flapping past
+/// the window gets a pass at the cut, and the next limit doubles (up to 32 windows), so a long
+/// flap costs a handful of updates, not one per window.
 #[derive(Default)]
 struct Debounce {
     first: Option<Instant>,
     last: Option<Instant>,
+    /// Passes in a row that the limit forced while events still came.
+    cuts: u32,
 }
 
 impl Debounce {
@@ -604,7 +608,17 @@ impl Debounce {
     }
 
     fn due(&self, window: Duration) -> Option<Instant> {
-        Some((self.last? + window / 5).min(self.first? + window))
+        Some((self.last? + window / 5).min(self.first? + window * (1 << self.cuts.min(5))))
+    }
+
+    /// A pass runs now: the burst so far is consumed. Was it cut short by the limit? (A pass
+    /// for another reason, with no events pending, leaves the streak as it is.)
+    fn fired(&mut self, now: Instant, window: Duration) {
+        if let Some(last) = self.last {
+            self.cuts = if now < last + window / 5 { self.cuts + 1 } else { 0 };
+        }
+        self.first = None;
+        self.last = None;
     }
 }
 
@@ -655,6 +669,22 @@ mod tests {
             d.event(t0 + ms(50 * i));
         }
         assert_eq!(d.due(w), Some(t0 + w), "never later than the window after the first event");
+        // The line keeps flapping (a change every 100 ms): the next limit is twice as far,
+        // then four times...
+        d.fired(t0 + w, w);
+        for i in 0..25 {
+            d.event(t0 + ms(1050 + 100 * i));
+        }
+        assert_eq!(d.due(w), Some(t0 + ms(1050) + 2 * w));
+        d.fired(t0 + ms(3050), w);
+        for i in 0..45 {
+            d.event(t0 + ms(3100 + 100 * i));
+        }
+        assert_eq!(d.due(w), Some(t0 + ms(3100) + 4 * w));
+        // ...until it calms down: a pass after quiet brings back the short window.
+        d.fired(t0 + ms(7800), w);
+        d.event(t0 + ms(9000));
+        assert_eq!(d.due(w), Some(t0 + ms(9200)));
     }
 
     #[test]

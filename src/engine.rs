@@ -142,6 +142,8 @@ pub struct JobSpec {
 pub struct JobDone {
     service: String,
     fingerprint: u64,
+    /// What the job sent: a newer address planned meanwhile is not what the answer is about.
+    sent: [Option<IpAddr>; 2],
     results: Vec<RecordResult>,
     expected: Vec<(String, Family)>,
 }
@@ -167,7 +169,8 @@ impl JobSpec {
             );
         }
         let results = svc.preset.protocol().update(&job, transport);
-        JobDone { service: svc.name.clone(), fingerprint: svc.fingerprint, results, expected }
+        let sent = [self.v4.map(IpAddr::V4), self.v6.map(IpAddr::V6)];
+        JobDone { service: svc.name.clone(), fingerprint: svc.fingerprint, sent, results, expected }
     }
 }
 
@@ -570,7 +573,7 @@ impl Engine {
     /// A job came back: record its outcome. A job of a service that was reconfigured or
     /// removed while it ran is dropped, as its answer is about a configuration that is gone.
     pub fn finish(&mut self, done: JobDone, now: u64) -> Vec<(String, RecordResult)> {
-        let JobDone { service, fingerprint, mut results, expected } = done;
+        let JobDone { service, fingerprint, sent, mut results, expected } = done;
         if let Some(b) = self.busy.get_mut(&service) {
             b.jobs = b.jobs.saturating_sub(1);
             if b.jobs == 0 {
@@ -595,7 +598,7 @@ impl Engine {
         results
             .into_iter()
             .map(|r| {
-                self.apply(&svc, &r, now);
+                self.apply(&svc, &r, sent[fidx(r.family)], now);
                 (service.clone(), r)
             })
             .collect()
@@ -640,9 +643,8 @@ impl Engine {
         }
     }
 
-    fn apply(&mut self, svc: &Service, r: &RecordResult, now: u64) {
+    fn apply(&mut self, svc: &Service, r: &RecordResult, desired: Option<IpAddr>, now: u64) {
         let key = record_key(&svc.name, &r.host, r.family);
-        let desired = self.plans.get(&key).and_then(|p| p.desired);
         let rec = self.state.records.entry(key).or_default();
         let what = format!("{}: {} {}", svc.name, r.host, r.family.record_type());
         match &r.outcome {
@@ -771,13 +773,18 @@ mod tests {
         echo: Option<IpAddr>,
         echo_calls: usize,
         sent: Arc<Mutex<Vec<HttpRequest>>>,
+        down: Arc<Mutex<bool>>,
     }
 
-    struct Recorder(Arc<Mutex<Vec<HttpRequest>>>);
+    /// Records every request; answers `good`, or fails as a network error while `down` holds.
+    struct Recorder(Arc<Mutex<Vec<HttpRequest>>>, Arc<Mutex<bool>>);
 
     impl Transport for Recorder {
         fn send(&mut self, req: &HttpRequest) -> Result<Response, HttpError> {
             self.0.lock().unwrap().push(req.clone());
+            if *self.1.lock().unwrap() {
+                return Err(HttpError::Transport("members.example: connection failed".into()));
+            }
             Ok(Response { status: 200, headers: vec![], body: "good\n".into() })
         }
     }
@@ -794,7 +801,7 @@ mod tests {
             EchoResult { addr: self.echo, answers: vec![] }
         }
         fn transport(&mut self) -> Box<dyn Transport + Send> {
-            Box::new(Recorder(self.sent.clone()))
+            Box::new(Recorder(self.sent.clone(), self.down.clone()))
         }
     }
 
@@ -805,6 +812,7 @@ mod tests {
             echo: echo.parse().ok(),
             echo_calls: 0,
             sent: Arc::default(),
+            down: Arc::default(),
         }
     }
 
@@ -947,5 +955,101 @@ mod tests {
         assert_eq!(sent(&w).len(), 1, "another service was asked for");
         e.pass(&mut w, &Request { echo: false, update: Some(Some("s".into())) });
         assert_eq!(sent(&w).len(), 2);
+    }
+
+    #[test]
+    fn a_new_address_is_not_held_back_by_the_backoff_of_the_old_one() {
+        let mut e = engine(NOIP);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        *w.down.lock().unwrap() = true;
+        e.pass(&mut w, &Request::default());
+        let key = record_key("s", "h.example.org", Family::V4);
+        assert!(e.state.records[&key].retry_at.is_some_and(|t| t > w.now + 10), "our backoff is set");
+        // Still failing, same address: the backoff holds.
+        w.now += 5;
+        e.pass(&mut w, &Request::default());
+        assert_eq!(sent(&w).len(), 1);
+        // A new address is due at once, whatever the backoff of the old one says.
+        *w.down.lock().unwrap() = false;
+        w.addrs = vec![IfAddr::new("203.0.113.2".parse().unwrap(), 24)];
+        w.echo = "203.0.113.2".parse().ok();
+        w.now += 1;
+        e.pass(&mut w, &Request::default());
+        assert_eq!(sent(&w).len(), 2);
+        assert!(sent(&w)[1].ends_with("myip=203.0.113.2"), "{:?}", sent(&w));
+        assert_eq!(e.state.records[&key].registered, "203.0.113.2".parse().ok());
+    }
+
+    #[test]
+    fn a_wait_the_provider_asked_for_holds_for_any_address_and_is_capped() {
+        let mut e = engine(NOIP);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        e.observe(&mut w);
+        let job = e.take_jobs(w.now, usize::MAX).remove(0);
+        // Retry-After: 18446744073709551615 — must neither wrap into the past nor last for ever.
+        let done = JobDone {
+            service: job.service.name.clone(),
+            fingerprint: job.service.fingerprint,
+            sent: [job.v4.map(IpAddr::V4), None],
+            results: vec![RecordResult {
+                host: "h.example.org".into(),
+                family: Family::V4,
+                outcome: Outcome::Retry { reason: "rate limited".into(), after: Some(std::time::Duration::MAX) },
+            }],
+            expected: vec![],
+        };
+        e.finish(done, w.now);
+        let rec = &e.state.records[&record_key("s", "h.example.org", Family::V4)];
+        assert_eq!(rec.retry_at, Some(w.now + MAX_PROVIDER_WAIT_SECS));
+        assert!(rec.retry_by_provider);
+        // A new address does not lift a wait the provider imposed.
+        w.addrs = vec![IfAddr::new("203.0.113.2".parse().unwrap(), 24)];
+        w.echo = "203.0.113.2".parse().ok();
+        w.now += 60;
+        e.pass(&mut w, &Request::default());
+        assert!(sent(&w).is_empty(), "{:?}", sent(&w));
+    }
+
+    /// The daemon's order of calls: a service whose job runs is not started again; the newer
+    /// address is queued and goes out when the job is back, read afresh then.
+    #[test]
+    fn one_job_per_service_at_a_time_and_the_newer_address_follows() {
+        let mut e = engine(NOIP);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        e.request(&Request { echo: true, update: None });
+        assert_eq!(e.observe(&mut w).len(), 1, "the echo is asked");
+        let job = e.take_jobs(w.now, usize::MAX);
+        assert_eq!(job.len(), 1, "a public-looking address is published while the echo runs");
+        assert!(e.in_flight("s").is_some());
+        e.echo_done(Family::V4, EchoResult { addr: w.echo, answers: vec![] }, w.now);
+        // The address changes while the job runs.
+        w.addrs = vec![IfAddr::new("203.0.113.7".parse().unwrap(), 24)];
+        w.echo = "203.0.113.7".parse().ok();
+        e.observe(&mut w);
+        assert!(e.take_jobs(w.now, usize::MAX).is_empty(), "never two jobs for one service");
+        let key = record_key("s", "h.example.org", Family::V4);
+        assert!(e.plan(&key).unwrap().queued);
+        let done = job[0].run(&mut Recorder(w.sent.clone(), w.down.clone()));
+        e.finish(done, w.now);
+        assert!(e.in_flight("s").is_none());
+        let next = e.take_jobs(w.now, usize::MAX);
+        assert_eq!(next.len(), 1);
+        assert_eq!(next[0].v4, "203.0.113.7".parse().ok());
+    }
+
+    #[test]
+    fn with_the_echo_off_nothing_is_asked_and_public_addresses_are_published() {
+        let cfg = crate::config::from_str(
+            "test",
+            &format!("config edgeddns 'global'\n option persist_file ''\n option echo_interval 0\n{NOIP}"),
+        )
+        .unwrap();
+        let mut e = Engine::new(cfg, State::default(), false);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        e.pass(&mut w, &Request { echo: true, update: None });
+        assert_eq!(w.echo_calls, 0);
+        assert_eq!(sent(&w).len(), 1);
+        assert!(e.wan_views().next().unwrap().explanation.contains("echo is switched off"));
+        assert!(e.next_due().is_none_or(|t| t > w.now));
     }
 }

@@ -5,6 +5,7 @@
 mod support;
 
 use nix::sys::signal::Signal;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::*;
@@ -15,6 +16,7 @@ struct Wan {
     ns: Netns,
     dir: TempDir,
     echo_ip: Arc<Mutex<String>>,
+    echo_hits: Arc<AtomicUsize>,
     provider: HttpsServer,
     cfg: String,
 }
@@ -44,8 +46,12 @@ impl Wan {
         let ca = TestCa::new();
         ca.write_bundle(&dir);
         let echo_ip = Arc::new(Mutex::new(echo.to_string()));
-        let ip = echo_ip.clone();
-        let echo_srv = HttpsServer::start(&ca, Some(&ns), move |_| Reply::ok(ip.lock().unwrap().clone()));
+        let (ip, hits) = (echo_ip.clone(), Arc::new(AtomicUsize::new(0)));
+        let echo_hits = hits.clone();
+        let echo_srv = HttpsServer::start(&ca, Some(&ns), move |_| {
+            hits.fetch_add(1, Ordering::SeqCst);
+            Reply::ok(ip.lock().unwrap().clone())
+        });
         let provider = HttpsServer::start(&ca, Some(&ns), dyndns2);
         let cfg = format!(
             "config edgeddns 'global'\n\tlist echo_url '{echo}'\n\toption ca_bundle '{d}/ca.pem'\n\
@@ -60,7 +66,7 @@ impl Wan {
         let cfg = dir.write("edgeddns", &cfg).display().to_string();
         // The echo server lives as long as its thread; keep the handle's state through echo_ip.
         std::mem::forget(echo_srv);
-        Some(Wan { ns, dir, echo_ip, provider, cfg })
+        Some(Wan { ns, dir, echo_ip, echo_hits, provider, cfg })
     }
 
     fn daemon(&self) -> Daemon {
@@ -181,4 +187,38 @@ fn sighup_reloads_and_sigusr1_rechecks() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(wan.provider.requests().len(), 2);
+}
+
+/// A line that flaps for 20 s (a change every 100 ms, 200 in all) costs a handful of requests,
+/// and the address left at the end is the one registered.
+#[test]
+fn a_long_flap_costs_a_handful_of_requests() {
+    let Some(wan) = Wan::new("flap", "203.0.113.10/24", "203.0.113.10", "") else {
+        return;
+    };
+    let d = wan.daemon();
+    wan.provider.wait_for(1, Duration::from_secs(10));
+    let echo_before = wan.echo_hits.load(Ordering::SeqCst);
+    let mut cur = "203.0.113.10".to_string();
+    for i in 0..200u32 {
+        let ip = format!("203.0.{}.{}", 113 - (i % 2) * 13, 20 + i / 2);
+        wan.set_address(&format!("{cur}/24"), &format!("{ip}/24"), &ip);
+        cur = ip;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let start = Instant::now();
+    loop {
+        let last = wan.provider.requests().last().and_then(|r| r.query("myip"));
+        if last.as_deref() == Some(cur.as_str()) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "final address never sent\n{}", d.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = wan.provider.requests().len() - 1;
+    let echoes = wan.echo_hits.load(Ordering::SeqCst) - echo_before;
+    eprintln!("200 changes in 20 s: {sent} provider requests, {echoes} echo requests");
+    assert_eq!(wan.provider.requests().last().unwrap().query("myip").as_deref(), Some(cur.as_str()));
+    assert!(sent <= 8 && echoes <= 8, "{sent} updates and {echoes} echoes for one flap\n{}", d.log());
 }

@@ -192,3 +192,89 @@ fn wan_down_waits_and_the_status_object_tells_the_truth() {
     netifd.stop();
     drop(rig.dir);
 }
+
+/// A provider that hangs must not hold up anything else: ubus answers at once (the page polls
+/// every 5 s), a newer address is queued behind the running job and never sent twice in
+/// parallel, and SIGTERM stops the daemon at once. The latencies are reported, not asserted.
+#[test]
+fn a_hanging_provider_holds_up_nothing() {
+    let rig = Rig::new("hang", "203.0.113.10");
+    let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
+    let mut d = rig.daemon();
+    assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", d.log());
+    rig.status_with_result("updated");
+    rig.provider.set_handler(|r| {
+        std::thread::sleep(Duration::from_secs(8));
+        Reply::ok(format!("good {}\n", r.query("myip").unwrap_or_default()))
+    });
+    rig.change(&netifd, "203.0.113.11");
+    let start = Instant::now();
+    while rig.call("status", json!({})).unwrap()["services"][0]["records"][0]["next"]["code"] != "in-flight" {
+        assert!(start.elapsed() < Duration::from_secs(5), "the job never started\n{}", d.log());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut took = Vec::new();
+    for _ in 0..50 {
+        let t = Instant::now();
+        let st = rig.call("status", json!({})).unwrap();
+        took.push(t.elapsed());
+        assert_eq!(st["services"][0]["records"][0]["next"]["code"], "in-flight", "{st:#}");
+    }
+    took.sort();
+    eprintln!("ubus status while the provider hangs: p50 {:?}, p99 {:?}", took[25], took[49]);
+    // A second change while the job hangs: not sent in parallel.
+    rig.change(&netifd, "203.0.113.12");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(rig.provider.requests().len() < 2, "a second job for the same record started\n{}", d.log());
+    let t = Instant::now();
+    d.signal(nix::sys::signal::Signal::SIGTERM);
+    let code = loop {
+        if let Some(code) = d.child.try_wait().unwrap() {
+            break code;
+        }
+        assert!(t.elapsed() < Duration::from_secs(5), "SIGTERM ignored while a job runs\n{}", d.log());
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    eprintln!("SIGTERM → exit while a job hangs: {:?}", t.elapsed());
+    assert!(code.success(), "{code:?}\n{}", d.log());
+    netifd.stop();
+}
+
+/// The queued address goes out as soon as the slow job is back.
+#[test]
+fn an_address_that_changes_during_a_slow_update_follows_it() {
+    let rig = Rig::new("queued", "203.0.113.10");
+    let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
+    let d = rig.daemon();
+    assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", d.log());
+    rig.status_with_result("updated");
+    rig.provider.set_handler(|r| {
+        std::thread::sleep(Duration::from_secs(2));
+        Reply::ok(format!("good {}\n", r.query("myip").unwrap_or_default()))
+    });
+    rig.change(&netifd, "203.0.113.11");
+    // The slow request is under way (the double records a request when it has answered).
+    std::thread::sleep(Duration::from_millis(500));
+    rig.change(&netifd, "203.0.113.12");
+    let reqs = rig.provider.wait_for(3, Duration::from_secs(10));
+    assert_eq!(reqs[2].query("myip").as_deref(), Some("203.0.113.12"), "{}", d.log());
+    assert_eq!(reqs[1].query("myip").as_deref(), Some("203.0.113.11"), "{}", d.log());
+    let gap = reqs[2].at.duration_since(reqs[1].at);
+    eprintln!("queued address answered {gap:?} after the slow one (each answer takes 2 s)");
+    assert!(gap >= Duration::from_secs(2), "the two requests overlapped: {gap:?}");
+    netifd.stop();
+}
+
+/// `{"service": 5}` is a mistake, not a request to update everything.
+#[test]
+fn a_wrongly_typed_ubus_argument_is_refused() {
+    let rig = Rig::new("badarg", "203.0.113.10");
+    let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
+    let d = rig.daemon();
+    assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", d.log());
+    rig.status_with_result("updated");
+    assert!(matches!(rig.call("update", json!({"service": 5})), Err(Error::Status(2))));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(rig.provider.requests().len(), 1, "a refused call sent an update");
+    netifd.stop();
+}
