@@ -222,3 +222,66 @@ fn a_long_flap_costs_a_handful_of_requests() {
     assert_eq!(wan.provider.requests().last().unwrap().query("myip").as_deref(), Some(cur.as_str()));
     assert!(sent <= 8 && echoes <= 8, "{sent} updates and {echoes} echoes for one flap\n{}", d.log());
 }
+
+/// netifd restarts and, while it sets the WAN up again, reports it down; the kernel still holds
+/// the address. The status says so (kernel-read, "netifd-restarting"), never "WAN down", and
+/// nothing is sent for a change that did not happen.
+#[test]
+fn a_netifd_restart_is_not_reported_as_wan_down() {
+    let Some(ns) = Netns::create("nfrestart") else {
+        return;
+    };
+    // The device netifd's double names for wan is eth1.
+    ns.ip(&["link", "add", "eth1", "type", "veth", "peer", "name", "isp1"]);
+    ns.ip(&["link", "set", "isp1", "up"]);
+    ns.ip(&["link", "set", "eth1", "up"]);
+    ns.ip(&["addr", "add", "203.0.113.10/24", "dev", "eth1"]);
+    let dir = TempDir::new("nfrestart");
+    let ca = TestCa::new();
+    ca.write_bundle(&dir);
+    let ubusd = support::ubusd::Ubusd::start(&dir.path("ubus.sock"));
+    let netifd = support::netifd::FakeNetifd::start(&ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
+    let echo = HttpsServer::start(&ca, Some(&ns), |_| Reply::ok("203.0.113.10"));
+    let provider = HttpsServer::start(&ca, Some(&ns), dyndns2);
+    let cfg = dir.write(
+        "edgeddns",
+        &format!(
+            "config edgeddns 'global'\n\tlist echo_url '{}'\n\toption ca_bundle '{d}/ca.pem'\n\
+             \toption run_dir '{d}/run'\n\toption persist_file ''\n\
+             config service 'home'\n\toption provider 'dyndns2'\n\toption server '{}'\n\
+             \tlist hostname 'home.example.org'\n\toption username 'alice'\n\toption password '{TOKEN}'\n\
+             \toption interface 'wan'\n",
+            echo.url("/ip"),
+            provider.url("/nic/update"),
+            d = dir.0.display()
+        ),
+    );
+    let mut cmd = ns.command(BIN);
+    cmd.args(["-c", cfg.to_str().unwrap(), "--ubus-socket", ubusd.path.to_str().unwrap(), "run", "-f"]);
+    let d = Daemon::start(cmd);
+    provider.wait_for(1, Duration::from_secs(10));
+    d.wait_log("following netifd", Duration::from_secs(5));
+
+    netifd.stop();
+    let netifd = support::netifd::FakeNetifd::start(&ubusd.path, &[("wan", None, None)]);
+    d.wait_log("netifd is back on ubus", Duration::from_secs(5));
+    let status = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.path("run/status.json")).unwrap_or_default())
+            .unwrap_or_default()
+    };
+    let start = Instant::now();
+    loop {
+        let st = status();
+        if st["wan"][0]["note"]["code"] == "netifd-restarting" {
+            assert_eq!(st["wan"][0]["address"], "203.0.113.10", "{st:#}");
+            assert_ne!(st["wan"][0]["verdict"], "no-address", "{st:#}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "no netifd-restarting note: {st:#}\n{}", d.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!d.log().contains("to none"), "{}", d.log());
+    assert_eq!(provider.requests().len(), 1, "{}", d.log());
+    netifd.stop();
+}
