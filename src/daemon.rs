@@ -2,13 +2,14 @@
 //! safety timer) feed the engine; every pass ends with the state and status written out. The
 //! `edgeddns` ubus object answers LuCI from the same loop.
 
-use crate::cli::Options;
-use crate::config::{Config, Global, IpSource, Service};
+use crate::config::{Config, Global, Service};
 use crate::engine::{Engine, Env, Request};
 use crate::http::{Client, ClientOptions, HttpError, Request as HttpRequest, Response, Roots, Transport};
 use crate::net::Family;
+use crate::options::{load_config, Options};
 use crate::sources::echo::EchoResult;
 use crate::sources::netlink::{AddressMonitor, Netlink};
+use crate::sources::select::{self, Facts, Source};
 use crate::sources::{routes, IfAddr, InterfaceSource, Note, Reading, SourceError};
 use crate::state::State;
 use crate::ubus::session::{Event as SessionEvent, Session};
@@ -57,22 +58,19 @@ impl RealEnv {
         unix_now()
     }
 
-    /// The kernel device a service reads for `family`: its `device` option, else the device
-    /// netifd last gave for the logical interface, else on a machine without netifd the logical
-    /// name taken as a device if it exists, else the default route's.
+    fn facts<T>(&self, then: impl FnOnce(&Facts) -> T) -> T {
+        let exists = |dev: &str| Path::new("/sys/class/net").join(dev).exists();
+        then(&Facts {
+            netifd: self.ubus.as_ref().is_some_and(|s| s.has_netifd()),
+            netifd_devices: &self.netifd_devices,
+            device_exists: &exists,
+            default_route_device: &routes::default_route_device,
+        })
+    }
+
+    /// The kernel device a service reads for `family` (`sources::select::device`).
     pub fn interface_label(&self, svc: &Service, family: Family) -> String {
-        let dev = svc.device_for(family);
-        if !dev.is_empty() {
-            return dev.to_string();
-        }
-        let logical = svc.interface_for(family);
-        if let Some(dev) = self.netifd_devices.get(logical) {
-            return dev.clone();
-        }
-        if Path::new("/sys/class/net").join(logical).exists() {
-            return logical.to_string();
-        }
-        routes::default_route_device(family).unwrap_or_else(|| logical.to_string())
+        self.facts(|f| select::device(svc, family, f))
     }
 
     pub fn read_device(&mut self, dev: &str) -> Result<Vec<IfAddr>, SourceError> {
@@ -143,23 +141,16 @@ impl Env for RealEnv {
     }
 
     fn interface_addrs(&mut self, svc: &Service, family: Family) -> Reading {
-        let netifd = self.ubus.as_ref().is_some_and(|s| s.has_netifd());
-        let use_netifd = match svc.ip_source {
-            IpSource::Netifd => true,
-            IpSource::Auto => {
-                let known = self.netifd_devices.contains_key(svc.interface_for(family));
-                svc.device_for(family).is_empty() && (netifd || known)
+        match self.facts(|f| select::choose(svc, family, f)) {
+            Source::Kernel(label) => {
+                let addrs = self.read_device(&label);
+                Reading { label, addrs, note: None }
             }
-            IpSource::Device | IpSource::Echo => false,
-        };
-        if !use_netifd {
-            let label = self.interface_label(svc, family);
-            let addrs = self.read_device(&label);
-            return Reading { label, addrs, note: None };
+            Source::Netifd(name) => {
+                let (addrs, note) = self.via_netifd(&name, family);
+                Reading { label: name, addrs, note }
+            }
         }
-        let name = svc.interface_for(family).to_string();
-        let (addrs, note) = self.via_netifd(&name, family);
-        Reading { label: name, addrs, note }
     }
 
     fn echo(&mut self, family: Family, urls: &[String]) -> EchoResult {
@@ -632,7 +623,7 @@ fn report_config(cfg: &Config) {
 }
 
 fn reload(o: &Options, engine: &mut Engine) {
-    match crate::cli::load_config(o) {
+    match load_config(o) {
         Ok(cfg) => {
             log::info!("configuration reloaded: {} service(s)", cfg.services.len());
             report_config(&cfg);

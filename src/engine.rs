@@ -419,32 +419,15 @@ impl Engine {
         self.wan.retain(|k, _| self.seen.contains_key(k));
         for ((family, label), (addrs, note)) in &self.seen {
             let echo = self.current_echo(*family);
-            let (address, all, error) = match addrs {
-                Ok(a) => (sources::pick(*family, a, None), a.iter().map(|x| x.addr).collect::<Vec<_>>(), None),
-                Err(e) => (None, Vec::new(), Some(e.to_string())),
-            };
-            let v = verdict::classify(address, &all, echo);
-            let mut explanation = if v == Verdict::EchoUnreachable && self.echo_off() {
-                verdict::explain_unchecked(*family, label, address)
-            } else if v == Verdict::EchoUnreachable && self.echo_busy[fidx(*family)].is_some() {
-                verdict::explain_checking(*family, label, address)
+            let state = if self.echo_off() {
+                EchoState::Off
+            } else if self.echo_busy[fidx(*family)].is_some() {
+                EchoState::Asking
             } else {
-                verdict::explain(v, *family, label, address, echo)
+                EchoState::Asked
             };
-            if let Some(n) = note {
-                explanation = format!("{explanation} ({})", n.explain());
-            }
-            let view = WanView {
-                family: *family,
-                interface: label.clone(),
-                address,
-                error,
-                note: *note,
-                echo,
-                verdict: v,
-                explanation,
-                checked_at: now,
-            };
+            let view = judge(*family, label, addrs, *note, echo, state, now);
+            let v = view.verdict;
             let old = self.wan.get(&(*family, label.clone()));
             match old {
                 Some(old) if old.address != view.address => log::info!(
@@ -456,7 +439,7 @@ impl Engine {
                 _ => {}
             }
             // "Checking" is no verdict worth a log line: the answer comes in a moment.
-            let checking = v == Verdict::EchoUnreachable && self.echo_busy[fidx(*family)].is_some();
+            let checking = v == Verdict::EchoUnreachable && state == EchoState::Asking;
             if old.map(|o| o.verdict) != Some(v) && !checking {
                 match v {
                     Verdict::Public | Verdict::NoAddress => log::info!("{label} ({family}): {}", view.explanation),
@@ -721,6 +704,54 @@ impl Engine {
             }
         }
         next
+    }
+}
+
+/// Where the echo stands for a WAN being judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EchoState {
+    /// Asked for the addresses seen now (`echo` holds its answer, if any).
+    Asked,
+    /// A query for them is under way.
+    Asking,
+    /// Switched off (`echo_interval 0`).
+    Off,
+}
+
+/// One WAN's verdict and its explanation, from what it holds and what the echo says: the one
+/// judgement `detect` and the engine share.
+pub fn judge(
+    family: Family,
+    label: &str,
+    addrs: &Result<Vec<IfAddr>, SourceError>,
+    note: Option<Note>,
+    echo: Option<IpAddr>,
+    state: EchoState,
+    now: u64,
+) -> WanView {
+    let (address, all, error) = match addrs {
+        Ok(a) => (sources::pick(family, a, None), a.iter().map(|x| x.addr).collect::<Vec<_>>(), None),
+        Err(e) => (None, Vec::new(), Some(e.to_string())),
+    };
+    let v = verdict::classify(address, &all, echo);
+    let mut explanation = match (v, state) {
+        (Verdict::EchoUnreachable, EchoState::Off) => verdict::explain_unchecked(family, label, address),
+        (Verdict::EchoUnreachable, EchoState::Asking) => verdict::explain_checking(family, label, address),
+        _ => verdict::explain(v, family, label, address, echo),
+    };
+    if let Some(n) = note {
+        explanation = format!("{explanation} ({})", n.explain());
+    }
+    WanView {
+        family,
+        interface: label.to_string(),
+        address,
+        error,
+        note,
+        echo,
+        verdict: v,
+        explanation,
+        checked_at: now,
     }
 }
 

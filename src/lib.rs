@@ -10,6 +10,7 @@ pub mod engine;
 pub mod http;
 pub mod logging;
 pub mod net;
+pub mod options;
 pub mod providers;
 pub mod sources;
 pub mod state;
