@@ -209,3 +209,53 @@ pub fn stop_reason(said: &str) -> String {
     assert_eq!(reasons.len(), 1, "expected every record to stop for one reason: {said}");
     reasons[0].to_string()
 }
+
+/// Pass a request the test's HTTPS server received on to a plain-HTTP server at `to`, as a
+/// reverse proxy mounted at `prefix` does (the prefix is taken off the path), and its answer back.
+pub fn forward(to: std::net::SocketAddr, prefix: &str, r: &Recorded) -> Reply {
+    use std::io::{Read, Write};
+    let Some(target) = r.target.strip_prefix(prefix).filter(|t| t.starts_with('/')) else {
+        return Reply::status(404, format!("the proxy serves only {prefix}/"));
+    };
+    let mut head = format!("{} {target} HTTP/1.1\r\n", r.method);
+    for (n, v) in &r.headers {
+        if !n.eq_ignore_ascii_case("connection") && !n.eq_ignore_ascii_case("content-length") {
+            head.push_str(&format!("{n}: {v}\r\n"));
+        }
+    }
+    head.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", r.body.len()));
+    let mut upstream = std::net::TcpStream::connect(to).unwrap();
+    upstream.write_all(head.as_bytes()).unwrap();
+    upstream.write_all(r.body.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    upstream.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(502);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Reply { status, headers, body: body.to_string() }
+}
+
+/// Have the official SDK of `scheme` (tests/third_party/signatures.py) recompute the signature
+/// of every request and fail unless each equals the one the binary sent.
+pub fn sdk_agrees(dir: &TempDir, scheme: &str, id: &str, secret: &str, requests: &[Recorded]) {
+    assert!(!requests.is_empty(), "{scheme}: no request captured");
+    let requests: Vec<serde_json::Value> = requests
+        .iter()
+        .map(|r| {
+            let host = r.header("host").unwrap_or_default();
+            serde_json::json!({"method": r.method, "url": format!("https://{host}{}", r.target),
+                               "headers": r.headers, "body": r.body})
+        })
+        .collect();
+    let capture = serde_json::json!({"scheme": scheme, "id": id, "secret": secret, "requests": requests});
+    let file = dir.write(&format!("capture-{scheme}.json"), &capture.to_string());
+    let out = Command::new(python()).arg(script("signatures.py")).arg(&file).output().unwrap();
+    assert!(out.status.success(), "the {scheme} SDK disagrees:\n{}", text(&out));
+    eprint!("{}", String::from_utf8_lossy(&out.stdout));
+}
