@@ -18,7 +18,6 @@ const SCHEMA: &str = "/usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql";
 const NEEDS: &[(&str, &str)] = &[
     ("pdns_server", "pdns-server"),
     ("pdnsutil", "pdns-server"),
-    ("/usr/lib/x86_64-linux-gnu/pdns/libgsqlite3backend.so", "pdns-backend-sqlite3"),
     (SCHEMA, "pdns-backend-sqlite3"),
     ("sqlite3", "sqlite3"),
     ("dig", "dnsutils"),

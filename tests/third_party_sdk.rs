@@ -67,7 +67,9 @@ fn alibaba_cloud_rpc_signature_agrees_with_the_sdk() {
                 "DescribeSubDomainRecords" => {
                     let sub = r.query("SubDomain").unwrap_or_default();
                     let recs: Vec<Value> = if is_home(&sub) {
-                        vec![json!({"RR": "home", "Type": r.query("Type"), "Value": STALE, "RecordId": "17", "TTL": 600})]
+                        vec![
+                            json!({"RR": "home", "Type": r.query("Type"), "Value": STALE, "RecordId": "17", "TTL": 600}),
+                        ]
                     } else {
                         vec![]
                     };
@@ -186,9 +188,10 @@ fn google_service_account_jwt_agrees_with_google_auth() {
             )
         },
         |r| match (r.method.as_str(), r.path()) {
-            ("POST", "/token") => {
-                Reply::json(200, &json!({"access_token": "ya29.c.third-party", "expires_in": 3599, "token_type": "Bearer"}))
-            }
+            ("POST", "/token") => Reply::json(
+                200,
+                &json!({"access_token": "ya29.c.third-party", "expires_in": 3599, "token_type": "Bearer"}),
+            ),
             ("GET", _) => Reply::json(200, &json!({"kind": "dns#resourceRecordSetsListResponse", "rrsets": []})),
             _ => Reply::json(200, &json!({})),
         },
