@@ -266,3 +266,68 @@ pub fn sdk_agrees(dir: &TempDir, scheme: &str, id: &str, secret: &str, requests:
         assert!(text(&out).starts_with("MISMATCH"), "{scheme}: a wrong secret went unnoticed: {}", text(&out));
     }
 }
+
+/// What a server holds, read back from it: `holds(v4, v6)` asserts A and AAAA of both names.
+pub trait Zone {
+    fn holds(&self, v4: &str, v6: &str);
+    /// A count that moves with every write the server applies (the SOA serial, change batches).
+    fn writes(&self) -> u64;
+    /// The server's log, shown when a run fails.
+    fn log(&self) -> String;
+}
+
+/// The scenario every server gets: A and AAAA of both names created, then replaced (not added
+/// to) when the addresses change, then a pass that remembers nothing (first after boot, or
+/// `force_interval`) while the records are right. Returns the output of that last pass and
+/// whether the server wrote anything during it; the caller judges that.
+pub fn create_replace_then_noop(rig: &Rig, config: &str, zone: &impl Zone) -> (Output, bool) {
+    let shown = |out: &Output| format!("{}\nserver log:\n{}", text(out), zone.log());
+    rig.echo(V4[0], V6[0]);
+    let out = rig.once(config, true);
+    assert!(out.status.success(), "{}", shown(&out));
+    zone.holds(V4[0], V6[0]);
+
+    rig.echo(V4[1], V6[1]);
+    let out = rig.once(config, false);
+    assert!(out.status.success(), "{}", shown(&out));
+    zone.holds(V4[1], V6[1]);
+
+    let before = zone.writes();
+    let out = rig.once(config, true);
+    assert!(out.status.success(), "{}", shown(&out));
+    zone.holds(V4[1], V6[1]);
+    let wrote = zone.writes() != before;
+    (out, wrote)
+}
+
+/// A pass with a configuration the server refuses (the records hold V4[0]/V6[0] and the echo
+/// says V4[1]/V6[1]): exit 1, nothing changed, no secret shown; the reason the records stopped.
+pub fn refused(rig: &Rig, config: &str, zone: &impl Zone, secrets: &[&str]) -> String {
+    rig.echo(V4[1], V6[1]);
+    let out = rig.once(config, true);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}\nserver log:\n{}", zone.log());
+    for secret in secrets {
+        assert!(!said.contains(secret), "a secret shows: {said}");
+    }
+    zone.holds(V4[0], V6[0]);
+    stop_reason(&said)
+}
+
+/// `kdig +short`, Knot's own client, sorted lines.
+pub fn kdig(port: u16, name: &str, rtype: &str) -> Vec<String> {
+    let out =
+        must(Command::new("kdig").args(["+short", "+time=2", "-p", &port.to_string(), "@127.0.0.1", name, rtype]));
+    let mut lines: Vec<String> = out.lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+/// Assert A and AAAA of home.ZONE and nas.ZONE, read with `query` (dig or kdig).
+pub fn assert_dns(query: fn(u16, &str, &str) -> Vec<String>, port: u16, zone: &str, v4: &str, v6: &str) {
+    for name in ["home", "nas"] {
+        let fqdn = format!("{name}.{zone}");
+        let held = (query(port, &fqdn, "A"), query(port, &fqdn, "AAAA"));
+        assert_eq!(held, (vec![v4.to_string()], vec![v6.to_string()]), "{fqdn}");
+    }
+}
