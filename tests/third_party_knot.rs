@@ -14,26 +14,9 @@ const TSIG_SECRET: &str = "ZWRnZWRkbnMtdHNpZy10ZXN0LWtleS0wMTIzNDU2Nzg5YWJjZGVm"
 const WRONG_SECRET: &str = "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktd3Jvbmc=";
 const NEEDS: &[(&str, &str)] = &[("knotd", "knot"), ("kdig", "knot-dnsutils"), ("dig", "dnsutils")];
 
-struct Knot {
-    server: Server,
-    port: u16,
-}
-
-impl Zone for Knot {
-    fn holds(&self, v4: &str, v6: &str) {
-        assert_dns(kdig, self.port, ZONE, v4, v6);
-    }
-    fn writes(&self) -> u64 {
-        soa_serial(self.port, ZONE)
-    }
-    fn log(&self) -> String {
-        self.server.log()
-    }
-}
-
 /// A Knot serving example.test from a zone file in the test's dir; the key `ddns-key` may
 /// update it (serial policy: increment, so every applied UPDATE moves the serial).
-fn start_knot(dir: &TempDir) -> Knot {
+fn start_knot(dir: &TempDir) -> DnsZone {
     let port = free_port();
     let d = dir.0.display();
     std::fs::create_dir(dir.path("db")).unwrap();
@@ -63,10 +46,10 @@ fn start_knot(dir: &TempDir) -> Knot {
             .output()
             .is_ok_and(|o| !o.stdout.is_empty())
     });
-    Knot { server, port }
+    DnsZone { server, port, zone: ZONE, query: kdig }
 }
 
-fn config(rig: &Rig, knot: &Knot, key_name: &str, secret: &str) -> String {
+fn config(rig: &Rig, knot: &DnsZone, key_name: &str, secret: &str) -> String {
     rig.config(
         ZONE,
         &format!(

@@ -24,22 +24,10 @@ const NEEDS: &[(&str, &str)] = &[
 ];
 
 struct Pdns {
-    server: Server,
-    dns: u16,
+    dns: DnsZone,
     api: u16,
 }
 
-impl Zone for Pdns {
-    fn holds(&self, v4: &str, v6: &str) {
-        assert_dns(dig, self.dns, ZONE, v4, v6);
-    }
-    fn writes(&self) -> u64 {
-        soa_serial(self.dns, ZONE)
-    }
-    fn log(&self) -> String {
-        self.server.log()
-    }
-}
 /// A PowerDNS with zone example.test in a fresh SQLite database, the TSIG key `ddns-key` allowed
 /// to update it, the HTTP API on, and every API change increasing the SOA serial (SOA-EDIT-API),
 /// so a write shows in the serial.
@@ -75,7 +63,7 @@ fn start_pdns(dir: &TempDir) -> Pdns {
             .is_ok_and(|o| !o.stdout.is_empty());
         answering && std::net::TcpStream::connect(("127.0.0.1", api)).is_ok()
     });
-    Pdns { server, dns, api }
+    Pdns { dns: DnsZone { server, port: dns, zone: ZONE, query: dig }, api }
 }
 
 #[test]
@@ -96,14 +84,14 @@ fn powerdns_http_api_creates_replaces_and_leaves_right_records_alone() {
         )
     };
     // Any PATCH would increase the serial (SOA-EDIT-API): a no-op pass must not send one.
-    let (out, wrote) = create_replace_then_noop(&rig, &config(API_KEY), &pdns);
+    let (out, wrote) = create_replace_then_noop(&rig, &config(API_KEY), &pdns.dns);
     assert!(!wrote, "a no-op run wrote to the zone: {}", text(&out));
 
     // A wrong API key: PowerDNS answers 401, the record stops, the key shows nowhere.
     rig.echo(V4[0], V6[0]);
     assert!(rig.once(&config(API_KEY), true).status.success());
     let wrong = "wrong-pdns-api-key";
-    let reason = refused(&rig, &config(wrong), &pdns, &[wrong, API_KEY]);
+    let reason = refused(&rig, &config(wrong), &pdns.dns, &[wrong, API_KEY]);
     assert!(reason.contains("401"), "{reason}");
 }
 
@@ -140,7 +128,7 @@ fn rfc2136(rig: &Rig, pdns: &Pdns, key_name: &str, secret: &str) -> String {
         &format!(
             "\toption provider 'rfc2136'\n\toption server '127.0.0.1:{}'\n\toption zone '{ZONE}'\n\
              \toption key_name '{key_name}'\n\toption token '{secret}'\n",
-            pdns.dns
+            pdns.dns.port
         ),
     )
 }
@@ -152,7 +140,7 @@ fn powerdns_rfc2136_with_tsig_creates_and_replaces() {
     }
     let rig = Rig::new("pdns-2136");
     let pdns = start_pdns(&rig.dir);
-    create_replace_then_noop(&rig, &rfc2136(&rig, &pdns, "ddns-key", TSIG_SECRET), &pdns);
+    create_replace_then_noop(&rig, &rfc2136(&rig, &pdns, "ddns-key", TSIG_SECRET), &pdns.dns);
 }
 
 /// Issue 14 item 20: PowerDNS bumps the SOA serial for every UPDATE it applies, even one that
@@ -165,8 +153,8 @@ fn powerdns_rfc2136_leaves_right_records_alone() {
     }
     let rig = Rig::new("pdns-2136-noop");
     let pdns = start_pdns(&rig.dir);
-    let (out, wrote) = create_replace_then_noop(&rig, &rfc2136(&rig, &pdns, "ddns-key", TSIG_SECRET), &pdns);
-    assert!(!wrote, "item 20: a no-op run rewrote the records: {}\n{}", text(&out), pdns.log());
+    let (out, wrote) = create_replace_then_noop(&rig, &rfc2136(&rig, &pdns, "ddns-key", TSIG_SECRET), &pdns.dns);
+    assert!(!wrote, "item 20: a no-op run rewrote the records: {}\n{}", text(&out), pdns.dns.log());
 }
 
 /// Issue 14 item 21: PowerDNS answers a wrong secret and an unknown key name alike, with an
@@ -184,9 +172,9 @@ fn powerdns_rfc2136_rejected_key_is_not_reported_as_a_missing_permission() {
     let out = rig.once(&rfc2136(&rig, &pdns, "ddns-key", TSIG_SECRET), true);
     assert!(out.status.success(), "{}", text(&out));
     let secrets = [TSIG_SECRET, WRONG_SECRET];
-    let wrong_secret = refused(&rig, &rfc2136(&rig, &pdns, "ddns-key", WRONG_SECRET), &pdns, &secrets);
-    let unknown_key = refused(&rig, &rfc2136(&rig, &pdns, "no-such-key", TSIG_SECRET), &pdns, &secrets);
-    let not_allowed = refused(&rig, &rfc2136(&rig, &pdns, "other-key", WRONG_SECRET), &pdns, &secrets);
+    let wrong_secret = refused(&rig, &rfc2136(&rig, &pdns, "ddns-key", WRONG_SECRET), &pdns.dns, &secrets);
+    let unknown_key = refused(&rig, &rfc2136(&rig, &pdns, "no-such-key", TSIG_SECRET), &pdns.dns, &secrets);
+    let not_allowed = refused(&rig, &rfc2136(&rig, &pdns, "other-key", WRONG_SECRET), &pdns.dns, &secrets);
     assert!(not_allowed.contains("REFUSED"), "{not_allowed}");
     // Waits on issue 14 item 21 (providers helper).
     for said in [&wrong_secret, &unknown_key] {

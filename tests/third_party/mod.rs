@@ -314,6 +314,27 @@ pub fn refused(rig: &Rig, config: &str, zone: &impl Zone, secrets: &[&str]) -> S
     stop_reason(&said)
 }
 
+/// A DNS server on loopback serving `zone`, read back with `query` (dig, or the server's own
+/// client); every update it applies moves the zone's SOA serial.
+pub struct DnsZone {
+    pub server: Server,
+    pub port: u16,
+    pub zone: &'static str,
+    pub query: fn(u16, &str, &str) -> Vec<String>,
+}
+
+impl Zone for DnsZone {
+    fn holds(&self, v4: &str, v6: &str) {
+        assert_dns(self.query, self.port, self.zone, v4, v6);
+    }
+    fn writes(&self) -> u64 {
+        soa_serial(self.port, self.zone)
+    }
+    fn log(&self) -> String {
+        self.server.log()
+    }
+}
+
 /// `kdig +short`, Knot's own client, sorted lines.
 pub fn kdig(port: u16, name: &str, rtype: &str) -> Vec<String> {
     let out =
