@@ -171,8 +171,9 @@ impl Web {
                 typed("text/javascript", js.into_bytes())
             }
             ("POST", "/cgi-bin/luci/admin/ubus") | ("POST", "/ubus") => {
+                let luci = req.path != "/ubus";
                 let req: Value = serde_json::from_slice(&req.body).unwrap_or_default();
-                typed("application/json", self.rpcd.jsonrpc(&req).to_string().into_bytes())
+                typed("application/json", self.rpcd.jsonrpc(&req, luci).to_string().into_bytes())
             }
             ("POST", "/cgi-bin/luci/admin/uci/apply_rollback") => {
                 // The dispatcher's CSRF check: the session's own token must come with the request.

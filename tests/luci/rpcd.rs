@@ -204,7 +204,9 @@ impl Rpcd {
     }
 
     /// A JSON-RPC 2.0 request as uhttpd-mod-ubus answers it (legacy `call` with a params array).
-    pub fn jsonrpc(&self, req: &Value) -> Value {
+    /// Through LuCI's own endpoint (admin/ubus) a session may always ask `session access` about
+    /// itself, as it does on a real router (an unknown session gets `access: false`, not an error).
+    pub fn jsonrpc(&self, req: &Value, luci_dispatcher: bool) -> Value {
         let reply = |body: (&str, Value)| {
             let mut m = json!({"jsonrpc": "2.0", "id": req["id"]});
             m[body.0] = body.1;
@@ -221,7 +223,11 @@ impl Rpcd {
         if !builtin && self.lookup(object).is_err() {
             return error(ERROR_OBJECT);
         }
-        if self.with_session(sid, |s| s.allowed("ubus", object, method)) != Some(true) {
+        let self_query = luci_dispatcher && object == "session" && method == "access";
+        if self_query && self.with_session(sid, |_| ()).is_none() {
+            return reply(("result", json!([0, {"access": false}])));
+        }
+        if !self_query && self.with_session(sid, |s| s.allowed("ubus", object, method)) != Some(true) {
             return error(ERROR_ACCESS);
         }
         // uhttpd hands the session to the callee as ubus_rpc_session.
