@@ -28,7 +28,21 @@ async function login(user, password, locale = 'en-US') {
 	return page;
 }
 
-const row = (name) => `body.modal-overlay-active .modal .cbi-value[data-name="${name}"]`;
+/* The modal's visible fields as a user sees them. */
+const visibleFields = (page) => page.$$eval('body.modal-overlay-active .modal .cbi-value:not(.hidden)', (els) => els.map((e) => {
+	const input = e.querySelector('input, select');
+	return { title: e.querySelector('.cbi-value-title').textContent, id: input && input.id,
+		help: (e.querySelector('.cbi-value-description') || { textContent: '' }).textContent,
+		placeholder: input && input.getAttribute('placeholder'), type: input && input.getAttribute('type') };
+}));
+const COMMON_TITLES = ['Enabled', 'Provider', 'Hostnames', 'IPv4 (A)', 'IPv6 (AAAA)', 'IPv4 WAN interface', 'IPv6 WAN interface',
+	'Behind CGNAT or double NAT', 'Address source', 'Refresh every', 'First retry after', 'TTL (seconds)', 'Send over plain http'];
+/* The input of the visible field titled so. */
+const field = async (page, title) => {
+	const f = (await visibleFields(page)).find((x) => x.title == title);
+	assert.ok(f, `a visible field "${title}"`);
+	return `[id="${f.id}"]`;
+};
 const widget = (sid, opt) => `[id="widget.cbid.edgeddns.${sid}.${opt}"]`;
 const modalOpen = (page) => page.evaluate(() => document.body.classList.contains('modal-overlay-active'));
 const texts = (page, sel) => page.$$eval(sel, (els) => els.map((e) => e.textContent.trim()));
@@ -108,16 +122,13 @@ try {
 	await page.waitForSelector('body.modal-overlay-active');
 	await page.selectOption(widget('cf', 'provider'), 'cloudflare');
 	await page.dispatchEvent(widget('cf', 'provider'), 'change');
-	const cfRows = await page.$$eval('body.modal-overlay-active .modal .cbi-value:not(.hidden)', (els) =>
-		els.map((e) => [e.getAttribute('data-name'), e.querySelector('.cbi-value-title').textContent,
-			(e.querySelector('.cbi-value-description') || { textContent: '' }).textContent]));
-	const cf = cfRows.filter(([n]) => n.startsWith('cloudflare__'));
-	assert.deepEqual(cf.map(([n]) => n), ['cloudflare__token', 'cloudflare__zone', 'cloudflare__proxied', 'cloudflare__server'], JSON.stringify(cfRows));
-	assert.match(cf[0][2], /Zone\.DNS:Edit/);
-	assert.equal(cf[3][1], 'Server URL');
-	assert.doesNotMatch(cf[3][2], /members\.example\.net/);
-	assert.equal(await page.getAttribute(widget('cf', 'cloudflare__server'), 'placeholder'), 'https://api.cloudflare.com/client/v4');
-	assert.equal(await page.getAttribute(widget('cf', 'cloudflare__token'), 'type'), 'password');
+	// What the modal shows for Cloudflare, in order: title, help line, placeholder, input type.
+	const cf = (await visibleFields(page)).filter((f) => !COMMON_TITLES.includes(f.title));
+	assert.deepEqual(cf.map((f) => f.title), ['Token', 'Zone', 'Proxied by Cloudflare', 'Server URL'], JSON.stringify(cf));
+	assert.match(cf[0].help, /Zone\.DNS:Edit/);
+	assert.equal(cf[0].type, 'password');
+	assert.doesNotMatch(cf[3].help, /members\.example\.net/);
+	assert.equal(cf[3].placeholder, 'https://api.cloudflare.com/client/v4');
 	await page.screenshot({ path: `${shots}/root-cloudflare-modal.png` });
 	await page.click('body.modal-overlay-active .modal .right button:not(.cbi-button-positive)');
 	await page.waitForFunction(() => !document.body.classList.contains('modal-overlay-active'));
@@ -142,14 +153,15 @@ try {
 	await page.waitForSelector('body.modal-overlay-active');
 	await page.selectOption(widget('office', 'provider'), 'dyndns2');
 	await page.dispatchEvent(widget('office', 'provider'), 'change');
-	assert.ok(await page.isVisible(row('dyndns2__server')), 'generic dyndns2 asks for the server');
-	assert.ok(!(await page.isVisible(row('cloudflare__token'))), 'no Cloudflare token for dyndns2');
-	assert.equal(await page.getAttribute(widget('office', 'dyndns2__password'), 'type'), 'password', 'password masked');
+	const titles = (await visibleFields(page)).map((f) => f.title);
+	assert.ok(titles.includes('Server URL'), 'generic dyndns2 asks for the server');
+	assert.ok(!titles.includes('Token'), 'no token field for dyndns2');
+	assert.equal(await page.getAttribute(await field(page, 'Password'), 'type'), 'password', 'password masked');
 	const pending = `${widget('office', 'hostname')} .add-item input`;
 	await page.type(pending, 'bad host.example.org');
-	await page.type(widget('office', 'dyndns2__username'), 'carol');
-	await page.type(widget('office', 'dyndns2__password'), 'carol-pw');
-	await page.type(widget('office', 'dyndns2__server'), server);
+	await page.type(await field(page, 'Username'), 'carol');
+	await page.type(await field(page, 'Password'), 'carol-pw');
+	await page.type(await field(page, 'Server URL'), server);
 	await page.click('body.modal-overlay-active .modal button.cbi-button-positive');
 	await page.waitForTimeout(500);
 	assert.ok(await modalOpen(page), 'an invalid value keeps the modal open');
@@ -208,7 +220,7 @@ try {
 	assert.ok(await page.isDisabled('.cbi-section-create-name'), 'no new service');
 	await openService(page, 'home');
 	assert.ok(await page.isDisabled('body.modal-overlay-active .modal button.cbi-button-positive'), 'modal Save disabled');
-	assert.ok(await page.isDisabled(widget('home', 'dyndns2__username')), 'fields read-only');
+	assert.ok(await page.isDisabled(await field(page, 'Username')), 'fields read-only');
 	await page.screenshot({ path: `${shots}/viewer-modal.png` });
 	await page.click('body.modal-overlay-active .modal .right button:not(.cbi-button-positive)');
 	await page.screenshot({ path: `${shots}/viewer-status.png`, fullPage: true });
