@@ -238,23 +238,96 @@ fn compile_catalogues(dir: &TempDir) -> HashMap<String, lmo::Catalogue> {
     out
 }
 
+/// msgid → msgstr of a .po file, unescaped as po2lmo does (only \" and \\).
+fn po_messages(path: &str) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let unq = |l: &str| -> String {
+        let inner = &l[l.find('"').unwrap() + 1..l.rfind('"').unwrap()];
+        inner.replace("\\\"", "\"").replace("\\\\", "\\")
+    };
+    let (mut out, mut id) = (Vec::new(), None::<String>);
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("msgid ") {
+            id = Some(unq(rest));
+        } else if let Some(rest) = line.strip_prefix("msgstr ") {
+            if let Some(i) = id.take().filter(|i| !i.is_empty()) {
+                out.push((i, unq(rest)));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn po2lmo_writes_catalogues_that_read_back_as_luci_reads_them() {
+    // SuperFastHash values computed by LuCI's own lmo.c (signed trailing bytes included).
+    for (text, hash) in [
+        ("Dynamic DNS", 0x70a451f7),
+        ("Update now", 0x08f02835),
+        ("a", 0x115ea782),
+        ("abc", 0xd2be198a),
+        ("abcd", 0xdad8b8db),
+        ("动态 DNS", 0xa310f153),
+        ("x动", 0x00890ff5),
+        ("Ünchanged é", 0xe214c8fa),
+    ] {
+        assert_eq!(lmo::sfh(text.as_bytes()), hash, "{text}");
+    }
+    let dir = TempDir::new("lmo");
+    let catalogues = compile_catalogues(&dir);
+    let template = po_messages(&format!("{ROOT}/{APP}/po/templates/edgeddns.pot"));
+    for (po_dir, lang) in [("zh_Hans", "zh-cn"), ("de", "de")] {
+        let messages = po_messages(&format!("{ROOT}/{APP}/po/{po_dir}/edgeddns.po"));
+        let catalogue = &catalogues[lang];
+        // Complete: every msgid of the template is translated.
+        let ids: Vec<&str> = messages.iter().map(|(i, _)| i.as_str()).collect();
+        for (id, _) in &template {
+            assert!(ids.contains(&id.as_str()), "{po_dir} lacks a translation of {id:?}");
+        }
+        for (id, text) in &messages {
+            assert!(!text.is_empty(), "{po_dir}: empty translation of {id:?}");
+            // po2lmo leaves out what hashes like its msgid (an identical translation).
+            let want = if lmo::sfh(id.as_bytes()) == lmo::sfh(text.as_bytes()) { None } else { Some(text.as_str()) };
+            assert_eq!(catalogue.translate(id), want, "{po_dir}: {id:?}");
+        }
+        assert_eq!(catalogue.entries[0].0, 0, "{po_dir}: the Plural-Forms header sits under key 0");
+        assert!(catalogue.translate("a string that was never translated").is_none());
+    }
+    // The field help the daemon's catalogue gives the page is among the translated texts.
+    let zh = po_messages(&format!("{ROOT}/{APP}/po/zh_Hans/edgeddns.po"));
+    let out = std::process::Command::new(BIN).args(["providers", "--json"]).output().unwrap();
+    let providers: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for p in providers["providers"].as_array().unwrap() {
+        for f in p["fields"].as_array().unwrap() {
+            let help = f["label"].as_str().or(f["help"].as_str()).unwrap();
+            assert!(zh.iter().any(|(id, _)| id == help), "no zh_Hans text for {}'s {}: {help:?}", p["name"], f["name"]);
+        }
+    }
+}
+
 #[test]
 fn the_acl_grants_what_the_page_calls_and_nothing_else() {
     let acl = read_json(&format!("{APP}/root/usr/share/rpcd/acl.d/luci-app-edgeddns.json"));
-    let view = std::fs::read_to_string(format!("{ROOT}/{APP}/htdocs/luci-static/resources/view/edgeddns/overview.js")).unwrap();
+    let view = std::fs::read_to_string(format!("{ROOT}/{APP}/htdocs/luci-static/resources/view/edgeddns/overview.js"))
+        .unwrap();
     // What LuCI's own network code (the interface selector) reads for the page.
     let network_status = [("network.interface", "dump"), ("luci-rpc", "getNetworkDevices")];
     for perm in ["read", "write"] {
         for (object, methods) in acl["luci-app-edgeddns"][perm]["ubus"].as_object().into_iter().flatten() {
             for m in methods.as_array().unwrap().iter().filter_map(Value::as_str) {
                 let declared = view.contains(&format!("object: '{object}', method: '{m}'"));
-                assert!(declared || network_status.contains(&(object.as_str(), m)), "{perm} grants {object}.{m}, which the page never calls");
+                assert!(
+                    declared || network_status.contains(&(object.as_str(), m)),
+                    "{perm} grants {object}.{m}, which the page never calls"
+                );
             }
         }
     }
-    let reads: Vec<&str> = acl["luci-app-edgeddns"]["read"]["uci"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let reads: Vec<&str> =
+        acl["luci-app-edgeddns"]["read"]["uci"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert_eq!(reads, ["edgeddns", "network"]);
-    let writes: Vec<&str> = acl["luci-app-edgeddns"]["write"]["uci"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let writes: Vec<&str> =
+        acl["luci-app-edgeddns"]["write"]["uci"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert_eq!(writes, ["edgeddns"], "the page writes only its own config");
 }
 
@@ -330,12 +403,18 @@ fn the_page_configures_services_shows_the_truth_and_updates_now() {
                 read: vec!["luci-base", "luci-app-edgeddns"],
                 write: vec!["luci-base", "luci-app-edgeddns"],
             },
-            Login { username: "viewer", password: "viewer-pw", read: vec!["luci-base", "luci-app-edgeddns"], write: vec![] },
+            Login {
+                username: "viewer",
+                password: "viewer-pw",
+                read: vec!["luci-base", "luci-app-edgeddns"],
+                write: vec![],
+            },
         ],
         // procd: config.change for package edgeddns → the init script's reload → SIGHUP.
         Box::new(move |package| {
             if package == "edgeddns" {
-                nix::sys::signal::kill(nix::unistd::Pid::from_raw(daemon_pid), nix::sys::signal::Signal::SIGHUP).unwrap();
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(daemon_pid), nix::sys::signal::Signal::SIGHUP)
+                    .unwrap();
             }
         }),
     );
@@ -435,7 +514,11 @@ fn the_page_configures_services_shows_the_truth_and_updates_now() {
     assert_eq!(value(&home_cfg, "interface"), single("wan"), "the owner's save lost the interface");
     assert_eq!(value(&section("legacy").unwrap(), "interface"), single("wwan"), "an unlisted interface was deleted");
     assert!(section("cf").is_none(), "the dismissed Cloudflare service was not written");
-    assert_eq!(rpcd.applied.lock().unwrap().iter().filter(|c| *c == "edgeddns").count(), 2, "root and owner applied once each");
+    assert_eq!(
+        rpcd.applied.lock().unwrap().iter().filter(|c| *c == "edgeddns").count(),
+        2,
+        "root and owner applied once each"
+    );
     assert!(
         provider.requests().iter().any(|r| r.query("hostname").as_deref() == Some("office.example.org")),
         "the new service was updated after the reload"

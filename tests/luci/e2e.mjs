@@ -251,6 +251,9 @@ try {
 		await page.screenshot({ path: `${shots}/${lang}-page.png`, fullPage: true });
 		if (lang == 'zh-cn') {
 			await openService(page, 'home');
+			// The daemon's field help, translated through the catalogue.
+			const modal = await page.textContent('body.modal-overlay-active .modal');
+			assert.ok(modal.includes('账号用户名') && !modal.includes('account user name'), 'provider field help translated');
 			await page.screenshot({ path: `${shots}/${lang}-modal.png` });
 		}
 		step('translated');

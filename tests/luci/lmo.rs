@@ -67,7 +67,8 @@ impl Catalogue {
         for e in (index..data.len() - 4).step_by(16) {
             let (key, offset, length) = (u32_at(e)?, u32_at(e + 8)? as usize, u32_at(e + 12)? as usize);
             let bytes = data.get(offset..offset + length).ok_or(format!("entry {key:08x} points outside the file"))?;
-            entries.push((key, String::from_utf8(bytes.to_vec()).map_err(|_| format!("entry {key:08x} is not UTF-8"))?));
+            entries
+                .push((key, String::from_utf8(bytes.to_vec()).map_err(|_| format!("entry {key:08x} is not UTF-8"))?));
         }
         if entries.windows(2).any(|w| w[0].0 > w[1].0) {
             return Err("index not sorted by key".into());

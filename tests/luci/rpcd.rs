@@ -180,10 +180,10 @@ impl Rpcd {
             this: this.clone(),
         });
         let grants = acl_grants(&rpcd.acl_files, None);
-        rpcd.sessions.lock().unwrap().insert(
-            NULL_SID.into(),
-            Session { username: None, token: String::new(), grants, staged: HashMap::new() },
-        );
+        rpcd.sessions
+            .lock()
+            .unwrap()
+            .insert(NULL_SID.into(), Session { username: None, token: String::new(), grants, staged: HashMap::new() });
         rpcd
     }
 
@@ -241,10 +241,13 @@ impl Rpcd {
             "luci" | "luci-rpc" => (UBUS_METHOD_NOT_FOUND, None),
             _ => self.forward(object, method, &args),
         };
-        reply(("result", match data {
-            Some(d) => json!([status, d]),
-            None => json!([status]),
-        }))
+        reply((
+            "result",
+            match data {
+                Some(d) => json!([status, d]),
+                None => json!([status]),
+            },
+        ))
     }
 
     fn lookup(&self, object: &str) -> Result<u32, Error> {
@@ -278,16 +281,18 @@ impl Rpcd {
                     None => (UBUS_NOT_FOUND, None),
                 }
             }
-            "login" => match self.login(args["username"].as_str().unwrap_or(""), args["password"].as_str().unwrap_or("")) {
-                Some(sid) => {
-                    let dump = self.with_session(&sid, |s| {
-                        json!({"ubus_rpc_session": sid, "timeout": 300, "expires": 300, "acls": s.dump_acls(),
+            "login" => {
+                match self.login(args["username"].as_str().unwrap_or(""), args["password"].as_str().unwrap_or("")) {
+                    Some(sid) => {
+                        let dump = self.with_session(&sid, |s| {
+                            json!({"ubus_rpc_session": sid, "timeout": 300, "expires": 300, "acls": s.dump_acls(),
                                "data": {"username": s.username}})
-                    });
-                    (0, dump)
+                        });
+                        (0, dump)
+                    }
+                    None => (UBUS_PERMISSION_DENIED, None),
                 }
-                None => (UBUS_PERMISSION_DENIED, None),
-            },
+            }
             _ => (UBUS_METHOD_NOT_FOUND, None),
         }
     }
@@ -328,7 +333,11 @@ impl Rpcd {
         match method {
             "apply" => {
                 drop(sessions);
-                return self.apply(sid, args["rollback"].as_bool().unwrap_or(false), args["timeout"].as_u64().unwrap_or(30));
+                return self.apply(
+                    sid,
+                    args["rollback"].as_bool().unwrap_or(false),
+                    args["timeout"].as_u64().unwrap_or(30),
+                );
             }
             "confirm" => {
                 drop(sessions);
@@ -502,7 +511,9 @@ fn uci_method(file: &mut uci::File, deltas: &mut Vec<Value>, method: &str, args:
 fn set_values(s: &mut uci::Section, sid: &str, values: &Value, deltas: &mut Vec<Value>) {
     for (k, v) in values.as_object().into_iter().flatten() {
         let value = match v {
-            Value::Array(items) => uci::Value::List(items.iter().map(|i| i.as_str().unwrap_or("").to_string()).collect()),
+            Value::Array(items) => {
+                uci::Value::List(items.iter().map(|i| i.as_str().unwrap_or("").to_string()).collect())
+            }
             Value::String(s) => uci::Value::Single(s.clone()),
             other => uci::Value::Single(other.to_string()),
         };
