@@ -556,6 +556,60 @@ mod tests {
         Login { username: "u", password: "p", read: read.to_vec(), write: write.to_vec() }
     }
 
+    /// Apply with rollback commits at once and undoes it unless confirmed; confirm keeps it.
+    #[test]
+    fn an_unconfirmed_apply_rolls_back() {
+        let dir = std::env::temp_dir().join(format!("edgeddns-rpcd-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("edgeddns");
+        let original = "config service 'home'\n\toption ttl '60'\n";
+        std::fs::write(&path, original).unwrap();
+        let reloads = Arc::new(Mutex::new(0));
+        let r = reloads.clone();
+        let files = vec![json!({"app": {"read": {"ubus": {"uci": ["*"]}, "uci": ["edgeddns"]},
+                                        "write": {"uci": ["edgeddns"]}}})];
+        let rpcd = Rpcd::new(
+            dir.join("no-ubus"),
+            HashMap::from([("edgeddns".to_string(), path.clone())]),
+            files,
+            vec![Login { username: "u", password: "p", read: vec![], write: vec!["app"] }],
+            Box::new(move |_| *r.lock().unwrap() += 1),
+        );
+        let sid = rpcd.login("u", "p").unwrap();
+        let call = |method: &str, args: Value| {
+            rpcd.jsonrpc(
+                &json!({"jsonrpc": "2.0", "id": 1, "method": "call", "params": [sid, "uci", method, args]}),
+                false,
+            )
+        };
+        let set = json!({"config": "edgeddns", "section": "home", "values": {"ttl": "300"}});
+        assert_eq!(call("set", set.clone())["result"], json!([0]));
+        assert_eq!(
+            call("changes", json!({}))["result"][1]["changes"]["edgeddns"],
+            json!([["set", "home", "ttl", "300"]])
+        );
+        let token = rpcd.apply_rollback(&sid, 1).unwrap().unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().contains("'300'"));
+        // A second apply with rollback while one is pending is refused, as rpcd does.
+        assert_eq!(call("apply", json!({"rollback": true}))["result"], json!([UBUS_PERMISSION_DENIED]));
+        std::thread::sleep(Duration::from_millis(1500));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), original, "rolled back");
+        assert_eq!(*reloads.lock().unwrap(), 2, "the apply and the rollback each reload");
+        assert!(!rpcd.confirm(&token), "nothing left to confirm");
+        call("set", set);
+        let token = rpcd.apply_rollback(&sid, 1).unwrap().unwrap();
+        assert!(rpcd.confirm(&token));
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(std::fs::read_to_string(&path).unwrap().contains("'300'"), "confirmed changes stay");
+        // Without the uci grant a read is refused with rpcd's status, without the ubus grant uhttpd's error.
+        let denied = |object: &str, method: &str| {
+            rpcd.jsonrpc(&json!({"jsonrpc": "2.0", "id": 1, "method": "call", "params": [sid, object, method, {"config": "network"}]}), true)
+        };
+        assert_eq!(denied("uci", "get")["result"], json!([UBUS_PERMISSION_DENIED]));
+        assert_eq!(denied("luci-rpc", "getNetworkDevices")["error"]["code"], json!(ERROR_ACCESS.0));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn grants_follow_rpcd() {
         let files = vec![json!({
