@@ -307,3 +307,53 @@ fn signals_during_start_up_do_not_kill_the_daemon() {
     assert!(d.child.try_wait().unwrap().is_none());
     netifd.stop();
 }
+
+/// Benchmark (run on demand: `cargo test --release --test daemon_ubus bench -- --ignored
+/// --nocapture`): ten services whose provider answers after 1 s (one request at a time), all due
+/// at once. Reports the
+/// peak thread count and RSS, and the ubus status latency while the jobs wait.
+#[test]
+#[ignore = "benchmark: reports numbers, asserts only that the work was done"]
+fn bench_ten_slow_services() {
+    let rig = Rig::new("bench", "203.0.113.10");
+    let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
+    rig.provider.set_handler(|r| {
+        std::thread::sleep(Duration::from_secs(1));
+        Reply::ok(format!("good {}\n", r.query("myip").unwrap_or_default()))
+    });
+    let mut cfg = std::fs::read_to_string(&rig.cfg).unwrap();
+    let home = cfg[cfg.find("config service 'home'").unwrap()..].to_string();
+    for i in 1..10 {
+        cfg.push_str(
+            &home.replace("'home'", &format!("'svc{i}'")).replace("home.example.org", &format!("h{i}.example.org")),
+        );
+    }
+    std::fs::write(&rig.cfg, cfg).unwrap();
+    let d = rig.daemon();
+    let pid = d.child.id();
+    let proc_status = |key: &str| -> u64 {
+        let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        s.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()).unwrap_or(0)
+    };
+    let (mut threads, mut took) = (0, Vec::new());
+    let start = Instant::now();
+    while rig.provider.requests().len() < 10 && start.elapsed() < Duration::from_secs(40) {
+        threads = threads.max(proc_status("Threads:"));
+        let t = Instant::now();
+        rig.call("status", json!({})).unwrap();
+        took.push(t.elapsed());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(rig.provider.requests().len(), 10, "{}", d.log());
+    took.sort();
+    eprintln!(
+        "10 services, provider answering after 1 s: all sent in {:?}; peak {threads} threads, peak RSS {} KiB; \
+         ubus status p50 {:?}, p99 {:?} over {} calls",
+        start.elapsed(),
+        proc_status("VmHWM:"),
+        took[took.len() / 2],
+        took[took.len() * 99 / 100],
+        took.len()
+    );
+    netifd.stop();
+}
