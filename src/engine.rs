@@ -1083,4 +1083,27 @@ mod tests {
         assert!(e.wan_views().next().unwrap().explanation.contains("echo is switched off"));
         assert!(e.next_due().is_none_or(|t| t > w.now));
     }
+
+    /// SIGHUP while a job runs: the answer of a service whose configuration changed meanwhile
+    /// is about a configuration that is gone, and is not recorded; the new one is sent afresh.
+    #[test]
+    fn a_reload_during_a_job_drops_its_answer_for_a_changed_service() {
+        let mut e = engine(NOIP);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        e.observe(&mut w);
+        let job = e.take_jobs(w.now, usize::MAX).remove(0);
+        let changed = crate::config::from_str(
+            "test",
+            &format!("config edgeddns 'global'\n option persist_file ''\n{NOIP} option force_interval '3d'\n"),
+        )
+        .unwrap();
+        e.reload(changed);
+        let done = job.run(&mut Recorder(w.sent.clone(), w.down.clone()));
+        assert!(e.finish(done, w.now).is_empty());
+        let key = record_key("s", "h.example.org", Family::V4);
+        assert_eq!(e.state.records.get(&key).and_then(|r| r.registered), None);
+        assert!(e.in_flight("s").is_none());
+        e.observe(&mut w);
+        assert_eq!(e.take_jobs(w.now, usize::MAX).len(), 1, "the new configuration is sent");
+    }
 }
