@@ -9,7 +9,7 @@ use crate::net::Family;
 use crate::options::{load_config, Options};
 use crate::sources::echo::EchoResult;
 use crate::sources::netlink::{AddressMonitor, Netlink};
-use crate::sources::select::{self, Facts, Source};
+use crate::wan_source::{self, Facts, Source};
 use crate::sources::{routes, IfAddr, InterfaceSource, Note, Reading, SourceError};
 use crate::state::State;
 use crate::ubus::session::{Event as SessionEvent, Session};
@@ -68,9 +68,9 @@ impl RealEnv {
         })
     }
 
-    /// The kernel device a service reads for `family` (`sources::select::device`).
+    /// The kernel device a service reads for `family` (`wan_source::device`).
     pub fn interface_label(&self, svc: &Service, family: Family) -> String {
-        self.facts(|f| select::device(svc, family, f))
+        self.facts(|f| wan_source::device(svc, family, f))
     }
 
     pub fn read_device(&mut self, dev: &str) -> Result<Vec<IfAddr>, SourceError> {
@@ -141,7 +141,7 @@ impl Env for RealEnv {
     }
 
     fn interface_addrs(&mut self, svc: &Service, family: Family) -> Reading {
-        match self.facts(|f| select::choose(svc, family, f)) {
+        match self.facts(|f| wan_source::choose(svc, family, f)) {
             Source::Kernel(label) => {
                 let addrs = self.read_device(&label);
                 Reading { label, addrs, note: None }

@@ -17,4 +17,5 @@ pub mod state;
 pub mod status;
 pub mod ubus;
 pub mod verdict;
+pub mod wan_source;
 pub mod worker;

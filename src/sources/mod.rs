@@ -4,7 +4,6 @@
 pub mod echo;
 pub mod netlink;
 pub mod routes;
-pub mod select;
 
 use crate::net::{self, Family};
 use std::net::{IpAddr, Ipv6Addr};
