@@ -288,7 +288,7 @@ Description:/"
 		echo
 	done > "$1/Packages"
 	gzip -9nc "$1/Packages" > "$1/Packages.gz"
-	[ -z "${EDGEDDNS_USIGN_KEY:-}" ] || python3 scripts/feed-sign.py usign "$EDGEDDNS_USIGN_KEY" "$1/Packages"
+	[ -z "${EDGEDDNS_USIGN_KEY:-}" ] || python3 scripts/usign.py sign "$EDGEDDNS_USIGN_KEY" "$1/Packages"
 }
 
 for arch in $built_arches; do
