@@ -209,6 +209,74 @@ PY
 	echo "ok feeds for $(basename "$d"): $(grep -c '^Package:' "$d/Packages") opkg entries, packages.adb matches its packages"
 done
 
+# Signed feeds: an apk index signed as apk-tools signs (ECDSA P-256, as OpenWrt's keys are) and
+# verified by the reader; Packages.sig in usign's format, verified by OpenBSD's signify (the
+# same format, an independent implementation). A changed index fails both.
+command -v signify-openbsd >/dev/null || fail "signify-openbsd is needed to check Packages.sig (apt-get install signify-openbsd)"
+openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/apk.pem" 2>/dev/null
+openssl ec -in "$tmp/apk.pem" -pubout -out "$tmp/apk.pub" 2>/dev/null
+openssl genpkey -algorithm ed25519 -out "$tmp/usign.pem"
+python3 scripts/usign.py pubkey "$tmp/usign.pem" "$tmp/usign.pub"
+EDGEDDNS_APK_KEY="$tmp/apk.pem" EDGEDDNS_USIGN_KEY="$tmp/usign.pem" scripts/build-packages.sh >/dev/null
+for d in dist/feed/apk/*/; do
+	apk3 check --key "$tmp/apk.pub" "$d/packages.adb" >/dev/null || fail "$d: signed index does not verify"
+	signify-openbsd -V -q -p "$tmp/usign.pub" -x "dist/feed/ipk/$(basename "$d")/Packages.sig" \
+		-m "dist/feed/ipk/$(basename "$d")/Packages" || fail "$(basename "$d"): Packages.sig does not verify"
+done
+openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/other.pem" 2>/dev/null
+openssl ec -in "$tmp/other.pem" -pubout -out "$tmp/other.pub" 2>/dev/null
+if apk3 check --key "$tmp/other.pub" "$d/packages.adb" >/dev/null 2>&1; then fail "an index verified with a key that did not sign it"; fi
+echo "x" >> "dist/feed/ipk/$(basename "$d")/Packages"
+if signify-openbsd -V -q -p "$tmp/usign.pub" -x "dist/feed/ipk/$(basename "$d")/Packages.sig" \
+	-m "dist/feed/ipk/$(basename "$d")/Packages" 2>/dev/null; then fail "a changed Packages verified"; fi
+echo "ok signed feeds: packages.adb (ECDSA, apk's v0 signature) and Packages.sig (usign) verify; wrong key and changed index refused"
+scripts/build-packages.sh >/dev/null
+
+# --- SDK feed layouts ---------------------------------------------------------------------------
+# openwrt-package/edgeddns/Makefile's Build/Prepare under each feeds.conf type, in a stand-in
+# buildroot whose include files define only what the Makefile uses. scripts/feeds links
+# package/feeds/NAME/PKG to feeds/NAME/<path of PKG>; make runs in that link's physical directory.
+sdk="$tmp/sdk"
+mkdir -p "$sdk/include" "$sdk/feeds/packages/lang/rust"
+: > "$sdk/rules.mk"
+cat > "$sdk/include/package.mk" <<'MK'
+INSTALL_DIR:=install -d -m0755
+CP:=cp -fpR
+BuildPackage=
+prepare: ; $(Build/Prepare)
+MK
+printf 'RUST_ARCH_DEPENDS:=\nRustBinPackage=\n' > "$sdk/feeds/packages/lang/rust/rust-package.mk"
+prepare() { # prepare PACKAGE_DIR → the crate lands in $tmp/build
+	rm -rf "$tmp/build"
+	make -s -C "$1" TOPDIR="$sdk" INCLUDE_DIR="$sdk/include" PKG_BUILD_DIR="$tmp/build" prepare
+}
+for layout in src-git src-link src-link-subdir src-cpy src-cpy-feed; do
+	rm -rf "$sdk/feeds/edgeddns"
+	case "$layout" in
+	src-git) git clone -q . "$sdk/feeds/edgeddns"; pkg="$sdk/feeds/edgeddns/openwrt-package/edgeddns" ;;
+	src-link) ln -s "$PWD" "$sdk/feeds/edgeddns"; pkg="$sdk/feeds/edgeddns/openwrt-package/edgeddns" ;;
+	src-link-subdir) ln -s "$PWD/openwrt-package" "$sdk/feeds/edgeddns"; pkg="$sdk/feeds/edgeddns/edgeddns" ;;
+	src-cpy) mkdir "$sdk/feeds/edgeddns"; git ls-files -z | xargs -0 cp --parents -t "$sdk/feeds/edgeddns"
+		pkg="$sdk/feeds/edgeddns/openwrt-package/edgeddns" ;;
+	src-cpy-feed) cp -R dist/feed/openwrt "$sdk/feeds/edgeddns"; pkg="$sdk/feeds/edgeddns/edgeddns" ;;
+	esac
+	mkdir -p "$sdk/package/feeds/edgeddns"
+	ln -sfn "$pkg" "$sdk/package/feeds/edgeddns/edgeddns"
+	prepare "$sdk/package/feeds/edgeddns/edgeddns" || fail "feed layout $layout: Build/Prepare failed"
+	for f in Cargo.toml Cargo.lock LICENSE src/main.rs; do
+		cmp -s "$f" "$tmp/build/$f" || fail "feed layout $layout: $f not prepared from this crate"
+	done
+done
+rm -rf "$sdk/feeds/edgeddns"
+cp -R openwrt-package "$sdk/feeds/edgeddns"
+if prepare "$sdk/feeds/edgeddns/edgeddns" 2> "$tmp/err"; then fail "a copy of openwrt-package/ alone built something"; fi
+grep -q "no crate found" "$tmp/err" || fail "copy of openwrt-package/ alone: unexpected error $(cat "$tmp/err")"
+# luci.mk names packages after the directory (LUCI_NAME) and its translations after that.
+[ "$(basename "$(dirname openwrt-package/luci-app-edgeddns/Makefile)")" = luci-app-edgeddns ] && [ ! -L openwrt-package/luci-app-edgeddns ] \
+	|| fail "openwrt-package/luci-app-edgeddns must be a real directory"
+[ "$(git ls-files '*/Makefile' | grep -c luci-app-edgeddns/Makefile)" = 1 ] || fail "a src-git of the repository finds luci-app-edgeddns more than once"
+echo "ok SDK feed layouts: src-git, src-link (repository or openwrt-package), src-cpy (repository or dist/feed/openwrt) prepare this crate; openwrt-package/ alone stops with a message"
+
 # --- lifecycle ---------------------------------------------------------------------------------
 # A scratch root: busybox as the shell, the base-files stand-in, empty passwd/group/shadow.
 new_root() {
