@@ -111,12 +111,11 @@ PY
 	echo "ok $(basename "$ipk") $(stat -c %s "$ipk") bytes, installed size $real"
 	checked=$((checked + 1))
 done
-# Every po/<lang>/ gave its translation package.
-for po in openwrt-package/luci-app-edgeddns/po/*/; do
-	lang=$(basename "$po")
-	[ "$lang" != templates ] || continue
-	ls dist/ipk/luci-i18n-edgeddns-*_all.ipk >/dev/null 2>&1 || fail "po/$lang gave no translation package"
-done
+# Every po/<lang>/ gave its translation package, in both formats.
+langs=$(find openwrt-package/luci-app-edgeddns/po -mindepth 1 -maxdepth 1 -type d ! -name templates | wc -l)
+[ "$(find dist/ipk -name 'luci-i18n-edgeddns-*_all.ipk' | wc -l)" = "$langs" ] &&
+	[ "$(find dist/apk/noarch -name 'luci-i18n-edgeddns-*.apk' | wc -l)" = "$langs" ] ||
+	fail "$langs po/<lang>/ directories, but $(find dist/ipk -name 'luci-i18n-*' | wc -l) translation packages"
 
 # --- .apk ------------------------------------------------------------------------------------
 files_of() { # files_of ROOT: "mode path [-> target | sha256]" of every file and directory
