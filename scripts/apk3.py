@@ -629,6 +629,8 @@ def index(paths, description, key, output):
                 values[i] = dependencies(w, " ".join(d["name"] for d in v))
             elif kind == "int":
                 values[i] = w.int(v)
+            elif isinstance(kind, tuple):
+                raise Invalid(f"{e['name']}: cannot index a package with {name}")
             else:
                 values[i] = w.blob(v)
         items.append(w.obj(values))
