@@ -143,7 +143,7 @@ fn with_config(o: &Options, f: impl FnOnce(&Options, Config) -> ExitCode) -> Exi
 
 fn providers(o: &Options) -> ExitCode {
     if o.json {
-        println!("{}", serde_json::to_string_pretty(&catalogue::to_json()).unwrap_or_default());
+        println!("{}", serde_json::to_string(&catalogue::to_json()).unwrap_or_default());
     } else {
         for p in catalogue::all() {
             let fields: Vec<String> =
@@ -325,7 +325,7 @@ fn detect(o: &Options) -> ExitCode {
         }
     }
     if o.json {
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        println!("{}", serde_json::to_string(&out).unwrap_or_default());
     } else {
         for w in &out {
             let s = |k: &str| w[k].as_str().map(str::to_string).unwrap_or_else(|| "-".into());

@@ -112,13 +112,15 @@ pub struct Engine {
     label_of: BTreeMap<(String, Family), String>,
     plans: BTreeMap<String, Plan>,
     /// Services asked to send now whatever the state (`update`), until their job starts.
-    forced: BTreeSet<String>,
+    forced: Vec<String>,
     /// Services with jobs in flight: never two at once for one service.
-    busy: BTreeMap<String, Busy>,
+    busy: Vec<Busy>,
 }
 
-#[derive(Clone, Copy, Debug)]
+// Lists rather than maps: a router has a handful of services, and every map type costs flash.
+#[derive(Clone, Debug)]
 struct Busy {
+    service: String,
     since: u64,
     /// Jobs still out (a service may send A and AAAA as two).
     jobs: usize,
@@ -207,8 +209,8 @@ impl Engine {
             seen: BTreeMap::new(),
             label_of: BTreeMap::new(),
             plans: BTreeMap::new(),
-            forced: BTreeSet::new(),
-            busy: BTreeMap::new(),
+            forced: Vec::new(),
+            busy: Vec::new(),
         };
         e.forget_unconfigured();
         e
@@ -257,12 +259,7 @@ impl Engine {
 
     /// Since when the service's job has been running, if one is.
     pub fn in_flight(&self, service: &str) -> Option<u64> {
-        self.busy.get(service).map(|b| b.since)
-    }
-
-    /// Whether any job or echo query is under way.
-    pub fn working(&self) -> bool {
-        !self.busy.is_empty() || self.echo_busy.iter().any(Option::is_some)
+        self.busy.iter().find(|b| b.service == service).map(|b| b.since)
     }
 
     /// Take note of what was asked for; `observe`, `echo_wanted` and `take_jobs` act on it.
@@ -272,9 +269,11 @@ impl Engine {
         }
         match &req.update {
             None => {}
-            Some(None) => self.forced.extend(self.config.services.iter().map(|s| s.name.clone())),
+            Some(None) => self.forced = self.config.services.iter().map(|s| s.name.clone()).collect(),
             Some(Some(name)) => {
-                self.forced.insert(name.clone());
+                if !self.forced.contains(name) {
+                    self.forced.push(name.clone());
+                }
             }
         }
     }
@@ -463,7 +462,7 @@ impl Engine {
             if d4.is_empty() && d6.is_empty() {
                 continue;
             }
-            let busy = self.busy.contains_key(&svc.name) || jobs.len() >= limit;
+            let busy = self.in_flight(&svc.name).is_some() || jobs.len() >= limit;
             for family in Family::ALL {
                 let hosts = if family == Family::V4 { &d4 } else { &d6 };
                 for host in hosts {
@@ -475,7 +474,7 @@ impl Engine {
             if busy {
                 continue;
             }
-            self.forced.remove(&svc.name);
+            self.forced.retain(|n| *n != svc.name);
             // One job for both families when they cover the same hosts (DuckDNS and others
             // take A and AAAA in one request), else one per family.
             let job = |hosts: Vec<String>, v4: bool, v6: bool| JobSpec {
@@ -494,7 +493,7 @@ impl Engine {
                     .collect()
             };
             // The service stays busy until every one of its jobs is back.
-            self.busy.insert(svc.name.clone(), Busy { since: now, jobs: parts.len() });
+            self.busy.push(Busy { service: svc.name.clone(), since: now, jobs: parts.len() });
             jobs.extend(parts);
         }
         jobs
@@ -557,12 +556,10 @@ impl Engine {
     /// removed while it ran is dropped, as its answer is about a configuration that is gone.
     pub fn finish(&mut self, done: JobDone, now: u64) -> Vec<(String, RecordResult)> {
         let JobDone { service, fingerprint, sent, mut results, expected } = done;
-        if let Some(b) = self.busy.get_mut(&service) {
+        if let Some(b) = self.busy.iter_mut().find(|b| b.service == service) {
             b.jobs = b.jobs.saturating_sub(1);
-            if b.jobs == 0 {
-                self.busy.remove(&service);
-            }
         }
+        self.busy.retain(|b| b.jobs > 0);
         let Some(svc) =
             self.config.services.iter().find(|s| s.name == service && s.fingerprint == fingerprint).cloned()
         else {

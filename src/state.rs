@@ -82,7 +82,7 @@ impl State {
 
     /// Write the run copy, and the flash copy when something durable changed.
     pub fn save(&mut self, run_file: &Path, persist_file: Option<&Path>) -> std::io::Result<()> {
-        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        let text = serde_json::to_string(self).map_err(std::io::Error::other)?;
         write_atomic(run_file, text.as_bytes())?;
         if let Some(p) = persist_file {
             let durable = self.durable_view();

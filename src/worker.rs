@@ -9,7 +9,7 @@ use crate::sources::echo::{self, Answer, EchoResult};
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Provider jobs running at once; more wait their turn. A router has one or two cores and
@@ -26,8 +26,8 @@ pub enum Done {
 }
 
 pub struct Workers {
-    tx: Sender<Done>,
-    rx: Receiver<Done>,
+    /// What finished since the loop last looked (a plain list: std's channels cost flash).
+    done: Arc<Mutex<Vec<Done>>>,
     wake_rx: UnixStream,
     wake_tx: UnixStream,
     jobs: usize,
@@ -39,8 +39,7 @@ impl Workers {
     pub fn new() -> std::io::Result<Workers> {
         let (wake_rx, wake_tx) = UnixStream::pair()?;
         wake_rx.set_nonblocking(true)?;
-        let (tx, rx) = channel();
-        Ok(Workers { tx, rx, wake_rx, wake_tx, jobs: 0, echoes: 0, peak_threads: 0 })
+        Ok(Workers { done: Arc::default(), wake_rx, wake_tx, jobs: 0, echoes: 0, peak_threads: 0 })
     }
 
     /// Provider jobs that may still start now.
@@ -56,20 +55,23 @@ impl Workers {
 
     pub fn job(&mut self, job: JobSpec, mut transport: Box<dyn Transport + Send>) {
         self.jobs += 1;
-        self.spawn(move || Done::Job(job.run(transport.as_mut())));
+        self.spawn(Box::new(move || Done::Job(job.run(transport.as_mut()))));
     }
 
     pub fn echo(&mut self, family: Family, urls: Vec<String>, roots: Roots, opts: ClientOptions) {
         self.echoes += 1;
-        self.spawn(move || Done::Echo(family, query_echo(&urls, family, &roots, &opts)));
+        self.spawn(Box::new(move || Done::Echo(family, query_echo(&urls, family, &roots, &opts))));
     }
 
-    fn spawn(&mut self, work: impl FnOnce() -> Done + Send + 'static) {
+    fn spawn(&mut self, work: Box<dyn FnOnce() -> Done + Send>) {
         self.peak_threads = self.peak_threads.max(self.jobs + self.echoes * 3);
-        let tx = self.tx.clone();
+        let done = self.done.clone();
         let wake = self.wake_tx.try_clone();
         let started = std::thread::Builder::new().stack_size(STACK).spawn(move || {
-            let _ = tx.send(work());
+            let result = work();
+            if let Ok(mut list) = done.lock() {
+                list.push(result);
+            }
             if let Ok(mut w) = wake {
                 let _ = w.write_all(&[1]);
             }
@@ -84,7 +86,7 @@ impl Workers {
     pub fn finished(&mut self) -> Vec<Done> {
         let mut sink = [0u8; 64];
         while matches!(self.wake_rx.read(&mut sink), Ok(n) if n > 0) {}
-        let done: Vec<Done> = self.rx.try_iter().collect();
+        let done: Vec<Done> = self.done.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
         for d in &done {
             match d {
                 Done::Echo(..) => self.echoes = self.echoes.saturating_sub(1),
