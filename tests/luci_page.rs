@@ -3,8 +3,8 @@
 //! `edgeddns` and `network.interface` objects are forwarded to the real daemon and the fake
 //! netifd over the test ubusd, and `uci` reads, stages and commits a real UCI file, after which
 //! the daemon gets SIGHUP as procd's reload trigger would send it. tests/luci/e2e.mjs drives the
-//! browser; screenshots land in target/luci-screenshots. Skips (saying why) without Chromium
-//! or node.
+//! browser; screenshots land in target/luci-screenshots. Needs Chromium and node, so plain
+//! `cargo test` ignores it; scripts/test.sh runs it.
 
 mod support;
 
@@ -195,23 +195,15 @@ fn serve(stream: TcpStream, bridge: &Bridge) {
     let _ = s.write_all(&out);
 }
 
-fn have(cmd: &str) -> bool {
-    std::process::Command::new(cmd).arg("--version").output().is_ok_and(|o| o.status.success())
-}
-
 #[test]
+#[ignore = "needs chromium, node and `npm ci` in tests/luci; run scripts/test.sh"]
 fn the_page_configures_services_shows_the_truth_and_updates_now() {
-    if !Path::new(CHROMIUM).exists()
-        || !have("node")
-        || !Path::new(&format!("{ROOT}/tests/luci/node_modules/playwright-core")).exists()
-    {
-        eprintln!("skipping: needs {CHROMIUM}, node and `npm ci` in tests/luci (the CI installs them)");
-        return;
-    }
-    if std::env::var_os("EDGEDDNS_EMULATED").is_some() {
-        eprintln!("skipping: the browser test runs natively only");
-        return;
-    }
+    require(&format!("{CHROMIUM} (Debian package chromium)"), Path::new(CHROMIUM).exists());
+    require("node (Debian package nodejs)", have("node", &["--version"]));
+    require(
+        "playwright-core (`npm ci` in tests/luci)",
+        Path::new(&format!("{ROOT}/tests/luci/node_modules/playwright-core")).exists(),
+    );
     let dir = TempDir::new("luci");
     let ca = TestCa::new();
     ca.write_bundle(&dir);
