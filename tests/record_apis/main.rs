@@ -35,6 +35,7 @@ macro_rules! scenario_tests {
 mod alidns;
 mod azure;
 mod bunny;
+mod cloudflare;
 mod cloudns;
 mod digitalocean;
 mod dnsimple;
