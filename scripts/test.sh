@@ -41,4 +41,4 @@ if grep -rnE 'eprintln!\("skipping|EDGEDDNS_EMULATED' tests --include='*.rs' | g
 fi
 
 export CI=true
-cargo test "$@" -- --include-ignored
+cargo test --no-fail-fast "$@" -- --include-ignored
