@@ -2,21 +2,19 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "alidns",
-    base: "",
-    creds: "\toption username 'LTAI5tTestKey'\n\toption password 'SECRET'\n",
-    authorized: |r| verify::aliyun(r, "LTAI5tTestKey", SECRET),
+pub const DOUBLE: Double = Double::new(
+    "alidns",
+    "",
+    "\toption username 'LTAI5tTestKey'\n\toption password 'SECRET'\n",
+    |r| verify::aliyun(r, "LTAI5tTestKey", SECRET),
     route,
-    setup: no_setup,
-    error: |s, m| {
+    |s, m| {
         Reply::json(
             if s == 401 { 400 } else { s },
             &json!({"RequestId": "r", "Code": "SignatureDoesNotMatch", "Message": m}),
         )
     },
-    ttl: Some(600),
-};
+);
 
 scenario_tests!();
 

@@ -2,18 +2,16 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "azure",
-    base: "",
-    creds: "\toption username 'app-id'\n\toption password 'SECRET'\n\toption tenant 'tenant-1'\n\toption subscription 'sub-1'\n\
-            \toption resource_group 'rg-dns'\n\toption login_server '{API}'\n",
-    // The token endpoint checks the client secret; Resource Manager checks the token.
-    authorized: |_| true,
+// The token endpoint checks the client secret; Resource Manager checks the token.
+pub const DOUBLE: Double = Double::new(
+    "azure",
+    "",
+    "\toption username 'app-id'\n\toption password 'SECRET'\n\toption tenant 'tenant-1'\n\
+     \toption subscription 'sub-1'\n\toption resource_group 'rg-dns'\n\toption login_server '{API}'\n",
+    |_| true,
     route,
-    setup: no_setup,
-    error: |s, m| Reply::json(s, &json!({"error": {"code": "Error", "message": m}})),
-    ttl: Some(600),
-};
+    |s, m| Reply::json(s, &json!({"error": {"code": "Error", "message": m}})),
+);
 
 scenario_tests!();
 

@@ -2,16 +2,14 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "bunny",
-    base: "",
-    creds: "\toption token 'SECRET'\n",
-    authorized: |r| header_ok(r, "accesskey"),
+pub const DOUBLE: Double = Double::new(
+    "bunny",
+    "",
+    "\toption token 'SECRET'\n",
+    |r| header_ok(r, "accesskey"),
     route,
-    setup: no_setup,
-    error: |s, m| Reply::json(s, &json!({"ErrorKey": "unauthorized", "Message": m})),
-    ttl: Some(600),
-};
+    |s, m| Reply::json(s, &json!({"ErrorKey": "unauthorized", "Message": m})),
+);
 
 scenario_tests!();
 

@@ -3,16 +3,8 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "cloudflare",
-    base: "/client/v4",
-    creds: "\toption token 'SECRET'\n",
-    authorized: bearer_ok,
-    route,
-    setup: no_setup,
-    error,
-    ttl: Some(600),
-};
+pub const DOUBLE: Double =
+    Double::new("cloudflare", "/client/v4", "\toption token 'SECRET'\n", bearer_ok, route, error);
 
 scenario_tests!();
 
@@ -45,15 +37,7 @@ fn route(r: &Recorded, s: &mut Store) -> Answer {
             _ => success(json!([])),
         },
         ("GET", p) if p == records => {
-            let (t, n) = (r.query("type"), r.query("name"));
-            let found: Vec<Value> = s
-                .recs
-                .iter()
-                .filter(|x| {
-                    t.as_deref().is_none_or(|t| x.rtype == t) && n.as_deref().is_none_or(|n| fqdn(&x.name) == n)
-                })
-                .map(view)
-                .collect();
+            let found: Vec<Value> = s.listed(r, "name", fqdn, "type").iter().map(view).collect();
             success(Value::Array(found))
         }
         (m @ ("PATCH" | "POST"), p) if p.starts_with(records) => {

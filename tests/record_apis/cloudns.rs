@@ -2,23 +2,14 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "cloudns",
-    base: "",
-    creds: "\toption username '1234'\n\toption password 'SECRET'\n",
-    authorized: |r| {
+pub const DOUBLE: Double = Double::new("cloudns", "", "\toption username '1234'\n\toption password 'SECRET'\n", |r| {
         r.query("auth-id").as_deref() == Some("1234") && r.query("auth-password").as_deref() == Some(SECRET)
-    },
-    route,
-    setup: no_setup,
-    error: |_, m| {
+    }, route, |_, m| {
         Reply::json(
             200,
             &json!({"status": "Failed", "statusDescription": format!("Invalid authentication, incorrect auth-id or auth-password. {m}")}),
         )
-    },
-    ttl: Some(900),
-};
+    }).with_ttl(Some(900));
 
 scenario_tests!();
 

@@ -2,16 +2,9 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "digitalocean",
-    base: "/v2",
-    creds: "\toption token 'SECRET'\n",
-    authorized: bearer_ok,
-    route,
-    setup: no_setup,
-    error: |s, m| Reply::json(s, &json!({"id": "unauthorized", "message": m})),
-    ttl: Some(600),
-};
+pub const DOUBLE: Double = Double::new("digitalocean", "/v2", "\toption token 'SECRET'\n", bearer_ok, route, |s, m| {
+    Reply::json(s, &json!({"id": "unauthorized", "message": m}))
+});
 
 scenario_tests!();
 
@@ -20,15 +13,7 @@ fn route(r: &Recorded, s: &mut Store) -> Answer {
     let view = |r: &Rec| json!({"id": r.id, "type": r.rtype, "name": r.name, "data": r.value, "ttl": r.ttl});
     match (r.method.as_str(), r.path()) {
         ("GET", p) if p == base => {
-            let (t, n) = (r.query("type"), r.query("name"));
-            let recs: Vec<Value> = s
-                .recs
-                .iter()
-                .filter(|x| {
-                    t.as_deref().is_none_or(|t| x.rtype == t) && n.as_deref().is_none_or(|n| fqdn(&x.name) == n)
-                })
-                .map(view)
-                .collect();
+            let recs: Vec<Value> = s.listed(r, "name", fqdn, "type").iter().map(view).collect();
             json_ok(json!({"domain_records": recs, "meta": {"total": recs.len()}}))
         }
         ("POST", p) if p == base => {

@@ -2,16 +2,7 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "dnsimple",
-    base: "/v2",
-    creds: "\toption token 'SECRET'\n",
-    authorized: bearer_ok,
-    route,
-    setup: no_setup,
-    error: message_error,
-    ttl: Some(600),
-};
+pub const DOUBLE: Double = Double::new("dnsimple", "/v2", "\toption token 'SECRET'\n", bearer_ok, route, message_error);
 
 scenario_tests!();
 
@@ -23,15 +14,7 @@ fn route(r: &Recorded, s: &mut Store) -> Answer {
             json_ok(json!({"data": {"user": null, "account": {"id": 1385, "email": "a@example.org"}}}))
         }
         ("GET", p) if p == base => {
-            let (n, t) = (r.query("name"), r.query("type"));
-            let recs: Vec<Value> = s
-                .recs
-                .iter()
-                .filter(|x| {
-                    n.as_deref().is_none_or(|n| to_empty(&x.name) == n) && t.as_deref().is_none_or(|t| x.rtype == t)
-                })
-                .map(view)
-                .collect();
+            let recs: Vec<Value> = s.listed(r, "name", |n| to_empty(n).to_string(), "type").iter().map(view).collect();
             json_ok(json!({"data": recs, "pagination": {"current_page": 1, "total_pages": 1}}))
         }
         ("POST", p) if p == base => {

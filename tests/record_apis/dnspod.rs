@@ -2,17 +2,15 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "dnspod",
-    base: "",
-    creds: "\toption username '13490'\n\toption password 'SECRET'\n",
-    authorized: |r| r.body.contains(&format!("login_token=13490%2C{SECRET}&")),
+// DNSPod reports every failure with HTTP 200 and a status code.
+pub const DOUBLE: Double = Double::new(
+    "dnspod",
+    "",
+    "\toption username '13490'\n\toption password 'SECRET'\n",
+    |r| r.body.contains(&format!("login_token=13490%2C{SECRET}&")),
     route,
-    setup: no_setup,
-    // DNSPod reports every failure with HTTP 200 and a status code.
-    error: |_, m| Reply::json(200, &json!({"status": {"code": "-1", "message": m}})),
-    ttl: Some(600),
-};
+    |_, m| Reply::json(200, &json!({"status": {"code": "-1", "message": m}})),
+);
 
 scenario_tests!();
 

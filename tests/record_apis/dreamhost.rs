@@ -2,16 +2,15 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "dreamhost",
-    base: "",
-    creds: "\toption token 'SECRET'\n",
-    authorized: |r| r.query("key").as_deref() == Some(SECRET),
+pub const DOUBLE: Double = Double::new(
+    "dreamhost",
+    "",
+    "\toption token 'SECRET'\n",
+    |r| r.query("key").as_deref() == Some(SECRET),
     route,
-    setup: no_setup,
-    error: |_, _| Reply::json(200, &json!({"result": "error", "data": "invalid_api_key"})),
-    ttl: None,
-};
+    |_, _| Reply::json(200, &json!({"result": "error", "data": "invalid_api_key"})),
+)
+.with_ttl(None);
 
 scenario_tests!();
 

@@ -2,16 +2,11 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "dynv6-api",
-    base: "/api/v2",
-    creds: "\toption token 'SECRET'\n",
-    authorized: bearer_ok,
-    route,
-    setup: no_setup,
-    error: |s, m| Reply::json(s, &json!({"error": m})),
-    ttl: None,
-};
+pub const DOUBLE: Double =
+    Double::new("dynv6-api", "/api/v2", "\toption token 'SECRET'\n", bearer_ok, route, |s, m| {
+        Reply::json(s, &json!({"error": m}))
+    })
+    .with_ttl(None);
 
 scenario_tests!();
 

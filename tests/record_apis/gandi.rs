@@ -2,16 +2,8 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "gandi",
-    base: "/v5/livedns",
-    creds: "\toption token 'SECRET'\n",
-    authorized: bearer_ok,
-    route,
-    setup: no_setup,
-    error: message_error,
-    ttl: Some(600),
-};
+pub const DOUBLE: Double =
+    Double::new("gandi", "/v5/livedns", "\toption token 'SECRET'\n", bearer_ok, route, message_error);
 
 scenario_tests!();
 

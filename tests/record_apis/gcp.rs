@@ -2,17 +2,16 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "gcp",
-    base: "",
-    creds: "\toption key_file '{DIR}/key-SECRET.json'\n\toption managed_zone 'example-org'\n",
-    // The token endpoint checks the signed assertion; the DNS API checks the token it issued.
-    authorized: |_| true,
+// The token endpoint checks the signed assertion; the DNS API checks the token it issued.
+pub const DOUBLE: Double = Double::new(
+    "gcp",
+    "",
+    "\toption key_file '{DIR}/key-SECRET.json'\n\toption managed_zone 'example-org'\n",
+    |_| true,
     route,
-    setup: gcp_keys,
-    error: |s, m| Reply::json(s, &json!({"error": {"code": s, "message": m}, "error_description": m})),
-    ttl: Some(600),
-};
+    |s, m| Reply::json(s, &json!({"error": {"code": s, "message": m}, "error_description": m})),
+)
+.with_setup(gcp_keys);
 
 scenario_tests!();
 

@@ -2,16 +2,14 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "godaddy",
-    base: "",
-    creds: "\toption token 'gd-key'\n\toption password 'SECRET'\n",
-    authorized: |r| r.header("authorization") == Some(&format!("sso-key gd-key:{SECRET}")),
+pub const DOUBLE: Double = Double::new(
+    "godaddy",
+    "",
+    "\toption token 'gd-key'\n\toption password 'SECRET'\n",
+    |r| r.header("authorization") == Some(&format!("sso-key gd-key:{SECRET}")),
     route,
-    setup: no_setup,
-    error: |s, m| Reply::json(s, &json!({"code": "UNABLE_TO_AUTHENTICATE", "message": m})),
-    ttl: Some(600),
-};
+    |s, m| Reply::json(s, &json!({"code": "UNABLE_TO_AUTHENTICATE", "message": m})),
+);
 
 scenario_tests!();
 

@@ -2,16 +2,9 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "hetzner",
-    base: "/v1",
-    creds: "\toption token 'SECRET'\n",
-    authorized: bearer_ok,
-    route,
-    setup: no_setup,
-    error: |s, m| Reply::json(s, &json!({"error": {"code": "error", "message": m}})),
-    ttl: Some(600),
-};
+pub const DOUBLE: Double = Double::new("hetzner", "/v1", "\toption token 'SECRET'\n", bearer_ok, route, |s, m| {
+    Reply::json(s, &json!({"error": {"code": "error", "message": m}}))
+});
 
 scenario_tests!();
 

@@ -2,16 +2,14 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "huaweicloud",
-    base: "",
-    creds: "\toption username 'HWTESTAK'\n\toption password 'SECRET'\n",
-    authorized: |r| verify::huawei(r, "HWTESTAK", SECRET),
+pub const DOUBLE: Double = Double::new(
+    "huaweicloud",
+    "",
+    "\toption username 'HWTESTAK'\n\toption password 'SECRET'\n",
+    |r| verify::huawei(r, "HWTESTAK", SECRET),
     route,
-    setup: no_setup,
-    error: |s, m| Reply::json(s, &json!({"error_code": "APIGW.0301", "error_msg": m})),
-    ttl: Some(600),
-};
+    |s, m| Reply::json(s, &json!({"error_code": "APIGW.0301", "error_msg": m})),
+);
 
 scenario_tests!();
 

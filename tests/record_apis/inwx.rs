@@ -2,17 +2,15 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "inwx-api",
-    base: "/jsonrpc",
-    creds: "\toption username 'jdoe'\n\toption password 'SECRET'\n",
-    // The login checks the password; later calls carry the session cookie.
-    authorized: |_| true,
+// The login checks the password; later calls carry the session cookie.
+pub const DOUBLE: Double = Double::new(
+    "inwx-api",
+    "/jsonrpc",
+    "\toption username 'jdoe'\n\toption password 'SECRET'\n",
+    |_| true,
     route,
-    setup: no_setup,
-    error: |_, m| Reply::json(200, &json!({"code": 2400, "msg": m})),
-    ttl: Some(600),
-};
+    |_, m| Reply::json(200, &json!({"code": 2400, "msg": m})),
+);
 
 scenario_tests!();
 

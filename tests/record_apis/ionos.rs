@@ -2,16 +2,14 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "ionos",
-    base: "/dns",
-    creds: "\toption token 'SECRET'\n",
-    authorized: |r| header_ok(r, "x-api-key"),
+pub const DOUBLE: Double = Double::new(
+    "ionos",
+    "/dns",
+    "\toption token 'SECRET'\n",
+    |r| header_ok(r, "x-api-key"),
     route,
-    setup: no_setup,
-    error: |s, m| Reply::json(s, &json!([{"code": "UNAUTHORIZED", "message": m}])),
-    ttl: Some(600),
-};
+    |s, m| Reply::json(s, &json!([{"code": "UNAUTHORIZED", "message": m}])),
+);
 
 scenario_tests!();
 
@@ -22,15 +20,7 @@ fn route(r: &Recorded, s: &mut Store) -> Answer {
     match (r.method.as_str(), r.path()) {
         ("GET", "/dns/v1/zones") => json_ok(json!([{"name": ZONE, "id": zone_id, "type": "NATIVE"}])),
         ("GET", p) if p == zone => {
-            let (name, rtype) = (r.query("recordName"), r.query("recordType"));
-            let recs: Vec<Value> = s
-                .recs
-                .iter()
-                .filter(|x| {
-                    name.as_deref().is_none_or(|n| fqdn(&x.name) == n) && rtype.as_deref().is_none_or(|t| x.rtype == t)
-                })
-                .map(view)
-                .collect();
+            let recs: Vec<Value> = s.listed(r, "recordName", fqdn, "recordType").iter().map(view).collect();
             json_ok(json!({"id": zone_id, "name": ZONE, "type": "NATIVE", "records": recs}))
         }
         ("POST", p) if p == format!("{zone}/records") => {

@@ -2,16 +2,9 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "linode",
-    base: "/v4",
-    creds: "\toption token 'SECRET'\n",
-    authorized: bearer_ok,
-    route,
-    setup: no_setup,
-    error: |s, m| Reply::json(s, &json!({"errors": [{"reason": m}]})),
-    ttl: Some(600),
-};
+pub const DOUBLE: Double = Double::new("linode", "/v4", "\toption token 'SECRET'\n", bearer_ok, route, |s, m| {
+    Reply::json(s, &json!({"errors": [{"reason": m}]}))
+});
 
 scenario_tests!();
 

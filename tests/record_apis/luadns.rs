@@ -2,16 +2,14 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "luadns",
-    base: "",
-    creds: "\toption username 'me@example.org'\n\toption token 'SECRET'\n",
-    authorized: |r| basic_ok(r, "me@example.org"),
+pub const DOUBLE: Double = Double::new(
+    "luadns",
+    "",
+    "\toption username 'me@example.org'\n\toption token 'SECRET'\n",
+    |r| basic_ok(r, "me@example.org"),
     route,
-    setup: no_setup,
-    error: message_error,
-    ttl: Some(600),
-};
+    message_error,
+);
 
 scenario_tests!();
 

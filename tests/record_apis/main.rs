@@ -110,6 +110,19 @@ impl Store {
         self.recs.iter().filter(|r| r.name == name && r.rtype == rtype).cloned().collect()
     }
 
+    /// What a listing filtered by query parameters returns: `name_param` compared with the name
+    /// as `spell` writes it, `type_param` with the type; an absent parameter matches everything.
+    fn listed(&self, r: &Recorded, name_param: &str, spell: fn(&str) -> String, type_param: &str) -> Vec<Rec> {
+        let (name, rtype) = (r.query(name_param), r.query(type_param));
+        self.recs
+            .iter()
+            .filter(|x| {
+                name.as_deref().is_none_or(|n| spell(&x.name) == n) && rtype.as_deref().is_none_or(|t| x.rtype == t)
+            })
+            .cloned()
+            .collect()
+    }
+
     fn by_id(&mut self, id: &str) -> Option<&mut Rec> {
         self.recs.iter_mut().find(|r| r.id.to_string() == id)
     }
@@ -226,6 +239,28 @@ struct Double {
     /// The TTL the API keeps for a record made with `ttl 600` (some round up or have a minimum);
     /// `None` where the API takes no TTL per record.
     ttl: Option<u64>,
+}
+
+impl Double {
+    /// A double that needs no files and keeps the TTL asked for.
+    const fn new(
+        provider: &'static str,
+        base: &'static str,
+        creds: &'static str,
+        authorized: fn(&Recorded) -> bool,
+        route: fn(&Recorded, &mut Store) -> Answer,
+        error: fn(u16, &str) -> Reply,
+    ) -> Double {
+        Double { provider, base, creds, authorized, route, error, setup: no_setup, ttl: Some(600) }
+    }
+
+    const fn with_setup(self, setup: fn(&TempDir, &str)) -> Double {
+        Double { setup, ..self }
+    }
+
+    const fn with_ttl(self, ttl: Option<u64>) -> Double {
+        Double { ttl, ..self }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -2,16 +2,14 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "name.com",
-    base: "",
-    creds: "\toption username 'nc-user'\n\toption token 'SECRET'\n",
-    authorized: |r| basic_ok(r, "nc-user"),
+pub const DOUBLE: Double = Double::new(
+    "name.com",
+    "",
+    "\toption username 'nc-user'\n\toption token 'SECRET'\n",
+    |r| basic_ok(r, "nc-user"),
     route,
-    setup: no_setup,
-    error: message_error,
-    ttl: Some(600),
-};
+    message_error,
+);
 
 scenario_tests!();
 

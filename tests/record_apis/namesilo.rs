@@ -2,16 +2,15 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "namesilo",
-    base: "/api",
-    creds: "\toption token 'SECRET'\n",
-    authorized: |r| r.query("key").as_deref() == Some(SECRET),
+pub const DOUBLE: Double = Double::new(
+    "namesilo",
+    "/api",
+    "\toption token 'SECRET'\n",
+    |r| r.query("key").as_deref() == Some(SECRET),
     route,
-    setup: no_setup,
-    error: |_, m| Reply::json(200, &json!({"reply": {"code": 110, "detail": m}})),
-    ttl: Some(3600),
-};
+    |_, m| Reply::json(200, &json!({"reply": {"code": 110, "detail": m}})),
+)
+.with_ttl(Some(3600));
 
 scenario_tests!();
 

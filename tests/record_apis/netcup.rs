@@ -2,17 +2,16 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "netcup",
-    base: "/run/webservice/servers/endpoint.php?JSON",
-    creds: "\toption username '12345'\n\toption token 'nc-key'\n\toption password 'SECRET'\n",
-    // The password is checked at login; later calls carry the session instead.
-    authorized: |r| !r.body.contains("\"login\"") || r.body.contains(&format!("\"apipassword\":\"{SECRET}\"")),
+// The password is checked at login; later calls carry the session instead.
+pub const DOUBLE: Double = Double::new(
+    "netcup",
+    "/run/webservice/servers/endpoint.php?JSON",
+    "\toption username '12345'\n\toption token 'nc-key'\n\toption password 'SECRET'\n",
+    |r| !r.body.contains("\"login\"") || r.body.contains(&format!("\"apipassword\":\"{SECRET}\"")),
     route,
-    setup: no_setup,
-    error: |_, m| Reply::json(200, &json!({"status": "error", "statuscode": 4013, "longmessage": m})),
-    ttl: None,
-};
+    |_, m| Reply::json(200, &json!({"status": "error", "statuscode": 4013, "longmessage": m})),
+)
+.with_ttl(None);
 
 scenario_tests!();
 

@@ -2,17 +2,15 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "njalla",
-    base: "/api/1/",
-    creds: "\toption token 'SECRET'\n",
-    authorized: |r| r.header("authorization") == Some(&format!("Njalla {SECRET}")),
+// Njalla answers errors with HTTP 200 and an error object.
+pub const DOUBLE: Double = Double::new(
+    "njalla",
+    "/api/1/",
+    "\toption token 'SECRET'\n",
+    |r| r.header("authorization") == Some(&format!("Njalla {SECRET}")),
     route,
-    setup: no_setup,
-    // Njalla answers errors with HTTP 200 and an error object.
-    error: |_, m| Reply::json(200, &json!({"jsonrpc": "2.0", "error": {"code": 403, "message": m}})),
-    ttl: Some(600),
-};
+    |_, m| Reply::json(200, &json!({"jsonrpc": "2.0", "error": {"code": 403, "message": m}})),
+);
 
 scenario_tests!();
 

@@ -2,16 +2,8 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "ns1",
-    base: "",
-    creds: "\toption token 'SECRET'\n",
-    authorized: |r| header_ok(r, "x-nsone-key"),
-    route,
-    setup: no_setup,
-    error: message_error,
-    ttl: Some(600),
-};
+pub const DOUBLE: Double =
+    Double::new("ns1", "", "\toption token 'SECRET'\n", |r| header_ok(r, "x-nsone-key"), route, message_error);
 
 scenario_tests!();
 

@@ -2,21 +2,19 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "ovh-api",
-    base: "/1.0",
-    creds: "\toption username 'ovh-app-key'\n\toption password 'SECRET'\n\toption token 'ovh-consumer'\n",
-    authorized: ovh_signed,
+pub const DOUBLE: Double = Double::new(
+    "ovh-api",
+    "/1.0",
+    "\toption username 'ovh-app-key'\n\toption password 'SECRET'\n\toption token 'ovh-consumer'\n",
+    ovh_signed,
     route,
-    setup: no_setup,
-    error: |s, m| {
+    |s, m| {
         Reply::json(
             if s == 401 { 403 } else { s },
             &json!({"errorCode": "INVALID_SIGNATURE", "message": format!("Invalid signature ({m})")}),
         )
     },
-    ttl: Some(600),
-};
+);
 
 scenario_tests!();
 

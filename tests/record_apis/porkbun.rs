@@ -2,17 +2,15 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "porkbun",
-    base: "/api/json/v3",
-    creds: "\toption token 'pk1_key'\n\toption password 'SECRET'\n",
-    // Porkbun's credentials travel in the body; the route checks them.
-    authorized: |_| true,
+// Porkbun's credentials travel in the body; the route checks them.
+pub const DOUBLE: Double = Double::new(
+    "porkbun",
+    "/api/json/v3",
+    "\toption token 'pk1_key'\n\toption password 'SECRET'\n",
+    |_| true,
     route,
-    setup: no_setup,
-    error: |s, m| Reply::json(s, &json!({"status": "ERROR", "message": m})),
-    ttl: Some(600),
-};
+    |s, m| Reply::json(s, &json!({"status": "ERROR", "message": m})),
+);
 
 scenario_tests!();
 

@@ -2,16 +2,14 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "powerdns",
-    base: "",
-    creds: "\toption token 'SECRET'\n",
-    authorized: |r| header_ok(r, "x-api-key"),
+pub const DOUBLE: Double = Double::new(
+    "powerdns",
+    "",
+    "\toption token 'SECRET'\n",
+    |r| header_ok(r, "x-api-key"),
     route,
-    setup: no_setup,
-    error: |s, m| Reply::json(s, &json!({"error": m})),
-    ttl: Some(600),
-};
+    |s, m| Reply::json(s, &json!({"error": m})),
+);
 
 scenario_tests!();
 

@@ -2,16 +2,14 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "route53",
-    base: "",
-    creds: "\toption username 'AKIDEXAMPLE'\n\toption password 'SECRET'\n",
-    authorized: |r| verify::aws(r, "AKIDEXAMPLE", SECRET),
+pub const DOUBLE: Double = Double::new(
+    "route53",
+    "",
+    "\toption username 'AKIDEXAMPLE'\n\toption password 'SECRET'\n",
+    |r| verify::aws(r, "AKIDEXAMPLE", SECRET),
     route,
-    setup: no_setup,
     error,
-    ttl: Some(600),
-};
+);
 
 scenario_tests!();
 

@@ -2,16 +2,14 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "scaleway",
-    base: "/domain/v2beta1",
-    creds: "\toption token 'SECRET'\n",
-    authorized: |r| header_ok(r, "x-auth-token"),
+pub const DOUBLE: Double = Double::new(
+    "scaleway",
+    "/domain/v2beta1",
+    "\toption token 'SECRET'\n",
+    |r| header_ok(r, "x-auth-token"),
     route,
-    setup: no_setup,
-    error: message_error,
-    ttl: Some(600),
-};
+    message_error,
+);
 
 scenario_tests!();
 
@@ -22,16 +20,7 @@ fn route(r: &Recorded, s: &mut Store) -> Answer {
     let view = |r: &Rec| json!({"id": format!("rec-{}", r.id), "name": to_empty(&r.name), "type": r.rtype, "data": r.value, "ttl": r.ttl});
     match r.method.as_str() {
         "GET" => {
-            let (name, rtype) = (r.query("name"), r.query("type"));
-            let recs: Vec<Value> = s
-                .recs
-                .iter()
-                .filter(|x| {
-                    name.as_deref().is_none_or(|n| to_empty(&x.name) == n)
-                        && rtype.as_deref().is_none_or(|t| x.rtype == t)
-                })
-                .map(view)
-                .collect();
+            let recs: Vec<Value> = s.listed(r, "name", |n| to_empty(n).to_string(), "type").iter().map(view).collect();
             json_ok(json!({"total_count": recs.len(), "records": recs}))
         }
         "PATCH" => {

@@ -2,16 +2,14 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "spaceship",
-    base: "/api/v1",
-    creds: "\toption token 'sp-key'\n\toption password 'SECRET'\n",
-    authorized: |r| r.header("x-api-key") == Some("sp-key") && header_ok(r, "x-api-secret"),
+pub const DOUBLE: Double = Double::new(
+    "spaceship",
+    "/api/v1",
+    "\toption token 'sp-key'\n\toption password 'SECRET'\n",
+    |r| r.header("x-api-key") == Some("sp-key") && header_ok(r, "x-api-secret"),
     route,
-    setup: no_setup,
-    error: |s, m| Reply::json(s, &json!({"detail": m})),
-    ttl: Some(600),
-};
+    |s, m| Reply::json(s, &json!({"detail": m})),
+);
 
 scenario_tests!();
 

@@ -2,21 +2,19 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "tencent",
-    base: "",
-    creds: "\toption username 'AKIDtest'\n\toption password 'SECRET'\n",
-    authorized: |r| verify::tc3(r, "AKIDtest", SECRET),
+pub const DOUBLE: Double = Double::new(
+    "tencent",
+    "",
+    "\toption username 'AKIDtest'\n\toption password 'SECRET'\n",
+    |r| verify::tc3(r, "AKIDtest", SECRET),
     route,
-    setup: no_setup,
-    error: |_, m| {
+    |_, m| {
         Reply::json(
             200,
             &json!({"Response": {"Error": {"Code": "AuthFailure.SignatureFailure", "Message": m}, "RequestId": "r"}}),
         )
     },
-    ttl: Some(600),
-};
+);
 
 scenario_tests!();
 

@@ -2,17 +2,16 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "transip",
-    base: "/v6",
-    creds: "\toption username 'jdoe'\n\toption key_file '{DIR}/transip-SECRET.pem'\n",
-    // The login checks the key's signature; the DNS calls check the token it issued.
-    authorized: |_| true,
+// The login checks the key's signature; the DNS calls check the token it issued.
+pub const DOUBLE: Double = Double::new(
+    "transip",
+    "/v6",
+    "\toption username 'jdoe'\n\toption key_file '{DIR}/transip-SECRET.pem'\n",
+    |_| true,
     route,
-    setup: transip_keys,
-    error: |s, m| Reply::json(s, &json!({"error": m})),
-    ttl: Some(600),
-};
+    |s, m| Reply::json(s, &json!({"error": m})),
+)
+.with_setup(transip_keys);
 
 scenario_tests!();
 

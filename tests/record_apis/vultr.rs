@@ -2,16 +2,9 @@
 
 use super::*;
 
-pub const DOUBLE: Double = Double {
-    provider: "vultr",
-    base: "/v2",
-    creds: "\toption token 'SECRET'\n",
-    authorized: bearer_ok,
-    route,
-    setup: no_setup,
-    error: |s, m| Reply::json(s, &json!({"error": m, "status": s})),
-    ttl: Some(600),
-};
+pub const DOUBLE: Double = Double::new("vultr", "/v2", "\toption token 'SECRET'\n", bearer_ok, route, |s, m| {
+    Reply::json(s, &json!({"error": m, "status": s}))
+});
 
 scenario_tests!();
 
