@@ -29,7 +29,10 @@ if [ -n "$need" ]; then
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $need
 fi
-(cd tests/luci && npm ci --no-audit --no-fund --loglevel=error)
+# npm ci starts from scratch each time: only when the lock file is newer than what it installed.
+if [ ! tests/luci/node_modules/.package-lock.json -nt tests/luci/package-lock.json ]; then
+	(cd tests/luci && npm ci --no-audit --no-fund --loglevel=error)
+fi
 [ "${1:-}" = --prepare-only ] && exit 0
 
 # A test may not decide for itself to pass without running: no "skipping" branches, no checks of
