@@ -175,7 +175,7 @@ impl HttpsServer {
             if let Some(ns) = ns {
                 enter_netns(&ns);
             }
-            let listener = TcpListener::bind(&bind).unwrap();
+            let listener = TcpListener::bind(&bind).unwrap_or_else(|e| panic!("cannot listen on {bind}: {e}"));
             tx.send(listener.local_addr().unwrap()).unwrap();
             for stream in listener.incoming().flatten() {
                 let (cfg, reqs, h) = (cfg.clone(), reqs.clone(), h.clone());
