@@ -225,7 +225,10 @@ fn serve_one(
     reqs: Arc<Mutex<Vec<Recorded>>>,
     handler: Arc<Mutex<Handler>>,
 ) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    // An idle keep-alive connection is closed after a minute, as real servers do (nginx: 75 s),
+    // so later than a client keeps one for reuse (ureq: 15 s); closing earlier made a slow
+    // client (under qemu) send its next request into a connection already reset.
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
     let Ok(conn) = rustls::ServerConnection::new(cfg) else {
         return;
     };
