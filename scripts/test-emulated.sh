@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test suite on router CPUs under qemu-user, and a smoke run of every built binary.
 #   scripts/test-emulated.sh [TARGET...]   (default: big-endian MIPS and ARMv7)
-# Big-endian MIPS finds byte-order bugs (netlink is native-endian, ubus big-endian). Tests that
-# need network namespaces skip themselves under emulation (EDGEDDNS_EMULATED).
+# Big-endian MIPS finds byte-order bugs (netlink is native-endian, ubus big-endian). This is plain
+# `cargo test`: the tests needing root and network namespaces, a browser or named are #[ignore]d
+# and listed as such (scripts/test.sh runs them natively), none passes by skipping.
 # Then every dist/edgeddns-* (scripts/build-router.sh) runs --version, check-config on the
 # default config, and once --dry-run against a local HTTPS echo.
 set -euo pipefail
@@ -11,10 +12,11 @@ cd "$(dirname "$0")/.."
 targets="${*:-mips-unknown-linux-musl armv7-unknown-linux-musleabihf}"
 
 cross_install
+# openssl makes the smoke run's throwaway certificates.
+command -v openssl >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssl; }
 # Tests build with other flags than the shipped binaries: keep them apart.
 export CARGO_TARGET_DIR="$PWD/target/cross-test"
 cross_env
-export EDGEDDNS_EMULATED=1
 # The test harness reports a failed assertion by unwinding.
 export BUILD_STD=std,panic_unwind
 for t in $targets; do

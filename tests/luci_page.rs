@@ -6,7 +6,8 @@
 //! to the daemon and the fake netifd over the test ubusd. The translations are the package's .po
 //! files compiled by scripts/po2lmo.py and served from the .lmo as LuCI does. tests/luci/e2e.mjs
 //! drives the browser as root, as an "owner" (luci-base + luci-app-edgeddns) and as a read-only
-//! viewer; screenshots land in target/luci-screenshots. Skips (saying why) without Chromium or node.
+//! viewer; screenshots land in target/luci-screenshots. Needs Chromium and node, so plain
+//! `cargo test` ignores it; scripts/test.sh runs it.
 
 mod support;
 
@@ -213,10 +214,6 @@ fn serve(stream: TcpStream, web: &Web) {
     let _ = s.write_all(&body);
 }
 
-fn have(cmd: &str) -> bool {
-    std::process::Command::new(cmd).arg("--version").output().is_ok_and(|o| o.status.success())
-}
-
 fn read_json(path: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/{path}")).unwrap()).unwrap()
 }
@@ -332,18 +329,14 @@ fn the_acl_grants_what_the_page_calls_and_nothing_else() {
 }
 
 #[test]
+#[ignore = "needs chromium, node and `npm ci` in tests/luci; run scripts/test.sh"]
 fn the_page_configures_services_shows_the_truth_and_updates_now() {
-    if !Path::new(CHROMIUM).exists()
-        || !have("node")
-        || !Path::new(&format!("{ROOT}/tests/luci/node_modules/playwright-core")).exists()
-    {
-        eprintln!("skipping: needs {CHROMIUM}, node and `npm ci` in tests/luci (the CI installs them)");
-        return;
-    }
-    if std::env::var_os("EDGEDDNS_EMULATED").is_some() {
-        eprintln!("skipping: the browser test runs natively only");
-        return;
-    }
+    require(&format!("{CHROMIUM} (Debian package chromium)"), Path::new(CHROMIUM).exists());
+    require("node (Debian package nodejs)", have("node", &["--version"]));
+    require(
+        "playwright-core (`npm ci` in tests/luci)",
+        Path::new(&format!("{ROOT}/tests/luci/node_modules/playwright-core")).exists(),
+    );
     let dir = TempDir::new("luci");
     let ca = TestCa::new();
     ca.write_bundle(&dir);

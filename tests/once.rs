@@ -124,14 +124,15 @@ fn dry_run_shows_masked_requests_and_sends_nothing() {
     let out = run(&["-c", &cfg, "--dry-run", "once"]);
     assert!(out.status.success(), "{}", text(&out));
     let shown = text(&out);
-    assert!(
-        shown.contains(&format!(
-            "GET {}?hostname=home.example.org%2Cnas-home.example.org&myip=198.51.100.7",
-            rig.provider.url("/nic/update")
-        )) || shown.contains("myip=198.51.100.7"),
-        "{shown}"
+    // The whole request as it would go out, with its masked header right under it.
+    let request = format!(
+        "  GET {}?hostname=home.example.org%2Cnas-home.example.org&myip=198.51.100.7\n    Authorization: Basic ***\n",
+        rig.provider.url("/nic/update")
     );
-    assert!(shown.contains("Authorization: Basic ***"), "{shown}");
+    assert!(shown.contains(&request), "expected\n{request}in\n{shown}");
+    for host in ["home.example.org", "nas-home.example.org"] {
+        assert!(shown.contains(&format!("home: {host} A: dry-run")), "{shown}");
+    }
     assert!(!shown.contains(PASSWORD), "{shown}");
     assert!(rig.provider.requests().is_empty(), "dry run must not send");
     assert!(!rig.dir.path("run/state.json").exists(), "dry run must not write state");
@@ -251,4 +252,52 @@ fn a_provider_with_an_untrusted_certificate_is_named_and_never_sent_the_password
     assert!(shown.contains("TLS: the certificate's signature is wrong"), "{shown}");
     assert!(stranger.requests().is_empty(), "nothing may cross an unverified connection");
     assert!(!shown.contains(PASSWORD));
+}
+
+/// The file's identity: the state is written to a new file renamed into place, so an unchanged
+/// identity means the flash copy was not written.
+fn identity(path: &std::path::Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).unwrap();
+    (m.dev(), m.ino())
+}
+
+#[test]
+fn the_flash_copy_is_written_only_when_a_registered_address_changes() {
+    let rig = Rig::new("flash");
+    let cfg = rig.config(&rig.service("home", PASSWORD));
+    let flash = rig.dir.path("flash/state.json");
+    let run_copy = rig.dir.path("run/state.json");
+
+    let first = run(&["-c", &cfg, "once"]);
+    assert!(first.status.success(), "{}", text(&first));
+    let written = identity(&flash);
+    let content = std::fs::read_to_string(&flash).unwrap();
+    assert!(content.contains("198.51.100.7"), "{content}");
+
+    // Nothing changed: the run copy is rewritten, the flash copy is not touched.
+    let run_before = identity(&run_copy);
+    let again = run(&["-c", &cfg, "once"]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert_ne!(identity(&run_copy), run_before, "the run copy is written on every pass");
+    assert_eq!(identity(&flash), written, "nothing durable changed, yet the flash copy was written");
+    assert_eq!(std::fs::read_to_string(&flash).unwrap(), content);
+
+    // A failed attempt changes only retry bookkeeping (failures, retry_at): still no flash write.
+    *rig.echo_ip.lock().unwrap() = "198.51.100.8".into();
+    rig.provider.set_handler(|_| Reply::status(503, "maintenance"));
+    let failed = run(&["-c", &cfg, "once"]);
+    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed));
+    assert!(std::fs::read_to_string(&run_copy).unwrap().contains("\"failures\": 1"));
+    assert_eq!(identity(&flash), written, "a retry is not worth a flash write");
+    assert_eq!(std::fs::read_to_string(&flash).unwrap(), content);
+
+    // The provider confirms the new address: now the flash copy is rewritten, holding it.
+    // (After a reboot, which forgets the retry wait with the run directory.)
+    rig.provider.set_handler(dyndns2_server);
+    std::fs::remove_dir_all(rig.dir.path("run")).unwrap();
+    let moved = run(&["-c", &cfg, "once"]);
+    assert!(moved.status.success(), "{}", text(&moved));
+    assert_ne!(identity(&flash), written, "a new registered address must reach the flash copy");
+    assert!(std::fs::read_to_string(&flash).unwrap().contains("198.51.100.8"));
 }

@@ -61,6 +61,7 @@ fn config(rig: &Rig, knot: &DnsZone, key_name: &str, secret: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs the third-party servers and SDKs; run scripts/test.sh"]
 fn knot_rfc2136_with_tsig_creates_replaces_and_leaves_the_zone_alone_when_right() {
     if !prerequisites("Knot RFC 2136", NEEDS) {
         return;
@@ -89,6 +90,7 @@ fn knot_rfc2136_reports_right_records_unchanged() {
 /// Knot answers a wrong secret with NOTAUTH and TSIG error BADSIG, an unknown key with NOTAUTH
 /// and BADKEY: each must be named as what it is.
 #[test]
+#[ignore = "needs the third-party servers and SDKs; run scripts/test.sh"]
 fn knot_rfc2136_wrong_secret_and_unknown_key_give_distinct_errors() {
     if !prerequisites("Knot RFC 2136", NEEDS) {
         return;

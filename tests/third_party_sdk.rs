@@ -61,6 +61,7 @@ fn is_home(text: &str) -> bool {
 }
 
 #[test]
+#[ignore = "needs the third-party servers and SDKs; run scripts/test.sh"]
 fn alibaba_cloud_rpc_signature_agrees_with_the_sdk() {
     if !needs() {
         return;
@@ -128,6 +129,7 @@ fn tencent_api(r: &Recorded) -> Reply {
 }
 
 #[test]
+#[ignore = "needs the third-party servers and SDKs; run scripts/test.sh"]
 fn tencent_cloud_tc3_signature_agrees_with_the_sdk() {
     if !needs() {
         return;
@@ -188,6 +190,7 @@ fn huawei_api(r: &Recorded) -> Reply {
 }
 
 #[test]
+#[ignore = "needs the third-party servers and SDKs; run scripts/test.sh"]
 fn huawei_cloud_sdk_hmac_sha256_agrees_with_the_sdk() {
     if !needs() {
         return;
@@ -213,6 +216,7 @@ fn huawei_cloud_behind_a_path_prefix_signs_the_path_it_sends() {
 }
 
 #[test]
+#[ignore = "needs the third-party servers and SDKs; run scripts/test.sh"]
 fn google_service_account_jwt_agrees_with_google_auth() {
     if !needs() {
         return;

@@ -13,28 +13,14 @@ use std::time::{Duration, Instant};
 pub const V4: [&str; 2] = ["203.0.113.80", "203.0.113.81"];
 pub const V6: [&str; 2] = ["2001:db8:80::1", "2001:db8:81::1"];
 
-/// Whether the test can run. A missing program fails the test under CI=true (CI installs every
-/// one of them); elsewhere the test says what is missing and returns without passing judgement.
-// TODO(merge): the honesty helper's project-wide prerequisite rule in tests/support replaces this.
+/// Every program the test needs must be there (tests/support `require`): these tests are
+/// `#[ignore]`d in plain `cargo test` and run by scripts/test.sh, which installs them. Returns
+/// true, so a caller reads `if !prerequisites(..) { return }` as the guard it is.
 pub fn prerequisites(test: &str, needs: &[(&str, &str)]) -> bool {
-    let missing: Vec<String> = needs
-        .iter()
-        .filter(|(program, _)| !present(program))
-        .map(|(program, package)| format!("{program} ({package})"))
-        .collect();
-    if std::env::var_os("EDGEDDNS_EMULATED").is_some() {
-        // Under qemu-user the servers would run natively beside an emulated binary: the
-        // emulated run only checks the binary, and the native CI run covers these servers.
-        eprintln!("SKIPPED: {test}: third-party servers run natively only");
-        return false;
+    for (program, package) in needs {
+        require(&format!("{program} ({package}) for {test}"), present(program));
     }
-    if missing.is_empty() {
-        return true;
-    }
-    let why = format!("{test} needs {}", missing.join(", "));
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "prerequisite missing under CI=true: {why}");
-    eprintln!("SKIPPED: {why}");
-    false
+    true
 }
 
 fn present(program: &str) -> bool {
