@@ -5,7 +5,7 @@
 use crate::config::{Config, IpSource, Service};
 use crate::http::Transport;
 use crate::net::Family;
-use crate::providers::{Job, Outcome, RecordResult};
+use crate::providers::{Job, Kind, Outcome, RecordResult};
 use crate::sources::echo::EchoResult;
 use crate::sources::{self, IfAddr, SourceError};
 use crate::state::{record_key, Record, State};
@@ -355,7 +355,10 @@ impl Engine {
                     results.push(RecordResult {
                         host,
                         family,
-                        outcome: Outcome::retry("the provider's answer did not mention this record"),
+                        outcome: Outcome::retry(
+                            Kind::MalformedAnswer,
+                            "the provider's answer did not mention this record",
+                        ),
                     });
                 }
             }
@@ -425,7 +428,7 @@ impl Engine {
                 rec.failures = 0;
                 rec.retry_at = None;
             }
-            Outcome::Retry { reason, after } => {
+            Outcome::Retry { reason, after, .. } => {
                 rec.failures = rec.failures.saturating_add(1);
                 let wait = backoff(
                     svc.retry_interval.as_secs(),
@@ -438,7 +441,7 @@ impl Engine {
                 rec.error = Some(reason.clone());
                 log::warn!("{what}: {reason}; retrying in {wait}s");
             }
-            Outcome::Stop { reason } => {
+            Outcome::Stop { reason, .. } => {
                 rec.stopped = true;
                 rec.retry_at = None;
                 rec.error = Some(reason.clone());

@@ -24,7 +24,7 @@ impl Protocol for AliDns {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Alibaba Cloud DNS", &["/Message"], secrets_only);
         update_records(job, "Alibaba Cloud DNS", &mut Rpc { api, now: sign::now }, 600, 1)
     }
@@ -156,7 +156,7 @@ mod tests {
             r#"{"RequestId":"z","Code":"InvalidAccessKeyId.NotFound","Message":"Specified access key is not found."}"#;
         let mut t = Scripted::new(vec![Scripted::body(404, denied)]);
         let r = AliDns.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("access key is not found")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("access key is not found")));
         assert_no_secret(&r, "ali-secret");
     }
 }

@@ -22,7 +22,7 @@ impl Protocol for DigitalOcean {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "DigitalOcean", &["/message"], bearer);
         update_records(job, "DigitalOcean", &mut Domains(api), 300, 30)
     }
@@ -104,7 +104,7 @@ mod tests {
         assert!(t.sent[0].url.contains("type=AAAA"));
         let mut t = Scripted::new(vec![Scripted::body(200, r#"{"domain_records":[]}"#)]);
         let r = DigitalOcean.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("create_missing")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("create_missing")));
         let svc2 = service(&cfg(" option create_missing 1\n"));
         let mut t = Scripted::new(vec![Scripted::body(200, r#"{"domain_records":[]}"#), Scripted::body(201, "{}")]);
         assert_eq!(DigitalOcean.update(&job(&svc2, Some("198.51.100.2"), None), &mut t)[0].outcome, Outcome::Updated);
@@ -114,7 +114,7 @@ mod tests {
             r#"{"id":"unauthorized","message":"Unable to authenticate you."}"#,
         )]);
         let r = DigitalOcean.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Unable to authenticate")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Unable to authenticate")));
         assert_no_secret(&r, "dop_v1_x");
         let mut t = Scripted::new(vec![Scripted::body(
             429,

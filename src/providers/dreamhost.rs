@@ -4,7 +4,7 @@
 //! is added first, then the old ones are removed, so the name never goes without a record.
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
 use crate::http::{url_encode, Request, Transport};
 use serde_json::Value;
 
@@ -25,7 +25,7 @@ impl Protocol for DreamHost {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "DreamHost", &["/data"], secrets_only);
         update_records(job, "DreamHost", &mut Commands(api), 0, 0)
     }
@@ -47,10 +47,10 @@ impl Commands<'_> {
         let why = answer["data"].as_str().unwrap_or("no reason given");
         Err(match why {
             "invalid_api_key" | "this_key_cannot_access_this_cmd" => {
-                Outcome::stop(format!("DreamHost refused the API key ({why})"))
+                Outcome::stop(Kind::Auth, format!("DreamHost refused the API key ({why})"))
             }
-            "slow_down_bucko" => Outcome::retry("DreamHost: too many requests"),
-            _ => Outcome::stop(format!("DreamHost {cmd}: {why}")),
+            "slow_down_bucko" => Outcome::retry(Kind::RateLimited, "DreamHost: too many requests"),
+            _ => Outcome::stop(Kind::ProviderError, format!("DreamHost {cmd}: {why}")),
         })
     }
 }
@@ -105,7 +105,7 @@ mod tests {
         assert!(!t.sent[0].display_masked().contains("DH6KEY"));
         let mut t = Scripted::new(vec![Scripted::body(200, r#"{"result":"error","data":"invalid_api_key"}"#)]);
         let r = DreamHost.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("refused the API key")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("refused the API key")));
         assert_no_secret(&r, "DH6KEY");
     }
 }

@@ -21,7 +21,7 @@ impl Protocol for Dynv6Api {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "dynv6", &["/error", "/message"], bearer);
         update_records(job, "dynv6", &mut Zones { api, zone: None }, 60, 0)
     }

@@ -27,7 +27,7 @@ impl Protocol for GoDaddy {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "GoDaddy", &["/message"], sso_key);
         update_records(job, "GoDaddy", &mut Domains(api), 600, 600)
     }

@@ -24,7 +24,7 @@ impl Protocol for Huawei {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Huawei Cloud DNS", &["/message", "/error_msg"], secrets_only);
         update_records(job, "Huawei Cloud DNS", &mut Apig { api, zone: ZoneId::default(), now: sign::now }, 300, 1)
     }
@@ -179,7 +179,7 @@ mod tests {
         let denied = r#"{"error_msg":"Incorrect IAM authentication information: verify aksk signature fail","error_code":"APIGW.0301","request_id":"x"}"#;
         let mut t = Scripted::new(vec![Scripted::body(401, denied)]);
         let r = Huawei.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("verify aksk signature fail")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("verify aksk signature fail")));
         assert_no_secret(&r, "hw-secret");
     }
 

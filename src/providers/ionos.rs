@@ -25,7 +25,7 @@ impl Protocol for Ionos {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "IONOS", &["/0/message", "/message"], api_key);
         update_records(job, "IONOS", &mut Zones { api, zone: ZoneId::default() }, 3600, 60)
     }
@@ -100,6 +100,6 @@ mod tests {
             r#"[{"code":"UNAUTHORIZED","message":"The customer is not authorized to do this operation."}]"#,
         )]);
         let r = Ionos.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("not authorized")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("not authorized")));
     }
 }

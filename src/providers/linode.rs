@@ -21,7 +21,7 @@ impl Protocol for Linode {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Linode", &["/errors/0/reason"], bearer);
         update_records(job, "Linode", &mut Domains { api, domain: ZoneId::default() }, 300, 0)
     }
@@ -106,9 +106,9 @@ mod tests {
 
         let mut t = Scripted::new(vec![Scripted::body(200, r#"{"data":[],"page":1,"pages":1,"results":0}"#)]);
         let r = Linode.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("no zone example.org")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("no zone example.org")));
         let mut t = Scripted::new(vec![Scripted::body(401, r#"{"errors":[{"reason":"Invalid Token"}]}"#)]);
         let r = Linode.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Invalid Token")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Invalid Token")));
     }
 }

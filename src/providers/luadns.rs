@@ -25,7 +25,7 @@ impl Protocol for LuaDns {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "LuaDNS", &["/message"], basic);
         update_records(job, "LuaDNS", &mut Zones { api, zone: ZoneId::default() }, 300, 60)
     }

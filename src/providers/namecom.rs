@@ -25,7 +25,7 @@ impl Protocol for NameCom {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Name.com", &["/message"], basic);
         update_records(job, "Name.com", &mut Domains(api), 300, 300)
     }
@@ -90,6 +90,6 @@ mod tests {
         assert_eq!(r[0].outcome, Outcome::Updated);
         let mut t = Scripted::new(vec![Scripted::body(401, r#"{"message":"Unauthenticated"}"#)]);
         let r = NameCom.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Unauthenticated")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Unauthenticated")));
     }
 }

@@ -4,7 +4,7 @@
 //! `rrid`, `dnsAddRecord`; hosts are given relative to the domain (empty for the apex).
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
 use crate::http::{url_encode, Request, Transport};
 use serde_json::Value;
 
@@ -21,7 +21,7 @@ impl Protocol for NameSilo {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "NameSilo", &["/reply/detail"], secrets_only);
         // NameSilo's minimum TTL is 3600.
         update_records(job, "NameSilo", &mut Operations(api), 3600, 3600)
@@ -44,9 +44,11 @@ impl Operations<'_> {
         match code {
             Some(300) => Ok(reply.clone()),
             // 110: invalid key; 112/113: API access not allowed (IP or account).
-            Some(c @ (110 | 112 | 113)) => Err(Outcome::stop(format!("NameSilo refused the key ({c}: {detail})"))),
-            None => Err(Outcome::retry("NameSilo answered without a reply code")),
-            Some(c) => Err(Outcome::stop(format!("NameSilo {operation}: {detail} (code {c})"))),
+            Some(c @ (110 | 112 | 113)) => {
+                Err(Outcome::stop(Kind::Auth, format!("NameSilo refused the key ({c}: {detail})")))
+            }
+            None => Err(Outcome::retry(Kind::MalformedAnswer, "NameSilo answered without a reply code")),
+            Some(c) => Err(Outcome::stop(Kind::ProviderError, format!("NameSilo {operation}: {detail} (code {c})"))),
         }
     }
 }
@@ -123,7 +125,7 @@ mod tests {
         let denied = r#"{"request":{"operation":"dnsListRecords"},"reply":{"code":110,"detail":"Invalid API Key"}}"#;
         let mut t = Scripted::new(vec![Scripted::body(200, denied)]);
         let r = NameSilo.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Invalid API Key")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Invalid API Key")));
         assert_no_secret(&r, "ns-key");
     }
 }

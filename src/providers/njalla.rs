@@ -4,7 +4,7 @@
 //! `add-record`. The apex is `@`.
 
 use super::rest::{remember, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
 use crate::http::{Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -26,7 +26,7 @@ impl Protocol for Njalla {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Njalla", &["/error/message"], token);
         update_records(job, "Njalla", &mut Rpc(api), 300, 60)
     }
@@ -42,7 +42,7 @@ impl Rpc<'_> {
             Some(e) => {
                 let message = e["message"].as_str().unwrap_or("no message");
                 // 403: the token may not touch this domain.
-                Err(Outcome::stop(format!("Njalla {method} failed: {message}")))
+                Err(Outcome::stop(Kind::ProviderError, format!("Njalla {method} failed: {message}")))
             }
         }
     }
@@ -100,7 +100,7 @@ mod tests {
         let denied = r#"{"jsonrpc":"2.0","error":{"code":403,"message":"Permission denied."}}"#;
         let mut t = Scripted::new(vec![Scripted::body(200, denied)]);
         let r = Njalla.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Permission denied")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Permission denied")));
         assert_no_secret(&r, "nj-tok");
     }
 }

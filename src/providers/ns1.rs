@@ -26,7 +26,7 @@ impl Protocol for Ns1 {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "NS1", &["/message"], api_key);
         update_records(job, "NS1", &mut Zones(api), 3600, 0)
     }

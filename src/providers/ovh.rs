@@ -25,7 +25,7 @@ impl Protocol for Ovh {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "OVHcloud", &["/message"], secrets_only);
         update_records(job, "OVHcloud", &mut Signed { api, now: sign::now }, 300, 60)
     }
@@ -166,7 +166,7 @@ mod tests {
             r#"{"errorCode":"INVALID_SIGNATURE","httpCode":"400 Bad Request","message":"Invalid signature"}"#,
         )]);
         let r = Ovh.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Invalid signature")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Invalid signature")));
         assert_no_secret(&r, "as-secret");
     }
 }

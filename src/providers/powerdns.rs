@@ -27,7 +27,7 @@ impl Protocol for PowerDns {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "PowerDNS", &["/error"], api_key);
         update_records(job, "PowerDNS", &mut Zone { api, pending: Vec::new() }, 300, 0)
     }
@@ -131,6 +131,6 @@ mod tests {
 
         let mut t = Scripted::new(vec![Scripted::body(422, r#"{"error":"Could not find domain 'example.org.'"}"#)]);
         let r = PowerDns.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Could not find domain")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Could not find domain")));
     }
 }

@@ -6,7 +6,7 @@
 
 use super::rest::{secrets_only, update_records, xml_all, xml_text, Api, Existing, Name, Records};
 use super::sign::{self, Canonical, Credentials};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
 use crate::http::{host_of, Method, Request, Transport};
 
 pub struct Route53;
@@ -30,7 +30,7 @@ impl Protocol for Route53 {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Route 53", &[], secrets_only);
         let zone_id = job.service.param("zone_id").map(|z| z.trim_start_matches("/hostedzone/").to_string());
         update_records(job, "Route 53", &mut Aws { api, zone_id, now: sign::now, changes: String::new() }, 300, 0)
@@ -108,7 +108,9 @@ impl Aws<'_> {
             .find(|z| xml_text(z, "Name") == Some(apex.as_str()))
             .and_then(|z| xml_text(z, "Id"))
             .map(|id| id.trim_start_matches("/hostedzone/").to_string())
-            .ok_or_else(|| Outcome::stop(format!("Route 53 has no hosted zone {zone} for this key")))?;
+            .ok_or_else(|| {
+                Outcome::stop(Kind::NoSuchRecord, format!("Route 53 has no hosted zone {zone} for this key"))
+            })?;
         self.zone_id = Some(id.clone());
         Ok(id)
     }
@@ -208,7 +210,7 @@ mod tests {
             </Error><RequestId>x</RequestId></ErrorResponse>"#;
         let mut t = Scripted::new(vec![Scripted::body(403, denied)]);
         let r = Route53.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("security token included")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("security token included")));
         assert_no_secret(&r, "aws-secret");
     }
 

@@ -26,7 +26,7 @@ impl Protocol for Scaleway {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Scaleway", &["/message"], auth_token);
         update_records(job, "Scaleway", &mut Zones { api, changes: Vec::new() }, 300, 60)
     }

@@ -27,7 +27,7 @@ impl Protocol for Spaceship {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Spaceship", &["/detail"], key_pair);
         update_records(job, "Spaceship", &mut Dns { api, items: Vec::new() }, 3600, 60)
     }
@@ -97,7 +97,7 @@ mod tests {
         assert_eq!(r[0].outcome, Outcome::Updated);
         let mut t = Scripted::new(vec![Scripted::body(401, r#"{"detail":"Invalid credentials sp-secret"}"#)]);
         let r = Spaceship.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Invalid credentials")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Invalid credentials")));
         assert_no_secret(&r, "sp-secret");
     }
 }

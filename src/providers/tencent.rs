@@ -6,7 +6,7 @@
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign::{self, Canonical, Credentials};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
 use crate::http::{host_of, Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -24,7 +24,7 @@ impl Protocol for Tencent {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Tencent Cloud DNSPod", &["/Response/Error/Message"], secrets_only);
         update_records(job, "Tencent Cloud DNSPod", &mut Tc3 { api, now: sign::now }, 600, 1)
     }
@@ -83,12 +83,15 @@ impl Tc3<'_> {
             return Ok(None);
         }
         let message = error["Message"].as_str().unwrap_or("no message");
+        let said = format!("Tencent Cloud DNSPod {action}: {code}: {message}");
         Err(if code.starts_with("AuthFailure") {
-            Outcome::stop(format!("Tencent Cloud refused the key ({code}: {message})"))
-        } else if code.starts_with("RequestLimitExceeded") || code.starts_with("InternalError") {
-            Outcome::retry(format!("Tencent Cloud DNSPod {action}: {code}: {message}"))
+            Outcome::stop(Kind::Auth, format!("Tencent Cloud refused the key ({code}: {message})"))
+        } else if code.starts_with("RequestLimitExceeded") {
+            Outcome::retry(Kind::RateLimited, said)
+        } else if code.starts_with("InternalError") {
+            Outcome::retry(Kind::ProviderError, said)
         } else {
-            Outcome::stop(format!("Tencent Cloud DNSPod {action}: {code}: {message}"))
+            Outcome::stop(Kind::ProviderError, said)
         })
     }
 }
@@ -102,7 +105,10 @@ impl Records for Tc3<'_> {
 
     fn replace(&mut self, name: &Name, found: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome> {
         for r in stale(found, ip) {
-            let id: u64 = r.id.parse().map_err(|_| Outcome::retry("DNSPod listed a record without a numeric id"))?;
+            let id: u64 = r
+                .id
+                .parse()
+                .map_err(|_| Outcome::retry(Kind::MalformedAnswer, "DNSPod listed a record without a numeric id"))?;
             let body = json!({"Domain": name.zone, "RecordId": id, "SubDomain": name.relative,
                               "RecordType": name.rtype, "RecordLine": "默认", "Value": ip, "TTL": ttl});
             self.call("ModifyRecord", body, "")?;
@@ -181,11 +187,13 @@ mod tests {
         let none = r#"{"Response":{"Error":{"Code":"ResourceNotFound.NoDataOfRecord","Message":"记录列表为空。"},"RequestId":"z"}}"#;
         let mut t = Scripted::new(vec![Scripted::body(200, none)]);
         let r = Tencent.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("create_missing")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("create_missing")));
         let denied = r#"{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"The provided credentials could not be validated."},"RequestId":"w"}}"#;
         let mut t = Scripted::new(vec![Scripted::body(200, denied)]);
         let r = Tencent.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("AuthFailure.SignatureFailure")));
+        assert!(
+            matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("AuthFailure.SignatureFailure"))
+        );
         assert_no_secret(&r, "tc-secret");
     }
 }

@@ -54,7 +54,7 @@ pub fn labels(results: &[RecordResult]) -> Vec<(String, Family, &'static str)> {
 /// No outcome may carry a secret.
 pub fn assert_no_secret(results: &[RecordResult], secret: &str) {
     for r in results {
-        if let Outcome::Retry { reason, .. } | Outcome::Stop { reason } = &r.outcome {
+        if let Outcome::Retry { reason, .. } | Outcome::Stop { reason, .. } = &r.outcome {
             assert!(!reason.contains(secret), "secret in reason: {reason}");
         }
     }

@@ -20,7 +20,7 @@ impl Protocol for Vultr {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Vultr", &["/error"], bearer);
         update_records(job, "Vultr", &mut Domains(api), 300, 0)
     }
@@ -87,6 +87,6 @@ mod tests {
         assert!(r.iter().all(|x| x.outcome == Outcome::Updated));
         let mut t = Scripted::new(vec![Scripted::body(401, r#"{"error":"Invalid API token.","status":401}"#)]);
         let r = Vultr.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Invalid API token")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Invalid API token")));
     }
 }
