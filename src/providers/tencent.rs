@@ -40,9 +40,10 @@ pub fn signed(base: &str, action: &str, body: &str, key: &Credentials) -> Reques
     let (secret_id, secret_key, now) = (key.id, key.secret, key.now);
     let date = &sign::iso8601(now)[..10];
     let content_type = "application/json; charset=utf-8";
+    let path = format!("{}/", sign::base_path(base));
     let canonical = Canonical {
         method: "POST",
-        path: "/",
+        path: &path,
         query: &[],
         headers: &[("content-type", content_type), ("host", host_of(base))],
         payload: body.as_bytes(),
@@ -52,7 +53,7 @@ pub fn signed(base: &str, action: &str, body: &str, key: &Credentials) -> Reques
     let to_sign = format!("TC3-HMAC-SHA256\n{now}\n{scope}\n{}", sign::sha256_hex(request.as_bytes()));
     let key = sign::derive_key(&format!("TC3{secret_key}"), &[date, "dnspod", "tc3_request"]);
     let signature = sign::hex(&sign::hmac_sha256(&key, &to_sign));
-    let mut req = Request::new(Method::Post, format!("{base}/"))
+    let mut req = Request::new(Method::Post, format!("{}/", base.trim_end_matches('/')))
         .header("Content-Type", content_type)
         .header("X-TC-Action", action)
         .header("X-TC-Version", "2021-03-23")
@@ -127,6 +128,28 @@ impl Records for Tc3<'_> {
 mod tests {
     use super::*;
     use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+
+    /// TC3 signs the canonical URI: behind a path it is that path, not `/`.
+    #[test]
+    fn a_path_in_server_is_signed() {
+        let key = Credentials { id: "AKIDz8", secret: "Gu5t9", now: 1_551_113_065 };
+        let behind = signed("https://gw.example/tc", "DescribeRecordList", "{}", &key);
+        assert_eq!(behind.url, "https://gw.example/tc/");
+        let (canonical, _) = Canonical {
+            method: "POST",
+            path: "/tc/",
+            query: &[],
+            headers: &[("content-type", "application/json; charset=utf-8"), ("host", "gw.example")],
+            payload: b"{}",
+        }
+        .request();
+        let scope = "2019-02-25/dnspod/tc3_request";
+        let to_sign = format!("TC3-HMAC-SHA256\n1551113065\n{scope}\n{}", sign::sha256_hex(canonical.as_bytes()));
+        let k = sign::derive_key("TC3Gu5t9", &["2019-02-25", "dnspod", "tc3_request"]);
+        let want = sign::hex(&sign::hmac_sha256(&k, &to_sign));
+        let auth = behind.header_value("Authorization").unwrap();
+        assert!(auth.ends_with(&format!("Signature={want}")), "{auth}");
+    }
 
     #[test]
     fn signs_like_the_documented_recipe() {
