@@ -647,4 +647,36 @@ mod tests {
         let r = Response { status: 429, headers: vec![("Retry-After".into(), " 120".into())], body: String::new() };
         assert_eq!(r.retry_after(), Some(Duration::from_secs(120)));
     }
+
+    #[test]
+    fn retry_after_saturates_and_reads_dates() {
+        let huge = retry_after_at("18446744073709551615", 0).unwrap();
+        assert_eq!(huge, Duration::from_secs(u64::MAX));
+        assert_eq!(retry_after_at("99999999999999999999999999", 0), Some(Duration::from_secs(u64::MAX)));
+        // RFC 9110's example date, read 37 s before it.
+        assert_eq!(retry_after_at("Sun, 06 Nov 1994 08:49:37 GMT", 784_111_740), Some(Duration::from_secs(37)));
+        assert_eq!(retry_after_at("Sun, 06 Nov 1994 08:49:37 GMT", 2_000_000_000), Some(Duration::ZERO), "past");
+        assert_eq!(retry_after_at("Fri, 31 Dec 9999 23:59:59 GMT", 0), Some(Duration::from_secs(253_402_300_799)));
+        let far = retry_after_at("Mon, 01 Jan 18446744073709551615 00:00:00 GMT", 0).unwrap();
+        assert!(far.as_secs() > 1 << 60, "a date beyond counting saturates: {far:?}");
+        for junk in ["", "-5", "1.5", "soon", "Sun, 06 Nov 1994 25:00:00 GMT", "Sun, 32 Nov 1994 08:49:37 GMT"] {
+            assert_eq!(retry_after_at(junk, 0), None, "{junk}");
+        }
+    }
+
+    #[test]
+    fn every_form_of_a_secret_is_masked() {
+        let secret = "p a/\"s&<é>".to_string();
+        let forms = [
+            secret.clone(),
+            url_encode(&secret),
+            url_encode(&secret).to_lowercase(),
+            url_encode(&secret).replace("%20", "+"),
+            serde_json::to_string(&secret).unwrap().trim_matches('"').to_string(),
+            "p a/&quot;s&amp;&lt;é&gt;".to_string(),
+        ];
+        for f in forms {
+            assert_eq!(mask_secrets(&format!("[{f}]"), std::slice::from_ref(&secret)), "[***]", "{f}");
+        }
+    }
 }

@@ -221,6 +221,48 @@ mod tests {
         assert!(matches!(r[0].outcome, Outcome::Retry { after: Some(d), .. } if d >= Duration::from_secs(1800)));
     }
 
+    /// README: dyndns2 honours Retry-After; 911 waits at least the 30 minutes the
+    /// specification asks for, longer when the server says so, never more than a day.
+    #[test]
+    fn retry_after_is_honoured_and_capped() {
+        let svc = service(&CFG.replace(" list hostname 'b.example.org'\n", ""));
+        let answer = |status: u16, body: &str, after: &str| {
+            Ok(crate::http::Response { status, headers: vec![("Retry-After".into(), after.into())], body: body.into() })
+        };
+        let wait = |r: &[RecordResult]| match &r[0].outcome {
+            Outcome::Retry { after, .. } => *after,
+            other => panic!("{other:?}"),
+        };
+        let mut t = Scripted::new(vec![
+            answer(503, "", "120"),
+            answer(200, "911", "7200"),
+            answer(200, "911", "60"),
+            answer(429, "", "18446744073709551615"),
+        ]);
+        let one = |t: &mut Scripted| Dyndns2.update(&job(&svc, Some("1.2.3.4"), None), t);
+        assert_eq!(wait(&one(&mut t)), Some(Duration::from_secs(120)));
+        let r = one(&mut t);
+        assert_eq!(wait(&r), Some(Duration::from_secs(7200)));
+        assert!(r[0].outcome.reason().unwrap().contains("waiting 120 minutes"), "{r:?}");
+        assert_eq!(wait(&one(&mut t)), Some(SERVER_TROUBLE_WAIT));
+        let r = one(&mut t);
+        assert_eq!(wait(&r), Some(crate::providers::MAX_PROVIDER_WAIT));
+        assert_eq!(r[0].outcome.kind(), Some(Kind::RateLimited));
+    }
+
+    #[test]
+    fn good_127_0_0_1_says_the_client_is_blocked() {
+        let svc = service(&CFG.replace(" list hostname 'b.example.org'\n", ""));
+        let mut t = Scripted::new(vec![Scripted::body(200, "good 127.0.0.1")]);
+        let r = Dyndns2.update(&job(&svc, Some("1.2.3.4"), None), &mut t);
+        let Outcome::Stop { kind, reason } = &r[0].outcome else { panic!("{r:?}") };
+        assert_eq!(*kind, Kind::ProviderError);
+        assert!(
+            reason.contains("ignored the update") && reason.contains("block") && reason.contains("not changed"),
+            "{reason}"
+        );
+    }
+
     #[test]
     fn one_line_answer_applies_to_every_host_and_http_errors_map() {
         let svc = service(CFG);

@@ -462,6 +462,108 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
 mod tests {
     use super::*;
 
+    /// The strings of the status document's contract (BRIEF: `"kind"`), one per kind.
+    #[test]
+    fn kinds_are_the_status_codes() {
+        let codes: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "auth",
+                "no-such-record",
+                "rate-limited",
+                "provider-error",
+                "network",
+                "tls",
+                "timeout",
+                "malformed-answer",
+                "config"
+            ]
+        );
+        for k in Kind::ALL {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
+
+    #[test]
+    fn one_status_mapping() {
+        let resp = |status: u16, retry_after: &str| Response {
+            status,
+            headers: vec![("Retry-After".into(), retry_after.into())],
+            body: String::new(),
+        };
+        let cases = [
+            (401, "stopped", Kind::Auth),
+            (403, "stopped", Kind::Auth),
+            (404, "stopped", Kind::NoSuchRecord),
+            (408, "retry", Kind::Timeout),
+            (429, "retry", Kind::RateLimited),
+            (500, "retry", Kind::ProviderError),
+            (503, "retry", Kind::ProviderError),
+            (400, "stopped", Kind::ProviderError),
+            (301, "stopped", Kind::ProviderError),
+        ];
+        for (status, label, kind) in cases {
+            let o = Outcome::from_status(&resp(status, ""), "P", "Not Found");
+            assert_eq!((o.label(), o.kind()), (label, Some(kind)), "HTTP {status}");
+            assert!(o.reason().unwrap().contains(&format!("HTTP {status} Not Found")), "{o:?}");
+        }
+        let o = Outcome::from_status(&resp(429, "18446744073709551615"), "P", "");
+        assert!(matches!(o, Outcome::Retry { after: Some(a), .. } if a == MAX_PROVIDER_WAIT), "{o:?}");
+        let o = Outcome::from_status(&resp(503, "120"), "P", "");
+        assert!(matches!(o, Outcome::Retry { after: Some(a), .. } if a == Duration::from_secs(120)), "{o:?}");
+    }
+
+    #[test]
+    fn transport_failures_keep_their_kind() {
+        let cases = [
+            (HttpError::Transport("x".into()), Some(Kind::Network)),
+            (HttpError::Tls("x".into()), Some(Kind::Tls)),
+            (HttpError::Timeout("x".into()), Some(Kind::Timeout)),
+            (HttpError::Refused("x".into()), Some(Kind::Config)),
+            (HttpError::DryRun, None),
+        ];
+        for (e, kind) in cases {
+            assert_eq!(Outcome::from_http_error(&e).kind(), kind, "{e:?}");
+        }
+    }
+
+    /// Whatever a protocol builds, what leaves `update` has its secrets masked (here a session
+    /// token only the request knew, and base64 of user:password) and its wait capped.
+    #[test]
+    fn the_door_masks_and_caps() {
+        struct Leaky;
+        impl Protocol for Leaky {
+            fn fields(&self) -> &'static [Field] {
+                &[]
+            }
+            fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+                let req = crate::http::Request::get("https://p.example/").bearer("session-4711");
+                let _ = http.send(&req);
+                let basic = crate::http::base64(b"alice:hunter22");
+                job.all(Outcome::Retry {
+                    kind: Kind::ProviderError,
+                    reason: format!("echo: Bearer session-4711, Basic {basic}, p=hunter22"),
+                    after: Some(Duration::from_secs(u64::MAX)),
+                })
+            }
+        }
+        let svc = testing::service(
+            "config service s\n option provider 'dyn'\n list hostname 'h.example.org'\n option username 'alice'\n \
+             option password 'hunter22'\n",
+        );
+        let mut t = testing::Scripted::new(vec![testing::Scripted::body(500, "")]);
+        let r = Leaky.update(&testing::job(&svc, Some("203.0.113.1"), None), &mut t);
+        assert_eq!(
+            r[0].outcome,
+            Outcome::Retry {
+                kind: Kind::ProviderError,
+                reason: "echo: Bearer ***, Basic ***, p=***".into(),
+                after: Some(MAX_PROVIDER_WAIT)
+            }
+        );
+    }
+
     #[test]
     fn relative_names() {
         assert_eq!(relative_name("home.Example.org.", "example.org").as_deref(), Some("home"));
