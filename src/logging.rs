@@ -38,11 +38,24 @@ pub fn init(level: log::LevelFilter, syslog: bool) {
     log::set_max_level(level);
 }
 
-/// Values that must never be logged (passwords, tokens), replaced on every reload.
+/// Values that must never be logged (passwords, tokens; `providers::secrets_of` gives a
+/// service's, with the basic-auth pairs), replaced on every reload.
 pub fn set_secrets(secrets: Vec<String>) {
     if let Some(l) = LOGGER.get() {
         if let Ok(mut s) = l.secrets.lock() {
-            *s = secrets.into_iter().filter(|s| s.len() >= 3).collect();
+            *s = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+        }
+    }
+}
+
+impl Logger {
+    /// The line with every configured secret masked in every form, by the same function that
+    /// masks provider answers (`http::mask_secrets`).
+    fn masked(&self, line: &str) -> String {
+        match self.secrets.lock() {
+            Ok(secrets) => crate::http::mask_secrets(line, &secrets),
+            // A poisoned lock holds secrets we cannot read: show nothing rather than a secret.
+            Err(_) => "(log line withheld: the secret list is unavailable)".to_string(),
         }
     }
 }
@@ -56,10 +69,7 @@ impl log::Log for Logger {
         if !self.enabled(record.metadata()) {
             return;
         }
-        let mut msg = record.args().to_string();
-        if let Ok(secrets) = self.secrets.lock() {
-            msg = crate::http::mask_secrets(&msg, &secrets);
-        }
+        let msg = self.masked(&record.args().to_string());
         let Ok(mut sink) = self.sink.lock() else {
             return;
         };
@@ -101,6 +111,13 @@ fn level_word(l: log::Level) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_lines_mask_every_form_of_a_secret() {
+        let logger = Logger { sink: Mutex::new(Sink::Stderr), secrets: Mutex::new(vec!["p w/\"x".to_string()]) };
+        let line = "url p%20w%2F%22x form p+w%2F%22x json p w/\\\"x raw p w/\"x";
+        assert_eq!(logger.masked(line), "url *** form *** json *** raw ***");
+    }
 
     #[test]
     fn syslog_priorities_use_the_daemon_facility() {

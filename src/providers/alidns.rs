@@ -6,7 +6,7 @@
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign;
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{base64, url_encode, Request, Transport};
 use serde_json::Value;
 
@@ -15,8 +15,8 @@ pub struct AliDns;
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "AccessKey ID (a RAM user's key with AliyunDNSFullAccess)"),
     Field::required("password", FieldKind::Secret, "AccessKey secret"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API endpoint"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for AliDns {

@@ -5,7 +5,7 @@
 //! The apex is the empty name.
 
 use super::rest::{stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -14,7 +14,7 @@ pub struct Bunny;
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "account API key"),
     Field::required("zone", FieldKind::Text, "the DNS zone's domain, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    SERVER_FIELD,
 ];
 
 fn access_key(req: Request, job: &Job) -> Request {

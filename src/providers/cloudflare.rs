@@ -6,7 +6,7 @@
 //! knows), look the record up, and PATCH it only when its content differs. A missing record
 //! is created only with `create_missing`.
 
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD};
 use crate::http::{url_encode, HttpError, Method, Request, Response, Transport};
 use crate::net::Family;
 use serde_json::{json, Value};
@@ -18,7 +18,7 @@ static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "API token with Zone.DNS:Edit permission"),
     Field::optional("zone", FieldKind::Text, "zone name (found from the hostname when empty)"),
     Field::optional("proxied", FieldKind::Bool, "route through Cloudflare's proxy (orange cloud)"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    SERVER_FIELD,
 ];
 
 impl Protocol for Cloudflare {

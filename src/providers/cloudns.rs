@@ -5,7 +5,7 @@
 //! apex is the empty host. TTLs are one of ClouDNS's fixed values.
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Request, Transport};
 use serde_json::Value;
 
@@ -14,8 +14,8 @@ pub struct ClouDns;
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "API user auth-id (or sub-auth-id for a sub-user)"),
     Field::required("password", FieldKind::Secret, "API user password"),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 /// The TTLs ClouDNS accepts; a wish is rounded up to the next one.

@@ -5,17 +5,14 @@
 //! differs, or create one when missing (only with `create_missing`).
 
 use super::rest::{bearer, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Transport};
 use serde_json::json;
 
 pub struct DigitalOcean;
 
-static FIELDS: &[Field] = &[
-    Field::required("token", FieldKind::Secret, "personal access token with write scope"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
-];
+static FIELDS: &[Field] =
+    &[Field::required("token", FieldKind::Secret, "personal access token with write scope"), ZONE_FIELD, SERVER_FIELD];
 
 impl Protocol for DigitalOcean {
     fn fields(&self) -> &'static [Field] {

@@ -4,17 +4,14 @@
 //! is the empty name.
 
 use super::rest::{bearer, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Transport};
 use serde_json::json;
 
 pub struct Dnsimple;
 
-static FIELDS: &[Field] = &[
-    Field::required("token", FieldKind::Secret, "account access token"),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
-];
+static FIELDS: &[Field] =
+    &[Field::required("token", FieldKind::Secret, "account access token"), ZONE_FIELD, SERVER_FIELD];
 
 impl Protocol for Dnsimple {
     fn fields(&self) -> &'static [Field] {

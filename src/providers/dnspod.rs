@@ -4,7 +4,7 @@
 //! type, `Record.Modify` by id, `Record.Create`; the line is the default one (id 0).
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::Value;
 
@@ -13,8 +13,8 @@ pub struct DnsPod;
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "API token ID"),
     Field::required("password", FieldKind::Secret, "API token"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API endpoint"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for DnsPod {

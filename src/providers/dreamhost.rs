@@ -4,7 +4,7 @@
 //! is added first, then the old ones are removed, so the name never goes without a record.
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Request, Transport};
 use serde_json::Value;
 
@@ -16,8 +16,8 @@ static FIELDS: &[Field] = &[
         FieldKind::Secret,
         "API key with the dns-list_records, dns-add_record and dns-remove_record functions",
     ),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for DreamHost {

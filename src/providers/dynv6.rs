@@ -4,7 +4,7 @@
 //! records listed, patched by id or created.
 
 use super::rest::{bearer, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD};
 use crate::http::{url_encode, Method, Transport};
 use serde_json::{json, Value};
 
@@ -13,7 +13,7 @@ pub struct Dynv6Api;
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "HTTP token (not the update token of the update URL)"),
     Field::required("zone", FieldKind::Text, "the zone, e.g. myhome.dynv6.net"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    SERVER_FIELD,
 ];
 
 impl Protocol for Dynv6Api {

@@ -5,7 +5,7 @@
 //! only when it differs. A missing RRset is created only with `create_missing`.
 
 use super::rest::{bearer, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Transport};
 use serde_json::json;
 
@@ -13,8 +13,8 @@ pub struct Gandi;
 
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "personal access token with the LiveDNS permission"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for Gandi {

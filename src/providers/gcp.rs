@@ -7,7 +7,7 @@
 
 use super::rest::{secrets_only, update_records, Api, Existing, Name, Records};
 use super::sign;
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD};
 use crate::http::{base64, url_encode, Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -18,7 +18,7 @@ static FIELDS: &[Field] = &[
     Field::required("managed_zone", FieldKind::Text, "the managed zone's name in Cloud DNS, e.g. example-org"),
     Field::required("zone", FieldKind::Text, "the zone's DNS name, e.g. example.org"),
     Field::optional("project", FieldKind::Text, "project ID (default: the key's project)"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    SERVER_FIELD,
 ];
 
 const SCOPE: &str = "https://www.googleapis.com/auth/ndev.clouddns.readwrite";

@@ -6,7 +6,7 @@
 //! `POST /zones/{zone}/rrsets` to create one.
 
 use super::rest::{bearer, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Transport};
 use serde_json::json;
 
@@ -18,8 +18,8 @@ static FIELDS: &[Field] = &[
         FieldKind::Secret,
         "Hetzner Cloud API token (read & write) of the project holding the zone",
     ),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for Hetzner {

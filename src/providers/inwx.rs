@@ -5,7 +5,7 @@
 //! `code` 1000/1001 (1500 for a logout) is success. Accounts with two-factor login cannot be used unattended.
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, ZONE_FIELD};
 use crate::http::{Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -14,7 +14,7 @@ pub struct Inwx;
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "INWX user name (an account or sub-user without two-factor login)"),
     Field::required("password", FieldKind::Secret, "password"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
+    ZONE_FIELD,
     Field::optional("server", FieldKind::Url, "API URL (OT&E test system: https://api.ote.domrobot.com/jsonrpc/)"),
 ];
 

@@ -3,17 +3,14 @@
 //! one name and type are read, then changed by id (`PUT …/records/{id}`) or created.
 
 use super::rest::{update_records, Api, Existing, Name, Records, ZoneId};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::json;
 
 pub struct Ionos;
 
-static FIELDS: &[Field] = &[
-    Field::required("token", FieldKind::Secret, "API key as prefix.secret"),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
-];
+static FIELDS: &[Field] =
+    &[Field::required("token", FieldKind::Secret, "API key as prefix.secret"), ZONE_FIELD, SERVER_FIELD];
 
 fn api_key(req: Request, job: &Job) -> Request {
     let key = job.service.token.expose();

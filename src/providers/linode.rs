@@ -4,7 +4,7 @@
 //! created. The apex is the empty name.
 
 use super::rest::{bearer, update_records, Api, Existing, Name, Records, ZoneId};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -12,8 +12,8 @@ pub struct Linode;
 
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "personal access token with Domains read/write"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for Linode {

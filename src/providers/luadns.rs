@@ -3,7 +3,7 @@
 //! (names are fully qualified with the final dot), changed by id or created.
 
 use super::rest::{update_records, Api, Existing, Name, Records, ZoneId};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{Method, Request, Transport};
 use serde_json::json;
 
@@ -12,8 +12,8 @@ pub struct LuaDns;
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "account e-mail address"),
     Field::required("token", FieldKind::Secret, "API key"),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 fn basic(req: Request, job: &Job) -> Request {

@@ -4,14 +4,14 @@
 //! request per hostname; the XML answer has `<ErrCount>0</ErrCount>` on success, else `<Err1>`.
 //! IPv4 only, as the service.
 
-use super::{relative_name, Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{relative_name, Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, ZONE_FIELD};
 use crate::http::{url_encode, Request, Transport};
 
 pub struct Namecheap;
 
 static FIELDS: &[Field] = &[
     Field::required("password", FieldKind::Secret, "the domain's Dynamic DNS password (Advanced DNS page)"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
+    ZONE_FIELD,
     Field::optional("server", FieldKind::Url, "update URL"),
 ];
 

@@ -3,7 +3,7 @@
 //! id (`PUT /v4/domains/{domain}/records/{id}`) or created. The apex is the empty host.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::json;
 
@@ -12,8 +12,8 @@ pub struct NameCom;
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "Name.com user name"),
     Field::required("token", FieldKind::Secret, "API token"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 fn basic(req: Request, job: &Job) -> Request {

@@ -4,17 +4,13 @@
 //! `rrid`, `dnsAddRecord`; hosts are given relative to the domain (empty for the apex).
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Request, Transport};
 use serde_json::Value;
 
 pub struct NameSilo;
 
-static FIELDS: &[Field] = &[
-    Field::required("token", FieldKind::Secret, "API key"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
-];
+static FIELDS: &[Field] = &[Field::required("token", FieldKind::Secret, "API key"), ZONE_FIELD, SERVER_FIELD];
 
 impl Protocol for NameSilo {
     fn fields(&self) -> &'static [Field] {

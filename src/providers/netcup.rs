@@ -6,7 +6,7 @@
 //! status. The zone's TTL applies (records have none); the apex is `@`.
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{Method, Transport};
 use serde_json::{json, Value};
 
@@ -16,8 +16,8 @@ static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "customer number"),
     Field::required("token", FieldKind::Secret, "API key"),
     Field::required("password", FieldKind::Secret, "API password"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API endpoint"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for Netcup {

@@ -4,17 +4,13 @@
 //! `add-record`. The apex is `@`.
 
 use super::rest::{remember, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{Method, Request, Transport};
 use serde_json::{json, Value};
 
 pub struct Njalla;
 
-static FIELDS: &[Field] = &[
-    Field::required("token", FieldKind::Secret, "API token"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API URL"),
-];
+static FIELDS: &[Field] = &[Field::required("token", FieldKind::Secret, "API token"), ZONE_FIELD, SERVER_FIELD];
 
 fn token(req: Request, job: &Job) -> Request {
     let t = job.service.token.expose();

@@ -4,7 +4,7 @@
 //! PUT creates it.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::json;
 
@@ -12,8 +12,8 @@ pub struct Ns1;
 
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "API key allowed to manage the zone's records"),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 fn api_key(req: Request, job: &Job) -> Request {

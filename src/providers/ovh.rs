@@ -6,7 +6,7 @@
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign;
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, ZONE_FIELD};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -16,7 +16,7 @@ static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "application key"),
     Field::required("password", FieldKind::Secret, "application secret"),
     Field::required("token", FieldKind::Secret, "consumer key (granted GET/POST/PUT on /domain/zone/*)"),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
+    ZONE_FIELD,
     Field::optional("server", FieldKind::Url, "API endpoint (EU by default; ca.api.ovh.com, api.us.ovhcloud.com)"),
 ];
 

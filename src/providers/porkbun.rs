@@ -5,7 +5,7 @@
 //! when missing (only with `create_missing`). Porkbun's minimum TTL is 600 s.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -14,8 +14,8 @@ pub struct Porkbun;
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "API key (pk1_…), with API access enabled for the domain"),
     Field::required("password", FieldKind::Secret, "secret API key (sk1_…)"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 /// The key pair is in every body; here it only becomes secret.

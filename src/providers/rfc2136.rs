@@ -8,7 +8,7 @@
 //! then replaces the RRsets that differ: per name "delete RRset" and "add RR". Every answer's
 //! TSIG is verified before it is believed.
 
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, ZONE_FIELD};
 use crate::http::Transport;
 use crate::net::Family;
 use ring::hmac;
@@ -18,7 +18,7 @@ pub struct Rfc2136;
 
 static FIELDS: &[Field] = &[
     Field::required("server", FieldKind::Text, "DNS server: host, host:port or [IPv6]:port"),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
+    ZONE_FIELD,
     Field::required("key_name", FieldKind::Text, "TSIG key name, as in the server's configuration"),
     Field::required("token", FieldKind::Secret, "TSIG key secret (base64)"),
     Field::choice("key_algorithm", &["hmac-sha256", "hmac-sha512", "hmac-sha1"], "TSIG algorithm of the key"),

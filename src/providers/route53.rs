@@ -6,7 +6,7 @@
 
 use super::rest::{secrets_only, update_records, xml_all, xml_text, Api, Existing, Name, Records};
 use super::sign::{self, Canonical, Credentials};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD};
 use crate::http::{host_of, Method, Request, Transport};
 
 pub struct Route53;
@@ -20,7 +20,7 @@ static FIELDS: &[Field] = &[
     Field::required("password", FieldKind::Secret, "secret access key"),
     Field::required("zone", FieldKind::Text, "the hosted zone's domain, e.g. example.org"),
     Field::optional("zone_id", FieldKind::Text, "hosted zone ID (Z…), to skip looking it up by name"),
-    Field::optional("server", FieldKind::Url, "API endpoint"),
+    SERVER_FIELD,
 ];
 
 const VERSION: &str = "/2013-04-01";

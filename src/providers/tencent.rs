@@ -6,7 +6,7 @@
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign::{self, Canonical, Credentials};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{host_of, Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -15,8 +15,8 @@ pub struct Tencent;
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "SecretId of an API key allowed to manage DNSPod records"),
     Field::required("password", FieldKind::Secret, "SecretKey"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API endpoint"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for Tencent {

@@ -6,7 +6,7 @@
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign;
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{base64, url_encode, Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -15,8 +15,8 @@ pub struct TransIp;
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "TransIP login name"),
     Field::required("key_file", FieldKind::Text, "path of the API private key (PEM; keep it mode 600)"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for TransIp {

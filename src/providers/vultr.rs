@@ -3,7 +3,7 @@
 //! `PATCH /domains/{domain}/records/{id}` or created. The apex is the empty name.
 
 use super::rest::{bearer, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Transport};
 use serde_json::{json, Value};
 
@@ -11,8 +11,8 @@ pub struct Vultr;
 
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "API key (allow this router's address in the key's access control)"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for Vultr {
