@@ -309,67 +309,62 @@ pub fn interpret(answer: &[u8], id: u16, key: &Key, request_mac: &[u8], server: 
     }
 }
 
-/// Sign `unsigned` (built for message `id`), send it and read the verified answer's rcode.
-fn exchange(net: &mut dyn Transport, server: &str, key: &Key, id: u16, mut msg: Vec<u8>) -> Result<u16, Outcome> {
-    let mac = key.sign(&mut msg, super::sign::now());
-    let answer = net.dns(server, &msg).map_err(|e| Outcome::from_http_error(&e))?;
-    interpret(&answer, id, key, &mac, server)
+/// The server of a zone, as one service talks to it.
+struct Zone<'a> {
+    net: &'a mut dyn Transport,
+    server: &'a str,
+    key: &'a Key,
+    name: &'a str,
 }
 
-/// Do these hosts' RRsets hold exactly `ip`? (`Ok(false)`: at least one does not.)
-fn holds(
-    net: &mut dyn Transport,
-    server: &str,
-    key: &Key,
-    zone: &str,
-    hosts: &[String],
-    ip: IpAddr,
-) -> Result<bool, Outcome> {
-    let id = message_id();
-    match exchange(net, server, key, id, check_message(id, zone, hosts, ip))? {
-        RCODE_OK => Ok(true),
-        _ => Ok(false),
+impl Zone<'_> {
+    /// Sign `msg` (built for message `id`), send it and read the verified answer's rcode.
+    fn exchange(&mut self, id: u16, mut msg: Vec<u8>) -> Result<u16, Outcome> {
+        let mac = self.key.sign(&mut msg, super::sign::now());
+        let answer = self.net.dns(self.server, &msg).map_err(|e| Outcome::from_http_error(&e))?;
+        interpret(&answer, id, self.key, &mac, self.server)
     }
-}
 
-/// The outcome of every host of one family: those already right are unchanged (and not
-/// written), the others are replaced in one UPDATE.
-fn sync_family(
-    net: &mut dyn Transport,
-    server: &str,
-    key: &Key,
-    zone: &str,
-    hosts: &[String],
-    ip: IpAddr,
-    ttl: u32,
-) -> Vec<(String, Outcome)> {
-    let all = |o: Outcome| hosts.iter().map(|h| (h.clone(), o.clone())).collect();
-    let stale: Vec<String> = match holds(net, server, key, zone, hosts, ip) {
-        Err(o) => return all(o),
-        Ok(true) => return all(Outcome::Unchanged),
-        Ok(false) if hosts.len() == 1 => hosts.to_vec(),
-        Ok(false) => {
-            let mut stale = Vec::new();
-            for h in hosts {
-                match holds(net, server, key, zone, std::slice::from_ref(h), ip) {
-                    Err(o) => return all(o),
-                    Ok(true) => {}
-                    Ok(false) => stale.push(h.clone()),
+    /// Do these hosts' RRsets hold exactly `ip`? (`Ok(false)`: at least one does not.)
+    fn holds(&mut self, hosts: &[String], ip: IpAddr) -> Result<bool, Outcome> {
+        let id = message_id();
+        Ok(self.exchange(id, check_message(id, self.name, hosts, ip))? == RCODE_OK)
+    }
+
+    /// The outcome of every host of one family: those already right are unchanged (and not
+    /// written), the others are replaced in one UPDATE.
+    fn sync(&mut self, hosts: &[String], ip: IpAddr, ttl: u32) -> Vec<(String, Outcome)> {
+        let all = |o: Outcome| hosts.iter().map(|h| (h.clone(), o.clone())).collect();
+        let stale: Vec<String> = match self.holds(hosts, ip) {
+            Err(o) => return all(o),
+            Ok(true) => return all(Outcome::Unchanged),
+            Ok(false) if hosts.len() == 1 => hosts.to_vec(),
+            Ok(false) => {
+                let mut stale = Vec::new();
+                for h in hosts {
+                    match self.holds(std::slice::from_ref(h), ip) {
+                        Err(o) => return all(o),
+                        Ok(true) => {}
+                        Ok(false) => stale.push(h.clone()),
+                    }
                 }
+                stale
             }
-            stale
-        }
-    };
-    let id = message_id();
-    let written = match exchange(net, server, key, id, update_message(id, zone, &stale, ip, ttl)) {
-        Ok(RCODE_OK) => Outcome::Updated,
-        Ok(rcode) => Outcome::retry(
-            Kind::ProviderError,
-            format!("{server} answered an update without prerequisites with DNS error code {rcode}"),
-        ),
-        Err(o) => o,
-    };
-    hosts.iter().map(|h| (h.clone(), if stale.contains(h) { written.clone() } else { Outcome::Unchanged })).collect()
+        };
+        let id = message_id();
+        let written = match self.exchange(id, update_message(id, self.name, &stale, ip, ttl)) {
+            Ok(RCODE_OK) => Outcome::Updated,
+            Ok(rcode) => Outcome::retry(
+                Kind::ProviderError,
+                format!("{} answered an update without prerequisites with DNS error code {rcode}", self.server),
+            ),
+            Err(o) => o,
+        };
+        hosts
+            .iter()
+            .map(|h| (h.clone(), if stale.contains(h) { written.clone() } else { Outcome::Unchanged }))
+            .collect()
+    }
 }
 
 fn in_zone(host: &str, zone: &str) -> bool {
@@ -411,7 +406,8 @@ impl Protocol for Rfc2136 {
             if inside.is_empty() {
                 continue;
             }
-            let synced = sync_family(net, job.endpoint(), &key, &zone, &inside, ip, svc.ttl.unwrap_or(60));
+            let mut server = Zone { net: &mut *net, server: job.endpoint(), key: &key, name: &zone };
+            let synced = server.sync(&inside, ip, svc.ttl.unwrap_or(60));
             results.extend(synced.into_iter().map(|(host, outcome)| RecordResult { host, family, outcome }));
         }
         results
