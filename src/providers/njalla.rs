@@ -38,7 +38,8 @@ impl Rpc<'_> {
             Some(e) => {
                 let message = e["message"].as_str().unwrap_or("no message");
                 // 403: the token may not touch this domain.
-                Err(Outcome::stop(Kind::ProviderError, format!("Njalla {method} failed: {message}")))
+                let kind = if matches!(e["code"].as_u64(), Some(401 | 403)) { Kind::Auth } else { Kind::ProviderError };
+                Err(Outcome::stop(kind, format!("Njalla {method} failed: {message}")))
             }
         }
     }
@@ -96,7 +97,14 @@ mod tests {
         let denied = r#"{"jsonrpc":"2.0","error":{"code":403,"message":"Permission denied."}}"#;
         let mut t = Scripted::new(vec![Scripted::body(200, denied)]);
         let r = Njalla.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Permission denied")));
+        assert!(
+            matches!(&r[0].outcome, Outcome::Stop { kind: Kind::Auth, reason } if reason.contains("Permission denied"))
+        );
         assert_no_secret(&r, "nj-tok");
+        // An error that quotes the token (in the header's form and JSON-escaped) stores none of it.
+        let quoting = r#"{"jsonrpc":"2.0","error":{"code":500,"message":"bad header Authorization: Njalla nj-tok"}}"#;
+        let mut t = Scripted::new(vec![Scripted::body(200, quoting)]);
+        let r = Njalla.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
+        assert_eq!(r[0].outcome.reason(), Some("Njalla list-records failed: bad header Authorization: Njalla ***"));
     }
 }
