@@ -642,6 +642,44 @@ mod tests {
         assert!(shown.contains("token=***&p=***"), "{shown}");
     }
 
+    /// Real sockets on loopback: nobody listening, a plain-http server on the https port, and
+    /// a server that accepts and never answers are three different kinds of failure.
+    #[test]
+    fn transport_failures_are_told_apart() {
+        use std::io::{Read, Write};
+        let dir = std::env::temp_dir().join(format!("edgeddns-http-kinds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let bundle = dir.join("ca.pem");
+        std::fs::write(&bundle, ca.cert.pem()).unwrap();
+        let opts = ClientOptions { ca_bundle: bundle.display().to_string(), timeout: Duration::from_millis(700) };
+        let mut client = Client::new(&Roots::load(&opts.ca_bundle).unwrap(), &opts, None);
+        let url = |l: &std::net::TcpListener| format!("https://127.0.0.1:{}/", l.local_addr().unwrap().port());
+
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let nobody = url(&closed);
+        drop(closed);
+        assert!(matches!(client.send(&Request::get(&nobody)), Err(HttpError::Transport(_))));
+
+        let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let plain_url = url(&plain);
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = plain.accept().unwrap();
+            let mut buf = [0u8; 512];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        });
+        let e = client.send(&Request::get(&plain_url)).unwrap_err();
+        assert!(matches!(&e, HttpError::Tls(m) if m.contains("not TLS")), "{e:?}");
+        server.join().unwrap();
+
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let e = client.send(&Request::get(url(&silent))).unwrap_err();
+        assert!(matches!(&e, HttpError::Timeout(_)), "{e:?}");
+        drop(silent);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn retry_after_seconds() {
         let r = Response { status: 429, headers: vec![("Retry-After".into(), " 120".into())], body: String::new() };
