@@ -202,7 +202,7 @@ impl Engine {
                 };
                 let result = env.echo(family, urls);
                 match &result.addr {
-                    Some(a) => log::debug!("echo ({family}): the internet sees {a}"),
+                    Some(a) => crate::debug!("echo ({family}): the internet sees {a}"),
                     None => log::warn!("echo ({family}): {}", result.failure()),
                 }
                 self.echo[fidx(family)] = Some(EchoCache { result, at: now, basis });

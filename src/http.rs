@@ -304,7 +304,7 @@ impl Roots {
 
     #[cfg(feature = "webpki-roots")]
     fn fallback(why: String) -> Result<Roots, String> {
-        log::debug!("{why}; using the compiled-in roots");
+        crate::debug!("{why}; using the compiled-in roots");
         Ok(Roots(ureq::tls::RootCerts::WebPki))
     }
 

@@ -132,9 +132,18 @@ impl Outcome {
         Outcome::Retry { kind, reason: reason.into(), after: None }
     }
 
-    /// A retry no sooner than `after` (capped at `MAX_PROVIDER_WAIT`), when the provider said.
+    /// A retry no sooner than `after`, when the provider said; a longer wait than
+    /// `MAX_PROVIDER_WAIT` is cut to it, and the reason says so.
     pub fn retry_after(kind: Kind, reason: impl Into<String>, after: Option<Duration>) -> Outcome {
-        Outcome::Retry { kind, reason: reason.into(), after: after.map(|a| a.min(MAX_PROVIDER_WAIT)) }
+        let mut reason = reason.into();
+        if let Some(a) = after.filter(|a| *a > MAX_PROVIDER_WAIT) {
+            reason.push_str(&format!(
+                " (the provider asked to wait {} s; waiting at most {} h)",
+                a.as_secs(),
+                MAX_PROVIDER_WAIT.as_secs() / 3600
+            ));
+        }
+        Outcome::Retry { kind, reason, after: after.map(|a| a.min(MAX_PROVIDER_WAIT)) }
     }
 
     pub fn stop(kind: Kind, reason: impl Into<String>) -> Outcome {
@@ -409,7 +418,14 @@ impl Transport for SecretsSeen<'_> {
                 self.secrets.push(credentials.to_string());
             }
         }
-        self.inner.send(req)
+        crate::debug!("sending {}", req.display_masked().replace('\n', " |"));
+        let answer = self.inner.send(req);
+        match &answer {
+            // Only the status: an answer may carry a fresh session token no mask knows yet.
+            Ok(resp) => crate::debug!("answer: HTTP {}", resp.status),
+            Err(e) => crate::debug!("no answer: {e}"),
+        }
+        answer
     }
 
     fn dns(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
@@ -516,6 +532,10 @@ mod tests {
         }
         let o = Outcome::from_status(&resp(429, "18446744073709551615"), "P", "");
         assert!(matches!(o, Outcome::Retry { after: Some(a), .. } if a == MAX_PROVIDER_WAIT), "{o:?}");
+        assert!(o
+            .reason()
+            .unwrap()
+            .ends_with("(the provider asked to wait 18446744073709551615 s; waiting at most 24 h)"));
         let o = Outcome::from_status(&resp(503, "120"), "P", "");
         assert!(matches!(o, Outcome::Retry { after: Some(a), .. } if a == Duration::from_secs(120)), "{o:?}");
     }
@@ -564,7 +584,9 @@ mod tests {
             r[0].outcome,
             Outcome::Retry {
                 kind: Kind::ProviderError,
-                reason: "echo: Bearer ***, Basic ***, p=***".into(),
+                reason: "echo: Bearer ***, Basic ***, p=*** (the provider asked to wait 18446744073709551615 s; \
+                         waiting at most 24 h)"
+                    .into(),
                 after: Some(MAX_PROVIDER_WAIT)
             }
         );
