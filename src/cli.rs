@@ -3,11 +3,11 @@
 
 use crate::config::{self, Config, IpSource, NatPolicy};
 use crate::daemon::{self, RealEnv};
-use crate::engine::{Engine, Request};
+use crate::engine::{EchoState, Engine, Request};
 use crate::net::Family;
+use crate::options::{load_config, Options};
 use crate::providers::catalogue;
 use crate::sources::{self, echo};
-use crate::verdict;
 use std::process::ExitCode;
 
 pub const USAGE: &str = "\
@@ -35,22 +35,36 @@ options:
   -h, --help             print this help
 ";
 
-#[derive(Debug, Default, Clone)]
-pub struct Options {
-    pub command: String,
-    pub config: Option<String>,
-    pub dry_run: bool,
-    pub foreground: bool,
-    pub verbose: bool,
-    pub json: bool,
-    pub ca_bundle: Option<String>,
-    pub run_dir: Option<String>,
-    pub persist_file: Option<String>,
-    pub ubus_socket: Option<String>,
+/// What the command line asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    Run,
+    Once,
+    Detect,
+    CheckConfig,
+    Status,
+    Providers,
+    Version,
+    Help,
 }
 
-pub fn parse_args(args: &[String]) -> Result<Options, String> {
+impl Command {
+    fn parse(s: &str) -> Option<Command> {
+        Some(match s {
+            "run" => Command::Run,
+            "once" => Command::Once,
+            "detect" => Command::Detect,
+            "check-config" => Command::CheckConfig,
+            "status" => Command::Status,
+            "providers" => Command::Providers,
+            _ => return None,
+        })
+    }
+}
+
+pub fn parse_args(args: &[String]) -> Result<(Command, Options), String> {
     let mut o = Options::default();
+    let mut command: Option<Command> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("option {name} needs a value"));
@@ -64,66 +78,48 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
             "--run-dir" => o.run_dir = Some(value(a)?),
             "--persist-file" => o.persist_file = Some(value(a)?),
             "--ubus-socket" => o.ubus_socket = Some(value(a)?),
-            "-V" | "--version" => o.command = "version".into(),
-            "-h" | "--help" => o.command = "help".into(),
+            "-V" | "--version" => command = Some(Command::Version),
+            "-h" | "--help" => command = Some(Command::Help),
             s if s.starts_with('-') => return Err(format!("unknown option '{s}'")),
-            s if o.command.is_empty() => o.command = s.to_string(),
+            s if command.is_none() => {
+                command = Some(Command::parse(s).ok_or_else(|| format!("unknown command '{s}'"))?);
+            }
             s => return Err(format!("unexpected argument '{s}'")),
         }
     }
-    match o.command.as_str() {
-        "" => Err("no command given".into()),
-        "run" | "once" | "detect" | "check-config" | "status" | "providers" | "version" | "help" => Ok(o),
-        other => Err(format!("unknown command '{other}'")),
-    }
-}
-
-/// The configuration with the command line's overrides applied.
-pub fn load_config(o: &Options) -> Result<Config, config::FileError> {
-    let path = o.config.as_deref().unwrap_or(config::DEFAULT_PATH);
-    let mut cfg = config::load(path)?;
-    if let Some(ca) = &o.ca_bundle {
-        cfg.global.ca_bundle = ca.clone();
-    }
-    if let Some(d) = &o.run_dir {
-        cfg.global.run_dir = d.clone();
-    }
-    if let Some(p) = &o.persist_file {
-        cfg.global.persist_file = p.clone();
-    }
-    if o.verbose {
-        cfg.global.log_level = log::LevelFilter::Debug;
-    }
-    Ok(cfg)
+    Ok((command.ok_or("no command given")?, o))
 }
 
 pub fn main(args: &[String]) -> ExitCode {
-    let o = match parse_args(args) {
-        Ok(o) => o,
+    let (command, o) = match parse_args(args) {
+        Ok(parsed) => parsed,
         Err(e) => {
             eprintln!("edgeddns: {e}\n\n{USAGE}");
             return ExitCode::from(2);
         }
     };
-    match o.command.as_str() {
-        "version" => {
+    if command != Command::Run {
+        // Only the daemon reads signals from a signalfd; a one-shot command stops on Ctrl-C.
+        let _ = daemon::handled_signals().thread_unblock();
+    }
+    match command {
+        Command::Version => {
             println!("edgeddns {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        "help" => {
+        Command::Help => {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
-        "providers" => {
+        Command::Providers => {
             quiet_on_closed_pipe();
             providers(&o)
         }
-        "status" => status(&o),
-        "check-config" => with_config(&o, check_config),
-        "detect" => detect(&o),
-        "once" => with_config(&o, once),
-        "run" => with_config(&o, daemon::run),
-        _ => unreachable!("parse_args accepts only known commands"),
+        Command::Status => status(&o),
+        Command::CheckConfig => with_config(&o, check_config),
+        Command::Detect => detect(&o),
+        Command::Once => with_config(&o, once),
+        Command::Run => with_config(&o, daemon::run),
     }
 }
 
@@ -312,23 +308,19 @@ fn detect(o: &Options) -> ExitCode {
             }));
         }
         for name in ifaces {
-            let (addrs, error) = match env.read_device(name) {
-                Ok(a) => (a, None),
-                Err(e) => (Vec::new(), Some(e.to_string())),
-            };
-            let picked = sources::pick(family, &addrs, None);
-            let all: Vec<_> = addrs.iter().map(|a| a.addr).collect();
-            let v = verdict::classify(picked, &all, echo.addr);
+            let addrs = env.read_device(name);
+            let w = crate::engine::judge(family, name, &addrs, None, echo.addr, EchoState::Asked, env.now_unix());
+            let all: Vec<_> = addrs.iter().flatten().map(|a| a.addr).collect();
             out.push(serde_json::json!({
                 "family": family.as_str(),
                 "interface": name,
-                "address": picked,
+                "address": w.address,
                 "addresses": all,
-                "error": error,
+                "error": w.error,
                 "echo": echo.addr,
                 "echo_answers": echo_answers(&echo),
-                "verdict": v.as_str(),
-                "explanation": verdict::explain(v, family, name, picked, echo.addr),
+                "verdict": w.verdict.as_str(),
+                "explanation": w.explanation,
             }));
         }
     }
@@ -371,9 +363,9 @@ mod tests {
 
     #[test]
     fn parses_commands_and_options() {
-        let o = parse_args(&args("-c /tmp/x --dry-run once")).unwrap();
-        assert_eq!((o.command.as_str(), o.config.as_deref(), o.dry_run), ("once", Some("/tmp/x"), true));
-        assert_eq!(parse_args(&args("--version")).unwrap().command, "version");
+        let (c, o) = parse_args(&args("-c /tmp/x --dry-run once")).unwrap();
+        assert_eq!((c, o.config.as_deref(), o.dry_run), (Command::Once, Some("/tmp/x"), true));
+        assert_eq!(parse_args(&args("--version")).unwrap().0, Command::Version);
         assert!(parse_args(&args("frob")).unwrap_err().contains("unknown command 'frob'"));
         assert!(parse_args(&args("once --bogus")).unwrap_err().contains("unknown option '--bogus'"));
         assert!(parse_args(&args("once -c")).unwrap_err().contains("needs a value"));

@@ -2,16 +2,18 @@
 //! safety timer) feed the engine; every pass ends with the state and status written out. The
 //! `edgeddns` ubus object answers LuCI from the same loop.
 
-use crate::cli::Options;
-use crate::config::{Config, Global, IpSource, Service};
+use crate::config::{Config, Global, Service};
 use crate::engine::{Engine, Env, Request};
 use crate::http::{Client, ClientOptions, HttpError, Request as HttpRequest, Response, Roots, Transport};
 use crate::net::Family;
-use crate::sources::echo::{self, EchoResult};
+use crate::options::{load_config, Options};
+use crate::sources::echo::EchoResult;
 use crate::sources::netlink::{AddressMonitor, Netlink};
-use crate::sources::{routes, IfAddr, InterfaceSource, SourceError};
+use crate::sources::select::{self, Facts, Source};
+use crate::sources::{routes, IfAddr, InterfaceSource, Note, Reading, SourceError};
 use crate::state::State;
 use crate::ubus::session::{Event as SessionEvent, Session};
+use crate::worker::{Deadline, Done, Workers};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -21,6 +23,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+/// How long after netifd (re)appears an interface it reports without addresses, while the
+/// kernel still holds them, counts as netifd still setting it up.
+const NETIFD_SETTLE: Duration = Duration::from_secs(60);
+
 /// The engine's window on the real machine.
 pub struct RealEnv {
     roots: Roots,
@@ -29,6 +35,8 @@ pub struct RealEnv {
     dry_run: bool,
     /// The ubus session, when the daemon has one: netifd is then the address source.
     ubus: Option<Session>,
+    /// When the session, or netifd on it, last (re)appeared.
+    ubus_since: Option<Instant>,
     /// Logical interface → kernel device, as netifd last reported it, so that while netifd or
     /// ubus restarts the kernel is read on the right device instead of a guessed one.
     netifd_devices: HashMap<String, String>,
@@ -43,29 +51,26 @@ impl RealEnv {
         let roots = Roots::load(&global.ca_bundle)?;
         let http = ClientOptions { ca_bundle: global.ca_bundle.clone(), timeout: global.http_timeout };
         let kernel = Netlink::new().map_err(|e| format!("cannot read interface addresses: {e}"))?;
-        Ok(RealEnv { roots, http, kernel, dry_run, ubus: None, netifd_devices: HashMap::new() })
+        Ok(RealEnv { roots, http, kernel, dry_run, ubus: None, ubus_since: None, netifd_devices: HashMap::new() })
     }
 
     pub fn now_unix(&self) -> u64 {
         unix_now()
     }
 
-    /// The kernel device a service reads for `family`: its `device` option, else the device
-    /// netifd last gave for the logical interface, else on a machine without netifd the logical
-    /// name taken as a device if it exists, else the default route's.
+    fn facts<T>(&self, then: impl FnOnce(&Facts) -> T) -> T {
+        let exists = |dev: &str| Path::new("/sys/class/net").join(dev).exists();
+        then(&Facts {
+            netifd: self.ubus.as_ref().is_some_and(|s| s.has_netifd()),
+            netifd_devices: &self.netifd_devices,
+            device_exists: &exists,
+            default_route_device: &routes::default_route_device,
+        })
+    }
+
+    /// The kernel device a service reads for `family` (`sources::select::device`).
     pub fn interface_label(&self, svc: &Service, family: Family) -> String {
-        let dev = svc.device_for(family);
-        if !dev.is_empty() {
-            return dev.to_string();
-        }
-        let logical = svc.interface_for(family);
-        if let Some(dev) = self.netifd_devices.get(logical) {
-            return dev.clone();
-        }
-        if Path::new("/sys/class/net").join(logical).exists() {
-            return logical.to_string();
-        }
-        routes::default_route_device(family).unwrap_or_else(|| logical.to_string())
+        self.facts(|f| select::device(svc, family, f))
     }
 
     pub fn read_device(&mut self, dev: &str) -> Result<Vec<IfAddr>, SourceError> {
@@ -73,8 +78,60 @@ impl RealEnv {
     }
 
     pub fn echo_now(&self, family: Family, urls: &[String]) -> EchoResult {
-        let mut client = Client::new(&self.roots, &self.http, Some(family));
-        echo::query(urls, family, &mut client)
+        crate::worker::query_echo(urls, family, &self.roots, &self.http)
+    }
+
+    /// A transport for one provider job, bounded by the job's deadline: a few requests'
+    /// worth of the HTTP timeout.
+    fn job_transport(&self) -> Box<dyn Transport + Send> {
+        if self.dry_run {
+            Box::new(DryRun)
+        } else {
+            Box::new(Deadline::new(Client::new(&self.roots, &self.http, None), self.http.timeout * 3))
+        }
+    }
+
+    /// netifd's view of a logical interface, or the kernel's when netifd is restarting and
+    /// says nothing yet (or "down") about addresses the device still holds.
+    fn via_netifd(&mut self, name: &str, family: Family) -> (Result<Vec<IfAddr>, SourceError>, Option<Note>) {
+        let settling = self.ubus_since.is_none_or(|t| t.elapsed() < NETIFD_SETTLE);
+        let from_netifd = match self.ubus.as_mut().filter(|s| s.has_netifd()) {
+            None => None,
+            Some(s) => Some(match s.interface_status(name) {
+                Ok(st) => {
+                    if let Some(dev) = crate::ubus::netifd::l3_device(&st) {
+                        self.netifd_devices.insert(name.to_string(), dev.to_string());
+                    }
+                    Ok(crate::ubus::netifd::addresses(&st, family))
+                }
+                Err(crate::ubus::Error::Status(crate::ubus::STATUS_NOT_FOUND)) => {
+                    Err(SourceError::NoSuchInterface(name.to_string()))
+                }
+                Err(e) => Err(SourceError::Io(e.to_string())),
+            }),
+        };
+        let kernel = |env: &mut RealEnv| {
+            let dev = env.netifd_devices.get(name).cloned()?;
+            Some(env.read_device(&dev))
+        };
+        match from_netifd {
+            // ubus or netifd is away: the kernel, on the device netifd last named, is the truth.
+            None => match kernel(self) {
+                Some(addrs) => (addrs, Some(if self.ubus.is_some() { Note::NetifdRestarting } else { Note::UbusLost })),
+                None => (Err(SourceError::Io("netifd is not reachable over ubus".into())), None),
+            },
+            // netifd is back but has not set the interface up again, while the device still
+            // holds its address: that address is what the internet reaches.
+            Some(r) if settling && r.as_ref().map_or(true, |a| crate::sources::pick(family, a, None).is_none()) => {
+                match kernel(self) {
+                    Some(Ok(k)) if crate::sources::pick(family, &k, None).is_some() => {
+                        (Ok(k), Some(Note::NetifdRestarting))
+                    }
+                    _ => (r, None),
+                }
+            }
+            Some(r) => (r, None),
+        }
     }
 }
 
@@ -83,35 +140,17 @@ impl Env for RealEnv {
         unix_now()
     }
 
-    fn interface_addrs(&mut self, svc: &Service, family: Family) -> (String, Result<Vec<IfAddr>, SourceError>) {
-        let netifd = self.ubus.as_ref().is_some_and(|s| s.has_netifd());
-        let use_netifd = match svc.ip_source {
-            IpSource::Netifd => true,
-            IpSource::Auto => netifd && svc.device_for(family).is_empty(),
-            IpSource::Device | IpSource::Echo => false,
-        };
-        if !use_netifd {
-            let label = self.interface_label(svc, family);
-            let addrs = self.read_device(&label);
-            return (label, addrs);
+    fn interface_addrs(&mut self, svc: &Service, family: Family) -> Reading {
+        match self.facts(|f| select::choose(svc, family, f)) {
+            Source::Kernel(label) => {
+                let addrs = self.read_device(&label);
+                Reading { label, addrs, note: None }
+            }
+            Source::Netifd(name) => {
+                let (addrs, note) = self.via_netifd(&name, family);
+                Reading { label: name, addrs, note }
+            }
         }
-        let name = svc.interface_for(family).to_string();
-        let addrs = match self.ubus.as_mut().filter(|s| s.has_netifd()) {
-            None => Err(SourceError::Io("netifd is not reachable over ubus".into())),
-            Some(s) => match s.interface_status(&name) {
-                Ok(st) => {
-                    if let Some(dev) = crate::ubus::netifd::l3_device(&st) {
-                        self.netifd_devices.insert(name.clone(), dev.to_string());
-                    }
-                    Ok(crate::ubus::netifd::addresses(&st, family))
-                }
-                Err(crate::ubus::Error::Status(crate::ubus::STATUS_NOT_FOUND)) => {
-                    Err(SourceError::NoSuchInterface(name.clone()))
-                }
-                Err(e) => Err(SourceError::Io(e.to_string())),
-            },
-        };
-        (name, addrs)
     }
 
     fn echo(&mut self, family: Family, urls: &[String]) -> EchoResult {
@@ -119,11 +158,7 @@ impl Env for RealEnv {
     }
 
     fn transport(&mut self) -> Box<dyn Transport + Send> {
-        if self.dry_run {
-            Box::new(DryRun)
-        } else {
-            Box::new(Client::new(&self.roots, &self.http, None))
-        }
+        self.job_transport()
     }
 }
 
@@ -174,13 +209,21 @@ pub fn save(engine: &mut Engine, now: u64) {
     }
 }
 
-pub fn run(o: &Options, cfg: Config) -> ExitCode {
-    crate::logging::init(cfg.global.log_level, !o.foreground);
-    crate::logging::set_secrets(secrets_of(&cfg));
+/// The signals the daemon handles through its signalfd. They are blocked first thing in
+/// `main`, before anything that takes time, so that one arriving during start-up (procd and
+/// hotplug scripts send them early) waits in the signalfd instead of killing the process.
+pub fn handled_signals() -> SigSet {
     let mut signals = SigSet::empty();
     for s in [Signal::SIGHUP, Signal::SIGUSR1, Signal::SIGTERM, Signal::SIGINT] {
         signals.add(s);
     }
+    signals
+}
+
+pub fn run(o: &Options, cfg: Config) -> ExitCode {
+    crate::logging::init(cfg.global.log_level, !o.foreground);
+    crate::logging::set_secrets(secrets_of(&cfg));
+    let signals = handled_signals();
     let sigfd = match signals
         .thread_block()
         .and_then(|_| SignalFd::with_flags(&signals, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC))
@@ -198,6 +241,13 @@ pub fn run(o: &Options, cfg: Config) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let workers = match Workers::new() {
+        Ok(w) => w,
+        Err(e) => {
+            log::error!("cannot set up the worker channel: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let monitor = match AddressMonitor::new() {
         Ok(m) => Some(m),
         Err(e) => {
@@ -208,7 +258,8 @@ pub fn run(o: &Options, cfg: Config) -> ExitCode {
     report_config(&cfg);
     let (run_file, persist) = state_paths(&cfg);
     let state = State::load(&run_file, persist.as_deref());
-    let engine = Engine::new(cfg, state, o.dry_run);
+    let mut engine = Engine::new(cfg, state, o.dry_run);
+    engine.request(&Request { echo: true, update: None });
     log::info!("started: {} service(s)", engine.config.services.len());
     let now = Instant::now();
     let mut d = Daemon {
@@ -216,9 +267,9 @@ pub fn run(o: &Options, cfg: Config) -> ExitCode {
         env,
         engine,
         monitor,
-        pending: Some(now),
-        burst: Burst::default(),
-        request: Request { echo: true, update: None },
+        workers,
+        asap: true,
+        debounce: Debounce::default(),
         next_check: now,
         reconnect: Reconnect { at: now, wait: Duration::from_secs(1) },
     };
@@ -241,32 +292,41 @@ struct Daemon<'a> {
     env: RealEnv,
     engine: Engine,
     monitor: Option<AddressMonitor>,
-    /// When the next pass is wanted (events, signals, calls).
-    pending: Option<Instant>,
-    burst: Burst,
-    request: Request,
+    workers: Workers,
+    /// Someone asked for a look now (start-up, a signal, a ubus call, a job that ended).
+    asap: bool,
+    debounce: Debounce,
     next_check: Instant,
     reconnect: Reconnect,
 }
 
 impl Daemon<'_> {
-    /// Wait for the next thing to do and do it; `Some` to stop with that code.
+    /// Wait in `poll` for the next thing to do and do it; `Some` to stop with that code.
+    /// Nothing here waits on the network: that is the workers' part.
     fn turn(&mut self, sigfd: &SignalFd) -> Option<ExitCode> {
-        // Notifications that arrived while the last pass called netifd sit in the connection's
+        // Notifications that arrived while we last called netifd sit in the connection's
         // queue, not in the socket: poll() would not wake for them. Handle them first.
         self.ubus_events();
         let now = Instant::now();
         let due = self.engine.next_due().map(|t| now + Duration::from_secs(t.saturating_sub(unix_now())));
         let reconnect = (self.env.ubus.is_none() && self.ubus_expected()).then_some(self.reconnect.at);
-        let wake = [self.pending, Some(self.next_check), due, reconnect]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(self.next_check);
-        let timeout = PollTimeout::try_from(wake.saturating_duration_since(now).max(Duration::from_millis(1)))
-            .unwrap_or(PollTimeout::MAX);
-        let (sig_ready, nl_ready, ubus_ready) = {
-            let mut fds = vec![PollFd::new(sigfd.as_fd(), PollFlags::POLLIN)];
+        let wake = [
+            self.asap.then_some(now),
+            self.debounce.due(self.engine.config.global.coalesce),
+            Some(self.next_check),
+            due,
+            reconnect,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(self.next_check);
+        let timeout = PollTimeout::try_from(wake.saturating_duration_since(now)).unwrap_or(PollTimeout::MAX);
+        let (sig_ready, nl_ready, ubus_ready, work_ready) = {
+            let mut fds = vec![
+                PollFd::new(sigfd.as_fd(), PollFlags::POLLIN),
+                PollFd::new(self.workers.as_fd(), PollFlags::POLLIN),
+            ];
             let nl = self.monitor.as_ref().map(|m| {
                 fds.push(PollFd::new(m.as_fd(), PollFlags::POLLIN));
                 fds.len() - 1
@@ -283,7 +343,7 @@ impl Daemon<'_> {
                 }
             }
             let ready = |i: Option<usize>| i.is_some_and(|i| fds[i].revents().is_some_and(|r| !r.is_empty()));
-            (ready(Some(0)), ready(nl), ready(ub))
+            (ready(Some(0)), ready(nl), ready(ub), ready(Some(1)))
         };
         if sig_ready {
             if let Some(code) = self.signals(sigfd) {
@@ -291,25 +351,68 @@ impl Daemon<'_> {
             }
         }
         if nl_ready && self.monitor.as_mut().is_some_and(|m| m.changed()) {
-            self.address_event();
+            self.debounce.event(Instant::now());
         }
         if ubus_ready {
             self.ubus_events();
+        }
+        if work_ready {
+            self.collect();
         }
         if self.env.ubus.is_none() && self.ubus_expected() && Instant::now() >= self.reconnect.at {
             self.connect_ubus();
         }
         let now = Instant::now();
-        if self.pending.is_some_and(|p| now >= p) || now >= self.next_check || due.is_some_and(|d| now >= d) {
-            self.pending = None;
-            self.burst = Burst::default();
-            self.next_check = now + self.engine.config.global.check_interval;
-            self.engine.pass(&mut self.env, &std::mem::take(&mut self.request));
-            if !self.o.dry_run {
-                save(&mut self.engine, unix_now());
-            }
+        let quiet = self.debounce.due(self.engine.config.global.coalesce).is_some_and(|t| now >= t);
+        if self.asap || quiet || now >= self.next_check || due.is_some_and(|d| now >= d) {
+            self.cycle();
         }
         None
+    }
+
+    /// Look at the interfaces, and hand out the echo queries and provider jobs now due.
+    fn cycle(&mut self) {
+        let now = Instant::now();
+        self.asap = false;
+        self.debounce.fired(now, self.engine.config.global.coalesce);
+        self.next_check = now + self.engine.config.global.check_interval;
+        for (family, urls) in self.engine.observe(&mut self.env) {
+            self.workers.echo(family, urls, self.env.roots.clone(), self.env.http.clone());
+        }
+        for job in self.engine.take_jobs(unix_now(), self.workers.free_job_slots()) {
+            let transport = self.env.job_transport();
+            self.workers.job(job, transport);
+        }
+        self.save();
+    }
+
+    /// Take in what the workers finished. An echo answer or a job's end may make more work
+    /// due (the addresses are read again, a queued record goes out): look again at once,
+    /// unless address events are being coalesced — then the burst's end decides.
+    fn collect(&mut self) {
+        let done = self.workers.finished();
+        if done.is_empty() {
+            return;
+        }
+        for d in done {
+            match d {
+                Done::Echo(family, result) => self.engine.echo_done(family, result, unix_now()),
+                Done::Job(job) => {
+                    self.engine.finish(job, unix_now());
+                }
+            }
+        }
+        if self.debounce.due(self.engine.config.global.coalesce).is_none() {
+            self.asap = true;
+        } else {
+            self.save();
+        }
+    }
+
+    fn save(&mut self) {
+        if !self.o.dry_run {
+            save(&mut self.engine, unix_now());
+        }
     }
 
     fn signals(&mut self, sigfd: &SignalFd) -> Option<ExitCode> {
@@ -317,29 +420,24 @@ impl Daemon<'_> {
             match Signal::try_from(info.ssi_signo as i32) {
                 Ok(Signal::SIGHUP) => {
                     reload(self.o, &mut self.engine);
-                    self.request.echo = true;
-                    self.pending = Some(Instant::now());
+                    self.engine.request(&Request { echo: true, update: None });
+                    self.asap = true;
                 }
                 Ok(Signal::SIGUSR1) => {
                     log::info!("check requested (SIGUSR1)");
-                    self.request.echo = true;
-                    self.pending = Some(self.pending.map_or(Instant::now(), |p| p.min(Instant::now())));
+                    self.engine.request(&Request { echo: true, update: None });
+                    self.asap = true;
                 }
                 Ok(Signal::SIGTERM) | Ok(Signal::SIGINT) => {
+                    // Jobs still running are abandoned: their outcome is simply not recorded.
                     log::info!("stopping");
-                    if !self.o.dry_run {
-                        save(&mut self.engine, unix_now());
-                    }
+                    self.save();
                     return Some(ExitCode::SUCCESS);
                 }
                 _ => {}
             }
         }
         None
-    }
-
-    fn address_event(&mut self) {
-        self.pending = Some(self.burst.event(Instant::now(), self.engine.config.global.coalesce, self.pending));
     }
 
     /// ubus is worth (re)trying when a socket was named or one of the standard ones exists.
@@ -351,17 +449,18 @@ impl Daemon<'_> {
         if !self.ubus_expected() {
             return;
         }
-        match Session::open(self.o.ubus_socket.as_deref().map(Path::new)) {
+        match Session::open(self.o.ubus_socket.as_deref().map(Path::new), METHODS) {
             Ok(s) => {
                 log::info!(
                     "connected to ubus{}",
                     if s.has_netifd() { ", following netifd" } else { " (netifd not there yet)" }
                 );
                 self.env.ubus = Some(s);
+                self.env.ubus_since = Some(Instant::now());
                 self.reconnect.wait = Duration::from_secs(1);
                 // Addresses may have changed while we were away.
-                self.request.echo = true;
-                self.pending = Some(Instant::now());
+                self.engine.request(&Request { echo: true, update: None });
+                self.asap = true;
             }
             Err(e) => {
                 crate::debug!("ubus: {e}; trying again in {} s", self.reconnect.wait.as_secs());
@@ -378,17 +477,26 @@ impl Daemon<'_> {
         let events = match session.process() {
             Ok(e) => e,
             Err(e) => {
-                log::warn!("lost ubus ({e}); reconnecting");
+                log::warn!("lost the connection to ubusd; reconnecting");
+                log::debug!("ubus: {e}");
                 self.env.ubus = None;
+                self.env.ubus_since = None;
                 self.reconnect.at = Instant::now() + self.reconnect.wait;
                 return;
             }
         };
         for event in events {
             match event {
-                SessionEvent::InterfaceChanged(_) => self.address_event(),
+                SessionEvent::InterfaceChanged(_) => self.debounce.event(Instant::now()),
+                SessionEvent::NetifdBack => {
+                    self.env.ubus_since = Some(Instant::now());
+                    self.debounce.event(Instant::now());
+                }
                 SessionEvent::Call(call) => {
-                    let (status, data) = self.answer(&call);
+                    let (status, data) = match check_args(&call.method, &call.data) {
+                        Ok(()) => self.answer(&call),
+                        Err(e) => (crate::ubus::STATUS_INVALID_ARGUMENT, Some(serde_json::json!({"error": e}))),
+                    };
                     if let Some(s) = self.env.ubus.as_mut() {
                         if let Err(e) = s.reply(&call, status, data.as_ref()) {
                             log::warn!("ubus reply: {e}");
@@ -399,13 +507,13 @@ impl Daemon<'_> {
         }
     }
 
-    /// The methods of our `edgeddns` object.
+    /// The methods of our `edgeddns` object (arguments already checked against `METHODS`).
     fn answer(&mut self, call: &crate::ubus::Invocation) -> (u32, Option<serde_json::Value>) {
         use serde_json::json;
         match call.method.as_str() {
             "status" => (0, Some(crate::status::snapshot(&self.engine, unix_now()))),
             "update" => {
-                let service = call.data["service"].as_str().filter(|s| !s.is_empty()).map(str::to_string);
+                let service = call.data.get("service").and_then(|v| v.as_str()).map(str::to_string);
                 if let Some(name) = &service {
                     if !self.engine.config.services.iter().any(|s| &s.name == name) {
                         return (
@@ -415,19 +523,19 @@ impl Daemon<'_> {
                     }
                 }
                 log::info!("update requested over ubus ({})", service.as_deref().unwrap_or("all services"));
-                self.request.update = Some(service.clone());
-                self.pending = Some(Instant::now());
+                self.engine.request(&Request { echo: false, update: Some(service.clone()) });
+                self.asap = true;
                 (0, Some(json!({"queued": true, "service": service})))
             }
             "detect" => {
-                self.request.echo = true;
-                self.pending = Some(Instant::now());
+                self.engine.request(&Request { echo: true, update: None });
+                self.asap = true;
                 (0, Some(json!({"queued": true})))
             }
             "reload" => {
                 reload(self.o, &mut self.engine);
-                self.request.echo = true;
-                self.pending = Some(Instant::now());
+                self.engine.request(&Request { echo: true, update: None });
+                self.asap = true;
                 (0, Some(json!({"services": self.engine.config.services.len()})))
             }
             "providers" => (0, Some(crate::providers::catalogue::to_json())),
@@ -436,21 +544,72 @@ impl Daemon<'_> {
     }
 }
 
-/// Coalescing of address events: the pass waits until the events have been quiet for a fifth
-/// of the window (so a single change is published in about 200 ms at the default 1 s), but never
-/// longer than the whole window after the first event of the burst, and reads the addresses as
-/// they are then: a burst gives one update carrying the final address.
-#[derive(Default)]
-struct Burst {
-    first: Option<Instant>,
+/// The `edgeddns` object's methods and their arguments: what ubus announces (`ubus -v list`)
+/// and what a call is checked against before it is answered.
+pub const METHODS: &[(&str, &[(&str, u8)])] = &[
+    ("status", &[]),
+    ("update", &[("service", crate::ubus::blob::BLOBMSG_STRING)]),
+    ("detect", &[]),
+    ("reload", &[]),
+    ("providers", &[]),
+];
+
+/// A call's arguments against `METHODS`: a wrongly typed or unknown argument is refused, never
+/// read as absent (`{"service": 5}` must not mean "every service").
+fn check_args(method: &str, data: &serde_json::Value) -> Result<(), String> {
+    let Some((_, policy)) = METHODS.iter().find(|(m, _)| *m == method) else {
+        return Ok(());
+    };
+    let Some(args) = data.as_object() else {
+        return Ok(());
+    };
+    for (name, value) in args {
+        let Some((_, kind)) = policy.iter().find(|(n, _)| n == name) else {
+            return Err(format!("{method}: unknown argument '{name}'"));
+        };
+        let fits = match *kind {
+            crate::ubus::blob::BLOBMSG_STRING => value.is_string(),
+            _ => true,
+        };
+        if !fits {
+            return Err(format!("{method}: argument '{name}' must be a string"));
+        }
+    }
+    Ok(())
 }
 
-impl Burst {
-    fn event(&mut self, now: Instant, window: Duration, pending: Option<Instant>) -> Instant {
-        let first = *self.first.get_or_insert(now);
-        let when = (now + window / 5).min(first + window);
-        // An earlier pass (a signal asked for one now) stays earlier.
-        pending.map_or(when, |p| p.min(when))
+/// Coalescing of address events: the pass waits until the events have been quiet for a fifth
+/// of the window (so a single change is published in about 200 ms at the default 1 s), but never
+/// longer than the window after the first event of the burst, and reads the addresses as they
+/// are then: a burst gives one pass carrying the final address. A line that keeps flapping past
+/// the window gets a pass at the cut, and the next limit doubles (up to 32 windows), so a long
+/// flap costs a handful of updates, not one per window.
+#[derive(Default)]
+struct Debounce {
+    first: Option<Instant>,
+    last: Option<Instant>,
+    /// Passes in a row that the limit forced while events still came.
+    cuts: u32,
+}
+
+impl Debounce {
+    fn event(&mut self, now: Instant) {
+        self.first.get_or_insert(now);
+        self.last = Some(now);
+    }
+
+    fn due(&self, window: Duration) -> Option<Instant> {
+        Some((self.last? + window / 5).min(self.first? + window * (1 << self.cuts.min(5))))
+    }
+
+    /// A pass runs now: the burst so far is consumed. Was it cut short by the limit? (A pass
+    /// for another reason, with no events pending, leaves the streak as it is.)
+    fn fired(&mut self, now: Instant, window: Duration) {
+        if let Some(last) = self.last {
+            self.cuts = if now < last + window / 5 { self.cuts + 1 } else { 0 };
+        }
+        self.first = None;
+        self.last = None;
     }
 }
 
@@ -464,7 +623,7 @@ fn report_config(cfg: &Config) {
 }
 
 fn reload(o: &Options, engine: &mut Engine) {
-    match crate::cli::load_config(o) {
+    match load_config(o) {
         Ok(cfg) => {
             log::info!("configuration reloaded: {} service(s)", cfg.services.len());
             report_config(&cfg);
@@ -480,19 +639,51 @@ fn reload(o: &Options, engine: &mut Engine) {
 mod tests {
     use super::*;
 
+    /// The same `Debounce` calls the loop makes: five changes 150 ms apart give one pass,
+    /// 200 ms after the last; a burst that never ends is cut at the window.
     #[test]
     fn a_burst_waits_for_quiet_but_not_beyond_the_window() {
         let t0 = Instant::now();
         let w = Duration::from_millis(1000);
-        let mut b = Burst::default();
-        assert_eq!(b.event(t0, w, None), t0 + Duration::from_millis(200));
-        // Events every 150 ms keep pushing the pass back...
-        let p = b.event(t0 + Duration::from_millis(150), w, None);
-        assert_eq!(p, t0 + Duration::from_millis(350));
-        // ...until the window since the first event is over.
-        assert_eq!(b.event(t0 + Duration::from_millis(300), w, Some(p)), t0 + Duration::from_millis(350));
-        assert_eq!(b.event(t0 + Duration::from_millis(950), w, None), t0 + w);
-        // A pass already due now is not delayed.
-        assert_eq!(Burst::default().event(t0, w, Some(t0)), t0);
+        let ms = Duration::from_millis;
+        let mut d = Debounce::default();
+        assert_eq!(d.due(w), None);
+        d.event(t0);
+        assert_eq!(d.due(w), Some(t0 + ms(200)));
+        for i in 1..5 {
+            d.event(t0 + ms(150 * i));
+            assert!(d.due(w).unwrap() > t0 + ms(150 * i), "no pass in the middle of the burst");
+        }
+        assert_eq!(d.due(w), Some(t0 + ms(800)), "one pass, after the last change");
+        let mut d = Debounce::default();
+        for i in 0..20 {
+            d.event(t0 + ms(50 * i));
+        }
+        assert_eq!(d.due(w), Some(t0 + w), "never later than the window after the first event");
+        // The line keeps flapping (a change every 100 ms): the next limit is twice as far,
+        // then four times...
+        d.fired(t0 + w, w);
+        for i in 0..25 {
+            d.event(t0 + ms(1050 + 100 * i));
+        }
+        assert_eq!(d.due(w), Some(t0 + ms(1050) + 2 * w));
+        d.fired(t0 + ms(3050), w);
+        for i in 0..45 {
+            d.event(t0 + ms(3100 + 100 * i));
+        }
+        assert_eq!(d.due(w), Some(t0 + ms(3100) + 4 * w));
+        // ...until it calms down: a pass after quiet brings back the short window.
+        d.fired(t0 + ms(7800), w);
+        d.event(t0 + ms(9000));
+        assert_eq!(d.due(w), Some(t0 + ms(9200)));
+    }
+
+    #[test]
+    fn ubus_arguments_are_checked_by_type() {
+        assert_eq!(check_args("update", &serde_json::json!({"service": "home"})), Ok(()));
+        assert_eq!(check_args("update", &serde_json::json!({})), Ok(()));
+        let e = check_args("update", &serde_json::json!({"service": 5})).unwrap_err();
+        assert!(e.contains("'service' must be a string"), "{e}");
+        assert!(check_args("status", &serde_json::json!({"x": 1})).unwrap_err().contains("unknown argument 'x'"));
     }
 }

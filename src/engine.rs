@@ -7,11 +7,11 @@ use crate::http::Transport;
 use crate::net::Family;
 use crate::providers::{Job, Kind, Outcome, RecordResult};
 use crate::sources::echo::EchoResult;
-use crate::sources::{self, IfAddr, SourceError};
+use crate::sources::{self, IfAddr, Note, Reading, SourceError};
 use crate::state::{record_key, Record, State};
 use crate::verdict::{self, Verdict};
-use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// After a failed echo, ask again this soon rather than waiting the whole echo interval.
 const ECHO_RETRY_SECS: u64 = 60;
@@ -22,7 +22,7 @@ pub trait Env {
     fn now(&self) -> u64;
     /// The addresses on the interface this service reads for `family`, and a label naming it
     /// (`wan`, `eth1`) for status and logs.
-    fn interface_addrs(&mut self, svc: &Service, family: Family) -> (String, Result<Vec<IfAddr>, SourceError>);
+    fn interface_addrs(&mut self, svc: &Service, family: Family) -> Reading;
     fn echo(&mut self, family: Family, urls: &[String]) -> EchoResult;
     /// A transport for one provider job; jobs run in parallel threads.
     fn transport(&mut self) -> Box<dyn Transport + Send>;
@@ -44,6 +44,8 @@ pub struct WanView {
     pub interface: String,
     pub address: Option<IpAddr>,
     pub error: Option<String>,
+    /// Why the address was read from the kernel rather than netifd, when it was.
+    pub note: Option<Note>,
     pub echo: Option<IpAddr>,
     pub verdict: Verdict,
     pub explanation: String,
@@ -54,7 +56,8 @@ pub struct WanView {
 struct EchoCache {
     result: EchoResult,
     at: u64,
-    /// Interface addresses when it was asked: a change there makes the echo due again.
+    /// Interface addresses when it was asked: only while they still hold does the answer
+    /// speak for them, and a change makes the echo due again.
     basis: Vec<Option<IpAddr>>,
 }
 
@@ -62,9 +65,34 @@ struct EchoCache {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Plan {
     pub desired: Option<IpAddr>,
-    /// Why nothing is published when `desired` is None.
-    pub waiting: Option<String>,
+    /// Why nothing is published when `desired` is None: what it waits for, in words.
+    pub waiting: Option<(WaitFor, String)>,
+    /// Due, but the service's previous job is still running: sent as soon as it ends.
+    pub queued: bool,
 }
+
+/// What a record without an address to publish waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitFor {
+    Wan,
+    Echo,
+    Ipv6Match,
+    NatPolicy,
+}
+
+impl WaitFor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitFor::Wan => "wan",
+            WaitFor::Echo => "echo",
+            WaitFor::Ipv6Match => "ipv6-match",
+            WaitFor::NatPolicy => "nat-policy",
+        }
+    }
+}
+
+/// Echo answers and interface reads of the last observation, per family and WAN label.
+type Seen = BTreeMap<(Family, String), (Result<Vec<IfAddr>, SourceError>, Option<Note>)>;
 
 pub struct Engine {
     pub config: Config,
@@ -72,17 +100,78 @@ pub struct Engine {
     pub dry_run: bool,
     wan: BTreeMap<(Family, String), WanView>,
     echo: [Option<EchoCache>; 2],
-    /// Whether the last pass had anything to compare the echo with (an interface address, or a
-    /// service that publishes the echo address); an unneeded echo is never due.
+    /// An echo query under way: since when, and the interface addresses it speaks for.
+    echo_busy: [Option<(u64, Vec<Option<IpAddr>>)>; 2],
+    /// Someone asked for a fresh echo (start-up, SIGUSR1, ubus `detect`).
+    echo_asked: [bool; 2],
+    /// Whether the last observation had anything to compare the echo with (an interface
+    /// address, or a service that publishes the echo address); an unneeded echo is never due.
     echo_needed: [bool; 2],
+    seen: Seen,
+    /// (service, family) → the WAN label it reads.
+    label_of: BTreeMap<(String, Family), String>,
     plans: BTreeMap<String, Plan>,
+    /// Services asked to send now whatever the state (`update`), until their job starts.
+    forced: BTreeSet<String>,
+    /// Services with jobs in flight: never two at once for one service.
+    busy: BTreeMap<String, Busy>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Busy {
+    since: u64,
+    /// Jobs still out (a service may send A and AAAA as two).
+    jobs: usize,
+}
+
+/// The longest wait a provider may impose (`Retry-After`, dyndns2 911): a day. A larger or
+/// absurd value is capped, never wrapped into the past.
+pub const MAX_PROVIDER_WAIT_SECS: u64 = 86_400;
+
+/// One provider job, owned, so that it can run on a worker thread.
+#[derive(Clone, Debug)]
+pub struct JobSpec {
+    pub service: Service,
+    pub hosts: Vec<String>,
+    pub v4: Option<Ipv4Addr>,
+    pub v6: Option<Ipv6Addr>,
 }
 
 /// What one provider job answered, and which records it was meant to cover.
-struct JobOutcome {
+#[derive(Debug)]
+pub struct JobDone {
     service: String,
+    fingerprint: u64,
+    /// What the job sent: a newer address planned meanwhile is not what the answer is about.
+    sent: [Option<IpAddr>; 2],
     results: Vec<RecordResult>,
     expected: Vec<(String, Family)>,
+}
+
+impl JobSpec {
+    pub fn name(&self) -> &str {
+        &self.service.name
+    }
+
+    /// Send the job through `transport` (blocking: run it off the event loop).
+    pub fn run(&self, transport: &mut dyn Transport) -> JobDone {
+        let job = Job { service: &self.service, hosts: self.hosts.clone(), v4: self.v4, v6: self.v6 };
+        let svc = &self.service;
+        let expected: Vec<(String, Family)> =
+            job.families().flat_map(|(f, _)| job.hosts.iter().map(move |h| (h.clone(), f))).collect();
+        for (family, ip) in job.families() {
+            log::info!(
+                "{}: sending {} {} → {ip} via {}",
+                svc.name,
+                job.hosts.join(","),
+                family.record_type(),
+                svc.provider
+            );
+        }
+        let results = svc.preset.protocol().update(&job, transport);
+        let sent = [self.v4.map(IpAddr::V4), self.v6.map(IpAddr::V6)];
+        JobDone { service: svc.name.clone(), fingerprint: svc.fingerprint, sent, results, expected }
+    }
 }
 
 /// What a pass did, for the caller's exit code and logs.
@@ -112,15 +201,22 @@ impl Engine {
             dry_run,
             wan: BTreeMap::new(),
             echo: [None, None],
+            echo_busy: [None, None],
+            echo_asked: [false; 2],
             echo_needed: [false; 2],
+            seen: BTreeMap::new(),
+            label_of: BTreeMap::new(),
             plans: BTreeMap::new(),
+            forced: BTreeSet::new(),
+            busy: BTreeMap::new(),
         };
         e.forget_unconfigured();
         e
     }
 
     /// New configuration (SIGHUP, ubus reload). Records of services that are gone are dropped;
-    /// a changed service gets a fresh start on its next pass (fingerprint).
+    /// a changed service gets a fresh start on its next pass (fingerprint). Jobs still running
+    /// finish, but what they bring back for a changed service is dropped (`finish`).
     pub fn reload(&mut self, config: Config) {
         self.config = config;
         self.plans.clear();
@@ -128,7 +224,7 @@ impl Engine {
     }
 
     fn forget_unconfigured(&mut self) {
-        let keys: std::collections::BTreeSet<String> = self
+        let keys: BTreeSet<String> = self
             .config
             .services
             .iter()
@@ -149,38 +245,145 @@ impl Engine {
         self.plans.get(key)
     }
 
+    /// The WAN a service reads for `family`, as last judged.
+    pub fn wan_for(&self, svc: &Service, family: Family) -> Option<&WanView> {
+        let label = self.label_of.get(&(svc.name.clone(), family))?;
+        self.wan.get(&(family, label.clone()))
+    }
+
     pub fn echo_result(&self, family: Family) -> Option<&EchoResult> {
         self.echo[fidx(family)].as_ref().map(|c| &c.result)
     }
 
-    /// One pass: read the sources, decide, send, record. Network traffic happens only when an
-    /// address changed, the echo is due, a record needs sending, or `req` asks for it.
-    pub fn pass(&mut self, env: &mut dyn Env, req: &Request) -> PassReport {
-        let now = env.now();
-        let services = self.config.services.clone();
+    /// Since when the service's job has been running, if one is.
+    pub fn in_flight(&self, service: &str) -> Option<u64> {
+        self.busy.get(service).map(|b| b.since)
+    }
 
-        // 1. Interface addresses, read once per interface and family.
-        let mut seen: BTreeMap<(Family, String), Result<Vec<IfAddr>, SourceError>> = BTreeMap::new();
-        let mut label_of: BTreeMap<(String, Family), String> = BTreeMap::new();
-        for svc in &services {
-            for family in Family::ALL.into_iter().filter(|f| svc.wants(*f) && svc.ip_source != IpSource::Echo) {
-                let (label, addrs) = env.interface_addrs(svc, family);
-                label_of.insert((svc.name.clone(), family), label.clone());
-                seen.entry((family, label)).or_insert(addrs);
+    /// Whether any job or echo query is under way.
+    pub fn working(&self) -> bool {
+        !self.busy.is_empty() || self.echo_busy.iter().any(Option::is_some)
+    }
+
+    /// Take note of what was asked for; `observe`, `echo_wanted` and `take_jobs` act on it.
+    pub fn request(&mut self, req: &Request) {
+        if req.echo {
+            self.echo_asked = [true; 2];
+        }
+        match &req.update {
+            None => {}
+            Some(None) => self.forced.extend(self.config.services.iter().map(|s| s.name.clone())),
+            Some(Some(name)) => {
+                self.forced.insert(name.clone());
             }
         }
+    }
 
-        // 2. The echo, per family, when due.
+    /// One synchronous pass for `once` and tests: observe, ask the echo when due, observe
+    /// again (what is published is read after the waits), send, record.
+    pub fn pass(&mut self, env: &mut dyn Env, req: &Request) -> PassReport {
+        self.request(req);
+        let mut asked = self.observe(env);
+        // An address that changed while the echo was asked makes it due again; a line that
+        // flaps for ever is judged on its third look.
+        for _ in 0..3 {
+            if asked.is_empty() {
+                break;
+            }
+            for (family, urls) in asked {
+                let result = env.echo(family, &urls);
+                self.echo_done(family, result, env.now());
+            }
+            asked = self.observe(env);
+        }
+        for (family, _) in asked {
+            self.echo_busy[fidx(family)] = None;
+        }
+        let jobs = self.take_jobs(env.now(), usize::MAX);
+        let prepared: Vec<(JobSpec, Box<dyn Transport + Send>)> =
+            jobs.into_iter().map(|job| (job, env.transport())).collect();
+        // Each job in its own thread, so one slow provider does not hold up the others.
+        let done: Vec<JobDone> = std::thread::scope(|scope| {
+            let handles: Vec<_> = prepared
+                .into_iter()
+                .map(|(job, mut transport)| scope.spawn(move || job.run(transport.as_mut())))
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
+        let now = env.now();
+        let mut report = PassReport::default();
+        for d in done {
+            report.results.extend(self.finish(d, now));
+        }
+        report
+    }
+
+    /// Read every service's interface addresses (local: netifd's cache or the kernel), judge
+    /// each WAN with the echo answer that still speaks for it, and return the echo queries
+    /// now due (marked as under way until `echo_done`).
+    pub fn observe(&mut self, env: &mut dyn Env) -> Vec<(Family, Vec<String>)> {
+        let now = env.now();
+        let mut seen: Seen = BTreeMap::new();
+        let mut label_of = BTreeMap::new();
+        for svc in &self.config.services {
+            for family in Family::ALL.into_iter().filter(|f| svc.wants(*f) && svc.ip_source != IpSource::Echo) {
+                let Reading { label, addrs, note } = env.interface_addrs(svc, family);
+                label_of.insert((svc.name.clone(), family), label.clone());
+                seen.entry((family, label)).or_insert((addrs, note));
+            }
+        }
+        self.seen = seen;
+        self.label_of = label_of;
         for family in Family::ALL {
-            if !services.iter().any(|s| s.wants(family)) {
+            self.echo_needed[fidx(family)] =
+                self.config.services.iter().any(|s| s.wants(family) && s.ip_source == IpSource::Echo)
+                    || self.basis(family).iter().any(Option::is_some);
+        }
+        let asked = self.echo_wanted(now);
+        self.judge_wans(now);
+        asked
+    }
+
+    /// The picked interface address of every WAN of `family`, as last observed.
+    fn basis(&self, family: Family) -> Vec<Option<IpAddr>> {
+        self.seen
+            .iter()
+            .filter(|((f, _), _)| *f == family)
+            .map(|(_, (r, _))| r.as_ref().ok().and_then(|a| sources::pick(family, a, None)))
+            .collect()
+    }
+
+    /// The echo's address, if it was asked for the interface addresses seen now: an answer
+    /// given for an address that has gone since says nothing about the new one.
+    fn current_echo(&self, family: Family) -> Option<IpAddr> {
+        let c = self.echo[fidx(family)].as_ref()?;
+        let services_publish_echo =
+            self.config.services.iter().any(|s| s.wants(family) && s.ip_source == IpSource::Echo);
+        (c.basis == self.basis(family) || services_publish_echo).then_some(c.result.addr).flatten()
+    }
+
+    fn echo_off(&self) -> bool {
+        self.config.global.echo_interval.is_zero()
+    }
+
+    fn echo_wanted(&mut self, now: u64) -> Vec<(Family, Vec<String>)> {
+        let mut out = Vec::new();
+        for family in Family::ALL {
+            let i = fidx(family);
+            let urls = match family {
+                Family::V4 => &self.config.global.echo_urls_v4,
+                Family::V6 => &self.config.global.echo_urls_v6,
+            };
+            if self.echo_busy[i].is_some()
+                || !self.echo_needed[i]
+                || urls.is_empty()
+                || self.echo_off()
+                || !self.config.services.iter().any(|s| s.wants(family))
+            {
                 continue;
             }
-            let basis: Vec<Option<IpAddr>> = seen
-                .iter()
-                .filter(|((f, _), _)| *f == family)
-                .map(|(_, r)| r.as_ref().ok().and_then(|a| sources::pick(family, a, None)))
-                .collect();
-            let due = match &self.echo[fidx(family)] {
+            let basis = self.basis(family);
+            let due = match &self.echo[i] {
                 None => true,
                 Some(c) => {
                     let wait = if c.result.addr.is_some() {
@@ -188,234 +391,243 @@ impl Engine {
                     } else {
                         ECHO_RETRY_SECS
                     };
-                    req.echo || c.basis != basis || now >= c.at + wait
+                    self.echo_asked[i] || c.basis != basis || now >= c.at.saturating_add(wait)
                 }
             };
-            // Nothing to compare with while every interface is down: the echo can wait.
-            let needed = services.iter().any(|s| s.wants(family) && s.ip_source == IpSource::Echo)
-                || basis.iter().any(Option::is_some);
-            self.echo_needed[fidx(family)] = needed;
-            if due && needed {
-                let urls = match family {
-                    Family::V4 => &self.config.global.echo_urls_v4,
-                    Family::V6 => &self.config.global.echo_urls_v6,
-                };
-                let result = env.echo(family, urls);
-                match &result.addr {
-                    Some(a) => crate::debug!("echo ({family}): the internet sees {a}"),
-                    None => log::warn!("echo ({family}): {}", result.failure()),
-                }
-                self.echo[fidx(family)] = Some(EchoCache { result, at: now, basis });
+            if due {
+                self.echo_asked[i] = false;
+                self.echo_busy[i] = Some((now, basis));
+                out.push((family, urls.clone()));
             }
         }
+        out
+    }
 
-        // 3. Verdict per WAN, logged when it changes; WANs no service reads any more are dropped.
-        self.wan.retain(|k, _| seen.contains_key(k));
-        for ((family, label), addrs) in &seen {
-            let echo = self.echo[fidx(*family)].as_ref().and_then(|c| c.result.addr);
-            let (address, all, error) = match addrs {
-                Ok(a) => (sources::pick(*family, a, None), a.iter().map(|x| x.addr).collect::<Vec<_>>(), None),
-                Err(e) => (None, Vec::new(), Some(e.to_string())),
+    /// The echo of `family` answered: keep it for the addresses it was asked for.
+    pub fn echo_done(&mut self, family: Family, result: EchoResult, now: u64) {
+        let basis = self.echo_busy[fidx(family)].take().map(|(_, b)| b).unwrap_or_else(|| self.basis(family));
+        match &result.addr {
+            Some(a) => crate::debug!("echo ({family}): the internet sees {a}"),
+            None => log::warn!("echo ({family}): {}", result.failure()),
+        }
+        self.echo[fidx(family)] = Some(EchoCache { result, at: now, basis });
+        self.judge_wans(now);
+    }
+
+    /// The verdict per WAN, logged when it changes; WANs no service reads any more are dropped.
+    fn judge_wans(&mut self, now: u64) {
+        self.wan.retain(|k, _| self.seen.contains_key(k));
+        for ((family, label), (addrs, note)) in &self.seen {
+            let echo = self.current_echo(*family);
+            let state = if self.echo_off() {
+                EchoState::Off
+            } else if self.echo_busy[fidx(*family)].is_some() {
+                EchoState::Asking
+            } else {
+                EchoState::Asked
             };
-            let v = verdict::classify(address, &all, echo);
-            let view = WanView {
-                family: *family,
-                interface: label.clone(),
-                address,
-                error,
-                echo,
-                verdict: v,
-                explanation: verdict::explain(v, *family, label, address, echo),
-                checked_at: now,
-            };
-            match self.wan.get(&(*family, label.clone())) {
-                Some(old) if old.address != view.address => {
-                    log::info!(
-                        "{label} ({family}): address changed from {} to {}",
-                        show(old.address),
-                        show(view.address)
-                    )
-                }
-                None if view.address.is_some() => {
-                    log::info!("{label} ({family}): address {}", show(view.address))
-                }
+            let view = judge(*family, label, addrs, *note, echo, state, now);
+            let v = view.verdict;
+            let old = self.wan.get(&(*family, label.clone()));
+            match old {
+                Some(old) if old.address != view.address => log::info!(
+                    "{label} ({family}): address changed from {} to {}",
+                    show(old.address),
+                    show(view.address)
+                ),
+                None if view.address.is_some() => log::info!("{label} ({family}): address {}", show(view.address)),
                 _ => {}
             }
-            if self.wan.get(&(*family, label.clone())).map(|o| o.verdict) != Some(v) {
+            // "Checking" is no verdict worth a log line: the answer comes in a moment.
+            let checking = v == Verdict::EchoUnreachable && state == EchoState::Asking;
+            if old.map(|o| o.verdict) != Some(v) && !checking {
                 match v {
-                    Verdict::Public | Verdict::NoAddress => {
-                        log::info!("{label} ({family}): {}", view.explanation)
-                    }
+                    Verdict::Public | Verdict::NoAddress => log::info!("{label} ({family}): {}", view.explanation),
                     _ => log::warn!("{label} ({family}): {}", view.explanation),
                 }
             }
             self.wan.insert((*family, label.clone()), view);
         }
-
-        // 4. What each record should hold, and which ones must be sent.
-        let mut jobs: Vec<Job> = Vec::new();
-        for svc in &services {
-            let mut due: [Vec<String>; 2] = [Vec::new(), Vec::new()];
-            let mut addr: [Option<IpAddr>; 2] = [None, None];
-            // Hosts that could be sent (not stopped, an address known), for providers that
-            // replace both families with every update.
-            let mut sendable: [Vec<String>; 2] = [Vec::new(), Vec::new()];
-            for family in Family::ALL.into_iter().filter(|f| svc.wants(*f)) {
-                let plan = self.plan_for(svc, family, &seen, &label_of);
-                addr[fidx(family)] = plan.desired;
-                let forced = req.update.as_ref().is_some_and(|s| s.as_deref().is_none_or(|n| n == svc.name));
-                for host in &svc.hostnames {
-                    let key = record_key(&svc.name, host, family);
-                    let rec = self.state.records.entry(key.clone()).or_default();
-                    if rec.fingerprint != svc.fingerprint {
-                        // New or changed configuration: whatever stopped it may be fixed.
-                        *rec = Record {
-                            registered: rec.registered,
-                            updated_at: rec.updated_at,
-                            fingerprint: svc.fingerprint,
-                            ..Record::default()
-                        };
-                    }
-                    self.plans.insert(key, plan.clone());
-                    let Some(want) = plan.desired else { continue };
-                    if rec.stopped && !forced {
-                        continue;
-                    }
-                    sendable[fidx(family)].push(host.clone());
-                    // A retry whose time has come is decided like any other record from here
-                    // on; leaving it set would make it due again at once, forever.
-                    if rec.retry_at.is_some_and(|t| now >= t) {
-                        rec.retry_at = None;
-                    }
-                    let backing_off = rec.retry_at.is_some();
-                    let stale = rec.updated_at.is_none_or(|t| now >= t + svc.force_interval.as_secs());
-                    if forced || (!backing_off && (rec.registered != Some(want) || stale)) {
-                        due[fidx(family)].push(host.clone());
-                    }
-                }
-            }
-            // Dyn and deSEC drop the family not sent: once anything is due, send both.
-            if svc.preset.setting("together") == Some("1") && due.iter().any(|d| !d.is_empty()) {
-                due = sendable;
-            }
-            // One job for both families when they cover the same hosts (DuckDNS and others
-            // take A and AAAA in one request), else one per family.
-            let [d4, d6] = due;
-            let job = |hosts: Vec<String>, v4: bool, v6: bool| Job {
-                service: svc,
-                hosts,
-                v4: addr[0].filter(|_| v4).and_then(as_v4),
-                v6: addr[1].filter(|_| v6).and_then(as_v6),
-            };
-            if !d4.is_empty() && d4 == d6 {
-                jobs.push(job(d4, true, true));
-            } else {
-                if !d4.is_empty() {
-                    jobs.push(job(d4, true, false));
-                }
-                if !d6.is_empty() {
-                    jobs.push(job(d6, false, true));
-                }
-            }
-        }
-
-        // 5. Send: each job in its own thread, so one slow provider does not hold up the others.
-        let prepared: Vec<(Job, Box<dyn Transport + Send>)> =
-            jobs.into_iter().map(|job| (job, env.transport())).collect();
-        let outcomes: Vec<JobOutcome> = std::thread::scope(|scope| {
-            let handles: Vec<_> = prepared
-                .into_iter()
-                .map(|(job, mut transport)| {
-                    scope.spawn(move || {
-                        let svc = job.service;
-                        let expected: Vec<(String, Family)> =
-                            job.families().flat_map(|(f, _)| job.hosts.iter().map(move |h| (h.clone(), f))).collect();
-                        for (family, ip) in job.families() {
-                            log::info!(
-                                "{}: sending {} {} → {ip} via {}",
-                                svc.name,
-                                job.hosts.join(","),
-                                family.record_type(),
-                                svc.provider
-                            );
-                        }
-                        let results = svc.preset.protocol().update(&job, transport.as_mut());
-                        JobOutcome { service: svc.name.clone(), results, expected }
-                    })
-                })
-                .collect();
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
-        });
-
-        // 6. Record what came of it.
-        let mut report = PassReport::default();
-        for JobOutcome { service, mut results, expected } in outcomes {
-            for (host, family) in expected {
-                if !results.iter().any(|r| r.host == host && r.family == family) {
-                    results.push(RecordResult {
-                        host,
-                        family,
-                        outcome: Outcome::retry(
-                            Kind::MalformedAnswer,
-                            "the provider's answer did not mention this record",
-                        ),
-                    });
-                }
-            }
-            for r in results {
-                if let Some(svc) = services.iter().find(|s| s.name == service) {
-                    self.apply(svc, &r, now);
-                }
-                report.results.push((service.clone(), r));
-            }
-        }
-        report
     }
 
-    fn plan_for(
-        &self,
-        svc: &Service,
-        family: Family,
-        seen: &BTreeMap<(Family, String), Result<Vec<IfAddr>, SourceError>>,
-        label_of: &BTreeMap<(String, Family), String>,
-    ) -> Plan {
-        let echo = self.echo[fidx(family)].as_ref();
+    /// Decide per record what it should hold, and hand out the jobs that must be sent now:
+    /// at most `limit`, never for a service whose previous job still runs (its records are
+    /// marked queued and decided again when that job ends, with the addresses of then).
+    pub fn take_jobs(&mut self, now: u64, limit: usize) -> Vec<JobSpec> {
+        let mut jobs: Vec<JobSpec> = Vec::new();
+        let services = self.config.services.clone();
+        for svc in &services {
+            let forced = self.forced.contains(&svc.name);
+            let due = self.due_records(svc, now, forced);
+            let [(d4, a4), (d6, a6)] = due;
+            if d4.is_empty() && d6.is_empty() {
+                continue;
+            }
+            let busy = self.busy.contains_key(&svc.name) || jobs.len() >= limit;
+            for family in Family::ALL {
+                let hosts = if family == Family::V4 { &d4 } else { &d6 };
+                for host in hosts {
+                    if let Some(p) = self.plans.get_mut(&record_key(&svc.name, host, family)) {
+                        p.queued = busy;
+                    }
+                }
+            }
+            if busy {
+                continue;
+            }
+            self.forced.remove(&svc.name);
+            // One job for both families when they cover the same hosts (DuckDNS and others
+            // take A and AAAA in one request), else one per family.
+            let job = |hosts: Vec<String>, v4: bool, v6: bool| JobSpec {
+                service: svc.clone(),
+                hosts,
+                v4: a4.filter(|_| v4).and_then(as_v4),
+                v6: a6.filter(|_| v6).and_then(as_v6),
+            };
+            let parts = if !d4.is_empty() && d4 == d6 {
+                vec![job(d4, true, true)]
+            } else {
+                [(d4, true, false), (d6, false, true)]
+                    .into_iter()
+                    .filter(|(d, _, _)| !d.is_empty())
+                    .map(|(d, v4, v6)| job(d, v4, v6))
+                    .collect()
+            };
+            // The service stays busy until every one of its jobs is back.
+            self.busy.insert(svc.name.clone(), Busy { since: now, jobs: parts.len() });
+            jobs.extend(parts);
+        }
+        jobs
+    }
+
+    /// Per family, the hosts of `svc` that must be sent now and the address they should hold.
+    fn due_records(&mut self, svc: &Service, now: u64, forced: bool) -> [(Vec<String>, Option<IpAddr>); 2] {
+        let mut due: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+        let mut addr: [Option<IpAddr>; 2] = [None, None];
+        // Hosts that could be sent (not stopped, an address known), for providers that
+        // replace both families with every update.
+        let mut sendable: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+        for family in Family::ALL.into_iter().filter(|f| svc.wants(*f)) {
+            let plan = self.plan_for(svc, family);
+            addr[fidx(family)] = plan.desired;
+            for host in &svc.hostnames {
+                let key = record_key(&svc.name, host, family);
+                let rec = self.state.records.entry(key.clone()).or_default();
+                if rec.fingerprint != svc.fingerprint {
+                    // New or changed configuration: whatever stopped it may be fixed.
+                    *rec = Record {
+                        registered: rec.registered,
+                        updated_at: rec.updated_at,
+                        fingerprint: svc.fingerprint,
+                        ..Record::default()
+                    };
+                }
+                self.plans.insert(key, plan.clone());
+                let Some(want) = plan.desired else { continue };
+                if rec.stopped && !forced {
+                    continue;
+                }
+                sendable[fidx(family)].push(host.clone());
+                // A retry whose time has come is decided like any other record from here
+                // on; leaving it set would make it due again at once, forever.
+                if rec.retry_at.is_some_and(|t| now >= t) {
+                    rec.retry_at = None;
+                }
+                // Our own backoff belongs to the address that failed: a new address is sent
+                // at once. A wait the provider asked for holds for any address.
+                if rec.retry_at.is_some() && !rec.retry_by_provider && rec.retry_for != Some(want) {
+                    rec.retry_at = None;
+                }
+                let backing_off = rec.retry_at.is_some();
+                let stale = rec.updated_at.is_none_or(|t| now >= t.saturating_add(svc.force_interval.as_secs()));
+                if forced || (!backing_off && (rec.registered != Some(want) || stale)) {
+                    due[fidx(family)].push(host.clone());
+                }
+            }
+        }
+        // Dyn and deSEC drop the family not sent: once anything is due, send both.
+        if svc.preset.setting("together") == Some("1") && due.iter().any(|d| !d.is_empty()) {
+            due = sendable;
+        }
+        let [d4, d6] = due;
+        [(d4, addr[0]), (d6, addr[1])]
+    }
+
+    /// A job came back: record its outcome. A job of a service that was reconfigured or
+    /// removed while it ran is dropped, as its answer is about a configuration that is gone.
+    pub fn finish(&mut self, done: JobDone, now: u64) -> Vec<(String, RecordResult)> {
+        let JobDone { service, fingerprint, sent, mut results, expected } = done;
+        if let Some(b) = self.busy.get_mut(&service) {
+            b.jobs = b.jobs.saturating_sub(1);
+            if b.jobs == 0 {
+                self.busy.remove(&service);
+            }
+        }
+        let Some(svc) =
+            self.config.services.iter().find(|s| s.name == service && s.fingerprint == fingerprint).cloned()
+        else {
+            log::info!("{service}: configuration changed while its update ran; the answer is not recorded");
+            return Vec::new();
+        };
+        for (host, family) in expected {
+            if !results.iter().any(|r| r.host == host && r.family == family) {
+                results.push(RecordResult {
+                    host,
+                    family,
+                    outcome: Outcome::retry(Kind::MalformedAnswer, "the provider's answer did not mention this record"),
+                });
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| {
+                self.apply(&svc, &r, sent[fidx(r.family)], now);
+                (service.clone(), r)
+            })
+            .collect()
+    }
+
+    fn plan_for(&self, svc: &Service, family: Family) -> Plan {
+        let echo_addr = self.current_echo(family);
+        let wait = |w: WaitFor, text: String| Plan { waiting: Some((w, text)), ..Plan::default() };
         if svc.ip_source == IpSource::Echo {
-            return match echo.and_then(|c| c.result.addr) {
-                Some(a) => Plan { desired: Some(a), waiting: None },
-                None => Plan {
-                    desired: None,
-                    waiting: Some(echo.map(|c| c.result.failure()).unwrap_or_else(|| "waiting for the echo".into())),
-                },
+            let echo = self.echo[fidx(family)].as_ref();
+            return match echo_addr {
+                Some(a) => Plan { desired: Some(a), ..Plan::default() },
+                None => wait(
+                    WaitFor::Echo,
+                    echo.map(|c| c.result.failure()).unwrap_or_else(|| "waiting for the echo".into()),
+                ),
             };
         }
-        let label = &label_of[&(svc.name.clone(), family)];
-        let addrs = match &seen[&(family, label.clone())] {
+        let label = &self.label_of[&(svc.name.clone(), family)];
+        let addrs = match &self.seen[&(family, label.clone())].0 {
             Ok(a) => a,
-            Err(e) => return Plan { desired: None, waiting: Some(format!("{e}: waiting for wan")) },
+            Err(e) => return wait(WaitFor::Wan, format!("{e}: waiting for wan")),
         };
         let picked = sources::pick(family, addrs, svc.ipv6_match.as_ref());
         let all: Vec<IpAddr> = addrs.iter().map(|a| a.addr).collect();
-        let echo_addr = echo.and_then(|c| c.result.addr);
         let v = verdict::classify(picked, &all, echo_addr);
-        let desired = verdict::publishable(v, picked, echo_addr, svc.nat_policy);
-        let waiting = match (desired, v) {
-            (Some(_), _) => None,
-            (None, Verdict::NoAddress) if svc.ipv6_match.is_some() && family == Family::V6 => {
-                Some(format!("no address on {label} matches ipv6_match"))
+        if let Some(desired) = verdict::publishable(v, picked, echo_addr, svc.nat_policy) {
+            return Plan { desired: Some(desired), ..Plan::default() };
+        }
+        match v {
+            Verdict::NoAddress if svc.ipv6_match.is_some() && family == Family::V6 => {
+                wait(WaitFor::Ipv6Match, format!("no address on {label} matches ipv6_match"))
             }
-            (None, Verdict::NoAddress) => Some(format!("{label} has no {family} address: waiting for wan")),
-            (None, Verdict::EchoUnreachable) => {
-                Some("waiting for an echo service to confirm the public address".into())
+            Verdict::NoAddress => wait(WaitFor::Wan, format!("{label} has no {family} address: waiting for wan")),
+            Verdict::EchoUnreachable if self.echo_off() => {
+                wait(WaitFor::Echo, "not published: the address is not public and the echo is switched off".into())
             }
-            (None, _) => Some(format!("not published: {} and nat_policy is skip", v.as_str())),
-        };
-        Plan { desired, waiting }
+            Verdict::EchoUnreachable => {
+                wait(WaitFor::Echo, "waiting for an echo service to confirm the public address".into())
+            }
+            _ => wait(WaitFor::NatPolicy, format!("not published: {} and nat_policy is skip", v.as_str())),
+        }
     }
 
-    fn apply(&mut self, svc: &Service, r: &RecordResult, now: u64) {
+    fn apply(&mut self, svc: &Service, r: &RecordResult, desired: Option<IpAddr>, now: u64) {
         let key = record_key(&svc.name, &r.host, r.family);
-        let desired = self.plans.get(&key).and_then(|p| p.desired);
         let rec = self.state.records.entry(key).or_default();
         let what = format!("{}: {} {}", svc.name, r.host, r.family.record_type());
         match &r.outcome {
@@ -427,19 +639,25 @@ impl Engine {
                 rec.error = None;
                 rec.failures = 0;
                 rec.retry_at = None;
+                rec.retry_for = None;
+                rec.retry_by_provider = false;
             }
             Outcome::Retry { reason, after, .. } => {
                 rec.failures = rec.failures.saturating_add(1);
-                let wait = backoff(
+                let ours = backoff(
                     svc.retry_interval.as_secs(),
                     svc.retry_max.as_secs(),
                     rec.failures,
                     jitter_seed(now, &r.host),
                 );
-                let wait = after.map_or(wait, |a| wait.max(a.as_secs()));
-                rec.retry_at = Some(now + wait);
+                let asked = after.map(|a| a.as_secs().min(MAX_PROVIDER_WAIT_SECS));
+                let wait = asked.map_or(ours, |a| ours.max(a));
+                rec.retry_by_provider = asked.is_some_and(|a| a >= ours);
+                rec.retry_at = Some(now.saturating_add(wait));
+                rec.retry_for = desired;
                 rec.error = Some(reason.clone());
-                log::warn!("{what}: {reason}; retrying in {wait}s");
+                let whose = if rec.retry_by_provider { " (the provider asked for this wait)" } else { "" };
+                log::warn!("{what}: {reason}; retrying in {wait}s{whose}");
             }
             Outcome::Stop { reason, .. } => {
                 rec.stopped = true;
@@ -470,17 +688,70 @@ impl Engine {
                     if let Some(t) = rec.retry_at {
                         at(t);
                     } else if let Some(t) = rec.updated_at {
-                        at(t + svc.force_interval.as_secs());
+                        at(t.saturating_add(svc.force_interval.as_secs()));
                     }
                 }
             }
         }
-        for c in self.echo.iter().zip(self.echo_needed).filter_map(|(c, needed)| c.as_ref().filter(|_| needed)) {
-            let wait =
-                if c.result.addr.is_some() { self.config.global.echo_interval.as_secs() } else { ECHO_RETRY_SECS };
-            at(c.at + wait);
+        if !self.echo_off() {
+            for (i, c) in self.echo.iter().enumerate() {
+                let Some(c) = c.as_ref().filter(|_| self.echo_needed[i] && self.echo_busy[i].is_none()) else {
+                    continue;
+                };
+                let wait =
+                    if c.result.addr.is_some() { self.config.global.echo_interval.as_secs() } else { ECHO_RETRY_SECS };
+                at(c.at.saturating_add(wait));
+            }
         }
         next
+    }
+}
+
+/// Where the echo stands for a WAN being judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EchoState {
+    /// Asked for the addresses seen now (`echo` holds its answer, if any).
+    Asked,
+    /// A query for them is under way.
+    Asking,
+    /// Switched off (`echo_interval 0`).
+    Off,
+}
+
+/// One WAN's verdict and its explanation, from what it holds and what the echo says: the one
+/// judgement `detect` and the engine share.
+pub fn judge(
+    family: Family,
+    label: &str,
+    addrs: &Result<Vec<IfAddr>, SourceError>,
+    note: Option<Note>,
+    echo: Option<IpAddr>,
+    state: EchoState,
+    now: u64,
+) -> WanView {
+    let (address, all, error) = match addrs {
+        Ok(a) => (sources::pick(family, a, None), a.iter().map(|x| x.addr).collect::<Vec<_>>(), None),
+        Err(e) => (None, Vec::new(), Some(e.to_string())),
+    };
+    let v = verdict::classify(address, &all, echo);
+    let mut explanation = match (v, state) {
+        (Verdict::EchoUnreachable, EchoState::Off) => verdict::explain_unchecked(family, label, address),
+        (Verdict::EchoUnreachable, EchoState::Asking) => verdict::explain_checking(family, label, address),
+        _ => verdict::explain(v, family, label, address, echo),
+    };
+    if let Some(n) = note {
+        explanation = format!("{explanation} ({})", n.explain());
+    }
+    WanView {
+        family,
+        interface: label.to_string(),
+        address,
+        error,
+        note,
+        echo,
+        verdict: v,
+        explanation,
+        checked_at: now,
     }
 }
 
@@ -533,13 +804,18 @@ mod tests {
         echo: Option<IpAddr>,
         echo_calls: usize,
         sent: Arc<Mutex<Vec<HttpRequest>>>,
+        down: Arc<Mutex<bool>>,
     }
 
-    struct Recorder(Arc<Mutex<Vec<HttpRequest>>>);
+    /// Records every request; answers `good`, or fails as a network error while `down` holds.
+    struct Recorder(Arc<Mutex<Vec<HttpRequest>>>, Arc<Mutex<bool>>);
 
     impl Transport for Recorder {
         fn send(&mut self, req: &HttpRequest) -> Result<Response, HttpError> {
             self.0.lock().unwrap().push(req.clone());
+            if *self.1.lock().unwrap() {
+                return Err(HttpError::Transport("members.example: connection failed".into()));
+            }
             Ok(Response { status: 200, headers: vec![], body: "good\n".into() })
         }
     }
@@ -548,15 +824,15 @@ mod tests {
         fn now(&self) -> u64 {
             self.now
         }
-        fn interface_addrs(&mut self, _: &Service, _: Family) -> (String, Result<Vec<IfAddr>, SourceError>) {
-            ("wan".into(), Ok(self.addrs.clone()))
+        fn interface_addrs(&mut self, _: &Service, _: Family) -> Reading {
+            Reading { label: "wan".into(), addrs: Ok(self.addrs.clone()), note: None }
         }
         fn echo(&mut self, _: Family, _: &[String]) -> EchoResult {
             self.echo_calls += 1;
             EchoResult { addr: self.echo, answers: vec![] }
         }
         fn transport(&mut self) -> Box<dyn Transport + Send> {
-            Box::new(Recorder(self.sent.clone()))
+            Box::new(Recorder(self.sent.clone(), self.down.clone()))
         }
     }
 
@@ -567,6 +843,7 @@ mod tests {
             echo: echo.parse().ok(),
             echo_calls: 0,
             sent: Arc::default(),
+            down: Arc::default(),
         }
     }
 
@@ -709,5 +986,105 @@ mod tests {
         assert_eq!(sent(&w).len(), 1, "another service was asked for");
         e.pass(&mut w, &Request { echo: false, update: Some(Some("s".into())) });
         assert_eq!(sent(&w).len(), 2);
+    }
+
+    #[test]
+    fn a_new_address_is_not_held_back_by_the_backoff_of_the_old_one() {
+        let mut e = engine(NOIP);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        *w.down.lock().unwrap() = true;
+        e.pass(&mut w, &Request::default());
+        let key = record_key("s", "h.example.org", Family::V4);
+        assert!(e.state.records[&key].retry_at.is_some_and(|t| t > w.now + 10), "our backoff is set");
+        // Still failing, same address: the backoff holds.
+        w.now += 5;
+        e.pass(&mut w, &Request::default());
+        assert_eq!(sent(&w).len(), 1);
+        // A new address is due at once, whatever the backoff of the old one says.
+        *w.down.lock().unwrap() = false;
+        w.addrs = vec![IfAddr::new("203.0.113.2".parse().unwrap(), 24)];
+        w.echo = "203.0.113.2".parse().ok();
+        w.now += 1;
+        e.pass(&mut w, &Request::default());
+        assert_eq!(sent(&w).len(), 2);
+        assert!(sent(&w)[1].ends_with("myip=203.0.113.2"), "{:?}", sent(&w));
+        assert_eq!(e.state.records[&key].registered, "203.0.113.2".parse().ok());
+    }
+
+    #[test]
+    fn a_wait_the_provider_asked_for_holds_for_any_address_and_is_capped() {
+        let mut e = engine(NOIP);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        e.observe(&mut w);
+        let job = e.take_jobs(w.now, usize::MAX).remove(0);
+        // Retry-After: 18446744073709551615 — must neither wrap into the past nor last for ever.
+        let done = JobDone {
+            service: job.service.name.clone(),
+            fingerprint: job.service.fingerprint,
+            sent: [job.v4.map(IpAddr::V4), None],
+            results: vec![RecordResult {
+                host: "h.example.org".into(),
+                family: Family::V4,
+                outcome: Outcome::Retry {
+                    kind: Kind::RateLimited,
+                    reason: "rate limited".into(),
+                    after: Some(std::time::Duration::MAX),
+                },
+            }],
+            expected: vec![],
+        };
+        e.finish(done, w.now);
+        let rec = &e.state.records[&record_key("s", "h.example.org", Family::V4)];
+        assert_eq!(rec.retry_at, Some(w.now + MAX_PROVIDER_WAIT_SECS));
+        assert!(rec.retry_by_provider);
+        // A new address does not lift a wait the provider imposed.
+        w.addrs = vec![IfAddr::new("203.0.113.2".parse().unwrap(), 24)];
+        w.echo = "203.0.113.2".parse().ok();
+        w.now += 60;
+        e.pass(&mut w, &Request::default());
+        assert!(sent(&w).is_empty(), "{:?}", sent(&w));
+    }
+
+    /// The daemon's order of calls: a service whose job runs is not started again; the newer
+    /// address is queued and goes out when the job is back, read afresh then.
+    #[test]
+    fn one_job_per_service_at_a_time_and_the_newer_address_follows() {
+        let mut e = engine(NOIP);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        e.request(&Request { echo: true, update: None });
+        assert_eq!(e.observe(&mut w).len(), 1, "the echo is asked");
+        let job = e.take_jobs(w.now, usize::MAX);
+        assert_eq!(job.len(), 1, "a public-looking address is published while the echo runs");
+        assert!(e.in_flight("s").is_some());
+        e.echo_done(Family::V4, EchoResult { addr: w.echo, answers: vec![] }, w.now);
+        // The address changes while the job runs.
+        w.addrs = vec![IfAddr::new("203.0.113.7".parse().unwrap(), 24)];
+        w.echo = "203.0.113.7".parse().ok();
+        e.observe(&mut w);
+        assert!(e.take_jobs(w.now, usize::MAX).is_empty(), "never two jobs for one service");
+        let key = record_key("s", "h.example.org", Family::V4);
+        assert!(e.plan(&key).unwrap().queued);
+        let done = job[0].run(&mut Recorder(w.sent.clone(), w.down.clone()));
+        e.finish(done, w.now);
+        assert!(e.in_flight("s").is_none());
+        let next = e.take_jobs(w.now, usize::MAX);
+        assert_eq!(next.len(), 1);
+        assert_eq!(next[0].v4, "203.0.113.7".parse().ok());
+    }
+
+    #[test]
+    fn with_the_echo_off_nothing_is_asked_and_public_addresses_are_published() {
+        let cfg = crate::config::from_str(
+            "test",
+            &format!("config edgeddns 'global'\n option persist_file ''\n option echo_interval 0\n{NOIP}"),
+        )
+        .unwrap();
+        let mut e = Engine::new(cfg, State::default(), false);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        e.pass(&mut w, &Request { echo: true, update: None });
+        assert_eq!(w.echo_calls, 0);
+        assert_eq!(sent(&w).len(), 1);
+        assert!(e.wan_views().next().unwrap().explanation.contains("echo is switched off"));
+        assert!(e.next_due().is_none_or(|t| t > w.now));
     }
 }

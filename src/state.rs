@@ -18,6 +18,9 @@ pub struct Record {
     /// Outcome label of the last attempt (`updated`, `unchanged`, `retry`, `stopped`).
     pub result: Option<String>,
     pub error: Option<String>,
+    /// What kind of failure the last attempt was (`auth`, `timeout`, …), for programs.
+    #[serde(default)]
+    pub kind: Option<String>,
     /// The provider said sending again cannot help; cleared when the service's config changes.
     #[serde(default)]
     pub stopped: bool,
@@ -28,6 +31,12 @@ pub struct Record {
     pub failures: u32,
     #[serde(default)]
     pub retry_at: Option<u64>,
+    /// The address whose sending failed: our own backoff holds only for it.
+    #[serde(default)]
+    pub retry_for: Option<IpAddr>,
+    /// The wait is the provider's (`Retry-After`, 911), which holds for any address.
+    #[serde(default)]
+    pub retry_by_provider: bool,
 }
 
 impl Record {

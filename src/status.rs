@@ -1,13 +1,19 @@
 //! The status document: what `edgeddns status` prints, the daemon writes to its run directory,
 //! the ubus `status` method returns and the LuCI page shows. Never holds a secret.
 
-use crate::engine::Engine;
+use crate::config::Service;
+use crate::engine::{Engine, Plan, WaitFor};
 use crate::net::Family;
 use crate::state::record_key;
+use crate::state::Record;
 use serde_json::{json, Value};
 
-/// `next_action` texts ending in " at" are completed by `next_at` (Unix time), which the page
-/// shows as a relative time.
+/// The version of the document's shape; README's "Status document" section describes it.
+pub const SCHEMA: u32 = 2;
+
+/// Each entry carries stable codes with their parameters (`verdict`, `note`, `outcome`, `next`)
+/// for programs and the LuCI page, beside English text for people (`explanation`,
+/// `next_action`; texts ending in " at" are completed by `next_at`).
 pub fn snapshot(engine: &Engine, now: u64) -> Value {
     let cfg = &engine.config;
     let wan: Vec<Value> = engine
@@ -19,6 +25,7 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
                 "address": w.address,
                 "echo": w.echo,
                 "verdict": w.verdict.as_str(),
+                "note": w.note.map(|n| json!({"code": n.as_str()})),
                 "explanation": w.explanation,
                 "error": w.error,
                 "checked_at": w.checked_at,
@@ -51,18 +58,8 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
                     let key = record_key(&svc.name, host, family);
                     let rec = engine.state.records.get(&key).cloned().unwrap_or_default();
                     let plan = engine.plan(&key).cloned().unwrap_or_default();
-                    let (next_action, next_at) = if rec.stopped {
-                        ("stopped: fix the configuration, then save or press Update now".to_string(), None)
-                    } else if let Some(t) = rec.retry_at.filter(|t| *t > now) {
-                        ("retry at".to_string(), Some(t))
-                    } else if let Some(w) = &plan.waiting {
-                        (w.clone(), None)
-                    } else if let Some(t) = rec.updated_at {
-                        let due = t + svc.force_interval.as_secs();
-                        ("update when the address changes; refresh at".to_string(), Some(due))
-                    } else {
-                        ("update at the next check".to_string(), None)
-                    };
+                    let next = next_step(engine, svc, &rec, &plan, family, now);
+                    let (next_action, next_at) = next.english();
                     records.push(json!({
                         "hostname": host,
                         "family": family.as_str(),
@@ -74,6 +71,8 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
                         "result": rec.result,
                         "error": rec.error,
                         "stopped": rec.stopped,
+                        "outcome": rec.result.as_ref().map(|code| json!({"code": code, "kind": rec.kind})),
+                        "next": next.to_json(),
                         "next_action": next_action,
                         "next_at": next_at,
                     }));
@@ -97,6 +96,7 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
         services.push(json!({"name": name, "enabled": false, "error": Value::Null, "records": []}));
     }
     json!({
+        "schema": SCHEMA,
         "version": env!("CARGO_PKG_VERSION"),
         "generated_at": now,
         "dry_run": engine.dry_run,
@@ -106,4 +106,78 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
         "services": services,
         "warnings": cfg.warnings,
     })
+}
+
+/// What happens next to one record.
+enum Next {
+    InFlight { since: u64 },
+    Queued,
+    Stopped { kind: Option<String> },
+    Retry { at: u64, by_provider: bool, kind: Option<String> },
+    Waiting { why: String, wait_for: WaitFor, interface: Option<String>, verdict: Option<&'static str> },
+    Refresh { at: u64 },
+    AtNextCheck,
+}
+
+fn next_step(engine: &Engine, svc: &Service, rec: &Record, plan: &Plan, family: Family, now: u64) -> Next {
+    if let Some(since) = engine.in_flight(&svc.name) {
+        return Next::InFlight { since };
+    }
+    if plan.queued {
+        return Next::Queued;
+    }
+    if rec.stopped {
+        return Next::Stopped { kind: rec.kind.clone() };
+    }
+    if let Some(at) = rec.retry_at.filter(|t| *t > now) {
+        return Next::Retry { at, by_provider: rec.retry_by_provider, kind: rec.kind.clone() };
+    }
+    if let Some((wait_for, why)) = &plan.waiting {
+        let wan = engine.wan_for(svc, family);
+        return Next::Waiting {
+            why: why.clone(),
+            wait_for: *wait_for,
+            interface: wan.map(|w| w.interface.clone()),
+            verdict: wan.map(|w| w.verdict.as_str()),
+        };
+    }
+    match rec.updated_at {
+        Some(t) => Next::Refresh { at: t.saturating_add(svc.force_interval.as_secs()) },
+        None => Next::AtNextCheck,
+    }
+}
+
+impl Next {
+    fn to_json(&self) -> Value {
+        match self {
+            Next::InFlight { since } => json!({"code": "in-flight", "since": since}),
+            Next::Queued => json!({"code": "queued"}),
+            Next::Stopped { kind } => json!({"code": "stopped", "reason": {"kind": kind}}),
+            Next::Retry { at, by_provider, kind } => json!({
+                "code": "retry",
+                "at": at,
+                "by": if *by_provider { "provider" } else { "backoff" },
+                "reason": {"kind": kind},
+            }),
+            Next::Waiting { wait_for, interface, verdict, .. } => {
+                json!({"code": "waiting", "for": wait_for.as_str(), "interface": interface, "verdict": verdict})
+            }
+            Next::Refresh { at } => json!({"code": "refresh", "at": at}),
+            Next::AtNextCheck => json!({"code": "next-check"}),
+        }
+    }
+
+    /// The CLI's sentence, and the time that completes it.
+    fn english(&self) -> (String, Option<u64>) {
+        match self {
+            Next::InFlight { .. } => ("sending now".into(), None),
+            Next::Queued => ("sending as soon as the running update ends".into(), None),
+            Next::Stopped { .. } => ("stopped: fix the configuration, then save or press Update now".into(), None),
+            Next::Retry { at, by_provider: true, .. } => ("retry (as the provider asked) at".into(), Some(*at)),
+            Next::Retry { at, .. } => ("retry at".into(), Some(*at)),
+            Next::Waiting { why, .. } => (why.clone(), None),
+            Next::Refresh { at } => ("update when the address changes; refresh at".into(), Some(*at)),
+            Next::AtNextCheck => ("update at the next check".into(), None),
+        }
+    }
 }

@@ -84,6 +84,22 @@ pub fn explain(v: Verdict, family: Family, interface: &str, iface: Option<IpAddr
     }
 }
 
+/// The echo is switched off (`echo_interval 0`): nothing checks what the internet sees.
+pub fn explain_unchecked(family: Family, interface: &str, iface: Option<IpAddr>) -> String {
+    match iface {
+        Some(a) => format!("{a} on {interface} is not checked against the internet: the echo is switched off"),
+        None => format!("{interface} has no {} address (down or not connected): waiting for wan", family_word(family)),
+    }
+}
+
+/// An echo query for the address seen now is under way.
+pub fn explain_checking(family: Family, interface: &str, iface: Option<IpAddr>) -> String {
+    match iface {
+        Some(a) => format!("{interface} has {a}; asking the echo services what the internet sees"),
+        None => format!("{interface} has no {} address (down or not connected): waiting for wan", family_word(family)),
+    }
+}
+
 fn family_word(f: Family) -> &'static str {
     match f {
         Family::V4 => "IPv4",

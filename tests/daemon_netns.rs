@@ -5,6 +5,7 @@
 mod support;
 
 use nix::sys::signal::Signal;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::*;
@@ -15,6 +16,7 @@ struct Wan {
     ns: Netns,
     dir: TempDir,
     echo_ip: Arc<Mutex<String>>,
+    echo_hits: Arc<AtomicUsize>,
     provider: HttpsServer,
     cfg: String,
 }
@@ -44,8 +46,12 @@ impl Wan {
         let ca = TestCa::new();
         ca.write_bundle(&dir);
         let echo_ip = Arc::new(Mutex::new(echo.to_string()));
-        let ip = echo_ip.clone();
-        let echo_srv = HttpsServer::start(&ca, Some(&ns), move |_| Reply::ok(ip.lock().unwrap().clone()));
+        let (ip, hits) = (echo_ip.clone(), Arc::new(AtomicUsize::new(0)));
+        let echo_hits = hits.clone();
+        let echo_srv = HttpsServer::start(&ca, Some(&ns), move |_| {
+            hits.fetch_add(1, Ordering::SeqCst);
+            Reply::ok(ip.lock().unwrap().clone())
+        });
         let provider = HttpsServer::start(&ca, Some(&ns), dyndns2);
         let cfg = format!(
             "config edgeddns 'global'\n\tlist echo_url '{echo}'\n\toption ca_bundle '{d}/ca.pem'\n\
@@ -60,7 +66,7 @@ impl Wan {
         let cfg = dir.write("edgeddns", &cfg).display().to_string();
         // The echo server lives as long as its thread; keep the handle's state through echo_ip.
         std::mem::forget(echo_srv);
-        Some(Wan { ns, dir, echo_ip, provider, cfg })
+        Some(Wan { ns, dir, echo_ip, echo_hits, provider, cfg })
     }
 
     fn daemon(&self) -> Daemon {
@@ -130,10 +136,12 @@ fn a_burst_of_changes_gives_one_update_with_the_final_address() {
     };
     let d = wan.daemon();
     wan.provider.wait_for(1, Duration::from_secs(10));
-    // Five changes within ~100 ms, well inside the 300 ms coalescing window.
+    // Five changes 150 ms apart inside the 1 s coalescing window, as a flapping PPPoE line
+    // gives them: one pass, after the burst, with the last address.
     for i in 0..5u8 {
         let ip = format!("203.0.113.{}", 21 + i);
         wan.set_address(&format!("203.0.113.{}/24", if i == 0 { 10 } else { 20 + i }), &format!("{ip}/24"), &ip);
+        std::thread::sleep(Duration::from_millis(150));
     }
     let reqs = wan.provider.wait_for(2, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(1500));
@@ -179,4 +187,102 @@ fn sighup_reloads_and_sigusr1_rechecks() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(wan.provider.requests().len(), 2);
+}
+
+/// A line that flaps for 20 s (a change every 100 ms, 200 in all) costs a handful of requests,
+/// and the address left at the end is the one registered.
+#[test]
+fn a_long_flap_costs_a_handful_of_requests() {
+    let Some(wan) = Wan::new("flap", "203.0.113.10/24", "203.0.113.10", "") else {
+        return;
+    };
+    let d = wan.daemon();
+    wan.provider.wait_for(1, Duration::from_secs(10));
+    let echo_before = wan.echo_hits.load(Ordering::SeqCst);
+    let mut cur = "203.0.113.10".to_string();
+    for i in 0..200u32 {
+        let ip = format!("203.0.{}.{}", 113 - (i % 2) * 13, 20 + i / 2);
+        wan.set_address(&format!("{cur}/24"), &format!("{ip}/24"), &ip);
+        cur = ip;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let start = Instant::now();
+    loop {
+        let last = wan.provider.requests().last().and_then(|r| r.query("myip"));
+        if last.as_deref() == Some(cur.as_str()) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "final address never sent\n{}", d.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = wan.provider.requests().len() - 1;
+    let echoes = wan.echo_hits.load(Ordering::SeqCst) - echo_before;
+    eprintln!("200 changes in 20 s: {sent} provider requests, {echoes} echo requests");
+    assert_eq!(wan.provider.requests().last().unwrap().query("myip").as_deref(), Some(cur.as_str()));
+    // 5 and 5 on an idle machine; a loaded one spaces the changes out into more bursts.
+    assert!(sent <= 12 && echoes <= 12, "{sent} updates and {echoes} echoes for one flap\n{}", d.log());
+}
+
+/// netifd restarts and, while it sets the WAN up again, reports it down; the kernel still holds
+/// the address. The status says so (kernel-read, "netifd-restarting"), never "WAN down", and
+/// nothing is sent for a change that did not happen.
+#[test]
+fn a_netifd_restart_is_not_reported_as_wan_down() {
+    let Some(ns) = Netns::create("nfrestart") else {
+        return;
+    };
+    // The device netifd's double names for wan is eth1.
+    ns.ip(&["link", "add", "eth1", "type", "veth", "peer", "name", "isp1"]);
+    ns.ip(&["link", "set", "isp1", "up"]);
+    ns.ip(&["link", "set", "eth1", "up"]);
+    ns.ip(&["addr", "add", "203.0.113.10/24", "dev", "eth1"]);
+    let dir = TempDir::new("nfrestart");
+    let ca = TestCa::new();
+    ca.write_bundle(&dir);
+    let ubusd = support::ubusd::Ubusd::start(&dir.path("ubus.sock"));
+    let netifd = support::netifd::FakeNetifd::start(&ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
+    let echo = HttpsServer::start(&ca, Some(&ns), |_| Reply::ok("203.0.113.10"));
+    let provider = HttpsServer::start(&ca, Some(&ns), dyndns2);
+    let cfg = dir.write(
+        "edgeddns",
+        &format!(
+            "config edgeddns 'global'\n\tlist echo_url '{}'\n\toption ca_bundle '{d}/ca.pem'\n\
+             \toption run_dir '{d}/run'\n\toption persist_file ''\n\
+             config service 'home'\n\toption provider 'dyndns2'\n\toption server '{}'\n\
+             \tlist hostname 'home.example.org'\n\toption username 'alice'\n\toption password '{TOKEN}'\n\
+             \toption interface 'wan'\n",
+            echo.url("/ip"),
+            provider.url("/nic/update"),
+            d = dir.0.display()
+        ),
+    );
+    let mut cmd = ns.command(BIN);
+    cmd.args(["-c", cfg.to_str().unwrap(), "--ubus-socket", ubusd.path.to_str().unwrap(), "run", "-f"]);
+    let d = Daemon::start(cmd);
+    provider.wait_for(1, Duration::from_secs(10));
+    d.wait_log("following netifd", Duration::from_secs(5));
+
+    netifd.stop();
+    let netifd = support::netifd::FakeNetifd::start(&ubusd.path, &[("wan", None, None)]);
+    d.wait_log("netifd is back on ubus", Duration::from_secs(5));
+    let status = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.path("run/status.json")).unwrap_or_default())
+            .unwrap_or_default()
+    };
+    let start = Instant::now();
+    loop {
+        let st = status();
+        if st["wan"][0]["note"]["code"] == "netifd-restarting" {
+            assert_eq!(st["wan"][0]["address"], "203.0.113.10", "{st:#}");
+            assert_ne!(st["wan"][0]["verdict"], "no-address", "{st:#}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "no netifd-restarting note: {st:#}\n{}", d.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!d.log().contains("to none"), "{}", d.log());
+    assert_eq!(provider.requests().len(), 1, "{}", d.log());
+    netifd.stop();
 }

@@ -61,6 +61,20 @@ impl Rig {
         self.provider.wait_for(n, Duration::from_secs(10))[n - 1].query("myip").unwrap_or_default()
     }
 
+    /// The status once the first record's last attempt has been recorded: provider jobs run
+    /// off the loop, so the provider may have the request before the daemon has its answer.
+    fn status_with_result(&self, result: &str) -> serde_json::Value {
+        let start = std::time::Instant::now();
+        loop {
+            let st = self.call("status", json!({})).unwrap();
+            if st["services"][0]["records"][0]["result"] == result {
+                return st;
+            }
+            assert!(start.elapsed() < Duration::from_secs(5), "status never showed {result}: {st:#}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn call(&self, method: &str, args: serde_json::Value) -> Result<serde_json::Value, Error> {
         let mut c = Connection::connect(Some(&self.ubusd.path))?;
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -114,11 +128,12 @@ fn follows_netifd_and_survives_restarts_of_netifd_and_ubusd() {
     // ubusd itself dies and comes back: the daemon reconnects and registers everything again.
     netifd.stop();
     rig.ubusd.stop();
-    d.wait_log("lost ubus", Duration::from_secs(5));
+    d.wait_log("lost the connection to ubusd; reconnecting", Duration::from_secs(5));
+    assert!(!d.log().contains("failed to fill whole buffer"), "{}", d.log());
     // A check while both are away reads the kernel on the device netifd gave for wan (eth1,
-    // absent here), not on whatever carries the default route.
+    // absent here), not on whatever carries the default route, and says where it looked.
     d.signal(nix::sys::signal::Signal::SIGUSR1);
-    d.wait_log("eth1 has no IPv4 address", Duration::from_secs(5));
+    d.wait_log("wan has no IPv4 address (down or not connected): waiting for wan (ubus is not reachable; read from the kernel)", Duration::from_secs(5));
     let ubusd = Ubusd::start(&rig.ubusd.path);
     let netifd = FakeNetifd::start(&ubusd.path, &[("wan", Some("203.0.113.31"), None)]);
     d.wait_log_times("connected to ubus, following netifd", 2, Duration::from_secs(10));
@@ -143,7 +158,7 @@ fn wan_down_waits_and_the_status_object_tells_the_truth() {
     let d = rig.daemon();
     assert_eq!(rig.last_myip(1), "198.51.100.77", "{}", d.log());
 
-    let st = rig.call("status", json!({})).unwrap();
+    let st = rig.status_with_result("updated");
     assert_eq!(st["wan"][0]["interface"], "wan");
     assert_eq!(st["wan"][0]["address"], "100.64.33.44");
     assert_eq!(st["wan"][0]["echo"], "198.51.100.77");
@@ -176,4 +191,119 @@ fn wan_down_waits_and_the_status_object_tells_the_truth() {
     assert_eq!(rig.provider.requests().len(), 2);
     netifd.stop();
     drop(rig.dir);
+}
+
+/// A provider that hangs must not hold up anything else: ubus answers at once (the page polls
+/// every 5 s), a newer address is queued behind the running job and never sent twice in
+/// parallel, and SIGTERM stops the daemon at once. The latencies are reported, not asserted.
+#[test]
+fn a_hanging_provider_holds_up_nothing() {
+    let rig = Rig::new("hang", "203.0.113.10");
+    let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
+    let mut d = rig.daemon();
+    assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", d.log());
+    rig.status_with_result("updated");
+    rig.provider.set_handler(|r| {
+        std::thread::sleep(Duration::from_secs(8));
+        Reply::ok(format!("good {}\n", r.query("myip").unwrap_or_default()))
+    });
+    rig.change(&netifd, "203.0.113.11");
+    let start = Instant::now();
+    while rig.call("status", json!({})).unwrap()["services"][0]["records"][0]["next"]["code"] != "in-flight" {
+        assert!(start.elapsed() < Duration::from_secs(5), "the job never started\n{}", d.log());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut took = Vec::new();
+    for _ in 0..50 {
+        let t = Instant::now();
+        let st = rig.call("status", json!({})).unwrap();
+        took.push(t.elapsed());
+        assert_eq!(st["services"][0]["records"][0]["next"]["code"], "in-flight", "{st:#}");
+    }
+    took.sort();
+    eprintln!("ubus status while the provider hangs: p50 {:?}, p99 {:?}", took[25], took[49]);
+    // A second change while the job hangs: not sent in parallel.
+    rig.change(&netifd, "203.0.113.12");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(rig.provider.requests().len() < 2, "a second job for the same record started\n{}", d.log());
+    let t = Instant::now();
+    d.signal(nix::sys::signal::Signal::SIGTERM);
+    let code = loop {
+        if let Some(code) = d.child.try_wait().unwrap() {
+            break code;
+        }
+        assert!(t.elapsed() < Duration::from_secs(5), "SIGTERM ignored while a job runs\n{}", d.log());
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    eprintln!("SIGTERM → exit while a job hangs: {:?}", t.elapsed());
+    assert!(code.success(), "{code:?}\n{}", d.log());
+    netifd.stop();
+}
+
+/// The queued address goes out as soon as the slow job is back.
+#[test]
+fn an_address_that_changes_during_a_slow_update_follows_it() {
+    let rig = Rig::new("queued", "203.0.113.10");
+    let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
+    let d = rig.daemon();
+    assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", d.log());
+    rig.status_with_result("updated");
+    rig.provider.set_handler(|r| {
+        std::thread::sleep(Duration::from_secs(2));
+        Reply::ok(format!("good {}\n", r.query("myip").unwrap_or_default()))
+    });
+    rig.change(&netifd, "203.0.113.11");
+    // The slow request is under way (the double records a request when it has answered).
+    std::thread::sleep(Duration::from_millis(500));
+    rig.change(&netifd, "203.0.113.12");
+    let reqs = rig.provider.wait_for(3, Duration::from_secs(10));
+    assert_eq!(reqs[2].query("myip").as_deref(), Some("203.0.113.12"), "{}", d.log());
+    assert_eq!(reqs[1].query("myip").as_deref(), Some("203.0.113.11"), "{}", d.log());
+    let gap = reqs[2].at.duration_since(reqs[1].at);
+    eprintln!("queued address answered {gap:?} after the slow one (each answer takes 2 s)");
+    assert!(gap >= Duration::from_secs(2), "the two requests overlapped: {gap:?}");
+    netifd.stop();
+}
+
+/// `{"service": 5}` is a mistake, not a request to update everything.
+#[test]
+fn a_wrongly_typed_ubus_argument_is_refused() {
+    let rig = Rig::new("badarg", "203.0.113.10");
+    let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
+    let d = rig.daemon();
+    assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", d.log());
+    rig.status_with_result("updated");
+    assert!(matches!(rig.call("update", json!({"service": 5})), Err(Error::Status(2))));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(rig.provider.requests().len(), 1, "a refused call sent an update");
+    netifd.stop();
+}
+
+/// A SIGUSR1 or SIGHUP that arrives while the daemon starts (here: while it waits to read its
+/// configuration, a FIFO the test fills later) is handled once it runs, and does not kill it.
+#[test]
+fn signals_during_start_up_do_not_kill_the_daemon() {
+    let rig = Rig::new("early", "203.0.113.10");
+    let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
+    let config = std::fs::read_to_string(&rig.cfg).unwrap();
+    let fifo = rig.dir.path("config.fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let mut cmd = edgeddns();
+    cmd.args(["-c", fifo.to_str().unwrap(), "--ubus-socket", rig.ubusd.path.to_str().unwrap(), "run", "-f"]);
+    let mut d = Daemon::start(cmd);
+    // The daemon is inside its start-up, blocked opening the configuration.
+    std::thread::sleep(Duration::from_millis(300));
+    d.signal(nix::sys::signal::Signal::SIGUSR1);
+    d.signal(nix::sys::signal::Signal::SIGHUP);
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(d.child.try_wait().unwrap().is_none(), "a signal during start-up killed the daemon\n{}", d.log());
+    // Read at start, and again for the SIGHUP's reload.
+    std::fs::write(&fifo, &config).unwrap();
+    d.wait_log("started", Duration::from_secs(5));
+    std::fs::write(&fifo, &config).unwrap();
+    d.wait_log("check requested (SIGUSR1)", Duration::from_secs(5));
+    d.wait_log("configuration reloaded", Duration::from_secs(5));
+    assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", d.log());
+    assert!(d.child.try_wait().unwrap().is_none());
+    netifd.stop();
 }

@@ -345,7 +345,11 @@ fn read_global(r: &mut Reader) -> Result<Global, String> {
     };
     Ok(Global {
         check_interval: r.duration("check_interval", d.check_interval, Duration::from_secs(10))?,
-        echo_interval: r.duration("echo_interval", d.echo_interval, Duration::from_secs(60))?,
+        // 0 switches the echo off, for a router that knows its WAN address is public.
+        echo_interval: match r.duration("echo_interval", d.echo_interval, Duration::ZERO)? {
+            i if i.is_zero() || i >= Duration::from_secs(60) => i,
+            _ => return Err("global option echo_interval: must be 0 (echo off) or at least 1m".into()),
+        },
         coalesce: r.duration("coalesce", d.coalesce, Duration::ZERO)?,
         echo_urls_v4: if v4.is_empty() { d.echo_urls_v4 } else { v4 },
         echo_urls_v6: if v6.is_empty() { d.echo_urls_v6 } else { v6 },

@@ -69,20 +69,39 @@ pub fn parse_answer(body: &str, family: Family) -> Result<IpAddr, String> {
 pub fn query(urls: &[String], family: Family, http: &mut dyn Transport) -> EchoResult {
     let mut answers: Vec<Answer> = Vec::new();
     for url in urls {
-        let service = host_of(url).to_string();
-        let result = match http.send(&Request::get(url.as_str()).header("Accept", "text/plain")) {
-            Ok(resp) if resp.status == 200 => parse_answer(&resp.body, family),
-            Ok(resp) => Err(format!("HTTP {}", resp.status)),
-            // Transport errors name the host already; the answer is listed under it.
-            Err(e) => {
-                let msg = e.to_string();
-                Err(msg.strip_prefix(&format!("{service}: ")).map(str::to_string).unwrap_or(msg))
-            }
-        };
-        answers.push(Answer { service, result });
-        if let Some(ip) = majority(&answers, 2) {
-            return EchoResult { addr: Some(ip), answers };
+        answers.push(ask(url, family, http));
+        if agreed(&answers).is_some() {
+            break;
         }
+    }
+    settle(answers)
+}
+
+/// One service's answer.
+pub fn ask(url: &str, family: Family, http: &mut dyn Transport) -> Answer {
+    let service = host_of(url).to_string();
+    let result = match http.send(&Request::get(url).header("Accept", "text/plain")) {
+        Ok(resp) if resp.status == 200 => parse_answer(&resp.body, family),
+        Ok(resp) => Err(format!("HTTP {}", resp.status)),
+        // Transport errors name the host already; the answer is listed under it.
+        Err(e) => {
+            let msg = e.to_string();
+            Err(msg.strip_prefix(&format!("{service}: ")).map(str::to_string).unwrap_or(msg))
+        }
+    };
+    Answer { service, result }
+}
+
+/// The address two answers agree on: no further service needs asking.
+pub fn agreed(answers: &[Answer]) -> Option<IpAddr> {
+    majority(answers, 2)
+}
+
+/// The verdict of all answers given: two that agree, a lone one when the rest failed, or the
+/// majority.
+pub fn settle(answers: Vec<Answer>) -> EchoResult {
+    if let Some(ip) = agreed(&answers) {
+        return EchoResult { addr: Some(ip), answers };
     }
     let ok: Vec<IpAddr> = answers.iter().filter_map(|a| a.result.clone().ok()).collect();
     let addr = match ok.as_slice() {

@@ -4,6 +4,7 @@
 pub mod echo;
 pub mod netlink;
 pub mod routes;
+pub mod select;
 
 use crate::net::{self, Family};
 use std::net::{IpAddr, Ipv6Addr};
@@ -39,6 +40,41 @@ impl std::fmt::Display for SourceError {
         match self {
             SourceError::NoSuchInterface(name) => write!(f, "interface '{name}' does not exist"),
             SourceError::Io(msg) => f.write_str(msg),
+        }
+    }
+}
+
+/// What one interface holds, as read for one service and family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reading {
+    /// The WAN's name for status and logs (`wan`, `eth1`).
+    pub label: String,
+    pub addrs: Result<Vec<IfAddr>, SourceError>,
+    /// Set when the usual source could not be asked and the addresses are the kernel's.
+    pub note: Option<Note>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    /// netifd restarts (or came back and still sets the interface up): the kernel still holds
+    /// the addresses, and they are what the internet reaches.
+    NetifdRestarting,
+    /// The connection to ubusd is gone for now.
+    UbusLost,
+}
+
+impl Note {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Note::NetifdRestarting => "netifd-restarting",
+            Note::UbusLost => "ubus-lost",
+        }
+    }
+
+    pub fn explain(self) -> &'static str {
+        match self {
+            Note::NetifdRestarting => "netifd is restarting; read from the kernel",
+            Note::UbusLost => "ubus is not reachable; read from the kernel",
         }
     }
 }

@@ -7,7 +7,7 @@
 //! after one costs no call. When netifd restarts the subscription dies (UNSUBSCRIBE); its
 //! object's return is announced by `ubus.object.add`, and we subscribe again.
 
-use super::{blob, Connection, Incoming, Invocation, Result};
+use super::{Connection, Incoming, Invocation, Result};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
@@ -20,6 +20,9 @@ const NETIFD: &str = "network.interface";
 pub enum Event {
     /// An interface's status changed (address, up, down).
     InterfaceChanged(String),
+    /// netifd (re)appeared on ubus; for a while it may report interfaces down that the
+    /// kernel still has up.
+    NetifdBack,
     /// A call on our object; answer it with `Session::reply`.
     Call(Invocation),
 }
@@ -34,16 +37,13 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn open(socket: Option<&Path>) -> Result<Session> {
+    /// Connect, and publish our object with `methods` (name and typed arguments).
+    pub fn open(socket: Option<&Path>, methods: &[(&str, &[(&str, u8)])]) -> Result<Session> {
         let mut conn = Connection::connect(socket)?;
         let listener = conn.add_object(None, &[])?;
         conn.register_event(listener, NETIFD)?;
         conn.register_event(listener, "ubus.object.add")?;
-        let s = blob::BLOBMSG_STRING;
-        let object = conn.add_object(
-            Some(OBJECT),
-            &[("status", &[]), ("update", &[("service", s)]), ("detect", &[]), ("reload", &[]), ("providers", &[])],
-        )?;
+        let object = conn.add_object(Some(OBJECT), methods)?;
         let mut session = Session { conn, listener, object, netifd: None, cache: HashMap::new() };
         session.subscribe();
         Ok(session)
@@ -106,7 +106,7 @@ impl Session {
                     "ubus.object.add" if inv.data["path"] == NETIFD => {
                         log::info!("netifd is back on ubus: subscribing again");
                         self.subscribe();
-                        out.push(Event::InterfaceChanged(String::new()));
+                        out.push(Event::NetifdBack);
                     }
                     _ => {}
                 },

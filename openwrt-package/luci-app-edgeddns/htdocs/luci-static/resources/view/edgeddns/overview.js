@@ -9,24 +9,26 @@
 'require tools.widgets as widgets';
 
 /*
- * edgeddns: status of the WAN (with the NAT verdict) and of every service at the top, the
- * configuration below. Everything the page knows about providers comes from the daemon
- * (`edgeddns providers`), so the form never goes out of step with the installed binary.
+ * edgeddns: the page title, then the status of the WAN (with the NAT verdict) and of every
+ * service, then the configuration. Everything the page knows about providers comes from the
+ * daemon (`edgeddns providers`), so the form never goes out of step with the installed binary.
+ * Every status text is rendered here through _() from the machine codes of the status document
+ * (schema 2); a daemon without them still shows its English texts.
  */
 
 var callStatus = rpc.declare({ object: 'edgeddns', method: 'status', expect: { '': {} } });
 var callProviders = rpc.declare({ object: 'edgeddns', method: 'providers', expect: { providers: [] } });
-var callUpdate = rpc.declare({ object: 'edgeddns', method: 'update', params: [ 'service' ], expect: { '': {} } });
+var callUpdate = rpc.declare({ object: 'edgeddns', method: 'update', params: [ 'service' ], expect: { '': {} }, reject: true });
+var callAccess = rpc.declare({ object: 'session', method: 'access', params: [ 'scope', 'object', 'function' ], expect: { access: false } });
 
-/* Options every service has; the rest of a provider's fields are its own. */
-var COMMON = [ 'enabled', 'provider', 'hostname', 'ipv4', 'ipv6', 'interface', 'interface6', 'device',
-	'device6', 'ip_source', 'nat_policy', 'ipv6_match', 'force_interval', 'retry_interval', 'retry_max',
-	'ttl', 'allow_http', 'create_missing' ];
-
+/* How a provider's fields are titled: the catalogue gives names, the page gives words. */
 var FIELD_TITLES = {
 	'username': _('Username'), 'password': _('Password'), 'token': _('Token'), 'server': _('Server URL'),
-	'zone': _('Zone'), 'proxied': _('Proxied by Cloudflare'), 'update_url': _('Update URL'),
-	'expect': _('Success answer'), 'unchanged': _('Unchanged answer')
+	'zone': _('Zone'), 'zone_id': _('Zone ID'), 'proxied': _('Proxied by Cloudflare'), 'update_url': _('Update URL'),
+	'expect': _('Success answer'), 'unchanged': _('Unchanged answer'), 'key_file': _('Key file'),
+	'key_name': _('Key name'), 'key_algorithm': _('Key algorithm'), 'login_server': _('Login server'),
+	'managed_zone': _('Managed zone'), 'project': _('Project'), 'resource_group': _('Resource group'),
+	'server_id': _('Server ID'), 'subscription': _('Subscription'), 'tenant': _('Tenant')
 };
 
 /* The daemon's rules (src/config/mod.rs), so the page refuses what the daemon would refuse. */
@@ -82,6 +84,18 @@ function durationOption(section, name, title, description, placeholder, minSecon
 	return o;
 }
 
+/* A network the page could not list (no read access to the network configuration, or an
+ * interface since removed) shows as "unspecified"; saving must not turn that into a deletion. */
+function keepUnlisted(o) {
+	var formvalue = o.formvalue;
+	o.formvalue = function(section_id) {
+		var v = formvalue.apply(this, arguments), configured = this.cfgvalue(section_id);
+		var listed = (this.networks || []).some(function(n) { return n.getName() == configured; });
+		return ((v == null || v === '') && configured != null && configured !== '' && !listed) ? configured : v;
+	};
+	return o;
+}
+
 function ago(t, now) {
 	if (!t)
 		return _('never');
@@ -109,12 +123,96 @@ var VERDICT_WORDS = {
 	'echo-unreachable': _('Not checked')
 };
 
+var VERDICT_EXPLANATIONS = {
+	'public': _('The internet sees the router\'s own address: connections from outside reach it.'),
+	'cgnat': _('The router has a shared carrier address (100.64.0.0/10); the internet sees another one.'),
+	'private-nat': _('The router has a private address; another router in front of it translates.'),
+	'mismatch': _('The internet sees a different public address than the router has.'),
+	'no-address': _('The interface has no address of this family.'),
+	'echo-unreachable': _('No echo service answered, so reachability is unknown.')
+};
+
+var NOTE_WORDS = {
+	'netifd-restarting': _('last known address: netifd is restarting'),
+	'ubus-lost': _('read from the kernel: the connection to ubus is lost')
+};
+
+var OUTCOME_WORDS = {
+	'updated': _('updated'),
+	'unchanged': _('already up to date'),
+	'retry': _('failed, will retry'),
+	'stopped': _('stopped'),
+	'dry-run': _('dry run: nothing sent')
+};
+
+var KIND_WORDS = {
+	'auth': _('the provider refused the credentials'),
+	'no-such-record': _('the provider has no such record'),
+	'rate-limited': _('the provider asks to slow down'),
+	'provider-error': _('the provider reported an error'),
+	'network': _('the provider could not be reached'),
+	'tls': _('the secure connection failed'),
+	'timeout': _('the provider did not answer in time'),
+	'malformed-answer': _('the provider\'s answer was not understood'),
+	'config': _('the configuration is not accepted')
+};
+
+var WAITING_WORDS = {
+	'wan': _('waiting for %s to come up'),
+	'echo': _('waiting for the echo services'),
+	'ipv6-match': _('waiting for an IPv6 address on %s'),
+	'nat-policy': _('not sent: %s is behind NAT (see "Behind CGNAT or double NAT")')
+};
+
+function kindWords(kind) {
+	return kind ? (KIND_WORDS[kind] || kind) : null;
+}
+
+/* The result column from `outcome`; the daemon's English text when it has no codes. */
+function resultText(r) {
+	if (r.outcome === undefined)
+		return r.result || '—';
+	if (r.outcome == null)
+		return '—';
+	var words = OUTCOME_WORDS[r.outcome.code] || r.outcome.code, why = kindWords(r.outcome.kind);
+	return why ? _('%s: %s').format(words, why) : words;
+}
+
+/* The "Next" column from `next`; the daemon's English text when it has no codes. */
+function nextText(r, now) {
+	var n = r.next;
+	if (n === undefined) {
+		var next = r.next_action || '';
+		return r.next_at ? next.replace(/ at$/, '') + ' ' + until(r.next_at, now) : next;
+	}
+	if (n == null)
+		return '';
+	switch (n.code) {
+	case 'retry':
+		return (n.by == 'provider' ? _('retry %s, as the provider asked') : _('retry %s')).format(until(n.at, now));
+	case 'stopped':
+		return _('stopped (%s): fix the configuration, then save or press Update now')
+			.format(kindWords(n.reason && n.reason.kind) || _('unknown reason'));
+	case 'waiting':
+		return (WAITING_WORDS[n['for']] || _('waiting for %s')).format(n['interface'] || n['for']);
+	case 'in-flight':
+		return _('sending now');
+	case 'queued':
+		return _('queued');
+	case 'refresh':
+		return _('update when the address changes; refresh %s').format(until(n.at, now));
+	case 'next-check':
+		return _('update at the next check');
+	}
+	return n.code;
+}
+
 /* What a router owner can do about it, in plain words. */
 function natAdvice(w) {
 	if (w.verdict == 'cgnat')
 		return E('div', { 'class': 'alert-message warning', 'id': 'edgeddns-nat-warning' }, [
 			E('h4', _('Your internet line is behind carrier-grade NAT (CGNAT)')),
-			E('p', txt(_('Your provider shares one public IPv4 address among many customers. The router has %s, the internet sees %s. Nobody on the internet can connect to this router over IPv4 — a DNS name cannot change that.').format(w.address, w.echo))),
+			E('p', txt(_('Your provider shares one public IPv4 address among many customers. The router has %s, the internet sees %s. Nobody on the internet can connect to this router over IPv4, and a DNS name cannot change that.').format(w.address, w.echo))),
 			E('p', _('What you can do: ask your provider for a public IPv4 address (often free or cheap); use IPv6 if your line has it (tick IPv6 on the service); or use a tunnel or VPN service that gives you a reachable address.'))
 		]);
 	if (w.verdict == 'private-nat')
@@ -126,20 +224,53 @@ function natAdvice(w) {
 	return null;
 }
 
-function renderStatus(st, view) {
+/* A table as LuCI draws its own: every cell carries its column title in data-title, which the
+ * theme shows in front of the value when the table collapses on a narrow screen. */
+function table(id, titles, rows, empty) {
+	var head = E('tr', { 'class': 'tr table-titles' }, titles.map(function(t) { return E('th', { 'class': 'th' }, t); }));
+	var body = rows.length ? rows.map(function(cells) {
+		return E('tr', cells.attrs, cells.values.map(function(v, i) {
+			var c = (v && v.cell) ? v : { cell: v };
+			return E('td', Object.assign({ 'class': 'td', 'data-title': titles[i] || null }, c.attrs || {}), c.cell);
+		}));
+	}) : [ E('tr', { 'class': 'tr placeholder' }, E('td', { 'class': 'td', 'colspan': titles.length }, E('em', empty))) ];
+	return E('table', { 'class': 'table', 'id': id }, [ head ].concat(body));
+}
+
+/* A sentence for a failed call, instead of rpc.js's message and stack. */
+function callError(err, name) {
+	var m = /failed with (?:error|ubus code) (-?\d+)/.exec(String(err && err.message));
+	switch (m ? +m[1] : null) {
+	case -32002:
+	case 6:
+		return _('Your login may not do this: ask the router\'s administrator for write access to Dynamic DNS.');
+	case -32000:
+	case 10:
+		return _('The edgeddns service is not running: start it under System → Startup.');
+	case 4:
+		return _('There is no enabled service named "%s": save and apply the configuration first.').format(name);
+	case -32003:
+	case 7:
+		return _('edgeddns did not answer in time: try again in a moment.');
+	}
+	return _('The router could not do this (%s).').format(m ? m[1] : _('no answer'));
+}
+
+function renderStatus(st, canUpdate) {
 	var now = st.generated_at || Math.floor(Date.now() / 1000);
 	var wan = st.wan || [];
 	var wanRows = wan.map(function(w) {
-		return E('tr', { 'class': 'tr', 'data-family': w.family }, [
-			E('td', { 'class': 'td' }, txt(w.family == 'ipv6' ? 'IPv6' : 'IPv4')),
-			E('td', { 'class': 'td' }, txt(w.interface)),
-			E('td', { 'class': 'td' }, txt(w.address || '—')),
-			E('td', { 'class': 'td' }, txt(w.echo || '—')),
-			E('td', { 'class': 'td', 'data-verdict': w.verdict }, [
+		var note = w.note && (NOTE_WORDS[w.note.code] || w.note.code);
+		return { attrs: { 'class': 'tr', 'data-family': w.family }, values: [
+			txt(w.family == 'ipv6' ? 'IPv6' : 'IPv4'),
+			txt(w['interface']),
+			[ E('span', txt(w.address || '—')), note ? E('div', { 'class': 'cbi-value-description', 'data-note': w.note.code }, txt(note)) : '' ],
+			txt(w.echo || '—'),
+			{ attrs: { 'data-verdict': w.verdict }, cell: [
 				E('strong', txt(VERDICT_WORDS[w.verdict] || w.verdict)),
-				E('div', { 'class': 'cbi-value-description' }, txt(w.explanation))
-			])
-		]);
+				E('div', { 'class': 'cbi-value-description' }, txt(VERDICT_EXPLANATIONS[w.verdict] || w.explanation))
+			] }
+		] };
 	});
 	var warnings = wan.map(natAdvice).filter(function(x) { return x != null; });
 
@@ -148,65 +279,48 @@ function renderStatus(st, view) {
 		var button = E('button', {
 			'class': 'cbi-button cbi-button-action',
 			'data-service': svc.name,
-			'disabled': (!svc.enabled || svc.error) ? true : null,
-			'click': ui.createHandlerFn(view, 'handleUpdateNow', svc.name)
+			'disabled': (!canUpdate || !svc.enabled || svc.error) ? true : null,
+			'title': canUpdate ? null : _('Your login may only look at this page.'),
+			'click': ui.createHandlerFn(this, 'handleUpdateNow', svc.name)
 		}, _('Update now'));
+		var first = true;
+		var row = function(attrs, values) {
+			svcRows.push({ attrs: Object.assign({ 'class': 'tr', 'data-service': svc.name }, attrs), values: values });
+		};
 		if (svc.error) {
-			svcRows.push(E('tr', { 'class': 'tr', 'data-service': svc.name }, [
-				E('td', { 'class': 'td' }, txt(svc.name)), E('td', { 'class': 'td', 'colspan': 7 },
-					E('span', { 'style': 'color:#c00' }, txt(_('Configuration error: %s').format(svc.error)))),
-				E('td', { 'class': 'td' }, button)
-			]));
+			row({}, [ txt(svc.name), '', txt(svc.provider_title || svc.provider), '', '', { attrs: { 'data-field': 'result' },
+				cell: E('span', { 'style': 'color:#c00' }, txt(_('Configuration error: %s').format(svc.error))) }, '', '', button ]);
 			return;
 		}
 		if (!svc.enabled) {
-			svcRows.push(E('tr', { 'class': 'tr', 'data-service': svc.name }, [
-				E('td', { 'class': 'td' }, txt(svc.name)), E('td', { 'class': 'td', 'colspan': 8 }, E('em', _('disabled')))
-			]));
+			row({}, [ txt(svc.name), '', '', '', '', { attrs: { 'data-field': 'result' }, cell: E('em', _('disabled')) }, '', '', '' ]);
 			return;
 		}
-		(svc.records || []).forEach(function(r, i) {
-			var next = r.next_action || '';
-			if (r.next_at)
-				next = next.replace(/ at$/, '') + ' ' + until(r.next_at, now);
-			svcRows.push(E('tr', { 'class': 'tr', 'data-service': svc.name, 'data-record': r.hostname + '/' + r.family }, [
-				E('td', { 'class': 'td' }, txt(i == 0 ? svc.name : '')),
-				E('td', { 'class': 'td' }, txt('%s (%s)'.format(r.hostname, r.type))),
-				E('td', { 'class': 'td' }, txt(i == 0 ? (svc.provider_title || svc.provider) : '')),
-				E('td', { 'class': 'td', 'data-field': 'registered' }, txt(r.registered || '—')),
-				E('td', { 'class': 'td' }, txt(ago(r.last_update, now))),
-				E('td', { 'class': 'td', 'data-field': 'result' }, r.stopped ? E('strong', { 'style': 'color:#c00' }, _('stopped')) : txt(r.result || '—')),
-				E('td', { 'class': 'td' }, txt(next)),
-				E('td', { 'class': 'td', 'data-field': 'error' }, txt(r.error)),
-				E('td', { 'class': 'td' }, i == 0 ? button : '')
-			]));
+		(svc.records || []).forEach(function(r) {
+			var stopped = r.outcome ? r.outcome.code == 'stopped' : r.stopped;
+			row({ 'data-record': r.hostname + '/' + r.family }, [
+				txt(first ? svc.name : ''),
+				txt('%s (%s)'.format(r.hostname, r.type)),
+				txt(first ? (svc.provider_title || svc.provider) : ''),
+				{ attrs: { 'data-field': 'registered' }, cell: txt(r.registered || '—') },
+				txt(ago(r.last_update, now)),
+				{ attrs: { 'data-field': 'result' }, cell: stopped ? E('strong', { 'style': 'color:#c00' }, txt(resultText(r))) : txt(resultText(r)) },
+				{ attrs: { 'data-field': 'next' }, cell: txt(nextText(r, now)) },
+				{ attrs: { 'data-field': 'error' }, cell: txt(r.error) },
+				first ? button : ''
+			]);
+			first = false;
 		});
-	});
+	}, this);
 
 	return E([], [
 		E('h3', _('Internet connection')),
-		E('table', { 'class': 'table', 'id': 'edgeddns-wan' }, [
-			E('tr', { 'class': 'tr table-titles' }, [
-				E('th', { 'class': 'th' }, _('Family')), E('th', { 'class': 'th' }, _('Interface')),
-				E('th', { 'class': 'th' }, _('Router address')), E('th', { 'class': 'th' }, _('Internet sees')),
-				E('th', { 'class': 'th' }, _('Verdict'))
-			])
-		].concat(wanRows.length ? wanRows : [
-			E('tr', { 'class': 'tr placeholder' }, E('td', { 'class': 'td', 'colspan': 5 }, E('em', _('No WAN address seen yet: is edgeddns running?'))))
-		])),
+		table('edgeddns-wan', [ _('Family'), _('Interface'), _('Router address'), _('Internet sees'), _('Verdict') ],
+			wanRows, _('No WAN address seen yet: is edgeddns running?')),
 		E('div', {}, warnings),
-		E('h3', _('Services')),
-		E('table', { 'class': 'table', 'id': 'edgeddns-services' }, [
-			E('tr', { 'class': 'tr table-titles' }, [
-				E('th', { 'class': 'th' }, _('Service')), E('th', { 'class': 'th' }, _('Hostname')),
-				E('th', { 'class': 'th' }, _('Provider')), E('th', { 'class': 'th' }, _('Registered address')),
-				E('th', { 'class': 'th' }, _('Last update')), E('th', { 'class': 'th' }, _('Result')),
-				E('th', { 'class': 'th' }, _('Next')), E('th', { 'class': 'th' }, _('Last error')),
-				E('th', { 'class': 'th' }, '')
-			])
-		].concat(svcRows.length ? svcRows : [
-			E('tr', { 'class': 'tr placeholder' }, E('td', { 'class': 'td', 'colspan': 9 }, E('em', _('No service configured yet: add one below.'))))
-		]))
+		E('h3', _('Service status')),
+		table('edgeddns-services', [ _('Service'), _('Hostname'), _('Provider'), _('Registered address'), _('Last update'),
+			_('Result'), _('Next'), _('Last error'), _('Action') ], svcRows, _('No service configured yet: add one below.'))
 	]);
 }
 
@@ -215,6 +329,7 @@ return view.extend({
 		return Promise.all([
 			L.resolveDefault(callStatus(), {}),
 			L.resolveDefault(callProviders(), []),
+			L.resolveDefault(callAccess('ubus', 'edgeddns', 'update'), false),
 			uci.load('edgeddns')
 		]);
 	},
@@ -224,23 +339,31 @@ return view.extend({
 			ui.addNotification(null, E('p', txt(_('Update of "%s" requested.').format(name))), 'info');
 			return this.refreshStatus();
 		}, this)).catch(function(err) {
-			ui.addNotification(null, E('p', txt(_('Update failed: %s').format(err.message || err))), 'error');
+			ui.addNotification(null, E('p', txt(_('Update of "%s" failed: %s').format(name, callError(err, name)))), 'error');
 		});
+	},
+
+	/* Also the renderer the browser test feeds with status documents of the contract. */
+	renderStatus: function(st) {
+		return renderStatus.call(this, st, this.canUpdate);
 	},
 
 	refreshStatus: function() {
 		return L.resolveDefault(callStatus(), null).then(L.bind(function(st) {
 			if (st && this.statusNode)
-				dom.content(this.statusNode, renderStatus(st, this));
+				dom.content(this.statusNode, this.renderStatus(st));
 		}, this));
 	},
 
 	render: function(data) {
 		var status = data[0] || {}, providers = data[1] || [];
+		var titles = {};
 		var m, s, o;
 
-		m = new form.Map('edgeddns', _('Dynamic DNS'),
-			_('Keeps your hostnames pointed at this router\'s public address, the moment it changes, and tells you when your line cannot be reached from the internet.'));
+		this.canUpdate = data[2];
+		providers.forEach(function(p) { titles[p.name] = p.title; });
+
+		m = new form.Map('edgeddns');
 
 		s = m.section(form.NamedSection, 'global', 'edgeddns', _('Global settings'));
 		s.addremove = false;
@@ -280,47 +403,40 @@ return view.extend({
 		o = s.option(form.ListValue, 'provider', _('Provider'));
 		providers.forEach(function(p) { o.value(p.name, p.title); });
 		o.rmempty = false;
+		o.textvalue = function(section_id) {
+			var v = this.cfgvalue(section_id);
+			return titles[v] || v;
+		};
 
 		o = s.option(form.DynamicList, 'hostname', _('Hostnames'));
 		o.rmempty = false;
 		o.validate = validateHostname;
 
-		/* One form field per provider field name; shown only for the providers that use it. */
-		var fields = {};
+		/* Each provider's own fields, in its catalogue order, with its own help and default; fields
+		 * of the same name (several providers have a "server") share the UCI option. The help is
+		 * the daemon's English text, which the translation catalogue also carries. */
 		providers.forEach(function(p) {
 			(p.fields || []).forEach(function(f) {
-				if (COMMON.indexOf(f.name) >= 0)
-					return;
-				if (!fields[f.name])
-					fields[f.name] = { field: f, providers: [], required: [] };
-				fields[f.name].providers.push(p.name);
-				if (f.required)
-					fields[f.name].required.push(p.name);
+				var widget = f.kind == 'bool' ? form.Flag : (f.kind == 'choice' ? form.ListValue : form.Value);
+				var title = FIELD_TITLES[f.name] || f.name.charAt(0).toUpperCase() + f.name.slice(1).replace(/_/g, ' ');
+				o = s.option(widget, '%s__%s'.format(p.name.replace(/[^A-Za-z0-9_]/g, '_'), f.name), title, _(f.label || f.help));
+				o.ucioption = f.name;
+				o.modalonly = true;
+				o.depends('provider', p.name);
+				(f.choices || []).forEach(function(c) { o.value(c); });
+				if (f.kind == 'secret')
+					o.password = true;
+				if (f['default'])
+					o.placeholder = f['default'];
+				if (f.kind != 'bool')
+					o.validate = function(section_id, value) {
+						if ((value == null || value === '') && f.required)
+							return _('Required by %s').format(p.title);
+						if (f.kind == 'url' && value && !/^https?:\/\/\S+$/.test(value))
+							return _('Expecting an http(s) URL');
+						return true;
+					};
 			});
-		});
-		/* In catalogue order (credentials first); the help line comes from the daemon. */
-		Object.keys(fields).forEach(function(name) {
-			var f = fields[name].field, required = fields[name].required;
-			var widget = f.kind == 'bool' ? form.Flag : (f.kind == 'choice' ? form.ListValue : form.Value);
-			o = s.option(widget, name, FIELD_TITLES[name] || name.charAt(0).toUpperCase() + name.slice(1).replace(/_/g, ' '), f.help);
-			o.modalonly = true;
-			(f.choices || []).forEach(function(c) { o.value(c); });
-			if (f.kind == 'secret')
-				o.password = true;
-			if (f.kind == 'number')
-				o.datatype = 'uinteger';
-			if (f.default)
-				o.placeholder = f.default;
-			fields[name].providers.forEach(function(p) { o.depends('provider', p); });
-			if (f.kind != 'bool')
-				o.validate = function(section_id, value) {
-					var provider = this.map.lookupOption('provider', section_id)[0].formvalue(section_id);
-					if ((value == null || value === '') && required.indexOf(provider) >= 0)
-						return _('Required by this provider');
-					if (f.kind == 'url' && value && !/^https?:\/\/\S+$/.test(value))
-						return _('Expecting an http(s) URL');
-					return true;
-				};
 		});
 
 		var v6 = providers.filter(function(p) { return p.ipv6; }).map(function(p) { return p.name; });
@@ -338,12 +454,12 @@ return view.extend({
 		o.default = '0';
 		v6.forEach(function(p) { o.depends('provider', p); });
 
-		o = s.option(widgets.NetworkSelect, 'interface', _('IPv4 WAN interface'));
+		o = keepUnlisted(s.option(widgets.NetworkSelect, 'interface', _('IPv4 WAN interface')));
 		o.modalonly = true;
 		o.nocreate = true;
 		o.default = 'wan';
 
-		o = s.option(widgets.NetworkSelect, 'interface6', _('IPv6 WAN interface'));
+		o = keepUnlisted(s.option(widgets.NetworkSelect, 'interface6', _('IPv6 WAN interface')));
 		o.modalonly = true;
 		o.nocreate = true;
 		o.default = 'wan6';
@@ -380,9 +496,14 @@ return view.extend({
 		o.datatype = 'range(1,86400)';
 
 		return m.render().then(L.bind(function(mapNode) {
-			this.statusNode = E('div', { 'id': 'edgeddns-status' }, renderStatus(status, this));
+			this.statusNode = E('div', { 'id': 'edgeddns-status' }, this.renderStatus(status));
 			poll.add(L.bind(this.refreshStatus, this), 5);
-			return E([], [ this.statusNode, mapNode ]);
+			return E([], [
+				E('h2', { 'name': 'content' }, _('Dynamic DNS')),
+				E('div', { 'class': 'cbi-map-descr' }, _('Keeps your hostnames pointed at this router\'s public address, the moment it changes, and tells you when your line cannot be reached from the internet.')),
+				this.statusNode,
+				mapNode
+			]);
 		}, this));
 	}
 });

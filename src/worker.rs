@@ -1,0 +1,168 @@
+//! Work that waits on the network (echo queries, provider jobs) runs here, on a few threads,
+//! never on the event loop. Each worker hands its result back through a channel and wakes the
+//! loop through a socket in its poll set, the way uloop's process and fd callbacks do.
+
+use crate::engine::{JobDone, JobSpec};
+use crate::http::{Client, ClientOptions, HttpError, Request, Response, Roots, Transport};
+use crate::net::Family;
+use crate::sources::echo::{self, Answer, EchoResult};
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::time::{Duration, Instant};
+
+/// Provider jobs running at once; more wait their turn. A router has one or two cores and
+/// little memory, and a job spends its time waiting on a socket anyway.
+pub const MAX_JOBS: usize = 4;
+
+/// Stack for a worker: a TLS handshake and a JSON answer need far less than std's 2 MiB.
+const STACK: usize = 256 * 1024;
+
+/// A finished piece of work.
+pub enum Done {
+    Echo(Family, EchoResult),
+    Job(JobDone),
+}
+
+pub struct Workers {
+    tx: Sender<Done>,
+    rx: Receiver<Done>,
+    wake_rx: UnixStream,
+    wake_tx: UnixStream,
+    jobs: usize,
+    echoes: usize,
+    peak_threads: usize,
+}
+
+impl Workers {
+    pub fn new() -> std::io::Result<Workers> {
+        let (wake_rx, wake_tx) = UnixStream::pair()?;
+        wake_rx.set_nonblocking(true)?;
+        let (tx, rx) = channel();
+        Ok(Workers { tx, rx, wake_rx, wake_tx, jobs: 0, echoes: 0, peak_threads: 0 })
+    }
+
+    /// Provider jobs that may still start now.
+    pub fn free_job_slots(&self) -> usize {
+        MAX_JOBS.saturating_sub(self.jobs)
+    }
+
+    /// The most threads that ever ran at once besides the loop's own (an echo uses up to two
+    /// more for its parallel queries).
+    pub fn peak_threads(&self) -> usize {
+        self.peak_threads
+    }
+
+    pub fn job(&mut self, job: JobSpec, mut transport: Box<dyn Transport + Send>) {
+        self.jobs += 1;
+        self.spawn(move || Done::Job(job.run(transport.as_mut())));
+    }
+
+    pub fn echo(&mut self, family: Family, urls: Vec<String>, roots: Roots, opts: ClientOptions) {
+        self.echoes += 1;
+        self.spawn(move || Done::Echo(family, query_echo(&urls, family, &roots, &opts)));
+    }
+
+    fn spawn(&mut self, work: impl FnOnce() -> Done + Send + 'static) {
+        self.peak_threads = self.peak_threads.max(self.jobs + self.echoes * 3);
+        let tx = self.tx.clone();
+        let wake = self.wake_tx.try_clone();
+        let started = std::thread::Builder::new().stack_size(STACK).spawn(move || {
+            let _ = tx.send(work());
+            if let Ok(mut w) = wake {
+                let _ = w.write_all(&[1]);
+            }
+        });
+        if let Err(e) = started {
+            // Out of threads: the work is lost for now, and the engine will hand it out again.
+            log::error!("cannot start a worker thread: {e}");
+        }
+    }
+
+    /// Everything finished since the last call.
+    pub fn finished(&mut self) -> Vec<Done> {
+        let mut sink = [0u8; 64];
+        while matches!(self.wake_rx.read(&mut sink), Ok(n) if n > 0) {}
+        let done: Vec<Done> = self.rx.try_iter().collect();
+        for d in &done {
+            match d {
+                Done::Echo(..) => self.echoes = self.echoes.saturating_sub(1),
+                Done::Job(_) => self.jobs = self.jobs.saturating_sub(1),
+            }
+        }
+        done
+    }
+}
+
+impl AsFd for Workers {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.wake_rx.as_fd()
+    }
+}
+
+/// Ask the echo services of one family: two at once, and the next ones only when those two
+/// do not agree, all within one deadline of `opts.timeout` from the start.
+pub fn query_echo(urls: &[String], family: Family, roots: &Roots, opts: &ClientOptions) -> EchoResult {
+    let deadline = Instant::now() + opts.timeout;
+    let mut answers: Vec<Answer> = Vec::new();
+    let mut rest = urls.iter();
+    let mut wave: Vec<&String> = rest.by_ref().take(2).collect();
+    while !wave.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        let opts = ClientOptions { timeout: left, ..opts.clone() };
+        let got: Vec<Answer> = std::thread::scope(|s| {
+            let handles: Vec<_> = wave
+                .iter()
+                .map(|url| {
+                    let opts = &opts;
+                    std::thread::Builder::new()
+                        .stack_size(STACK)
+                        .spawn_scoped(s, move || echo::ask(url, family, &mut Client::new(roots, opts, Some(family))))
+                })
+                .collect();
+            handles.into_iter().filter_map(|h| h.ok()?.join().ok()).collect()
+        });
+        answers.extend(got);
+        if echo::agreed(&answers).is_some() {
+            break;
+        }
+        wave = rest.by_ref().take(1).collect();
+    }
+    echo::settle(answers)
+}
+
+/// A transport that refuses to start a request once the job's deadline has passed; with each
+/// request bounded by the HTTP timeout, no job outlives its deadline by more than one request.
+pub struct Deadline<T> {
+    pub inner: T,
+    pub until: Instant,
+}
+
+impl<T> Deadline<T> {
+    pub fn new(inner: T, budget: Duration) -> Deadline<T> {
+        Deadline { inner, until: Instant::now() + budget }
+    }
+
+    fn check(&self) -> Result<(), HttpError> {
+        if Instant::now() >= self.until {
+            return Err(HttpError::Transport("the update ran past its deadline".into()));
+        }
+        Ok(())
+    }
+}
+
+impl<T: Transport> Transport for Deadline<T> {
+    fn dns(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
+        self.check()?;
+        self.inner.dns(server, message)
+    }
+
+    fn send(&mut self, req: &Request) -> Result<Response, HttpError> {
+        self.check()?;
+        self.inner.send(req)
+    }
+}
