@@ -90,7 +90,7 @@ impl Records for Zones<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn finds_the_zone_then_updates_by_record_id() {

@@ -194,7 +194,7 @@ fn interpret(resp: &Response, what: &str) -> Step<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted, Update};
 
     const TOKEN: &str = "cf-tok-123";
 

@@ -105,7 +105,7 @@ impl Records for Json<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn finds_by_host_and_type_then_modifies_by_id() {

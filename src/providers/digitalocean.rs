@@ -55,7 +55,7 @@ impl Records for Domains<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
     use serde_json::Value;
 
     fn cfg(extra: &str) -> String {

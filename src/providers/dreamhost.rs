@@ -81,7 +81,7 @@ impl Records for Commands<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn adds_the_new_value_before_removing_the_old() {

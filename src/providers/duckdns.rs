@@ -66,7 +66,7 @@ impl Protocol for DuckDns {
 mod tests {
     use super::*;
     use crate::net::Family;
-    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted, Update};
 
     const CFG: &str =
         "config service s\n option provider 'duckdns'\n list hostname 'home.duckdns.org'\n list hostname 'nas'\n \

@@ -167,7 +167,7 @@ fn meaning(line: &str, asked: Option<Duration>) -> Option<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted, Update};
 
     const CFG: &str = "config service s\n option provider 'dyn'\n list hostname 'a.example.org'\n \
                        list hostname 'b.example.org'\n option username 'alice'\n option password 'p@ss:w rd'\n";

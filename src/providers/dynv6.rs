@@ -91,7 +91,7 @@ impl Records for Zones<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn apex_through_the_zone_and_names_through_records() {

@@ -52,7 +52,7 @@ impl Records for LiveDns<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted, Update};
 
     fn cfg(extra: &str) -> String {
         format!(

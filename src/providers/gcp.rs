@@ -131,7 +131,7 @@ impl Records for CloudDns<'_> {
 mod tests {
     use super::*;
     use crate::http::base64_decode;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     fn key_file(dir: &std::path::Path) -> String {
         let key = json!({"type": "service_account", "project_id": "home-dns-4711", "private_key_id": "k1",

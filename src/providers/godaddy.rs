@@ -57,7 +57,7 @@ impl Records for Domains<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn reads_then_puts_the_records_of_name_and_type() {

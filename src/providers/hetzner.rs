@@ -59,7 +59,7 @@ impl Records for Rrsets<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
     use serde_json::Value;
 
     fn svc(extra: &str) -> crate::config::Service {

@@ -146,7 +146,7 @@ impl Records for Apig<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn finds_the_zone_then_replaces_the_record_set() {

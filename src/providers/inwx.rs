@@ -123,7 +123,7 @@ impl Records for Rpc<'_> {
 mod tests {
     use super::*;
     use crate::http::Response;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn logs_in_with_a_cookie_updates_and_logs_out() {

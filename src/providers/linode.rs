@@ -72,7 +72,7 @@ impl Records for Domains<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn finds_the_domain_then_updates_the_record_by_id() {

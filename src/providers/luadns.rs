@@ -74,7 +74,7 @@ impl Records for Zones<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn finds_the_zone_and_matches_fully_qualified_names() {

@@ -70,7 +70,7 @@ impl Protocol for Namecheap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     const CFG: &str = "config service s\n option provider 'namecheap'\n list hostname 'example.org'\n list hostname 'nas.example.org'\n \
                        option password 'a1b2c3'\n option zone 'example.org'\n";

@@ -66,7 +66,7 @@ impl Records for Domains<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn lists_then_puts_by_id_with_basic_auth() {

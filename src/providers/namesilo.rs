@@ -94,7 +94,7 @@ impl Records for Operations<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn lists_then_updates_by_rrid() {

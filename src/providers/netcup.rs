@@ -124,7 +124,7 @@ impl Records for Ccp<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn logs_in_reads_updates_and_logs_out() {

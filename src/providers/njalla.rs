@@ -74,7 +74,7 @@ impl Records for Rpc<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn lists_then_edits_by_id_and_reads_errors_in_a_200() {

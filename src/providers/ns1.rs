@@ -64,7 +64,7 @@ impl Records for Zones<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn reads_answers_then_posts_or_creates() {

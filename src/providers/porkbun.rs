@@ -78,7 +78,7 @@ impl Records for Dns<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     fn cfg(extra: &str) -> String {
         format!(

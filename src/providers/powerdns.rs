@@ -84,7 +84,7 @@ impl Records for Zone<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn reads_the_zone_and_replaces_the_rrset() {

@@ -417,6 +417,7 @@ impl Protocol for Rfc2136 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::testing::Update;
 
     const SECRET: &str = "c2VjcmV0LWtleS1mb3ItdGVzdHMtb25seS0xMjM0NTY3OA==";
 

@@ -203,7 +203,7 @@ impl Records for Aws<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn finds_the_zone_reads_the_rrset_and_upserts() {

@@ -80,7 +80,7 @@ impl Records for Zones<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn lists_by_name_and_type_then_sets_the_records() {

@@ -127,7 +127,7 @@ impl Records for Tc3<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     /// TC3 signs the canonical URI: behind a path it is that path, not `/`.
     #[test]

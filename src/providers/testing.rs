@@ -5,6 +5,17 @@ use crate::http::{HttpError, Request, Response, Transport};
 use crate::net::Family;
 use crate::providers::{Job, Outcome, RecordResult};
 
+/// `update` on a protocol value, as the engine calls it on the catalogue's trait object.
+pub trait Update {
+    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult>;
+}
+
+impl<P: crate::providers::Protocol + 'static> Update for P {
+    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+        (self as &dyn crate::providers::Protocol).update(job, http)
+    }
+}
+
 pub struct Scripted {
     pub sent: Vec<Request>,
     answers: Vec<Result<Response, HttpError>>,

@@ -103,7 +103,7 @@ impl Records for Dns<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn signs_in_then_patches_the_entry() {

@@ -166,7 +166,7 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted, Update};
 
     #[test]
     fn custom_template_per_host_with_userinfo_auth() {

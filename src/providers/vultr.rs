@@ -57,7 +57,7 @@ impl Records for Domains<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn lists_patches_and_creates_at_the_apex() {
