@@ -323,7 +323,7 @@ impl Field {
 pub const ZONE_FIELD: Field =
     Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org");
 /// The `server` override of the APIs with a fixed public endpoint, worded once.
-pub const SERVER_FIELD: Field = Field::optional("server", FieldKind::Url, "API base URL (another region, a proxy)");
+pub const SERVER_FIELD: Field = Field::optional("server", FieldKind::Url, "API base URL");
 
 /// Options every service has; they are not provider parameters.
 pub const COMMON_OPTIONS: &[&str] = &[
