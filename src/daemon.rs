@@ -463,7 +463,7 @@ impl Daemon<'_> {
                 self.asap = true;
             }
             Err(e) => {
-                log::debug!("ubus: {e}; trying again in {} s", self.reconnect.wait.as_secs());
+                crate::debug!("ubus: {e}; trying again in {} s", self.reconnect.wait.as_secs());
                 self.reconnect.at = Instant::now() + self.reconnect.wait;
                 self.reconnect.wait = (self.reconnect.wait * 2).min(Duration::from_secs(30));
             }

@@ -5,7 +5,7 @@
 use crate::config::{Config, IpSource, Service};
 use crate::http::Transport;
 use crate::net::Family;
-use crate::providers::{Job, Outcome, RecordResult};
+use crate::providers::{Job, Kind, Outcome, RecordResult};
 use crate::sources::echo::EchoResult;
 use crate::sources::{self, IfAddr, Note, Reading, SourceError};
 use crate::state::{record_key, Record, State};
@@ -406,7 +406,7 @@ impl Engine {
     pub fn echo_done(&mut self, family: Family, result: EchoResult, now: u64) {
         let basis = self.echo_busy[fidx(family)].take().map(|(_, b)| b).unwrap_or_else(|| self.basis(family));
         match &result.addr {
-            Some(a) => log::debug!("echo ({family}): the internet sees {a}"),
+            Some(a) => crate::debug!("echo ({family}): the internet sees {a}"),
             None => log::warn!("echo ({family}): {}", result.failure()),
         }
         self.echo[fidx(family)] = Some(EchoCache { result, at: now, basis });
@@ -571,7 +571,7 @@ impl Engine {
                 results.push(RecordResult {
                     host,
                     family,
-                    outcome: Outcome::retry("the provider's answer did not mention this record"),
+                    outcome: Outcome::retry(Kind::MalformedAnswer, "the provider's answer did not mention this record"),
                 });
             }
         }
@@ -639,7 +639,7 @@ impl Engine {
                 rec.retry_for = None;
                 rec.retry_by_provider = false;
             }
-            Outcome::Retry { reason, after } => {
+            Outcome::Retry { reason, after, .. } => {
                 rec.failures = rec.failures.saturating_add(1);
                 let ours = backoff(
                     svc.retry_interval.as_secs(),
@@ -656,7 +656,7 @@ impl Engine {
                 let whose = if rec.retry_by_provider { " (the provider asked for this wait)" } else { "" };
                 log::warn!("{what}: {reason}; retrying in {wait}s{whose}");
             }
-            Outcome::Stop { reason } => {
+            Outcome::Stop { reason, .. } => {
                 rec.stopped = true;
                 rec.retry_at = None;
                 rec.error = Some(reason.clone());
@@ -1022,7 +1022,11 @@ mod tests {
             results: vec![RecordResult {
                 host: "h.example.org".into(),
                 family: Family::V4,
-                outcome: Outcome::Retry { reason: "rate limited".into(), after: Some(std::time::Duration::MAX) },
+                outcome: Outcome::Retry {
+                    kind: Kind::RateLimited,
+                    reason: "rate limited".into(),
+                    after: Some(std::time::Duration::MAX),
+                },
             }],
             expected: vec![],
         };

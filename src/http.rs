@@ -110,13 +110,50 @@ impl Request {
     }
 }
 
+/// Replace every secret in `text` by `***`, in every form it takes in the text we show:
+/// as given, percent-encoded (either hex case, and with `+` for a space as forms write it),
+/// JSON-escaped and XML-escaped. The one masking function: provider reasons, logs and displayed
+/// requests all go through it.
 pub fn mask_secrets(text: &str, secrets: &[String]) -> String {
+    let mut forms: Vec<String> = secrets.iter().filter(|s| !s.is_empty()).flat_map(|s| secret_forms(s)).collect();
+    // Longest first, so that no shorter form cuts a longer one apart before it is found.
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
     let mut out = text.to_string();
-    for s in secrets.iter().filter(|s| !s.is_empty()) {
-        out = out.replace(s.as_str(), "***");
-        let enc = url_encode(s);
-        if enc != *s {
-            out = out.replace(&enc, "***");
+    for f in forms {
+        if out.contains(f.as_str()) {
+            out = out.replace(f.as_str(), "***");
+        }
+    }
+    out
+}
+
+fn secret_forms(s: &str) -> [String; 6] {
+    let encoded = url_encode(s);
+    let lower_hex = lower_percent_hex(&encoded);
+    let form = encoded.replace("%20", "+");
+    let json = serde_json::to_string(s).unwrap_or_default();
+    let json = json.trim_matches('"').to_string();
+    let xml = s
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;");
+    [s.to_string(), encoded, lower_hex, form, json, xml]
+}
+
+/// `%2F` → `%2f`: some servers echo percent-encodings in lower case.
+fn lower_percent_hex(encoded: &str) -> String {
+    let mut out = String::with_capacity(encoded.len());
+    let mut hex_left = 0;
+    for c in encoded.chars() {
+        if hex_left > 0 {
+            out.push(c.to_ascii_lowercase());
+            hex_left -= 1;
+        } else {
+            hex_left = if c == '%' { 2 } else { 0 };
+            out.push(c);
         }
     }
     out
@@ -134,14 +171,58 @@ impl Response {
         find_header(&self.headers, name)
     }
 
-    /// `Retry-After` in seconds, when the server gave one.
+    /// `Retry-After` (RFC 9110 §10.2.3: seconds, or an HTTP date), when the server gave one.
+    /// Never overflows: the caller caps it (`providers::MAX_PROVIDER_WAIT`).
     pub fn retry_after(&self) -> Option<Duration> {
-        self.header("retry-after")?.trim().parse::<u64>().ok().map(Duration::from_secs)
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        retry_after_at(self.header("retry-after")?, now)
     }
 
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_str(&self.body).ok()
     }
+}
+
+/// A `Retry-After` value read at Unix time `now`: digits saturate at `u64::MAX` seconds, a date
+/// in the past is no wait, anything else is ignored.
+pub fn retry_after_at(value: &str, now: u64) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        let secs = value.bytes().fold(0u64, |n, d| n.saturating_mul(10).saturating_add(u64::from(d - b'0')));
+        return Some(Duration::from_secs(secs));
+    }
+    http_date(value).map(|at| Duration::from_secs(at.saturating_sub(now)))
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, the form RFC 9110 servers must send) as Unix
+/// time, saturating for dates too far ahead to count.
+fn http_date(value: &str) -> Option<u64> {
+    let mut parts = value.split_whitespace();
+    let (_weekday, day, month, year, time, zone) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if zone != "GMT" || parts.next().is_some() {
+        return None;
+    }
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month = MONTHS.iter().position(|m| *m == month)? as u64 + 1;
+    let number = |t: &str| -> Option<u64> {
+        (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.bytes().fold(0u64, |n, d| n.saturating_mul(10).saturating_add(u64::from(d - b'0'))))
+    };
+    let (day, year) = (number(day)?, number(year)?);
+    let mut hms = time.split(':').map(number);
+    let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
+    if !(1..=31).contains(&day) || year < 1970 || h > 23 || m > 59 || s > 60 || hms.next().is_some() {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm), with March as the first month.
+    let y = if month <= 2 { year - 1 } else { year };
+    let (era, yoe) = (y / 400, y % 400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era.saturating_mul(146_097).saturating_add(doe).checked_sub(719_468)?;
+    Some(days.saturating_mul(86_400).saturating_add(h * 3600 + m * 60 + s))
 }
 
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -153,8 +234,12 @@ fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a st
 pub enum HttpError {
     /// The request was refused before sending: plain http without opt-in, bad URL.
     Refused(String),
-    /// DNS, connect, TLS, timeout or a cut-off answer: worth retrying later.
+    /// DNS, connect, or a cut-off answer: worth retrying later.
     Transport(String),
+    /// The TLS handshake or the server's certificate failed.
+    Tls(String),
+    /// No answer in time.
+    Timeout(String),
     /// `--dry-run`: the request was shown, not sent.
     DryRun,
 }
@@ -162,7 +247,9 @@ pub enum HttpError {
 impl std::fmt::Display for HttpError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            HttpError::Refused(m) | HttpError::Transport(m) => f.write_str(m),
+            HttpError::Refused(m) | HttpError::Transport(m) | HttpError::Tls(m) | HttpError::Timeout(m) => {
+                f.write_str(m)
+            }
             HttpError::DryRun => f.write_str("dry run: request not sent"),
         }
     }
@@ -217,7 +304,7 @@ impl Roots {
 
     #[cfg(feature = "webpki-roots")]
     fn fallback(why: String) -> Result<Roots, String> {
-        log::debug!("{why}; using the compiled-in roots");
+        crate::debug!("{why}; using the compiled-in roots");
         Ok(Roots(ureq::tls::RootCerts::WebPki))
     }
 
@@ -365,35 +452,42 @@ impl Transport for Client {
             let (parts, _) = http_req.into_parts();
             self.agent.run(ureq::http::Request::from_parts(parts, ()))
         };
-        let mut resp = result.map_err(|e| HttpError::Transport(req.mask(&describe(&e, &req.url))))?;
+        let mut resp = result.map_err(|e| describe(&e, &req.url, |m| req.mask(&m)))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
             .iter()
             .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let body =
-            resp.body_mut().with_config().limit(MAX_BODY).read_to_string().map_err(|e| {
-                HttpError::Transport(req.mask(&format!("{}: reading the answer: {e}", host_of(&req.url))))
-            })?;
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_string()
+            .map_err(|e| describe(&e, &req.url, |m| req.mask(&format!("{m} (reading the answer)"))))?;
         Ok(Response { status, headers, body })
     }
 }
 
-fn describe(e: &ureq::Error, url: &str) -> String {
+/// The failure in words (masked by `mask`), as the kind of failure it is.
+fn describe(e: &ureq::Error, url: &str, mask: impl Fn(String) -> String) -> HttpError {
     let host = host_of(url);
+    let tls = |what: String| HttpError::Tls(mask(format!("{host}: TLS: {what}")));
     match e {
-        ureq::Error::Timeout(_) => format!("{host}: no answer in time"),
-        ureq::Error::HostNotFound => format!("{host}: host name not found"),
-        ureq::Error::ConnectionFailed => format!("{host}: connection failed"),
+        ureq::Error::Timeout(_) => HttpError::Timeout(mask(format!("{host}: no answer in time"))),
+        ureq::Error::HostNotFound => HttpError::Transport(mask(format!("{host}: host name not found"))),
+        ureq::Error::ConnectionFailed => HttpError::Transport(mask(format!("{host}: connection failed"))),
         // rustls reports handshake failures through the socket's I/O error.
         ureq::Error::Io(io) => match io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-            Some(tls) => format!("{host}: TLS: {}", describe_tls(tls)),
-            None => format!("{host}: {io}"),
+            Some(err) => tls(describe_tls(err)),
+            None if io.kind() == std::io::ErrorKind::TimedOut || io.kind() == std::io::ErrorKind::WouldBlock => {
+                HttpError::Timeout(mask(format!("{host}: no answer in time ({io})")))
+            }
+            None => HttpError::Transport(mask(format!("{host}: {io}"))),
         },
-        ureq::Error::Tls(msg) => format!("{host}: TLS: {msg}"),
-        ureq::Error::Rustls(err) => format!("{host}: TLS: {}", describe_tls(err)),
-        other => format!("{host}: {other}"),
+        ureq::Error::Tls(msg) => tls(msg.to_string()),
+        ureq::Error::Rustls(err) => tls(describe_tls(err)),
+        other => HttpError::Transport(mask(format!("{host}: {other}"))),
     }
 }
 
@@ -548,9 +642,79 @@ mod tests {
         assert!(shown.contains("token=***&p=***"), "{shown}");
     }
 
+    /// Real sockets on loopback: nobody listening, a plain-http server on the https port, and
+    /// a server that accepts and never answers are three different kinds of failure.
+    #[test]
+    fn transport_failures_are_told_apart() {
+        use std::io::{Read, Write};
+        let dir = std::env::temp_dir().join(format!("edgeddns-http-kinds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let bundle = dir.join("ca.pem");
+        std::fs::write(&bundle, ca.cert.pem()).unwrap();
+        let opts = ClientOptions { ca_bundle: bundle.display().to_string(), timeout: Duration::from_millis(700) };
+        let mut client = Client::new(&Roots::load(&opts.ca_bundle).unwrap(), &opts, None);
+        let url = |l: &std::net::TcpListener| format!("https://127.0.0.1:{}/", l.local_addr().unwrap().port());
+
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let nobody = url(&closed);
+        drop(closed);
+        assert!(matches!(client.send(&Request::get(&nobody)), Err(HttpError::Transport(_))));
+
+        let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let plain_url = url(&plain);
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = plain.accept().unwrap();
+            let mut buf = [0u8; 512];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        });
+        let e = client.send(&Request::get(&plain_url)).unwrap_err();
+        assert!(matches!(&e, HttpError::Tls(m) if m.contains("not TLS")), "{e:?}");
+        server.join().unwrap();
+
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let e = client.send(&Request::get(url(&silent))).unwrap_err();
+        assert!(matches!(&e, HttpError::Timeout(_)), "{e:?}");
+        drop(silent);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn retry_after_seconds() {
         let r = Response { status: 429, headers: vec![("Retry-After".into(), " 120".into())], body: String::new() };
         assert_eq!(r.retry_after(), Some(Duration::from_secs(120)));
+    }
+
+    #[test]
+    fn retry_after_saturates_and_reads_dates() {
+        let huge = retry_after_at("18446744073709551615", 0).unwrap();
+        assert_eq!(huge, Duration::from_secs(u64::MAX));
+        assert_eq!(retry_after_at("99999999999999999999999999", 0), Some(Duration::from_secs(u64::MAX)));
+        // RFC 9110's example date, read 37 s before it.
+        assert_eq!(retry_after_at("Sun, 06 Nov 1994 08:49:37 GMT", 784_111_740), Some(Duration::from_secs(37)));
+        assert_eq!(retry_after_at("Sun, 06 Nov 1994 08:49:37 GMT", 2_000_000_000), Some(Duration::ZERO), "past");
+        assert_eq!(retry_after_at("Fri, 31 Dec 9999 23:59:59 GMT", 0), Some(Duration::from_secs(253_402_300_799)));
+        let far = retry_after_at("Mon, 01 Jan 18446744073709551615 00:00:00 GMT", 0).unwrap();
+        assert!(far.as_secs() > 1 << 60, "a date beyond counting saturates: {far:?}");
+        for junk in ["", "-5", "1.5", "soon", "Sun, 06 Nov 1994 25:00:00 GMT", "Sun, 32 Nov 1994 08:49:37 GMT"] {
+            assert_eq!(retry_after_at(junk, 0), None, "{junk}");
+        }
+    }
+
+    #[test]
+    fn every_form_of_a_secret_is_masked() {
+        let secret = "p a/\"s&<é>".to_string();
+        let forms = [
+            secret.clone(),
+            url_encode(&secret),
+            url_encode(&secret).to_lowercase(),
+            url_encode(&secret).replace("%20", "+"),
+            serde_json::to_string(&secret).unwrap().trim_matches('"').to_string(),
+            "p a/&quot;s&amp;&lt;é&gt;".to_string(),
+        ];
+        for f in forms {
+            assert_eq!(mask_secrets(&format!("[{f}]"), std::slice::from_ref(&secret)), "[***]", "{f}");
+        }
     }
 }

@@ -38,11 +38,47 @@ pub fn init(level: log::LevelFilter, syslog: bool) {
     log::set_max_level(level);
 }
 
-/// Values that must never be logged (passwords, tokens), replaced on every reload.
+/// A debug line of edgeddns's own, shown with `-v` / `log_level debug` in every build.
+/// `log`'s `release_max_level_info` removes every `log::debug!` from release builds at compile
+/// time; it stays, because the debug lines of ureq and rustls cost 25,476 bytes on MIPS, which
+/// is over the size budget. edgeddns's own debug lines come through here instead, checked
+/// against the run-time level only.
+#[macro_export]
+macro_rules! debug {
+    ($($arg:tt)+) => {
+        $crate::logging::debug(format_args!($($arg)+))
+    };
+}
+
+/// What `debug!` calls.
+pub fn debug(args: std::fmt::Arguments) {
+    emit(log::logger(), args);
+}
+
+fn emit(logger: &dyn log::Log, args: std::fmt::Arguments) {
+    if log::max_level() >= log::LevelFilter::Debug {
+        logger.log(&log::Record::builder().level(log::Level::Debug).target("edgeddns").args(args).build());
+    }
+}
+
+/// Values that must never be logged (passwords, tokens; `providers::secrets_of` gives a
+/// service's, with the basic-auth pairs), replaced on every reload.
 pub fn set_secrets(secrets: Vec<String>) {
     if let Some(l) = LOGGER.get() {
         if let Ok(mut s) = l.secrets.lock() {
-            *s = secrets.into_iter().filter(|s| s.len() >= 3).collect();
+            *s = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+        }
+    }
+}
+
+impl Logger {
+    /// The line with every configured secret masked in every form, by the same function that
+    /// masks provider answers (`http::mask_secrets`).
+    fn masked(&self, line: &str) -> String {
+        match self.secrets.lock() {
+            Ok(secrets) => crate::http::mask_secrets(line, &secrets),
+            // A poisoned lock holds secrets we cannot read: show nothing rather than a secret.
+            Err(_) => "(log line withheld: the secret list is unavailable)".to_string(),
         }
     }
 }
@@ -56,10 +92,7 @@ impl log::Log for Logger {
         if !self.enabled(record.metadata()) {
             return;
         }
-        let mut msg = record.args().to_string();
-        if let Ok(secrets) = self.secrets.lock() {
-            msg = crate::http::mask_secrets(&msg, &secrets);
-        }
+        let msg = self.masked(&record.args().to_string());
         let Ok(mut sink) = self.sink.lock() else {
             return;
         };
@@ -101,6 +134,38 @@ fn level_word(l: log::Level) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `debug!` reaches the logger whenever the run-time level allows it, whatever the `log`
+    /// crate's compile-time ceiling (run `cargo test --release` to see it hold under
+    /// `release_max_level_info`, where `log::debug!` would print nothing).
+    #[test]
+    fn debug_lines_follow_the_run_time_level() {
+        struct Capture(Mutex<Vec<String>>);
+        impl log::Log for Capture {
+            fn enabled(&self, _: &log::Metadata) -> bool {
+                true
+            }
+            fn log(&self, r: &log::Record) {
+                self.0.lock().unwrap().push(format!("{} {}", r.level(), r.args()));
+            }
+            fn flush(&self) {}
+        }
+        let capture = Capture(Mutex::new(Vec::new()));
+        let before = log::max_level();
+        log::set_max_level(log::LevelFilter::Debug);
+        emit(&capture, format_args!("seen {}", 1));
+        log::set_max_level(log::LevelFilter::Info);
+        emit(&capture, format_args!("not seen"));
+        log::set_max_level(before);
+        assert_eq!(*capture.0.lock().unwrap(), ["DEBUG seen 1"]);
+    }
+
+    #[test]
+    fn log_lines_mask_every_form_of_a_secret() {
+        let logger = Logger { sink: Mutex::new(Sink::Stderr), secrets: Mutex::new(vec!["p w/\"x".to_string()]) };
+        let line = "url p%20w%2F%22x form p+w%2F%22x json p w/\\\"x raw p w/\"x";
+        assert_eq!(logger.masked(line), "url *** form *** json *** raw ***");
+    }
 
     #[test]
     fn syslog_priorities_use_the_daemon_facility() {

@@ -89,7 +89,7 @@ impl State {
             if durable != self.persisted {
                 write_atomic(p, text.as_bytes())?;
                 self.persisted = durable;
-                log::debug!("state persisted to {}", p.display());
+                crate::debug!("state persisted to {}", p.display());
             }
         }
         Ok(())

@@ -6,7 +6,7 @@
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign;
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{base64, url_encode, Request, Transport};
 use serde_json::Value;
 
@@ -15,8 +15,8 @@ pub struct AliDns;
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "AccessKey ID (a RAM user's key with AliyunDNSFullAccess)"),
     Field::required("password", FieldKind::Secret, "AccessKey secret"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API endpoint"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for AliDns {
@@ -24,7 +24,7 @@ impl Protocol for AliDns {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Alibaba Cloud DNS", &["/Message"], secrets_only);
         update_records(job, "Alibaba Cloud DNS", &mut Rpc { api, now: sign::now }, 600, 1)
     }
@@ -116,7 +116,7 @@ impl Records for Rpc<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn signs_the_documented_example() {
@@ -156,7 +156,7 @@ mod tests {
             r#"{"RequestId":"z","Code":"InvalidAccessKeyId.NotFound","Message":"Specified access key is not found."}"#;
         let mut t = Scripted::new(vec![Scripted::body(404, denied)]);
         let r = AliDns.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("access key is not found")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("access key is not found")));
         assert_no_secret(&r, "ali-secret");
     }
 }

@@ -5,7 +5,7 @@
 //! also creates it). The apex is `@`.
 
 use super::rest::{secrets_only, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -31,7 +31,7 @@ impl Protocol for Azure {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Azure DNS", &["/error/message", "/error_description"], secrets_only);
         update_records(job, "Azure DNS", &mut Arm { api, token: None }, 300, 1)
     }
@@ -69,7 +69,9 @@ impl Arm<'_> {
             url_encode("https://management.azure.com/.default")
         ));
         let answer = self.api.send(req)?;
-        let token = answer["access_token"].as_str().ok_or_else(|| Outcome::retry("Entra ID gave no access token"))?;
+        let token = answer["access_token"]
+            .as_str()
+            .ok_or_else(|| Outcome::retry(Kind::MalformedAnswer, "Entra ID gave no access token"))?;
         self.token = Some(token.to_string());
         Ok(token.to_string())
     }
@@ -116,7 +118,7 @@ impl Records for Arm<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn client_credentials_then_the_record_set() {
@@ -153,7 +155,7 @@ mod tests {
             r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}"#;
         let mut t = Scripted::new(vec![Scripted::body(401, denied)]);
         let r = Azure.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Invalid client secret")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Invalid client secret")));
         assert_no_secret(&r, "az-secret");
     }
 }

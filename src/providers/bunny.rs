@@ -5,7 +5,7 @@
 //! The apex is the empty name.
 
 use super::rest::{stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -14,7 +14,7 @@ pub struct Bunny;
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "account API key"),
     Field::required("zone", FieldKind::Text, "the DNS zone's domain, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    SERVER_FIELD,
 ];
 
 fn access_key(req: Request, job: &Job) -> Request {
@@ -27,7 +27,7 @@ impl Protocol for Bunny {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "bunny.net", &["/Message"], access_key);
         update_records(job, "bunny.net", &mut Zones { api, zone: None }, 300, 15)
     }
@@ -54,8 +54,9 @@ impl Zones<'_> {
                 self.api.call(Method::Get, &format!("/dnszone?search={}&perPage=1000", url_encode(domain)), None)?;
             let items = list["Items"].as_array().cloned().unwrap_or_default();
             let zone = items.into_iter().find(|z| z["Domain"] == domain);
-            self.zone =
-                Some(zone.ok_or_else(|| Outcome::stop(format!("bunny.net has no DNS zone {domain} on this account")))?);
+            self.zone = Some(zone.ok_or_else(|| {
+                Outcome::stop(Kind::NoSuchRecord, format!("bunny.net has no DNS zone {domain} on this account"))
+            })?);
         }
         Ok(self.zone.clone().unwrap_or_default())
     }
@@ -89,7 +90,7 @@ impl Records for Zones<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn finds_the_zone_then_updates_by_record_id() {

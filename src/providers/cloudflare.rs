@@ -6,7 +6,7 @@
 //! knows), look the record up, and PATCH it only when its content differs. A missing record
 //! is created only with `create_missing`.
 
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD};
 use crate::http::{url_encode, HttpError, Method, Request, Response, Transport};
 use crate::net::Family;
 use serde_json::{json, Value};
@@ -18,7 +18,7 @@ static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "API token with Zone.DNS:Edit permission"),
     Field::optional("zone", FieldKind::Text, "zone name (found from the hostname when empty)"),
     Field::optional("proxied", FieldKind::Bool, "route through Cloudflare's proxy (orange cloud)"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    SERVER_FIELD,
 ];
 
 impl Protocol for Cloudflare {
@@ -26,7 +26,7 @@ impl Protocol for Cloudflare {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api { base: job.endpoint().trim_end_matches('/'), job, http };
         api.run()
     }
@@ -75,11 +75,7 @@ impl Api<'_, '_> {
     /// Send and return the `result` of a successful answer, or what the failure means.
     fn call(&mut self, req: Request, what: &str) -> Step<Value> {
         let resp = self.http.send(&req).map_err(|e: HttpError| Outcome::from_http_error(&e))?;
-        interpret(&resp, what).map_err(|o| match o {
-            Outcome::Retry { reason, after } => Outcome::Retry { reason: req.mask(&reason), after },
-            Outcome::Stop { reason } => Outcome::Stop { reason: req.mask(&reason) },
-            other => other,
-        })
+        interpret(&resp, what)
     }
 
     fn zone_id(&mut self, host: &str, cache: &mut BTreeMap<String, String>) -> Step<String> {
@@ -103,7 +99,7 @@ impl Api<'_, '_> {
                 return Ok(id.to_string());
             }
         }
-        Err(Outcome::stop(format!(
+        Err(Outcome::stop(Kind::NoSuchRecord, format!(
             "no Cloudflare zone for {host} in this account (tried {}); check the hostname or the token's zone permissions",
             candidates.join(", ")
         )))
@@ -130,8 +126,9 @@ impl Api<'_, '_> {
                 if same {
                     return Ok(Outcome::Unchanged);
                 }
-                let id =
-                    rec["id"].as_str().ok_or_else(|| Outcome::retry("Cloudflare listed a record without an id"))?;
+                let id = rec["id"]
+                    .as_str()
+                    .ok_or_else(|| Outcome::retry(Kind::MalformedAnswer, "Cloudflare listed a record without an id"))?;
                 let req = self.request(Method::Patch, &format!("/zones/{zone}/dns_records/{id}")).json_body(&body);
                 self.call(req, "record update")?;
                 Ok(Outcome::Updated)
@@ -141,9 +138,12 @@ impl Api<'_, '_> {
                 self.call(req, "record creation")?;
                 Ok(Outcome::Updated)
             }
-            None => Err(Outcome::stop(format!(
-                "the {rtype} record {host} does not exist at Cloudflare: create it there, or set create_missing 1"
-            ))),
+            None => Err(Outcome::stop(
+                Kind::NoSuchRecord,
+                format!(
+                    "the {rtype} record {host} does not exist at Cloudflare: create it there, or set create_missing 1"
+                ),
+            )),
         }
     }
 }
@@ -171,27 +171,30 @@ fn interpret(resp: &Response, what: &str) -> Step<Value> {
     }
     // 9109/10000/6003/6111/9103: invalid, expired or malformed credentials.
     if [401, 403].contains(&resp.status) || codes.iter().any(|c| [9109, 10000, 6003, 6111, 9103].contains(c)) {
-        return Err(Outcome::stop(format!(
-            "Cloudflare refused the API token during {what}: {} — it needs Zone.DNS:Edit for this zone",
-            errors.join("; ")
-        )));
+        return Err(Outcome::stop(
+            Kind::Auth,
+            format!(
+                "Cloudflare refused the API token during {what}: {} — it needs Zone.DNS:Edit for this zone",
+                errors.join("; ")
+            ),
+        ));
     }
     if resp.status == 429 || resp.status >= 500 {
-        return Err(Outcome::Retry {
-            reason: format!("Cloudflare {what}: HTTP {} {}", resp.status, errors.join("; ")).trim_end().to_string(),
-            after: resp.retry_after(),
-        });
+        return Err(Outcome::from_status(resp, &format!("Cloudflare {what}"), &errors.join("; ")));
     }
     if body.is_none() {
-        return Err(Outcome::retry(format!("Cloudflare {what}: HTTP {} without a JSON answer", resp.status)));
+        return Err(Outcome::retry(
+            Kind::MalformedAnswer,
+            format!("Cloudflare {what}: HTTP {} without a JSON answer", resp.status),
+        ));
     }
-    Err(Outcome::stop(format!("Cloudflare {what} failed: {}", errors.join("; "))))
+    Err(Outcome::stop(Kind::ProviderError, format!("Cloudflare {what} failed: {}", errors.join("; "))))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted, Update};
 
     const TOKEN: &str = "cf-tok-123";
 
@@ -248,7 +251,7 @@ mod tests {
         let mut t = Scripted::new(vec![ok(json!([{"id": "z1"}])), ok(json!([]))]);
         let r = Cloudflare.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
         assert!(
-            matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("A record home.example.org does not exist"))
+            matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("A record home.example.org does not exist"))
         );
 
         let svc = service(&cfg(" option zone 'example.org'\n option proxied 1\n option create_missing 1\n"));
@@ -270,7 +273,7 @@ mod tests {
         let mut t = Scripted::new(vec![bad_token]);
         let r = Cloudflare.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
         assert!(
-            matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Invalid access token (9109)")),
+            matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Invalid access token (9109)")),
             "{r:?}"
         );
         assert_no_secret(&r, TOKEN);
@@ -295,7 +298,7 @@ mod tests {
             ),
         ]);
         let r = Cloudflare.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("9005")), "{r:?}");
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("9005")), "{r:?}");
     }
 
     #[test]
@@ -304,7 +307,7 @@ mod tests {
         let mut t = Scripted::new(vec![ok(json!([])), ok(json!([])), ok(json!([]))]);
         let r = Cloudflare.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
         assert!(
-            matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("tried home.example.org, example.org")),
+            matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("tried home.example.org, example.org")),
             "{r:?}"
         );
         assert_eq!(t.sent.len(), 2, "a bare TLD is never asked for");

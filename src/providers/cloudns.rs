@@ -5,7 +5,7 @@
 //! apex is the empty host. TTLs are one of ClouDNS's fixed values.
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Request, Transport};
 use serde_json::Value;
 
@@ -14,8 +14,8 @@ pub struct ClouDns;
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "API user auth-id (or sub-auth-id for a sub-user)"),
     Field::required("password", FieldKind::Secret, "API user password"),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 /// The TTLs ClouDNS accepts; a wish is rounded up to the next one.
@@ -26,7 +26,7 @@ impl Protocol for ClouDns {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "ClouDNS", &["/statusDescription"], secrets_only);
         update_records(job, "ClouDNS", &mut Json(api), 3600, 60)
     }
@@ -54,9 +54,9 @@ impl Json<'_> {
         }
         let why = answer["statusDescription"].as_str().unwrap_or("no description");
         Err(if why.contains("auth") || why.contains("password") {
-            Outcome::stop(format!("ClouDNS refused the API user: {why}"))
+            Outcome::stop(Kind::Auth, format!("ClouDNS refused the API user: {why}"))
         } else {
-            Outcome::stop(format!("ClouDNS {method}: {why}"))
+            Outcome::stop(Kind::ProviderError, format!("ClouDNS {method}: {why}"))
         })
     }
 }
@@ -105,7 +105,7 @@ impl Records for Json<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn finds_by_host_and_type_then_modifies_by_id() {
@@ -131,12 +131,12 @@ mod tests {
         assert_eq!(r[0].outcome, Outcome::Updated);
         let mut t = Scripted::new(vec![Scripted::body(200, "[]")]);
         let r = ClouDns.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("create_missing")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("create_missing")));
         let denied =
             r#"{"status":"Failed","statusDescription":"Invalid authentication, incorrect auth-id or auth-password."}"#;
         let mut t = Scripted::new(vec![Scripted::body(200, denied)]);
         let r = ClouDns.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("refused the API user")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("refused the API user")));
         assert_no_secret(&r, "cl-pass");
     }
 }

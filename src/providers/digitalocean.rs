@@ -5,24 +5,21 @@
 //! differs, or create one when missing (only with `create_missing`).
 
 use super::rest::{bearer, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Transport};
 use serde_json::json;
 
 pub struct DigitalOcean;
 
-static FIELDS: &[Field] = &[
-    Field::required("token", FieldKind::Secret, "personal access token with write scope"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
-];
+static FIELDS: &[Field] =
+    &[Field::required("token", FieldKind::Secret, "personal access token with write scope"), ZONE_FIELD, SERVER_FIELD];
 
 impl Protocol for DigitalOcean {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "DigitalOcean", &["/message"], bearer);
         update_records(job, "DigitalOcean", &mut Domains(api), 300, 30)
     }
@@ -58,7 +55,7 @@ impl Records for Domains<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
     use serde_json::Value;
 
     fn cfg(extra: &str) -> String {
@@ -104,7 +101,7 @@ mod tests {
         assert!(t.sent[0].url.contains("type=AAAA"));
         let mut t = Scripted::new(vec![Scripted::body(200, r#"{"domain_records":[]}"#)]);
         let r = DigitalOcean.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("create_missing")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("create_missing")));
         let svc2 = service(&cfg(" option create_missing 1\n"));
         let mut t = Scripted::new(vec![Scripted::body(200, r#"{"domain_records":[]}"#), Scripted::body(201, "{}")]);
         assert_eq!(DigitalOcean.update(&job(&svc2, Some("198.51.100.2"), None), &mut t)[0].outcome, Outcome::Updated);
@@ -114,7 +111,7 @@ mod tests {
             r#"{"id":"unauthorized","message":"Unable to authenticate you."}"#,
         )]);
         let r = DigitalOcean.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Unable to authenticate")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Unable to authenticate")));
         assert_no_secret(&r, "dop_v1_x");
         let mut t = Scripted::new(vec![Scripted::body(
             429,

@@ -4,24 +4,21 @@
 //! is the empty name.
 
 use super::rest::{bearer, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Transport};
 use serde_json::json;
 
 pub struct Dnsimple;
 
-static FIELDS: &[Field] = &[
-    Field::required("token", FieldKind::Secret, "account access token"),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
-];
+static FIELDS: &[Field] =
+    &[Field::required("token", FieldKind::Secret, "account access token"), ZONE_FIELD, SERVER_FIELD];
 
 impl Protocol for Dnsimple {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "DNSimple", &["/message"], bearer);
         update_records(job, "DNSimple", &mut Zones { api, account: None }, 3600, 60)
     }
@@ -38,7 +35,10 @@ impl Zones<'_> {
         if self.account.is_none() {
             let me = self.api.call(Method::Get, "/whoami", None)?;
             let id = me["data"]["account"]["id"].as_u64().ok_or_else(|| {
-                Outcome::stop("DNSimple: this token belongs to a user, not an account: use an account token")
+                Outcome::stop(
+                    Kind::Auth,
+                    "DNSimple: this token belongs to a user, not an account: use an account token",
+                )
             })?;
             self.account = Some(id.to_string());
         }
@@ -73,7 +73,7 @@ impl Records for Zones<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn finds_the_account_then_patches_the_record() {
@@ -98,6 +98,6 @@ mod tests {
         assert_eq!(r[0].outcome, Outcome::Updated);
         let mut t = Scripted::new(vec![Scripted::body(401, r#"{"message":"Authentication failed"}"#)]);
         let r = Dnsimple.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Authentication failed")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Authentication failed")));
     }
 }

@@ -4,7 +4,7 @@
 //! type, `Record.Modify` by id, `Record.Create`; the line is the default one (id 0).
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::Value;
 
@@ -13,8 +13,8 @@ pub struct DnsPod;
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "API token ID"),
     Field::required("password", FieldKind::Secret, "API token"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API endpoint"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for DnsPod {
@@ -22,7 +22,7 @@ impl Protocol for DnsPod {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "DNSPod", &["/status/message"], secrets_only);
         update_records(job, "DNSPod", &mut Token(api), 600, 1)
     }
@@ -49,10 +49,10 @@ impl Token<'_> {
                 // -1: login failed; 85: the account's IP is blocked for bad logins; 83: locked.
                 Err(match code {
                     Some("-1" | "83" | "85" | "-7" | "-8") => {
-                        Outcome::stop(format!("DNSPod refused the token ({message})"))
+                        Outcome::stop(Kind::Auth, format!("DNSPod refused the token ({message})"))
                     }
-                    None => Outcome::retry("DNSPod gave an answer without a status"),
-                    Some(c) => Outcome::stop(format!("DNSPod {action}: {message} (code {c})")),
+                    None => Outcome::retry(Kind::MalformedAnswer, "DNSPod gave an answer without a status"),
+                    Some(c) => Outcome::stop(Kind::ProviderError, format!("DNSPod {action}: {message} (code {c})")),
                 })
             }
         }
@@ -100,7 +100,7 @@ impl Records for Token<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn lists_then_modifies_with_form_fields() {
@@ -137,7 +137,7 @@ mod tests {
         let denied = r#"{"status":{"code":"-1","message":"Login fail, please check login info","created_at":"2026-11-30 17:00:00"}}"#;
         let mut t = Scripted::new(vec![Scripted::body(200, denied)]);
         let r = DnsPod.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Login fail")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Login fail")));
         assert_no_secret(&r, "dp-token");
     }
 }

@@ -4,7 +4,7 @@
 //! is added first, then the old ones are removed, so the name never goes without a record.
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Request, Transport};
 use serde_json::Value;
 
@@ -16,8 +16,8 @@ static FIELDS: &[Field] = &[
         FieldKind::Secret,
         "API key with the dns-list_records, dns-add_record and dns-remove_record functions",
     ),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for DreamHost {
@@ -25,7 +25,7 @@ impl Protocol for DreamHost {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "DreamHost", &["/data"], secrets_only);
         update_records(job, "DreamHost", &mut Commands(api), 0, 0)
     }
@@ -47,10 +47,10 @@ impl Commands<'_> {
         let why = answer["data"].as_str().unwrap_or("no reason given");
         Err(match why {
             "invalid_api_key" | "this_key_cannot_access_this_cmd" => {
-                Outcome::stop(format!("DreamHost refused the API key ({why})"))
+                Outcome::stop(Kind::Auth, format!("DreamHost refused the API key ({why})"))
             }
-            "slow_down_bucko" => Outcome::retry("DreamHost: too many requests"),
-            _ => Outcome::stop(format!("DreamHost {cmd}: {why}")),
+            "slow_down_bucko" => Outcome::retry(Kind::RateLimited, "DreamHost: too many requests"),
+            _ => Outcome::stop(Kind::ProviderError, format!("DreamHost {cmd}: {why}")),
         })
     }
 }
@@ -81,7 +81,7 @@ impl Records for Commands<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn adds_the_new_value_before_removing_the_old() {
@@ -105,7 +105,7 @@ mod tests {
         assert!(!t.sent[0].display_masked().contains("DH6KEY"));
         let mut t = Scripted::new(vec![Scripted::body(200, r#"{"result":"error","data":"invalid_api_key"}"#)]);
         let r = DreamHost.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("refused the API key")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("refused the API key")));
         assert_no_secret(&r, "DH6KEY");
     }
 }

@@ -5,7 +5,7 @@
 //! is `OK` or `KO`, then the addresses and `UPDATED` or `NOCHANGE`. Domains are sent without
 //! their `.duckdns.org` suffix, as the service expects.
 
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{excerpt, Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
 use crate::http::{url_encode, Request, Transport};
 
 pub struct DuckDns;
@@ -17,7 +17,7 @@ impl Protocol for DuckDns {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let domains: Vec<&str> =
             job.hosts.iter().map(|h| h.trim_end_matches('.').trim_end_matches(".duckdns.org")).collect();
         let mut url = format!(
@@ -45,13 +45,16 @@ impl Protocol for DuckDns {
                     Some("OK") if lines.contains(&"NOCHANGE") => Outcome::Unchanged,
                     Some("OK") => Outcome::Updated,
                     Some("KO") => Outcome::stop(
+                        Kind::Auth,
                         "DuckDNS refused the update (KO): check the token and that the domains belong to it",
                     ),
-                    _ if !(200..300).contains(&resp.status) => Outcome::from_status(&resp, "DuckDNS"),
-                    _ => {
-                        let shown: String = req.mask(resp.body.trim()).chars().take(60).collect();
-                        Outcome::retry(format!("unexpected answer from DuckDNS: '{shown}'"))
+                    _ if !(200..300).contains(&resp.status) => {
+                        Outcome::from_status(&resp, "DuckDNS", &excerpt(&resp.body))
                     }
+                    _ => Outcome::retry(
+                        Kind::MalformedAnswer,
+                        format!("unexpected answer from DuckDNS: '{}'", excerpt(&resp.body)),
+                    ),
                 }
             }
         };
@@ -63,7 +66,7 @@ impl Protocol for DuckDns {
 mod tests {
     use super::*;
     use crate::net::Family;
-    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted, Update};
 
     const CFG: &str =
         "config service s\n option provider 'duckdns'\n list hostname 'home.duckdns.org'\n list hostname 'nas'\n \

@@ -13,8 +13,8 @@
 //! - `user` = `hostname`: each hostname is its own user name, one request per host
 //!   (Hurricane Electric's per-record keys).
 
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
-use crate::http::{url_encode, Request, Transport};
+use super::{excerpt, Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use crate::http::{host_of, url_encode, Request, Response, Transport};
 use crate::net::Family;
 use std::time::Duration;
 
@@ -37,7 +37,7 @@ impl Protocol for Dyndns2 {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let preset = job.service.preset;
         let per_host = preset.setting("user") == Some("hostname");
         let batches: Vec<&[String]> =
@@ -78,7 +78,7 @@ impl Protocol for Dyndns2 {
                 let mut req = Request::get(url).basic_auth(user, job.service.password.expose());
                 req.allow_http = job.service.allow_http;
                 let outcomes = match http.send(&req) {
-                    Ok(resp) => interpret(&resp.body, resp.status, hosts.len(), &req),
+                    Ok(resp) => interpret(&resp, hosts.len(), &req),
                     Err(e) => vec![Outcome::from_http_error(&e); hosts.len()],
                 };
                 for (host, outcome) in hosts.iter().zip(outcomes) {
@@ -93,9 +93,11 @@ impl Protocol for Dyndns2 {
 }
 
 /// One outcome per host from the answer body (one line each; a single line applies to all).
-fn interpret(body: &str, status: u16, hosts: usize, req: &Request) -> Vec<Outcome> {
-    let lines: Vec<&str> = body.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    let known: Vec<Option<Outcome>> = lines.iter().map(|l| meaning(l)).collect();
+/// A wait the server asks for with `Retry-After` is honoured on every retry it answers.
+fn interpret(resp: &Response, hosts: usize, req: &Request) -> Vec<Outcome> {
+    let asked = resp.retry_after();
+    let lines: Vec<&str> = resp.body.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let known: Vec<Option<Outcome>> = lines.iter().map(|l| meaning(l, asked)).collect();
     if !known.is_empty() && known.iter().all(Option::is_some) {
         let outcomes: Vec<Outcome> = known.into_iter().flatten().collect();
         if outcomes.len() == hosts {
@@ -105,39 +107,59 @@ fn interpret(body: &str, status: u16, hosts: usize, req: &Request) -> Vec<Outcom
             return vec![outcomes[0].clone(); hosts];
         }
     }
-    let outcome = if (200..300).contains(&status) {
-        let shown: String = req.mask(body.trim()).chars().take(80).collect();
-        Outcome::retry(format!("unexpected answer from {}: '{shown}'", crate::http::host_of(&req.url)))
+    let host = host_of(&req.url);
+    let outcome = if (200..300).contains(&resp.status) {
+        Outcome::retry_after(
+            Kind::MalformedAnswer,
+            format!("unexpected answer from {host}: '{}'", excerpt(&resp.body)),
+            asked,
+        )
     } else {
-        let resp = crate::http::Response { status, headers: vec![], body: String::new() };
-        Outcome::from_status(&resp, crate::http::host_of(&req.url))
+        Outcome::from_status(resp, host, &excerpt(&resp.body))
     };
     vec![outcome; hosts]
 }
 
-/// The meaning of one answer line, by its first word.
-fn meaning(line: &str) -> Option<Outcome> {
+/// The meaning of one answer line, by its first word; `asked` is the answer's `Retry-After`.
+fn meaning(line: &str, asked: Option<Duration>) -> Option<Outcome> {
     let code = line.split_whitespace().next()?;
-    let trouble = |what: &str| Outcome::Retry { reason: what.to_string(), after: Some(SERVER_TROUBLE_WAIT) };
+    // The specification asks for at least 30 minutes; a longer Retry-After wins.
+    let trouble = |what: &str| {
+        let wait = asked.map_or(SERVER_TROUBLE_WAIT, |a| a.max(SERVER_TROUBLE_WAIT));
+        Outcome::retry_after(
+            Kind::ProviderError,
+            format!("{what}; waiting {} minutes", wait.as_secs() / 60),
+            Some(wait),
+        )
+    };
     Some(match code.to_ascii_lowercase().as_str() {
-        // Dyn and No-IP answer `good 127.0.0.1` to a client they ignore (a bad user agent or
-        // a blocked account) unless 127.0.0.1 was what we sent, which we never do.
+        // Dyn documents `good 127.0.0.1` as "the request was ignored because of an agent that does
+        // not follow our specifications" (it is only a success when 127.0.0.1 was asked for, which
+        // we never send); No-IP answers it to a client it has blocked. Nothing was changed.
         "good" if line.split_whitespace().nth(1) == Some("127.0.0.1") => Outcome::stop(
-            "the provider ignored the update (it answered good 127.0.0.1): the client or account is blocked",
+            Kind::ProviderError,
+            "the provider ignored the update and answered 'good 127.0.0.1': that is how Dyn and No-IP \
+             say they block this client or account (or the request did not reach the real update \
+             server); the record was not changed: check the account at the provider",
         ),
         "good" => Outcome::Updated,
         "nochg" => Outcome::Unchanged,
-        "badauth" => Outcome::stop("the provider rejected the user name or password (badauth)"),
-        "!donator" => Outcome::stop("this needs a paid account at the provider (!donator)"),
-        "notfqdn" => Outcome::stop("the hostname is not a full domain name (notfqdn)"),
-        "nohost" => Outcome::stop("the hostname does not exist in this account (nohost)"),
-        "numhost" => Outcome::stop("too many hostnames in one request (numhost)"),
-        "abuse" => Outcome::stop("the provider blocked this hostname for abuse (abuse)"),
-        "badagent" => Outcome::stop("the provider refused this client (badagent)"),
-        "!yours" => Outcome::stop("the hostname belongs to another account (!yours)"),
-        "!active" => Outcome::stop("the hostname is not active at the provider (!active)"),
-        "dnserr" => trouble("the provider's DNS failed (dnserr); waiting 30 minutes"),
-        "911" => trouble("the provider reports a problem on its side (911); waiting 30 minutes"),
+        "badauth" => Outcome::stop(Kind::Auth, "the provider rejected the user name or password (badauth)"),
+        "!donator" => Outcome::stop(Kind::Auth, "this needs a paid account at the provider (!donator)"),
+        "notfqdn" => Outcome::stop(Kind::Config, "the hostname is not a full domain name (notfqdn)"),
+        "nohost" => Outcome::stop(Kind::NoSuchRecord, "the hostname does not exist in this account (nohost)"),
+        "numhost" => Outcome::stop(Kind::Config, "too many hostnames in one request (numhost)"),
+        // No-IP and Dyn: the account or host is blocked for abuse; the client must stop.
+        "abuse" => Outcome::stop(
+            Kind::ProviderError,
+            "the provider blocked this hostname or account for abuse (abuse): sending stops until the \
+             configuration changes; unblock it at the provider",
+        ),
+        "badagent" => Outcome::stop(Kind::ProviderError, "the provider refused this client (badagent)"),
+        "!yours" => Outcome::stop(Kind::Auth, "the hostname belongs to another account (!yours)"),
+        "!active" => Outcome::stop(Kind::NoSuchRecord, "the hostname is not active at the provider (!active)"),
+        "dnserr" => trouble("the provider's DNS failed (dnserr)"),
+        "911" => trouble("the provider reports a problem on its side (911)"),
         _ => return None,
     })
 }
@@ -145,7 +167,7 @@ fn meaning(line: &str) -> Option<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted, Update};
 
     const CFG: &str = "config service s\n option provider 'dyn'\n list hostname 'a.example.org'\n \
                        list hostname 'b.example.org'\n option username 'alice'\n option password 'p@ss:w rd'\n";
@@ -197,6 +219,48 @@ mod tests {
         let mut t = Scripted::new(vec![Scripted::body(200, "911")]);
         let r = Dyndns2.update(&job(&svc, Some("1.2.3.4"), None), &mut t);
         assert!(matches!(r[0].outcome, Outcome::Retry { after: Some(d), .. } if d >= Duration::from_secs(1800)));
+    }
+
+    /// README: dyndns2 honours Retry-After; 911 waits at least the 30 minutes the
+    /// specification asks for, longer when the server says so, never more than a day.
+    #[test]
+    fn retry_after_is_honoured_and_capped() {
+        let svc = service(&CFG.replace(" list hostname 'b.example.org'\n", ""));
+        let answer = |status: u16, body: &str, after: &str| {
+            Ok(crate::http::Response { status, headers: vec![("Retry-After".into(), after.into())], body: body.into() })
+        };
+        let wait = |r: &[RecordResult]| match &r[0].outcome {
+            Outcome::Retry { after, .. } => *after,
+            other => panic!("{other:?}"),
+        };
+        let mut t = Scripted::new(vec![
+            answer(503, "", "120"),
+            answer(200, "911", "7200"),
+            answer(200, "911", "60"),
+            answer(429, "", "18446744073709551615"),
+        ]);
+        let one = |t: &mut Scripted| Dyndns2.update(&job(&svc, Some("1.2.3.4"), None), t);
+        assert_eq!(wait(&one(&mut t)), Some(Duration::from_secs(120)));
+        let r = one(&mut t);
+        assert_eq!(wait(&r), Some(Duration::from_secs(7200)));
+        assert!(r[0].outcome.reason().unwrap().contains("waiting 120 minutes"), "{r:?}");
+        assert_eq!(wait(&one(&mut t)), Some(SERVER_TROUBLE_WAIT));
+        let r = one(&mut t);
+        assert_eq!(wait(&r), Some(crate::providers::MAX_PROVIDER_WAIT));
+        assert_eq!(r[0].outcome.kind(), Some(Kind::RateLimited));
+    }
+
+    #[test]
+    fn good_127_0_0_1_says_the_client_is_blocked() {
+        let svc = service(&CFG.replace(" list hostname 'b.example.org'\n", ""));
+        let mut t = Scripted::new(vec![Scripted::body(200, "good 127.0.0.1")]);
+        let r = Dyndns2.update(&job(&svc, Some("1.2.3.4"), None), &mut t);
+        let Outcome::Stop { kind, reason } = &r[0].outcome else { panic!("{r:?}") };
+        assert_eq!(*kind, Kind::ProviderError);
+        assert!(
+            reason.contains("ignored the update") && reason.contains("block") && reason.contains("not changed"),
+            "{reason}"
+        );
     }
 
     #[test]

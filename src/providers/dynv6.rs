@@ -4,7 +4,7 @@
 //! records listed, patched by id or created.
 
 use super::rest::{bearer, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD};
 use crate::http::{url_encode, Method, Transport};
 use serde_json::{json, Value};
 
@@ -13,7 +13,7 @@ pub struct Dynv6Api;
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "HTTP token (not the update token of the update URL)"),
     Field::required("zone", FieldKind::Text, "the zone, e.g. myhome.dynv6.net"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    SERVER_FIELD,
 ];
 
 impl Protocol for Dynv6Api {
@@ -21,7 +21,7 @@ impl Protocol for Dynv6Api {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "dynv6", &["/error", "/message"], bearer);
         update_records(job, "dynv6", &mut Zones { api, zone: None }, 60, 0)
     }
@@ -91,7 +91,7 @@ impl Records for Zones<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn apex_through_the_zone_and_names_through_records() {

@@ -5,7 +5,7 @@
 //! only when it differs. A missing RRset is created only with `create_missing`.
 
 use super::rest::{bearer, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Transport};
 use serde_json::json;
 
@@ -13,8 +13,8 @@ pub struct Gandi;
 
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "personal access token with the LiveDNS permission"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for Gandi {
@@ -22,7 +22,7 @@ impl Protocol for Gandi {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Gandi", &["/message"], bearer);
         update_records(job, "Gandi", &mut LiveDns(api), 300, 300)
     }
@@ -52,7 +52,7 @@ impl Records for LiveDns<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted, Update};
 
     fn cfg(extra: &str) -> String {
         format!(
@@ -91,7 +91,7 @@ mod tests {
         assert_eq!(r[0].outcome, Outcome::Unchanged);
         let mut t = Scripted::new(vec![Scripted::body(404, r#"{"code":404,"message":"Can't find the DNS record"}"#)]);
         let r = Gandi.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("create_missing")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("create_missing")));
         let svc = service(&cfg(" option create_missing 1\n"));
         let mut t = Scripted::new(vec![Scripted::body(404, "{}"), Scripted::body(201, "{}")]);
         let r = Gandi.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
@@ -112,6 +112,6 @@ mod tests {
         assert_eq!(Gandi.update(&job(&svc, Some("198.51.100.2"), None), &mut t)[0].outcome.label(), "retry");
         let other = service(&cfg("").replace("home.example.org", "home.example.net"));
         let r = Gandi.update(&job(&other, Some("198.51.100.2"), None), &mut Scripted::new(vec![]));
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("not inside")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("not inside")));
     }
 }

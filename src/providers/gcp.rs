@@ -7,7 +7,7 @@
 
 use super::rest::{secrets_only, update_records, Api, Existing, Name, Records};
 use super::sign;
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD};
 use crate::http::{base64, url_encode, Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -18,7 +18,7 @@ static FIELDS: &[Field] = &[
     Field::required("managed_zone", FieldKind::Text, "the managed zone's name in Cloud DNS, e.g. example-org"),
     Field::required("zone", FieldKind::Text, "the zone's DNS name, e.g. example.org"),
     Field::optional("project", FieldKind::Text, "project ID (default: the key's project)"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    SERVER_FIELD,
 ];
 
 const SCOPE: &str = "https://www.googleapis.com/auth/ndev.clouddns.readwrite";
@@ -28,7 +28,7 @@ impl Protocol for Gcp {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Google Cloud DNS", &["/error/message", "/error_description"], secrets_only);
         let mut dns = CloudDns { api, token: None, project: String::new() };
         update_records(job, "Google Cloud DNS", &mut dns, 300, 0)
@@ -66,12 +66,13 @@ impl CloudDns<'_> {
         let svc = self.api.job.service;
         let path = svc.param("key_file").unwrap_or("");
         let key: Value = std::fs::read_to_string(path)
-            .map_err(|e| Outcome::stop(format!("cannot read key_file {path}: {e}")))
+            .map_err(|e| Outcome::stop(Kind::Config, format!("cannot read key_file {path}: {e}")))
             .and_then(|t| {
-                serde_json::from_str(&t).map_err(|_| Outcome::stop(format!("key_file {path} is not JSON")))
+                serde_json::from_str(&t)
+                    .map_err(|_| Outcome::stop(Kind::Config, format!("key_file {path} is not JSON")))
             })?;
         let token_uri = key["token_uri"].as_str().unwrap_or("https://oauth2.googleapis.com/token").to_string();
-        let jwt = assertion(&key, sign::now()).map_err(|e| Outcome::stop(format!("{e} ({path})")))?;
+        let jwt = assertion(&key, sign::now()).map_err(|e| Outcome::stop(Kind::Config, format!("{e} ({path})")))?;
         self.project = svc.param("project").or(key["project_id"].as_str()).unwrap_or("").to_string();
         let mut req = Request::new(Method::Post, token_uri)
             .header("Content-Type", "application/x-www-form-urlencoded")
@@ -79,7 +80,9 @@ impl CloudDns<'_> {
         req.body =
             Some(format!("grant_type={}&assertion={jwt}", url_encode("urn:ietf:params:oauth:grant-type:jwt-bearer")));
         let answer = self.api.send(req)?;
-        let token = answer["access_token"].as_str().ok_or_else(|| Outcome::retry("Google gave no access token"))?;
+        let token = answer["access_token"]
+            .as_str()
+            .ok_or_else(|| Outcome::retry(Kind::MalformedAnswer, "Google gave no access token"))?;
         self.token = Some(token.to_string());
         Ok(token.to_string())
     }
@@ -128,7 +131,7 @@ impl Records for CloudDns<'_> {
 mod tests {
     use super::*;
     use crate::http::base64_decode;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     fn key_file(dir: &std::path::Path) -> String {
         let key = json!({"type": "service_account", "project_id": "home-dns-4711", "private_key_id": "k1",

@@ -4,7 +4,7 @@
 //! type (and creates them); GoDaddy's minimum TTL is 600 s.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::json;
 
@@ -13,8 +13,8 @@ pub struct GoDaddy;
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "API key"),
     Field::required("password", FieldKind::Secret, "API secret"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 fn sso_key(req: Request, job: &Job) -> Request {
@@ -27,7 +27,7 @@ impl Protocol for GoDaddy {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "GoDaddy", &["/message"], sso_key);
         update_records(job, "GoDaddy", &mut Domains(api), 600, 600)
     }
@@ -57,7 +57,7 @@ impl Records for Domains<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn reads_then_puts_the_records_of_name_and_type() {

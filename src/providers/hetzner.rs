@@ -6,7 +6,7 @@
 //! `POST /zones/{zone}/rrsets` to create one.
 
 use super::rest::{bearer, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Transport};
 use serde_json::json;
 
@@ -18,8 +18,8 @@ static FIELDS: &[Field] = &[
         FieldKind::Secret,
         "Hetzner Cloud API token (read & write) of the project holding the zone",
     ),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for Hetzner {
@@ -27,7 +27,7 @@ impl Protocol for Hetzner {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Hetzner", &["/error/message"], bearer);
         update_records(job, "Hetzner", &mut Rrsets(api), 3600, 60)
     }
@@ -59,7 +59,7 @@ impl Records for Rrsets<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
     use serde_json::Value;
 
     fn svc(extra: &str) -> crate::config::Service {
@@ -90,7 +90,9 @@ mod tests {
         let missing = r#"{"error":{"code":"not_found","message":"rrset not found","details":{}}}"#;
         let mut t = Scripted::new(vec![Scripted::body(404, missing)]);
         let r = Hetzner.update(&job(&svc(""), None, Some("2001:db8::7")), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("AAAA record home.example.org")));
+        assert!(
+            matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("AAAA record home.example.org"))
+        );
         let svc = svc(" option create_missing 1\n option ttl 120\n");
         let mut t = Scripted::new(vec![Scripted::body(404, missing), Scripted::body(201, "{}")]);
         let r = Hetzner.update(&job(&svc, None, Some("2001:db8::7")), &mut t);
@@ -101,7 +103,7 @@ mod tests {
         let denied = r#"{"error":{"code":"unauthorized","message":"unable to authenticate hc-tok"}}"#;
         let mut t = Scripted::new(vec![Scripted::body(401, denied)]);
         let r = Hetzner.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("unable to authenticate")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("unable to authenticate")));
         assert_no_secret(&r, "hc-tok");
     }
 }

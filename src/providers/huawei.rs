@@ -24,7 +24,7 @@ impl Protocol for Huawei {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Huawei Cloud DNS", &["/message", "/error_msg"], secrets_only);
         update_records(job, "Huawei Cloud DNS", &mut Apig { api, zone: ZoneId::default(), now: sign::now }, 300, 1)
     }
@@ -47,7 +47,7 @@ pub fn signed(
 ) -> Request {
     let (ak, sk) = (key.id, key.secret);
     let date = sign::basic_iso8601(key.now);
-    let mut canonical_path = path.to_string();
+    let mut canonical_path = format!("{}{path}", sign::base_path(base));
     if !canonical_path.ends_with('/') {
         canonical_path.push('/');
     }
@@ -146,7 +146,7 @@ impl Records for Apig<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn finds_the_zone_then_replaces_the_record_set() {
@@ -179,8 +179,18 @@ mod tests {
         let denied = r#"{"error_msg":"Incorrect IAM authentication information: verify aksk signature fail","error_code":"APIGW.0301","request_id":"x"}"#;
         let mut t = Scripted::new(vec![Scripted::body(401, denied)]);
         let r = Huawei.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("verify aksk signature fail")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("verify aksk signature fail")));
         assert_no_secret(&r, "hw-secret");
+    }
+
+    /// Another region's endpoint behind a path: the path sent is the path signed.
+    #[test]
+    fn a_path_in_server_is_signed() {
+        let key = Credentials { id: "AK", secret: "SK", now: 1_700_000_000 };
+        let behind = signed("https://gw.example/dns", Method::Get, "/v2/zones", &[("type", "public")], "", &key);
+        let direct = signed("https://gw.example", Method::Get, "/dns/v2/zones", &[("type", "public")], "", &key);
+        assert_eq!(behind.url, "https://gw.example/dns/v2/zones?type=public");
+        assert_eq!(behind.header_value("Authorization"), direct.header_value("Authorization"));
     }
 
     #[test]

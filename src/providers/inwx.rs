@@ -5,7 +5,7 @@
 //! `code` 1000/1001 (1500 for a logout) is success. Accounts with two-factor login cannot be used unattended.
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, ZONE_FIELD};
 use crate::http::{Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -14,7 +14,7 @@ pub struct Inwx;
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "INWX user name (an account or sub-user without two-factor login)"),
     Field::required("password", FieldKind::Secret, "password"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
+    ZONE_FIELD,
     Field::optional("server", FieldKind::Url, "API URL (OT&E test system: https://api.ote.domrobot.com/jsonrpc/)"),
 ];
 
@@ -23,7 +23,7 @@ impl Protocol for Inwx {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "INWX", &["/msg"], secrets_only);
         let mut rpc = Rpc { api, cookie: None };
         let results = update_records(job, "INWX", &mut rpc, 300, 300);
@@ -50,7 +50,7 @@ impl Rpc<'_> {
         let resp = self
             .api
             .send_raw(secrets_only(req, self.api.job), false)?
-            .ok_or_else(|| Outcome::retry("INWX: no answer"))?;
+            .ok_or_else(|| Outcome::retry(Kind::MalformedAnswer, "INWX: no answer"))?;
         let answer = resp.json().unwrap_or_default();
         match answer["code"].as_u64() {
             Some(1000 | 1001 | 1500) => {
@@ -63,9 +63,13 @@ impl Rpc<'_> {
                 let message =
                     format!("INWX {method}: {} (code {code})", answer["msg"].as_str().unwrap_or("no message"));
                 // 2200-2202: authentication; 2400, 2500: the API is busy or down.
-                Err(if code == 2400 || code == 2500 { Outcome::retry(message) } else { Outcome::stop(message) })
+                Err(match code {
+                    2400 | 2500 => Outcome::retry(Kind::ProviderError, message),
+                    2200..=2202 => Outcome::stop(Kind::Auth, message),
+                    _ => Outcome::stop(Kind::ProviderError, message),
+                })
             }
-            None => Err(Outcome::retry(format!("INWX {method}: an answer without a code"))),
+            None => Err(Outcome::retry(Kind::MalformedAnswer, format!("INWX {method}: an answer without a code"))),
         }
     }
 
@@ -74,7 +78,10 @@ impl Rpc<'_> {
             let svc = self.api.job.service;
             let data = self.call("account.login", json!({"user": svc.username, "pass": svc.password.expose()}))?;
             if data["tfa"].as_str().is_some_and(|t| t != "0") {
-                return Err(Outcome::stop("INWX: this account logs in with two factors; use a sub-user without them"));
+                return Err(Outcome::stop(
+                    Kind::Auth,
+                    "INWX: this account logs in with two factors; use a sub-user without them",
+                ));
             }
         }
         Ok(())
@@ -98,7 +105,9 @@ impl Records for Rpc<'_> {
 
     fn replace(&mut self, _: &Name, found: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome> {
         for r in stale(found, ip) {
-            let id: u64 = r.id.parse().map_err(|_| Outcome::retry("INWX listed a record without a numeric id"))?;
+            let id: u64 =
+                r.id.parse()
+                    .map_err(|_| Outcome::retry(Kind::MalformedAnswer, "INWX listed a record without a numeric id"))?;
             self.call("nameserver.updateRecord", json!({"id": id, "content": ip, "ttl": ttl}))?;
         }
         Ok(())
@@ -114,7 +123,7 @@ impl Records for Rpc<'_> {
 mod tests {
     use super::*;
     use crate::http::Response;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn logs_in_with_a_cookie_updates_and_logs_out() {
@@ -149,7 +158,7 @@ mod tests {
         let denied = r#"{"code":2200,"msg":"Authentication error"}"#;
         let mut t = Scripted::new(vec![Scripted::body(200, denied)]);
         let r = Inwx.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Authentication error")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Authentication error")));
         assert_eq!(t.sent.len(), 1);
         assert_no_secret(&r, "iw-pass");
     }

@@ -3,17 +3,14 @@
 //! one name and type are read, then changed by id (`PUT …/records/{id}`) or created.
 
 use super::rest::{update_records, Api, Existing, Name, Records, ZoneId};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::json;
 
 pub struct Ionos;
 
-static FIELDS: &[Field] = &[
-    Field::required("token", FieldKind::Secret, "API key as prefix.secret"),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
-];
+static FIELDS: &[Field] =
+    &[Field::required("token", FieldKind::Secret, "API key as prefix.secret"), ZONE_FIELD, SERVER_FIELD];
 
 fn api_key(req: Request, job: &Job) -> Request {
     let key = job.service.token.expose();
@@ -25,7 +22,7 @@ impl Protocol for Ionos {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "IONOS", &["/0/message", "/message"], api_key);
         update_records(job, "IONOS", &mut Zones { api, zone: ZoneId::default() }, 3600, 60)
     }
@@ -71,7 +68,7 @@ impl Records for Zones<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn finds_the_zone_then_puts_the_record() {
@@ -100,6 +97,6 @@ mod tests {
             r#"[{"code":"UNAUTHORIZED","message":"The customer is not authorized to do this operation."}]"#,
         )]);
         let r = Ionos.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("not authorized")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("not authorized")));
     }
 }

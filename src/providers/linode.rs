@@ -4,7 +4,7 @@
 //! created. The apex is the empty name.
 
 use super::rest::{bearer, update_records, Api, Existing, Name, Records, ZoneId};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -12,8 +12,8 @@ pub struct Linode;
 
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "personal access token with Domains read/write"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for Linode {
@@ -21,7 +21,7 @@ impl Protocol for Linode {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Linode", &["/errors/0/reason"], bearer);
         update_records(job, "Linode", &mut Domains { api, domain: ZoneId::default() }, 300, 0)
     }
@@ -72,7 +72,7 @@ impl Records for Domains<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn finds_the_domain_then_updates_the_record_by_id() {
@@ -106,9 +106,9 @@ mod tests {
 
         let mut t = Scripted::new(vec![Scripted::body(200, r#"{"data":[],"page":1,"pages":1,"results":0}"#)]);
         let r = Linode.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("no zone example.org")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("no zone example.org")));
         let mut t = Scripted::new(vec![Scripted::body(401, r#"{"errors":[{"reason":"Invalid Token"}]}"#)]);
         let r = Linode.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Invalid Token")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Invalid Token")));
     }
 }

@@ -3,7 +3,7 @@
 //! (names are fully qualified with the final dot), changed by id or created.
 
 use super::rest::{update_records, Api, Existing, Name, Records, ZoneId};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{Method, Request, Transport};
 use serde_json::json;
 
@@ -12,8 +12,8 @@ pub struct LuaDns;
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "account e-mail address"),
     Field::required("token", FieldKind::Secret, "API key"),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 fn basic(req: Request, job: &Job) -> Request {
@@ -25,7 +25,7 @@ impl Protocol for LuaDns {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "LuaDNS", &["/message"], basic);
         update_records(job, "LuaDNS", &mut Zones { api, zone: ZoneId::default() }, 300, 60)
     }
@@ -74,7 +74,7 @@ impl Records for Zones<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn finds_the_zone_and_matches_fully_qualified_names() {

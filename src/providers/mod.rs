@@ -52,6 +52,64 @@ use crate::net::Family;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
+/// Why a record was not updated, as a stable machine code (the status document's `kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// The provider refused the credentials (or the key may not touch this record).
+    Auth,
+    /// The hostname, record or zone does not exist there.
+    NoSuchRecord,
+    /// The provider asked us to slow down.
+    RateLimited,
+    /// The provider failed or refused on its side (server errors, blocks, its own error codes).
+    ProviderError,
+    /// DNS resolution, connection or a cut-off answer.
+    Network,
+    /// The TLS handshake or the certificate failed.
+    Tls,
+    /// No answer in time.
+    Timeout,
+    /// An answer we cannot read, or one that does not say what happened.
+    MalformedAnswer,
+    /// The service's own settings are wrong (a refused URL, an unreadable key file, a host
+    /// outside its zone).
+    Config,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 9] = [
+        Kind::Auth,
+        Kind::NoSuchRecord,
+        Kind::RateLimited,
+        Kind::ProviderError,
+        Kind::Network,
+        Kind::Tls,
+        Kind::Timeout,
+        Kind::MalformedAnswer,
+        Kind::Config,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Auth => "auth",
+            Kind::NoSuchRecord => "no-such-record",
+            Kind::RateLimited => "rate-limited",
+            Kind::ProviderError => "provider-error",
+            Kind::Network => "network",
+            Kind::Tls => "tls",
+            Kind::Timeout => "timeout",
+            Kind::MalformedAnswer => "malformed-answer",
+            Kind::Config => "config",
+        }
+    }
+}
+
+/// The longest wait a provider may ask for (`Retry-After`, dyndns2's 911): anything longer is
+/// cut to this, so a hostile or broken answer cannot park a record for years (or, added to the
+/// clock, wrap around into the past).
+pub const MAX_PROVIDER_WAIT: Duration = Duration::from_secs(24 * 3600);
+
 /// What the provider's answer means for one record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -59,22 +117,37 @@ pub enum Outcome {
     Updated,
     /// The provider says it already held it.
     Unchanged,
-    /// Transient: try again later (after `after` if the provider said how long).
-    Retry { reason: String, after: Option<Duration> },
+    /// Transient: try again later (after `after` if the provider said how long; never more
+    /// than `MAX_PROVIDER_WAIT`).
+    Retry { kind: Kind, reason: String, after: Option<Duration> },
     /// Sending again cannot help (bad credentials, no such host, abuse block): the record is
     /// left alone until its configuration changes.
-    Stop { reason: String },
+    Stop { kind: Kind, reason: String },
     /// `--dry-run`: shown, not sent.
     NotSent,
 }
 
 impl Outcome {
-    pub fn retry(reason: impl Into<String>) -> Outcome {
-        Outcome::Retry { reason: reason.into(), after: None }
+    pub fn retry(kind: Kind, reason: impl Into<String>) -> Outcome {
+        Outcome::Retry { kind, reason: reason.into(), after: None }
     }
 
-    pub fn stop(reason: impl Into<String>) -> Outcome {
-        Outcome::Stop { reason: reason.into() }
+    /// A retry no sooner than `after`, when the provider said; a longer wait than
+    /// `MAX_PROVIDER_WAIT` is cut to it, and the reason says so.
+    pub fn retry_after(kind: Kind, reason: impl Into<String>, after: Option<Duration>) -> Outcome {
+        let mut reason = reason.into();
+        if let Some(a) = after.filter(|a| *a > MAX_PROVIDER_WAIT) {
+            reason.push_str(&format!(
+                " (the provider asked to wait {} s; waiting at most {} h)",
+                a.as_secs(),
+                MAX_PROVIDER_WAIT.as_secs() / 3600
+            ));
+        }
+        Outcome::Retry { kind, reason, after: after.map(|a| a.min(MAX_PROVIDER_WAIT)) }
+    }
+
+    pub fn stop(kind: Kind, reason: impl Into<String>) -> Outcome {
+        Outcome::Stop { kind, reason: reason.into() }
     }
 
     pub fn is_success(&self) -> bool {
@@ -94,7 +167,15 @@ impl Outcome {
 
     pub fn reason(&self) -> Option<&str> {
         match self {
-            Outcome::Retry { reason, .. } | Outcome::Stop { reason } => Some(reason),
+            Outcome::Retry { reason, .. } | Outcome::Stop { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// Why the record is not up to date; `None` for a success or a dry run.
+    pub fn kind(&self) -> Option<Kind> {
+        match self {
+            Outcome::Retry { kind, .. } | Outcome::Stop { kind, .. } => Some(*kind),
             _ => None,
         }
     }
@@ -104,27 +185,48 @@ impl Outcome {
     pub fn from_http_error(e: &HttpError) -> Outcome {
         match e {
             HttpError::DryRun => Outcome::NotSent,
-            HttpError::Refused(m) => Outcome::stop(m.clone()),
-            HttpError::Transport(m) => Outcome::retry(m.clone()),
+            HttpError::Refused(m) => Outcome::stop(Kind::Config, m.clone()),
+            HttpError::Transport(m) => Outcome::retry(Kind::Network, m.clone()),
+            HttpError::Tls(m) => Outcome::retry(Kind::Tls, m.clone()),
+            HttpError::Timeout(m) => Outcome::retry(Kind::Timeout, m.clone()),
         }
     }
 
-    /// The meaning of an HTTP status when the body says nothing more specific.
-    pub fn from_status(resp: &Response, what: &str) -> Outcome {
-        match resp.status {
-            200..=299 => Outcome::Updated,
+    /// The meaning of an HTTP status that is not a success, for every protocol: `what` names
+    /// the provider (or host), `message` is what its answer said (may be empty).
+    pub fn from_status(resp: &Response, what: &str, message: &str) -> Outcome {
+        let status = resp.status;
+        let said = if message.is_empty() { String::new() } else { format!(" {message}") };
+        match status {
             401 | 403 => {
-                Outcome::stop(format!("{what}: authentication refused (HTTP {}): check the credentials", resp.status))
+                Outcome::stop(Kind::Auth, format!("{what} refused the credentials (HTTP {status}{said}): check them"))
             }
-            404 => Outcome::stop(format!("{what}: not found (HTTP 404)")),
-            429 => Outcome::Retry { reason: format!("{what}: rate limited (HTTP 429)"), after: resp.retry_after() },
-            408 | 500..=599 => Outcome::Retry {
-                reason: format!("{what}: server error (HTTP {})", resp.status),
-                after: resp.retry_after(),
-            },
-            s => Outcome::stop(format!("{what}: unexpected HTTP {s}")),
+            404 => Outcome::stop(Kind::NoSuchRecord, format!("{what}: not found (HTTP 404{said})")),
+            429 => Outcome::retry_after(
+                Kind::RateLimited,
+                format!("{what}: rate limited (HTTP 429{said})"),
+                resp.retry_after(),
+            ),
+            408 => Outcome::retry(Kind::Timeout, format!("{what}: the server timed out (HTTP 408{said})")),
+            500..=599 => Outcome::retry_after(
+                Kind::ProviderError,
+                format!("{what}: server error (HTTP {status}{said})"),
+                resp.retry_after(),
+            ),
+            _ => Outcome::stop(Kind::ProviderError, format!("{what}: unexpected HTTP {status}{said}")),
         }
     }
+}
+
+/// The start of an answer that is not in the provider's format, to quote in a reason: one
+/// line of at most 80 characters.
+pub fn excerpt(body: &str) -> String {
+    let line = body.trim().lines().next().unwrap_or("").trim();
+    let mut out: String = line.chars().take(80).collect();
+    if out.len() < line.len() {
+        out.push('…');
+    }
+    out
 }
 
 /// One update request: the hosts of a service that need an address, and the addresses.
@@ -217,6 +319,12 @@ impl Field {
     }
 }
 
+/// The `zone` field of the record APIs, worded once.
+pub const ZONE_FIELD: Field =
+    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org");
+/// The `server` override of the APIs with a fixed public endpoint, worded once.
+pub const SERVER_FIELD: Field = Field::optional("server", FieldKind::Url, "API base URL");
+
 /// Options every service has; they are not provider parameters.
 pub const COMMON_OPTIONS: &[&str] = &[
     "enabled",
@@ -246,9 +354,86 @@ pub const COMMON_OPTIONS: &[&str] = &[
 pub trait Protocol: Sync {
     /// The config fields this protocol reads, beyond hostname/ipv4/ipv6/interface.
     fn fields(&self) -> &'static [Field];
-    /// Send what the job needs and say, per record, what came of it. Never panics on any
-    /// answer; a malformed answer is a `Retry` naming what was wrong.
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult>;
+    /// The protocol's own work: send what the job needs and say, per record, what came of it.
+    /// Never panics on any answer; a malformed answer is a `Retry` naming what was wrong.
+    /// Callers use `update`, which masks what this returns.
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult>;
+}
+
+impl dyn Protocol {
+    /// `run`, with every secret of the service and of the requests sent (in every form it can
+    /// take in text) masked out of the reasons, and every provider-requested wait capped at
+    /// `MAX_PROVIDER_WAIT`: the one door provider text leaves by on its way to status, state,
+    /// logs and the terminal. On the trait object, so there is one copy of it, not one per
+    /// protocol (a provided trait method cost 30 KB on MIPS).
+    pub fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+        let mut seen = SecretsSeen { inner: http, secrets: secrets_of(job.service) };
+        let results = self.run(job, &mut seen);
+        let secrets = seen.secrets;
+        results.into_iter().map(|r| RecordResult { outcome: r.outcome.masked(&secrets), ..r }).collect()
+    }
+}
+
+impl Outcome {
+    /// The outcome with `secrets` masked out of its reason and its wait capped.
+    fn masked(self, secrets: &[String]) -> Outcome {
+        match self {
+            Outcome::Retry { kind, reason, after } => {
+                Outcome::retry_after(kind, crate::http::mask_secrets(&reason, secrets), after)
+            }
+            Outcome::Stop { kind, reason } => Outcome::stop(kind, crate::http::mask_secrets(&reason, secrets)),
+            other => other,
+        }
+    }
+}
+
+/// Everything about a service that must never be shown: its password and token, and the
+/// `user:password` pairs its basic authentication encodes (the account's user name, or each
+/// hostname for providers where the hostname is the user).
+pub fn secrets_of(svc: &Service) -> Vec<String> {
+    let password = svc.password.expose();
+    let mut out: Vec<String> = [password, svc.token.expose()].into_iter().map(str::to_string).collect();
+    if !password.is_empty() {
+        let users = std::iter::once(&svc.username).chain(&svc.hostnames);
+        out.extend(users.map(|u| crate::http::base64(format!("{u}:{password}").as_bytes())));
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// A transport that remembers every secret the requests through it carried: the values they
+/// marked secret and their `Authorization` credentials (session tokens, signatures, basic auth).
+struct SecretsSeen<'a> {
+    inner: &'a mut dyn Transport,
+    secrets: Vec<String>,
+}
+
+impl Transport for SecretsSeen<'_> {
+    fn send(&mut self, req: &crate::http::Request) -> Result<Response, HttpError> {
+        for s in &req.secrets {
+            if !self.secrets.contains(s) {
+                self.secrets.push(s.clone());
+            }
+        }
+        if let Some(auth) = req.header_value("authorization") {
+            let credentials = auth.split_once(' ').map_or(auth, |(_, c)| c).trim();
+            if !credentials.is_empty() && !self.secrets.iter().any(|s| s == credentials) {
+                self.secrets.push(credentials.to_string());
+            }
+        }
+        crate::debug!("sending {}", req.display_masked().replace('\n', " |"));
+        let answer = self.inner.send(req);
+        match &answer {
+            // Only the status: an answer may carry a fresh session token no mask knows yet.
+            Ok(resp) => crate::debug!("answer: HTTP {}", resp.status),
+            Err(e) => crate::debug!("no answer: {e}"),
+        }
+        answer
+    }
+
+    fn dns(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
+        self.inner.dns(server, message)
+    }
 }
 
 /// The implementation behind a protocol name used in `catalogue.json`.
@@ -301,6 +486,114 @@ pub fn protocol(name: &str) -> Option<&'static dyn Protocol> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The strings of the status document's contract (BRIEF: `"kind"`), one per kind.
+    #[test]
+    fn kinds_are_the_status_codes() {
+        let codes: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "auth",
+                "no-such-record",
+                "rate-limited",
+                "provider-error",
+                "network",
+                "tls",
+                "timeout",
+                "malformed-answer",
+                "config"
+            ]
+        );
+        for k in Kind::ALL {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
+
+    #[test]
+    fn one_status_mapping() {
+        let resp = |status: u16, retry_after: &str| Response {
+            status,
+            headers: vec![("Retry-After".into(), retry_after.into())],
+            body: String::new(),
+        };
+        let cases = [
+            (401, "stopped", Kind::Auth),
+            (403, "stopped", Kind::Auth),
+            (404, "stopped", Kind::NoSuchRecord),
+            (408, "retry", Kind::Timeout),
+            (429, "retry", Kind::RateLimited),
+            (500, "retry", Kind::ProviderError),
+            (503, "retry", Kind::ProviderError),
+            (400, "stopped", Kind::ProviderError),
+            (301, "stopped", Kind::ProviderError),
+        ];
+        for (status, label, kind) in cases {
+            let o = Outcome::from_status(&resp(status, ""), "P", "Not Found");
+            assert_eq!((o.label(), o.kind()), (label, Some(kind)), "HTTP {status}");
+            assert!(o.reason().unwrap().contains(&format!("HTTP {status} Not Found")), "{o:?}");
+        }
+        let o = Outcome::from_status(&resp(429, "18446744073709551615"), "P", "");
+        assert!(matches!(o, Outcome::Retry { after: Some(a), .. } if a == MAX_PROVIDER_WAIT), "{o:?}");
+        assert!(o
+            .reason()
+            .unwrap()
+            .ends_with("(the provider asked to wait 18446744073709551615 s; waiting at most 24 h)"));
+        let o = Outcome::from_status(&resp(503, "120"), "P", "");
+        assert!(matches!(o, Outcome::Retry { after: Some(a), .. } if a == Duration::from_secs(120)), "{o:?}");
+    }
+
+    #[test]
+    fn transport_failures_keep_their_kind() {
+        let cases = [
+            (HttpError::Transport("x".into()), Some(Kind::Network)),
+            (HttpError::Tls("x".into()), Some(Kind::Tls)),
+            (HttpError::Timeout("x".into()), Some(Kind::Timeout)),
+            (HttpError::Refused("x".into()), Some(Kind::Config)),
+            (HttpError::DryRun, None),
+        ];
+        for (e, kind) in cases {
+            assert_eq!(Outcome::from_http_error(&e).kind(), kind, "{e:?}");
+        }
+    }
+
+    /// Whatever a protocol builds, what leaves `update` has its secrets masked (here a session
+    /// token only the request knew, and base64 of user:password) and its wait capped.
+    #[test]
+    fn the_door_masks_and_caps() {
+        struct Leaky;
+        impl Protocol for Leaky {
+            fn fields(&self) -> &'static [Field] {
+                &[]
+            }
+            fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+                let req = crate::http::Request::get("https://p.example/").bearer("session-4711");
+                let _ = http.send(&req);
+                let basic = crate::http::base64(b"alice:hunter22");
+                job.all(Outcome::Retry {
+                    kind: Kind::ProviderError,
+                    reason: format!("echo: Bearer session-4711, Basic {basic}, p=hunter22"),
+                    after: Some(Duration::from_secs(u64::MAX)),
+                })
+            }
+        }
+        let svc = testing::service(
+            "config service s\n option provider 'dyn'\n list hostname 'h.example.org'\n option username 'alice'\n \
+             option password 'hunter22'\n",
+        );
+        let mut t = testing::Scripted::new(vec![testing::Scripted::body(500, "")]);
+        let r = (&Leaky as &dyn Protocol).update(&testing::job(&svc, Some("203.0.113.1"), None), &mut t);
+        assert_eq!(
+            r[0].outcome,
+            Outcome::Retry {
+                kind: Kind::ProviderError,
+                reason: "echo: Bearer ***, Basic ***, p=*** (the provider asked to wait 18446744073709551615 s; \
+                         waiting at most 24 h)"
+                    .into(),
+                after: Some(MAX_PROVIDER_WAIT)
+            }
+        );
+    }
 
     #[test]
     fn relative_names() {

@@ -4,14 +4,14 @@
 //! request per hostname; the XML answer has `<ErrCount>0</ErrCount>` on success, else `<Err1>`.
 //! IPv4 only, as the service.
 
-use super::{relative_name, Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{relative_name, Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, ZONE_FIELD};
 use crate::http::{url_encode, Request, Transport};
 
 pub struct Namecheap;
 
 static FIELDS: &[Field] = &[
     Field::required("password", FieldKind::Secret, "the domain's Dynamic DNS password (Advanced DNS page)"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
+    ZONE_FIELD,
     Field::optional("server", FieldKind::Url, "update URL"),
 ];
 
@@ -24,14 +24,14 @@ impl Protocol for Namecheap {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let svc = job.service;
         let zone = svc.param("zone").unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
         let mut results = Vec::new();
         for host in &job.hosts {
             for (family, ip) in job.families() {
                 let outcome = match relative_name(host, &zone) {
-                    None => Outcome::stop(format!("{host} is not inside the domain {zone}")),
+                    None => Outcome::stop(Kind::Config, format!("{host} is not inside the domain {zone}")),
                     Some(name) => {
                         let url = format!(
                             "{}?host={}&domain={}&password={}&ip={ip}",
@@ -44,16 +44,18 @@ impl Protocol for Namecheap {
                         req.allow_http = svc.allow_http;
                         match http.send(&req) {
                             Err(e) => Outcome::from_http_error(&e),
-                            Ok(r) if !(200..300).contains(&r.status) => Outcome::from_status(&r, "Namecheap"),
+                            Ok(r) if !(200..300).contains(&r.status) => {
+                                Outcome::from_status(&r, "Namecheap", element(&r.body, "Err1").unwrap_or(""))
+                            }
                             Ok(r) => match element(&r.body, "ErrCount") {
                                 Some("0") => Outcome::Updated,
                                 Some(_) => {
-                                    let why = req.mask(element(&r.body, "Err1").unwrap_or("unknown error"));
+                                    let why = element(&r.body, "Err1").unwrap_or("unknown error");
                                     // Namecheap's errors are about the request itself (password,
                                     // domain, host): sending it again cannot help.
-                                    Outcome::stop(format!("Namecheap refused the update: {why}"))
+                                    Outcome::stop(Kind::ProviderError, format!("Namecheap refused the update: {why}"))
                                 }
-                                None => Outcome::retry("Namecheap's answer has no ErrCount"),
+                                None => Outcome::retry(Kind::MalformedAnswer, "Namecheap's answer has no ErrCount"),
                             },
                         }
                     }
@@ -68,7 +70,7 @@ impl Protocol for Namecheap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     const CFG: &str = "config service s\n option provider 'namecheap'\n list hostname 'example.org'\n list hostname 'nas.example.org'\n \
                        option password 'a1b2c3'\n option zone 'example.org'\n";
@@ -96,7 +98,7 @@ mod tests {
         let svc = service(&CFG.replace(" list hostname 'nas.example.org'\n", ""));
         let mut t = Scripted::new(vec![Scripted::body(200, bad)]);
         let r = Namecheap.update(&job(&svc, Some("203.0.113.4"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Passwords do not match")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Passwords do not match")));
         assert_no_secret(&r, "a1b2c3");
         let mut t = Scripted::new(vec![Scripted::body(200, "<html>oops</html>")]);
         assert_eq!(Namecheap.update(&job(&svc, Some("203.0.113.4"), None), &mut t)[0].outcome.label(), "retry");

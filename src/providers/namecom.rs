@@ -3,7 +3,7 @@
 //! id (`PUT /v4/domains/{domain}/records/{id}`) or created. The apex is the empty host.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::json;
 
@@ -12,8 +12,8 @@ pub struct NameCom;
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "Name.com user name"),
     Field::required("token", FieldKind::Secret, "API token"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 fn basic(req: Request, job: &Job) -> Request {
@@ -25,7 +25,7 @@ impl Protocol for NameCom {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Name.com", &["/message"], basic);
         update_records(job, "Name.com", &mut Domains(api), 300, 300)
     }
@@ -66,7 +66,7 @@ impl Records for Domains<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn lists_then_puts_by_id_with_basic_auth() {
@@ -90,6 +90,6 @@ mod tests {
         assert_eq!(r[0].outcome, Outcome::Updated);
         let mut t = Scripted::new(vec![Scripted::body(401, r#"{"message":"Unauthenticated"}"#)]);
         let r = NameCom.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Unauthenticated")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Unauthenticated")));
     }
 }

@@ -4,24 +4,20 @@
 //! `rrid`, `dnsAddRecord`; hosts are given relative to the domain (empty for the apex).
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Request, Transport};
 use serde_json::Value;
 
 pub struct NameSilo;
 
-static FIELDS: &[Field] = &[
-    Field::required("token", FieldKind::Secret, "API key"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
-];
+static FIELDS: &[Field] = &[Field::required("token", FieldKind::Secret, "API key"), ZONE_FIELD, SERVER_FIELD];
 
 impl Protocol for NameSilo {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "NameSilo", &["/reply/detail"], secrets_only);
         // NameSilo's minimum TTL is 3600.
         update_records(job, "NameSilo", &mut Operations(api), 3600, 3600)
@@ -44,9 +40,11 @@ impl Operations<'_> {
         match code {
             Some(300) => Ok(reply.clone()),
             // 110: invalid key; 112/113: API access not allowed (IP or account).
-            Some(c @ (110 | 112 | 113)) => Err(Outcome::stop(format!("NameSilo refused the key ({c}: {detail})"))),
-            None => Err(Outcome::retry("NameSilo answered without a reply code")),
-            Some(c) => Err(Outcome::stop(format!("NameSilo {operation}: {detail} (code {c})"))),
+            Some(c @ (110 | 112 | 113)) => {
+                Err(Outcome::stop(Kind::Auth, format!("NameSilo refused the key ({c}: {detail})")))
+            }
+            None => Err(Outcome::retry(Kind::MalformedAnswer, "NameSilo answered without a reply code")),
+            Some(c) => Err(Outcome::stop(Kind::ProviderError, format!("NameSilo {operation}: {detail} (code {c})"))),
         }
     }
 }
@@ -96,7 +94,7 @@ impl Records for Operations<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn lists_then_updates_by_rrid() {
@@ -123,7 +121,7 @@ mod tests {
         let denied = r#"{"request":{"operation":"dnsListRecords"},"reply":{"code":110,"detail":"Invalid API Key"}}"#;
         let mut t = Scripted::new(vec![Scripted::body(200, denied)]);
         let r = NameSilo.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Invalid API Key")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Invalid API Key")));
         assert_no_secret(&r, "ns-key");
     }
 }

@@ -6,7 +6,7 @@
 //! status. The zone's TTL applies (records have none); the apex is `@`.
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{Method, Transport};
 use serde_json::{json, Value};
 
@@ -16,8 +16,8 @@ static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "customer number"),
     Field::required("token", FieldKind::Secret, "API key"),
     Field::required("password", FieldKind::Secret, "API password"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API endpoint"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for Netcup {
@@ -25,7 +25,7 @@ impl Protocol for Netcup {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "netcup", &["/longmessage"], secrets_only);
         let mut ccp = Ccp { api, session: None, pending: Vec::new() };
         let results = update_records(job, "netcup", &mut ccp, 0, 0);
@@ -62,16 +62,19 @@ impl Ccp<'_> {
         let message = format!("netcup {action}: {message} ({})", answer["statuscode"]);
         // 4013: login failed or session expired; 4001: API key or password wrong.
         Err(match answer["statuscode"].as_u64() {
-            Some(5029 | 4029) => Outcome::retry(message),
-            None => Outcome::retry(format!("netcup {action}: no status in the answer")),
-            _ => Outcome::stop(message),
+            Some(5029 | 4029) => Outcome::retry(Kind::RateLimited, message),
+            Some(4013 | 4001) => Outcome::stop(Kind::Auth, message),
+            None => Outcome::retry(Kind::MalformedAnswer, format!("netcup {action}: no status in the answer")),
+            _ => Outcome::stop(Kind::ProviderError, message),
         })
     }
 
     fn login(&mut self) -> Result<(), Outcome> {
         if self.session.is_none() {
             let data = self.call("login", json!({}))?;
-            let id = data["apisessionid"].as_str().ok_or_else(|| Outcome::retry("netcup login gave no session"))?;
+            let id = data["apisessionid"]
+                .as_str()
+                .ok_or_else(|| Outcome::retry(Kind::MalformedAnswer, "netcup login gave no session"))?;
             self.session = Some(id.to_string());
         }
         Ok(())
@@ -121,7 +124,7 @@ impl Records for Ccp<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn logs_in_reads_updates_and_logs_out() {
@@ -161,7 +164,7 @@ mod tests {
         let denied = r#"{"serverrequestid":"x","action":"login","status":"error","statuscode":4013,"shortmessage":"Api key missing or invalid","longmessage":"The given api key is not valid."}"#;
         let mut t = Scripted::new(vec![Scripted::body(200, denied)]);
         let r = Netcup.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("api key is not valid")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("api key is not valid")));
         assert_eq!(t.sent.len(), 1, "no logout without a session");
         assert_no_secret(&r, "nc-pass");
     }

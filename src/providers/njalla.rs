@@ -4,17 +4,13 @@
 //! `add-record`. The apex is `@`.
 
 use super::rest::{remember, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{Method, Request, Transport};
 use serde_json::{json, Value};
 
 pub struct Njalla;
 
-static FIELDS: &[Field] = &[
-    Field::required("token", FieldKind::Secret, "API token"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API URL"),
-];
+static FIELDS: &[Field] = &[Field::required("token", FieldKind::Secret, "API token"), ZONE_FIELD, SERVER_FIELD];
 
 fn token(req: Request, job: &Job) -> Request {
     let t = job.service.token.expose();
@@ -26,7 +22,7 @@ impl Protocol for Njalla {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Njalla", &["/error/message"], token);
         update_records(job, "Njalla", &mut Rpc(api), 300, 60)
     }
@@ -42,7 +38,8 @@ impl Rpc<'_> {
             Some(e) => {
                 let message = e["message"].as_str().unwrap_or("no message");
                 // 403: the token may not touch this domain.
-                Err(Outcome::stop(format!("Njalla {method} failed: {message}")))
+                let kind = if matches!(e["code"].as_u64(), Some(401 | 403)) { Kind::Auth } else { Kind::ProviderError };
+                Err(Outcome::stop(kind, format!("Njalla {method} failed: {message}")))
             }
         }
     }
@@ -77,7 +74,7 @@ impl Records for Rpc<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn lists_then_edits_by_id_and_reads_errors_in_a_200() {
@@ -100,7 +97,14 @@ mod tests {
         let denied = r#"{"jsonrpc":"2.0","error":{"code":403,"message":"Permission denied."}}"#;
         let mut t = Scripted::new(vec![Scripted::body(200, denied)]);
         let r = Njalla.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Permission denied")));
+        assert!(
+            matches!(&r[0].outcome, Outcome::Stop { kind: Kind::Auth, reason } if reason.contains("Permission denied"))
+        );
         assert_no_secret(&r, "nj-tok");
+        // An error that quotes the token (in the header's form and JSON-escaped) stores none of it.
+        let quoting = r#"{"jsonrpc":"2.0","error":{"code":500,"message":"bad header Authorization: Njalla nj-tok"}}"#;
+        let mut t = Scripted::new(vec![Scripted::body(200, quoting)]);
+        let r = Njalla.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
+        assert_eq!(r[0].outcome.reason(), Some("Njalla list-records failed: bad header Authorization: Njalla ***"));
     }
 }

@@ -4,7 +4,7 @@
 //! PUT creates it.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::json;
 
@@ -12,8 +12,8 @@ pub struct Ns1;
 
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "API key allowed to manage the zone's records"),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 fn api_key(req: Request, job: &Job) -> Request {
@@ -26,7 +26,7 @@ impl Protocol for Ns1 {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "NS1", &["/message"], api_key);
         update_records(job, "NS1", &mut Zones(api), 3600, 0)
     }
@@ -64,7 +64,7 @@ impl Records for Zones<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn reads_answers_then_posts_or_creates() {

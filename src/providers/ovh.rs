@@ -6,7 +6,7 @@
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign;
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, ZONE_FIELD};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -16,7 +16,7 @@ static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "application key"),
     Field::required("password", FieldKind::Secret, "application secret"),
     Field::required("token", FieldKind::Secret, "consumer key (granted GET/POST/PUT on /domain/zone/*)"),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
+    ZONE_FIELD,
     Field::optional("server", FieldKind::Url, "API endpoint (EU by default; ca.api.ovh.com, api.us.ovhcloud.com)"),
 ];
 
@@ -25,7 +25,7 @@ impl Protocol for Ovh {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "OVHcloud", &["/message"], secrets_only);
         update_records(job, "OVHcloud", &mut Signed { api, now: sign::now }, 300, 60)
     }
@@ -115,7 +115,7 @@ impl Records for Signed<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn the_signature_follows_the_documented_recipe() {
@@ -166,7 +166,7 @@ mod tests {
             r#"{"errorCode":"INVALID_SIGNATURE","httpCode":"400 Bad Request","message":"Invalid signature"}"#,
         )]);
         let r = Ovh.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Invalid signature")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Invalid signature")));
         assert_no_secret(&r, "as-secret");
     }
 }

@@ -5,7 +5,7 @@
 //! when missing (only with `create_missing`). Porkbun's minimum TTL is 600 s.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -14,8 +14,8 @@ pub struct Porkbun;
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "API key (pk1_…), with API access enabled for the domain"),
     Field::required("password", FieldKind::Secret, "secret API key (sk1_…)"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 /// The key pair is in every body; here it only becomes secret.
@@ -28,7 +28,7 @@ impl Protocol for Porkbun {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Porkbun", &["/message"], keys);
         update_records(job, "Porkbun", &mut Dns(api), 600, 600)
     }
@@ -45,7 +45,7 @@ impl Dns<'_> {
         let answer = self.0.call(Method::Post, &format!("/dns/{path}"), Some(&body))?;
         match answer["status"].as_str() {
             Some("SUCCESS") => Ok(answer),
-            _ => Err(Outcome::retry(format!("Porkbun answered {path} without SUCCESS"))),
+            _ => Err(Outcome::retry(Kind::MalformedAnswer, format!("Porkbun answered {path} without SUCCESS"))),
         }
     }
 }
@@ -78,7 +78,7 @@ impl Records for Dns<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     fn cfg(extra: &str) -> String {
         format!(
@@ -122,7 +122,7 @@ mod tests {
         assert!(t.sent[0].url.ends_with("/AAAA/home"));
         let mut t = Scripted::new(vec![Scripted::body(200, r#"{"status":"SUCCESS","records":[]}"#)]);
         let r = Porkbun.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("create_missing")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("create_missing")));
         let apex = service(&cfg(" option create_missing 1\n").replace("home.example.org", "example.org"));
         let mut t = Scripted::new(vec![
             Scripted::body(200, r#"{"status":"SUCCESS","records":[]}"#),

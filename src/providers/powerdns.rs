@@ -4,7 +4,7 @@
 //! and type (all hostnames, A and AAAA) sets them (and creates missing ones).
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, ZONE_FIELD};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::json;
 
@@ -13,7 +13,7 @@ pub struct PowerDns;
 static FIELDS: &[Field] = &[
     Field::required("server", FieldKind::Url, "API URL of the server, e.g. https://ns1.example.org:8081"),
     Field::required("token", FieldKind::Secret, "the server's api-key"),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
+    ZONE_FIELD,
     Field::optional("server_id", FieldKind::Text, "server id in the API path (default localhost)"),
 ];
 
@@ -27,7 +27,7 @@ impl Protocol for PowerDns {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "PowerDNS", &["/error"], api_key);
         update_records(job, "PowerDNS", &mut Zone { api, pending: Vec::new() }, 300, 0)
     }
@@ -84,7 +84,7 @@ impl Records for Zone<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn reads_the_zone_and_replaces_the_rrset() {
@@ -131,6 +131,20 @@ mod tests {
 
         let mut t = Scripted::new(vec![Scripted::body(422, r#"{"error":"Could not find domain 'example.org.'"}"#)]);
         let r = PowerDns.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Could not find domain")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Could not find domain")));
+    }
+
+    /// PowerDNS's web server answers a path it has no route for (a wrong server_id, an API not
+    /// enabled) with a plain-text "Not Found": the reason quotes it.
+    #[test]
+    fn a_plain_404_says_what_the_server_said() {
+        let svc = service(
+            "config service s\n option provider 'powerdns'\n option server 'https://ns1.example.org:8081'\n \
+             list hostname 'home.example.org'\n option token 'pdns-key'\n option zone 'example.org'\n option server_id 'nope'\n",
+        );
+        let mut t = Scripted::new(vec![Scripted::body(404, "Not Found")]);
+        let r = PowerDns.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
+        assert_eq!(r[0].outcome.reason(), Some("PowerDNS: not found (HTTP 404 Not Found)"));
+        assert_eq!(r[0].outcome.kind(), Some(crate::providers::Kind::NoSuchRecord));
     }
 }

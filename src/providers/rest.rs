@@ -3,7 +3,7 @@
 //! record set of a name and type, leave it when it already holds the address, replace it when
 //! it differs, create it only when the user asked for that.
 
-use super::{relative_name, Job, Outcome, RecordResult};
+use super::{excerpt, relative_name, Job, Kind, Outcome, RecordResult};
 use crate::http::{Method, Request, Response, Transport};
 use serde_json::Value;
 
@@ -86,19 +86,13 @@ impl<'a> Api<'a> {
         if absent_ok && resp.status == 404 {
             return Ok(None);
         }
+        // JSON APIs name their message field; XML APIs say `<Message>`; anything else (a
+        // proxy's page, PowerDNS's plain "Not Found") is quoted as it starts.
         let message = match resp.json() {
             Some(answer) => self.message_at.iter().find_map(|p| answer.pointer(p)).map(text).unwrap_or_default(),
-            None => xml_text(&resp.body, "Message").unwrap_or_default().to_string(),
+            None => xml_text(&resp.body, "Message").map_or_else(|| excerpt(&resp.body), str::to_string),
         };
-        let detail = req.mask(&format!("{} {message}", resp.status));
-        let title = self.title;
-        Err(match resp.status {
-            401 | 403 => Outcome::stop(format!("{title} refused the credentials (HTTP {detail})")),
-            408 | 429 | 500..=599 => {
-                Outcome::Retry { reason: format!("{title}: HTTP {detail}"), after: resp.retry_after() }
-            }
-            _ => Outcome::stop(format!("{title}: HTTP {detail}")),
-        })
+        Err(Outcome::from_status(&resp, self.title, &message))
     }
 }
 
@@ -209,7 +203,7 @@ pub fn update_records(job: &Job, title: &str, api: &mut dyn Records, ttl: u32, m
     for host in &job.hosts {
         for (family, ip) in job.families() {
             let outcome = match relative_name(host, &zone) {
-                None => Outcome::stop(format!("{host} is not inside the domain {zone}")),
+                None => Outcome::stop(Kind::Config, format!("{host} is not inside the domain {zone}")),
                 Some(relative) => {
                     let name = Name { host, relative, zone: &zone, rtype: family.record_type() };
                     one(job, title, api, &name, &ip.to_string(), ttl).unwrap_or_else(|o| o)
@@ -231,10 +225,13 @@ fn one(job: &Job, title: &str, api: &mut dyn Records, name: &Name, ip: &str, ttl
     let found = api.find(name)?;
     if found.is_empty() {
         if !job.service.create_missing {
-            return Ok(Outcome::stop(format!(
-                "the {} record {} does not exist at {title}: create it there, or set create_missing 1",
-                name.rtype, name.host
-            )));
+            return Ok(Outcome::stop(
+                Kind::NoSuchRecord,
+                format!(
+                    "the {} record {} does not exist at {title}: create it there, or set create_missing 1",
+                    name.rtype, name.host
+                ),
+            ));
         }
         api.create(name, ip, ttl)?;
     } else if found.iter().all(|r| r.value == ip) {
@@ -281,8 +278,11 @@ impl ZoneId {
         let listed = list(api)?;
         let zones = listed.pointer(at).unwrap_or(&Value::Null);
         let found = Existing::collect(zones, "id", name_key, |z| z[name_key] == zone).into_iter().next();
-        let id =
-            found.ok_or_else(|| Outcome::stop(format!("{} has no zone {zone} for these credentials", api.title)))?.id;
+        let id = found
+            .ok_or_else(|| {
+                Outcome::stop(Kind::NoSuchRecord, format!("{} has no zone {zone} for these credentials", api.title))
+            })?
+            .id;
         self.0 = Some(id.clone());
         Ok(id)
     }

@@ -1,10 +1,14 @@
 //! RFC 2136 dynamic update, signed with TSIG, for BIND, Knot, PowerDNS and any self-hosted DNS.
 //! https://www.rfc-editor.org/rfc/rfc2136 (UPDATE) and https://www.rfc-editor.org/rfc/rfc8945 (TSIG)
 //!
-//! One UPDATE per family replaces the A or AAAA RRset of every hostname of the service: for each
-//! name, "delete RRset" then "add RR". The answer's TSIG is verified before it is believed.
+//! Per family, a first UPDATE carries only prerequisites ("RRset exists (value dependent)",
+//! RFC 2136 §2.4.2: the A or AAAA RRset of each hostname is exactly the address) and no change:
+//! NOERROR means every record is already right, nothing is written and the zone's serial stays;
+//! NXRRSET means some differ (with several hostnames each is then checked alone). One UPDATE
+//! then replaces the RRsets that differ: per name "delete RRset" and "add RR". Every answer's
+//! TSIG is verified before it is believed.
 
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, ZONE_FIELD};
 use crate::http::Transport;
 use crate::net::Family;
 use ring::hmac;
@@ -14,7 +18,7 @@ pub struct Rfc2136;
 
 static FIELDS: &[Field] = &[
     Field::required("server", FieldKind::Text, "DNS server: host, host:port or [IPv6]:port"),
-    Field::required("zone", FieldKind::Text, "the zone the hostnames are in, e.g. example.org"),
+    ZONE_FIELD,
     Field::required("key_name", FieldKind::Text, "TSIG key name, as in the server's configuration"),
     Field::required("token", FieldKind::Secret, "TSIG key secret (base64)"),
     Field::choice("key_algorithm", &["hmac-sha256", "hmac-sha512", "hmac-sha1"], "TSIG algorithm of the key"),
@@ -119,25 +123,44 @@ fn rtype(f: Family) -> u16 {
     }
 }
 
-/// The unsigned UPDATE: zone section, then per host "delete RRset" and "add RR".
-pub fn update_message(id: u16, zone: &str, hosts: &[String], ip: IpAddr, ttl: u32) -> Vec<u8> {
-    let family = Family::of(&ip);
-    let mut m = Vec::with_capacity(64 + hosts.len() * 64);
+/// The header and zone section of an UPDATE with `prerequisites` and `updates` RRs to follow.
+fn update_header(id: u16, zone: &str, prerequisites: usize, updates: usize) -> Vec<u8> {
+    let mut m = Vec::with_capacity(64 + (prerequisites + updates) * 32);
     m.extend_from_slice(&id.to_be_bytes());
     m.extend_from_slice(&(OPCODE_UPDATE << 11).to_be_bytes());
-    for count in [1u16, 0, (hosts.len() * 2) as u16, 0] {
+    for count in [1, prerequisites as u16, updates as u16, 0] {
         m.extend_from_slice(&count.to_be_bytes());
     }
     put_name(&mut m, zone);
     m.extend_from_slice(&TYPE_SOA.to_be_bytes());
     m.extend_from_slice(&CLASS_IN.to_be_bytes());
-    let rdata = match ip {
+    m
+}
+
+fn rdata(ip: IpAddr) -> Vec<u8> {
+    match ip {
         IpAddr::V4(a) => a.octets().to_vec(),
         IpAddr::V6(a) => a.octets().to_vec(),
-    };
+    }
+}
+
+/// The unsigned UPDATE: zone section, then per host "delete RRset" and "add RR".
+pub fn update_message(id: u16, zone: &str, hosts: &[String], ip: IpAddr, ttl: u32) -> Vec<u8> {
+    let kind = rtype(Family::of(&ip));
+    let mut m = update_header(id, zone, 0, hosts.len() * 2);
     for h in hosts {
-        put_rr(&mut m, h, rtype(family), CLASS_ANY, 0, &[]);
-        put_rr(&mut m, h, rtype(family), CLASS_IN, ttl, &rdata);
+        put_rr(&mut m, h, kind, CLASS_ANY, 0, &[]);
+        put_rr(&mut m, h, kind, CLASS_IN, ttl, &rdata(ip));
+    }
+    m
+}
+
+/// The unsigned check: an UPDATE whose only content is the prerequisite "RRset exists (value
+/// dependent)" (class IN, TTL 0, RFC 2136 §2.4.2) for each host's RRset of exactly `ip`.
+pub fn check_message(id: u16, zone: &str, hosts: &[String], ip: IpAddr) -> Vec<u8> {
+    let mut m = update_header(id, zone, hosts.len(), 0);
+    for h in hosts {
+        put_rr(&mut m, h, rtype(Family::of(&ip)), CLASS_IN, 0, &rdata(ip));
     }
     m
 }
@@ -211,43 +234,136 @@ fn verify(key: &Key, answer: &[u8], tsig: &Tsig, request_mac: &[u8]) -> bool {
     hmac::verify(&key.key, &data, tsig.mac).is_ok()
 }
 
-/// What the server's answer means.
-pub fn interpret(answer: &[u8], id: u16, key: &Key, request_mac: &[u8], server: &str) -> Outcome {
+/// NOERROR.
+const RCODE_OK: u16 = 0;
+/// NXRRSET: a value-dependent prerequisite failed (the RRset differs or is missing).
+const RCODE_NXRRSET: u16 = 8;
+
+/// The rcode of an answer whose TSIG verified (or, for REFUSED and NOTAUTH, that says what it
+/// means without one); any other answer is the outcome it means.
+pub fn interpret(answer: &[u8], id: u16, key: &Key, request_mac: &[u8], server: &str) -> Result<u16, Outcome> {
     if answer.len() < 12 || answer[..2] != id.to_be_bytes() || answer[2] & 0x80 == 0 {
-        return Outcome::retry(format!("{server} sent something that is not an answer to the update"));
+        let why = format!("{server} sent something that is not an answer to the update");
+        return Err(Outcome::retry(Kind::MalformedAnswer, why));
     }
     let Some((rcode, tsig)) = parse_answer(answer) else {
-        return Outcome::retry(format!("{server} sent a malformed answer"));
+        return Err(Outcome::retry(Kind::MalformedAnswer, format!("{server} sent a malformed answer")));
     };
+    // RFC 8945 §5.2: a server that cannot verify our signature says why in the TSIG error of an
+    // unsigned answer (BIND, Knot: NOTAUTH with BADSIG or BADKEY).
     if let Some(t) = &tsig {
-        match t.error {
-            0 => {}
-            16 => return Outcome::stop("the server says the TSIG signature is wrong (BADSIG): check the key secret"),
-            17 => {
-                return Outcome::stop(format!(
-                    "the server does not know the TSIG key '{}' (BADKEY): check key_name and key_algorithm",
-                    key.name
-                ))
+        let why = match t.error {
+            0 => None,
+            16 => Some(
+                "the server says the TSIG signature is wrong (BADSIG): check the key secret (token) and key_algorithm"
+                    .to_string(),
+            ),
+            17 => Some(format!(
+                "the server does not know the TSIG key '{}' (BADKEY): check key_name and key_algorithm",
+                key.name
+            )),
+            18 => {
+                let why = "our clock and the server's differ by more than 5 minutes (BADTIME): check the router's time";
+                return Err(Outcome::retry(Kind::Config, why));
             }
-            18 => return Outcome::retry("our clock and the server's differ by more than 5 minutes (BADTIME)"),
-            e => return Outcome::stop(format!("the server rejected the TSIG signature (error {e})")),
+            e => Some(format!("the server rejected the TSIG signature (TSIG error {e})")),
+        };
+        if let Some(why) = why {
+            return Err(Outcome::stop(Kind::Auth, why));
         }
     }
+    let signed = tsig.as_ref().is_some_and(|t| verify(key, answer, t, request_mac));
+    let zone_hint = "allow-update or update-policy in BIND, TSIG-ALLOW-DNSUPDATE in PowerDNS, an acl in Knot";
     match rcode {
-        0 => match tsig {
-            Some(t) if verify(key, answer, &t, request_mac) => Outcome::Updated,
-            Some(_) => Outcome::retry(format!("{server}'s answer carries a signature that does not verify")),
-            None => Outcome::retry(format!("{server} answered without a TSIG signature")),
-        },
-        1 => Outcome::stop("the server could not parse the update (FORMERR)"),
-        2 => Outcome::retry(format!("{server} failed to apply the update (SERVFAIL)")),
-        4 => Outcome::stop("the server does not accept dynamic updates (NOTIMP)"),
-        5 => Outcome::stop(
-            "the server refused the update (REFUSED): allow this key to update the zone (allow-update or update-policy)",
-        ),
-        9 => Outcome::stop("the server is not authoritative for the zone or refused the key (NOTAUTH)"),
-        10 => Outcome::stop("a hostname is not inside the zone (NOTZONE)"),
-        r => Outcome::retry(format!("{server} answered with DNS error code {r}")),
+        RCODE_OK | RCODE_NXRRSET if signed => Ok(rcode),
+        RCODE_OK | RCODE_NXRRSET => Err(Outcome::retry(
+            Kind::MalformedAnswer,
+            match tsig {
+                Some(_) => format!("{server}'s answer carries a signature that does not verify"),
+                None => format!("{server} answered without a TSIG signature"),
+            },
+        )),
+        1 => Err(Outcome::stop(Kind::ProviderError, "the server could not parse the update (FORMERR)")),
+        2 => Err(Outcome::retry(Kind::ProviderError, format!("{server} failed to apply the update (SERVFAIL)"))),
+        4 => Err(Outcome::stop(Kind::ProviderError, "the server does not accept dynamic updates (NOTIMP)")),
+        // A signed REFUSED: the key was accepted and may not update the zone. Unsigned: the
+        // server did not take our signature at all (PowerDNS answers so for a wrong secret and
+        // for an unknown key alike).
+        5 if signed => Err(Outcome::stop(
+            Kind::Auth,
+            format!("the server accepted the TSIG key but refused the update (REFUSED): allow this key to update the zone ({zone_hint})"),
+        )),
+        5 => Err(Outcome::stop(
+            Kind::Auth,
+            format!("the server refused the update without accepting our signature (REFUSED): check that key_name, \
+                     key_algorithm and the secret (token) match a key the server knows, and that it may update the zone \
+                     ({zone_hint})"),
+        )),
+        9 if signed => Err(Outcome::stop(Kind::Config, "the server is not authoritative for the zone (NOTAUTH): check zone and server")),
+        9 => Err(Outcome::stop(
+            Kind::Auth,
+            "the server did not accept the TSIG key (NOTAUTH): check key_name, key_algorithm and the secret (token)",
+        )),
+        10 => Err(Outcome::stop(Kind::Config, "a hostname is not inside the zone (NOTZONE)")),
+        r => Err(Outcome::retry(Kind::ProviderError, format!("{server} answered with DNS error code {r}"))),
+    }
+}
+
+/// The server of a zone, as one service talks to it.
+struct Zone<'a> {
+    net: &'a mut dyn Transport,
+    server: &'a str,
+    key: &'a Key,
+    name: &'a str,
+}
+
+impl Zone<'_> {
+    /// Sign `msg` (built for message `id`), send it and read the verified answer's rcode.
+    fn exchange(&mut self, id: u16, mut msg: Vec<u8>) -> Result<u16, Outcome> {
+        let mac = self.key.sign(&mut msg, super::sign::now());
+        let answer = self.net.dns(self.server, &msg).map_err(|e| Outcome::from_http_error(&e))?;
+        interpret(&answer, id, self.key, &mac, self.server)
+    }
+
+    /// Do these hosts' RRsets hold exactly `ip`? (`Ok(false)`: at least one does not.)
+    fn holds(&mut self, hosts: &[String], ip: IpAddr) -> Result<bool, Outcome> {
+        let id = message_id();
+        Ok(self.exchange(id, check_message(id, self.name, hosts, ip))? == RCODE_OK)
+    }
+
+    /// The outcome of every host of one family: those already right are unchanged (and not
+    /// written), the others are replaced in one UPDATE.
+    fn sync(&mut self, hosts: &[String], ip: IpAddr, ttl: u32) -> Vec<(String, Outcome)> {
+        let all = |o: Outcome| hosts.iter().map(|h| (h.clone(), o.clone())).collect();
+        let stale: Vec<String> = match self.holds(hosts, ip) {
+            Err(o) => return all(o),
+            Ok(true) => return all(Outcome::Unchanged),
+            Ok(false) if hosts.len() == 1 => hosts.to_vec(),
+            Ok(false) => {
+                let mut stale = Vec::new();
+                for h in hosts {
+                    match self.holds(std::slice::from_ref(h), ip) {
+                        Err(o) => return all(o),
+                        Ok(true) => {}
+                        Ok(false) => stale.push(h.clone()),
+                    }
+                }
+                stale
+            }
+        };
+        let id = message_id();
+        let written = match self.exchange(id, update_message(id, self.name, &stale, ip, ttl)) {
+            Ok(RCODE_OK) => Outcome::Updated,
+            Ok(rcode) => Outcome::retry(
+                Kind::ProviderError,
+                format!("{} answered an update without prerequisites with DNS error code {rcode}", self.server),
+            ),
+            Err(o) => o,
+        };
+        hosts
+            .iter()
+            .map(|h| (h.clone(), if stale.contains(h) { written.clone() } else { Outcome::Unchanged }))
+            .collect()
     }
 }
 
@@ -269,7 +385,7 @@ impl Protocol for Rfc2136 {
         FIELDS
     }
 
-    fn update(&self, job: &Job, net: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, net: &mut dyn Transport) -> Vec<RecordResult> {
         let svc = job.service;
         let zone = svc.param("zone").unwrap_or("").trim_end_matches('.').to_string();
         let key = match Key::new(
@@ -278,29 +394,21 @@ impl Protocol for Rfc2136 {
             svc.token.expose(),
         ) {
             Ok(k) => k,
-            Err(e) => return job.all(Outcome::stop(e)),
+            Err(e) => return job.all(Outcome::stop(Kind::Config, e)),
         };
         let (inside, outside): (Vec<String>, Vec<String>) = job.hosts.iter().cloned().partition(|h| in_zone(h, &zone));
         let mut results = Vec::new();
         for (family, ip) in job.families() {
             for h in &outside {
-                let outcome = Outcome::stop(format!("{h} is not inside the zone {zone}"));
+                let outcome = Outcome::stop(Kind::Config, format!("{h} is not inside the zone {zone}"));
                 results.push(RecordResult { host: h.clone(), family, outcome });
             }
             if inside.is_empty() {
                 continue;
             }
-            let id = message_id();
-            let mut msg = update_message(id, &zone, &inside, ip, svc.ttl.unwrap_or(60));
-            let now =
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-            let mac = key.sign(&mut msg, now);
-            let server = job.endpoint();
-            let outcome = match net.dns(server, &msg) {
-                Ok(answer) => interpret(&answer, id, &key, &mac, server),
-                Err(e) => Outcome::from_http_error(&e),
-            };
-            results.extend(inside.iter().map(|h| RecordResult { host: h.clone(), family, outcome: outcome.clone() }));
+            let mut server = Zone { net: &mut *net, server: job.endpoint(), key: &key, name: &zone };
+            let synced = server.sync(&inside, ip, svc.ttl.unwrap_or(60));
+            results.extend(synced.into_iter().map(|(host, outcome)| RecordResult { host, family, outcome }));
         }
         results
     }
@@ -309,6 +417,7 @@ impl Protocol for Rfc2136 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::testing::Update;
 
     const SECRET: &str = "c2VjcmV0LWtleS1mb3ItdGVzdHMtb25seS0xMjM0NTY3OA==";
 
@@ -377,15 +486,19 @@ mod tests {
         assert_eq!(req[11], 1, "TSIG counted in ARCOUNT");
         let mut good = answer_to(7, 0);
         server_sign(&mut good, &mac, 1_800_000_001, 0);
-        assert_eq!(interpret(&good, 7, &key, &mac, "ns"), Outcome::Updated);
+        assert_eq!(interpret(&good, 7, &key, &mac, "ns"), Ok(RCODE_OK));
         let mut forged = good.clone();
         forged[15] ^= 1; // a flipped bit in the zone section
-        assert_eq!(interpret(&forged, 7, &key, &mac, "ns").label(), "retry");
+        assert_eq!(interpret(&forged, 7, &key, &mac, "ns").unwrap_err().kind(), Some(Kind::MalformedAnswer));
         let unsigned = answer_to(7, 0);
         assert!(
-            matches!(interpret(&unsigned, 7, &key, &mac, "ns"), Outcome::Retry { reason, .. } if reason.contains("without a TSIG"))
+            matches!(interpret(&unsigned, 7, &key, &mac, "ns"), Err(Outcome::Retry { reason, .. }) if reason.contains("without a TSIG"))
         );
-        assert_eq!(interpret(&good, 8, &key, &mac, "ns").label(), "retry", "another message ID");
+        let mut unsigned_nxrrset = answer_to(7, 8);
+        assert!(interpret(&unsigned_nxrrset, 7, &key, &mac, "ns").is_err(), "an unsigned NXRRSET decides nothing");
+        server_sign(&mut unsigned_nxrrset, &mac, 1_800_000_001, 0);
+        assert_eq!(interpret(&unsigned_nxrrset, 7, &key, &mac, "ns"), Ok(RCODE_NXRRSET));
+        assert_eq!(interpret(&good, 8, &key, &mac, "ns").unwrap_err().label(), "retry", "another message ID");
     }
 
     #[test]
@@ -394,12 +507,22 @@ mod tests {
         let mac = [0u8; 32];
         let mut badsig = answer_to(3, 9);
         server_sign(&mut badsig, &mac, 1, 16);
+        let outcome = interpret(&badsig, 3, &key, &mac, "ns").unwrap_err();
         assert!(
-            matches!(interpret(&badsig, 3, &key, &mac, "ns"), Outcome::Stop { reason } if reason.contains("BADSIG"))
+            matches!(&outcome, Outcome::Stop { kind: Kind::Auth, reason } if reason.contains("BADSIG")),
+            "{outcome:?}"
         );
-        let cases = [(5, "stopped"), (9, "stopped"), (10, "stopped"), (2, "retry"), (4, "stopped"), (1, "stopped")];
-        for (rcode, want) in cases {
-            assert_eq!(interpret(&answer_to(3, rcode), 3, &key, &mac, "ns").label(), want, "rcode {rcode}");
+        let cases = [
+            (5, "stopped", Kind::Auth),
+            (9, "stopped", Kind::Auth),
+            (10, "stopped", Kind::Config),
+            (2, "retry", Kind::ProviderError),
+            (4, "stopped", Kind::ProviderError),
+            (1, "stopped", Kind::ProviderError),
+        ];
+        for (rcode, want, kind) in cases {
+            let outcome = interpret(&answer_to(3, rcode), 3, &key, &mac, "ns").unwrap_err();
+            assert_eq!((outcome.label(), outcome.kind()), (want, Some(kind)), "rcode {rcode}");
         }
         for len in 0..40 {
             let mut a = answer_to(3, 0);
@@ -407,6 +530,180 @@ mod tests {
             a.truncate(len);
             let _ = interpret(&a, 3, &key, &mac, "ns");
         }
+    }
+
+    /// PowerDNS answers an unsigned REFUSED both to a wrong secret and to an unknown key; BIND
+    /// answers a signed REFUSED to a key it knows but that may not update the zone. The hints
+    /// must tell these apart.
+    #[test]
+    fn refused_says_key_problem_or_update_policy() {
+        let key = Key::new("ddns-key", "", SECRET).unwrap();
+        let mac = [7u8; 32];
+        let unsigned = interpret(&answer_to(3, 5), 3, &key, &mac, "ns").unwrap_err();
+        let reason = unsigned.reason().unwrap();
+        assert!(reason.contains("without accepting our signature") && reason.contains("secret"), "{reason}");
+        let mut signed = answer_to(3, 5);
+        server_sign(&mut signed, &mac, 1, 0);
+        let policy = interpret(&signed, 3, &key, &mac, "ns").unwrap_err();
+        let reason = policy.reason().unwrap();
+        assert!(reason.contains("accepted the TSIG key") && reason.contains("allow this key"), "{reason}");
+        let mut notauth = answer_to(3, 9);
+        server_sign(&mut notauth, &mac, 1, 0);
+        let outcome = interpret(&notauth, 3, &key, &mac, "ns").unwrap_err();
+        assert_eq!(outcome.kind(), Some(Kind::Config), "a signed NOTAUTH is about the zone: {outcome:?}");
+    }
+
+    /// An authoritative server for the tests, as RFC 2136 §3 describes one: it checks the
+    /// request's TSIG, evaluates the prerequisites (§3.2: a value-dependent RRset must match
+    /// exactly, else NXRRSET), applies the updates (§3.4) and bumps the SOA serial only when
+    /// something changed (§3.6); answers are signed.
+    struct Server {
+        records: std::collections::BTreeMap<(String, u16), Vec<Vec<u8>>>,
+        serial: u32,
+        exchanges: usize,
+        updates_seen: Vec<Vec<String>>,
+    }
+
+    /// One RR of a request: name, type, class, rdata.
+    fn read_rr(m: &[u8], at: &mut usize) -> (String, u16, u16, Vec<u8>) {
+        let mut labels = Vec::new();
+        while m[*at] != 0 {
+            let len = usize::from(m[*at]);
+            labels.push(String::from_utf8(m[*at + 1..*at + 1 + len].to_vec()).unwrap());
+            *at += 1 + len;
+        }
+        *at += 1;
+        let (kind, class) = (u16_at(m, *at).unwrap(), u16_at(m, *at + 2).unwrap());
+        let len = usize::from(u16_at(m, *at + 8).unwrap());
+        let rdata = m[*at + 10..*at + 10 + len].to_vec();
+        *at += 10 + len;
+        (labels.join("."), kind, class, rdata)
+    }
+
+    impl Transport for Server {
+        fn send(&mut self, _: &crate::http::Request) -> Result<crate::http::Response, crate::http::HttpError> {
+            unreachable!("RFC 2136 sends no HTTP")
+        }
+
+        fn dns(&mut self, _server: &str, m: &[u8]) -> Result<Vec<u8>, crate::http::HttpError> {
+            self.exchanges += 1;
+            let (_, tsig) = parse_answer(m).unwrap();
+            let tsig = tsig.expect("every request is signed");
+            let key = Key::new("ddns-key", "", SECRET).unwrap();
+            let mut unsigned = m[..tsig.start].to_vec();
+            unsigned[11] -= 1;
+            let mut data = unsigned.clone();
+            data.extend_from_slice(&key.variables(tsig.time, 0, &[]));
+            assert!(hmac::verify(&key.key, &data, tsig.mac).is_ok(), "request signature");
+            let counts: Vec<u16> = (0..4).map(|i| u16_at(m, 4 + 2 * i).unwrap()).collect();
+            let mut at = 12;
+            let _zone = read_rr_zone(m, &mut at);
+            let mut rcode = 0;
+            let mut wanted: std::collections::BTreeMap<(String, u16), Vec<Vec<u8>>> = Default::default();
+            for _ in 0..counts[1] {
+                let (name, kind, class, rdata) = read_rr(m, &mut at);
+                assert_eq!(class, CLASS_IN, "only value-dependent prerequisites are sent");
+                wanted.entry((name, kind)).or_default().push(rdata);
+            }
+            for (k, rrs) in &wanted {
+                if self.records.get(k) != Some(rrs) {
+                    rcode = RCODE_NXRRSET as u8;
+                }
+            }
+            let mut changed = Vec::new();
+            if rcode == 0 {
+                for _ in 0..counts[2] {
+                    let (name, kind, class, rdata) = read_rr(m, &mut at);
+                    let rrset = self.records.entry((name.clone(), kind)).or_default();
+                    let before = rrset.clone();
+                    match class {
+                        CLASS_ANY => rrset.clear(),
+                        CLASS_IN if !rrset.contains(&rdata) => rrset.push(rdata),
+                        _ => {}
+                    }
+                    if *rrset != before && !changed.contains(&name) {
+                        changed.push(name);
+                    }
+                }
+                if counts[2] > 0 {
+                    self.updates_seen.push(changed.clone());
+                }
+                self.records.retain(|_, v| !v.is_empty());
+            }
+            if !changed.is_empty() {
+                self.serial += 1;
+            }
+            let mut answer = unsigned[..12].to_vec();
+            answer[2] |= 0x80;
+            answer[3] = rcode;
+            answer[4..12].copy_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]);
+            answer.extend_from_slice(b"\x07example\x03org\x00\x00\x06\x00\x01");
+            server_sign(&mut answer, tsig.mac, tsig.time, 0);
+            Ok(answer)
+        }
+    }
+
+    fn read_rr_zone(m: &[u8], at: &mut usize) -> usize {
+        *at = skip_name(m, *at).unwrap() + 4;
+        *at
+    }
+
+    fn a(ip: &str) -> Vec<u8> {
+        ip.parse::<std::net::Ipv4Addr>().unwrap().octets().to_vec()
+    }
+
+    fn rfc2136_service(hosts: &[&str]) -> crate::config::Service {
+        let hosts: String = hosts.iter().map(|h| format!(" list hostname '{h}'\n")).collect();
+        crate::providers::testing::service(&format!(
+            "config service s\n option provider 'rfc2136'\n{hosts} option server '192.0.2.53'\n \
+             option zone 'example.org'\n option key_name 'ddns-key'\n option token '{SECRET}'\n"
+        ))
+    }
+
+    #[test]
+    fn a_record_already_right_is_not_rewritten() {
+        use crate::providers::testing::job;
+        let mut server = Server {
+            records: [(("home.example.org".to_string(), 1), vec![a("203.0.113.1")])].into(),
+            serial: 1,
+            exchanges: 0,
+            updates_seen: Vec::new(),
+        };
+        let svc = rfc2136_service(&["home.example.org"]);
+        let r = Rfc2136.update(&job(&svc, Some("203.0.113.1"), None), &mut server);
+        assert_eq!(r[0].outcome, Outcome::Unchanged);
+        assert_eq!((server.exchanges, server.serial), (1, 1), "one check, no write, no serial bump");
+        let r = Rfc2136.update(&job(&svc, Some("203.0.113.2"), None), &mut server);
+        assert_eq!(r[0].outcome, Outcome::Updated);
+        assert_eq!((server.exchanges, server.serial), (3, 2), "check, then one write");
+        assert_eq!(server.records[&("home.example.org".to_string(), 1)], vec![a("203.0.113.2")]);
+    }
+
+    #[test]
+    fn only_the_hosts_that_differ_are_written() {
+        use crate::providers::testing::job;
+        let mut server = Server {
+            records: [
+                (("a.example.org".to_string(), 1), vec![a("203.0.113.1")]),
+                (("b.example.org".to_string(), 1), vec![a("198.51.100.1"), a("198.51.100.2")]),
+            ]
+            .into(),
+            serial: 1,
+            exchanges: 0,
+            updates_seen: Vec::new(),
+        };
+        let svc = rfc2136_service(&["a.example.org", "b.example.org", "new.example.org"]);
+        let r = Rfc2136.update(&job(&svc, Some("203.0.113.1"), None), &mut server);
+        let labels: Vec<_> = r.iter().map(|r| (r.host.as_str(), r.outcome.label())).collect();
+        assert_eq!(
+            labels,
+            [("a.example.org", "unchanged"), ("b.example.org", "updated"), ("new.example.org", "updated")]
+        );
+        assert_eq!(server.updates_seen, [vec!["b.example.org".to_string(), "new.example.org".to_string()]]);
+        assert_eq!(server.serial, 2, "one write for both");
+        let r = Rfc2136.update(&job(&svc, Some("203.0.113.1"), None), &mut server);
+        assert!(r.iter().all(|r| r.outcome == Outcome::Unchanged), "{r:?}");
+        assert_eq!(server.serial, 2);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use super::rest::{secrets_only, update_records, xml_all, xml_text, Api, Existing, Name, Records};
 use super::sign::{self, Canonical, Credentials};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD};
 use crate::http::{host_of, Method, Request, Transport};
 
 pub struct Route53;
@@ -20,17 +20,20 @@ static FIELDS: &[Field] = &[
     Field::required("password", FieldKind::Secret, "secret access key"),
     Field::required("zone", FieldKind::Text, "the hosted zone's domain, e.g. example.org"),
     Field::optional("zone_id", FieldKind::Text, "hosted zone ID (Z…), to skip looking it up by name"),
-    Field::optional("server", FieldKind::Url, "API endpoint"),
+    SERVER_FIELD,
 ];
 
 const VERSION: &str = "/2013-04-01";
+
+/// Pages of 100 zones looked at for one name: far more private zones than anyone shares a name among.
+const MAX_ZONE_PAGES: usize = 5;
 
 impl Protocol for Route53 {
     fn fields(&self) -> &'static [Field] {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Route 53", &[], secrets_only);
         let zone_id = job.service.param("zone_id").map(|z| z.trim_start_matches("/hostedzone/").to_string());
         update_records(job, "Route 53", &mut Aws { api, zone_id, now: sign::now, changes: String::new() }, 300, 0)
@@ -57,9 +60,10 @@ pub fn signed(
     let (key_id, secret) = (key.id, key.secret);
     let amz_date = sign::basic_iso8601(key.now);
     let host = host_of(base);
+    let signed_path = format!("{}{path}", sign::base_path(base));
     let canonical = Canonical {
         method: method.as_str(),
-        path,
+        path: &signed_path,
         query,
         headers: &[("host", host), ("x-amz-date", &amz_date)],
         payload: body.as_bytes(),
@@ -96,19 +100,55 @@ impl Aws<'_> {
         if let Some(id) = &self.zone_id {
             return Ok(id.clone());
         }
-        let listed = self.call(
-            Method::Get,
-            &format!("{VERSION}/hostedzonesbyname"),
-            &[("dnsname", zone), ("maxitems", "1")],
-            "",
-        )?;
+        // A public and any number of private zones (one per VPC set) may share the name; the
+        // listing is sorted by name, so they come together, possibly across pages.
         let apex = format!("{zone}.");
-        let id = xml_all(&listed, "HostedZone")
-            .into_iter()
-            .find(|z| xml_text(z, "Name") == Some(apex.as_str()))
-            .and_then(|z| xml_text(z, "Id"))
-            .map(|id| id.trim_start_matches("/hostedzone/").to_string())
-            .ok_or_else(|| Outcome::stop(format!("Route 53 has no hosted zone {zone} for this key")))?;
+        let (mut public, mut private) = (None, Vec::new());
+        let mut from: Option<String> = None;
+        for _ in 0..MAX_ZONE_PAGES {
+            let mut query = vec![("dnsname", zone), ("maxitems", "100")];
+            if let Some(id) = &from {
+                query.push(("hostedzoneid", id));
+            }
+            let listed = self.call(Method::Get, &format!("{VERSION}/hostedzonesbyname"), &query, "")?;
+            for z in xml_all(&listed, "HostedZone") {
+                let named = xml_text(z, "Name").is_some_and(|n| n.eq_ignore_ascii_case(&apex));
+                let Some(id) = xml_text(z, "Id").map(|id| id.trim_start_matches("/hostedzone/").to_string()) else {
+                    continue;
+                };
+                match (named, xml_text(z, "PrivateZone")) {
+                    (true, Some("true")) => private.push(id),
+                    (true, _) => public = public.or(Some(id)),
+                    (false, _) => {}
+                }
+            }
+            let more = xml_text(&listed, "IsTruncated") == Some("true")
+                && xml_text(&listed, "NextDNSName").is_some_and(|n| n.eq_ignore_ascii_case(&apex));
+            if public.is_some() || !more {
+                break;
+            }
+            from = xml_text(&listed, "NextHostedZoneId").map(str::to_string);
+        }
+        let id = public.ok_or_else(|| {
+            let why = if private.is_empty() {
+                format!("Route 53 has no hosted zone {zone} for this key")
+            } else {
+                format!(
+                    "Route 53 has only private hosted zones named {zone} ({}), which the internet does not see: \
+                     set zone_id to update one of them anyway",
+                    private.join(", ")
+                )
+            };
+            Outcome::stop(Kind::NoSuchRecord, why)
+        })?;
+        if private.is_empty() {
+            log::info!("Route 53: {zone} is the public hosted zone {id}");
+        } else {
+            log::info!(
+                "Route 53: {zone} is the public hosted zone {id} (skipping the private ones: {})",
+                private.join(", ")
+            );
+        }
         self.zone_id = Some(id.clone());
         Ok(id)
     }
@@ -163,7 +203,7 @@ impl Records for Aws<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn finds_the_zone_reads_the_rrset_and_upserts() {
@@ -186,7 +226,7 @@ mod tests {
         let r = Route53.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
         assert_eq!(
             t.sent[0].url,
-            "https://route53.amazonaws.com/2013-04-01/hostedzonesbyname?dnsname=example.org&maxitems=1"
+            "https://route53.amazonaws.com/2013-04-01/hostedzonesbyname?dnsname=example.org&maxitems=100"
         );
         assert_eq!(
             t.sent[1].url,
@@ -208,8 +248,64 @@ mod tests {
             </Error><RequestId>x</RequestId></ErrorResponse>"#;
         let mut t = Scripted::new(vec![Scripted::body(403, denied)]);
         let r = Route53.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("security token included")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("security token included")));
         assert_no_secret(&r, "aws-secret");
+    }
+
+    /// A private zone of the same name listed first (as ListHostedZonesByName does, sorted by
+    /// name then id) is skipped, across pages; only private ones is a clear stop.
+    #[test]
+    fn the_public_zone_is_chosen_over_private_ones() {
+        let svc = service(
+            "config service s\n option provider 'route53'\n list hostname 'home.example.org'\n option username 'AKIDEXAMPLE'\n \
+             option password 'aws-secret'\n option zone 'example.org'\n",
+        );
+        let zone = |id: &str, private: bool| {
+            format!(
+                "<HostedZone><Id>/hostedzone/{id}</Id><Name>example.org.</Name><CallerReference>r</CallerReference>\
+                 <Config><Comment>c</Comment><PrivateZone>{private}</PrivateZone></Config><ResourceRecordSetCount>2</ResourceRecordSetCount></HostedZone>"
+            )
+        };
+        let page = |zones: &str, next: Option<&str>| {
+            let more = match next {
+                Some(id) => format!("<IsTruncated>true</IsTruncated><NextDNSName>example.org.</NextDNSName><NextHostedZoneId>{id}</NextHostedZoneId>"),
+                None => "<IsTruncated>false</IsTruncated>".to_string(),
+            };
+            format!(
+                "<?xml version=\"1.0\"?><ListHostedZonesByNameResponse><HostedZones>{zones}</HostedZones>\
+                     <DNSName>example.org</DNSName>{more}<MaxItems>100</MaxItems></ListHostedZonesByNameResponse>"
+            )
+        };
+        let rrsets = "<ListResourceRecordSetsResponse><ResourceRecordSets><ResourceRecordSet><Name>home.example.org.</Name>\
+                      <Type>A</Type><TTL>300</TTL><ResourceRecords><ResourceRecord><Value>198.51.100.2</Value></ResourceRecord>\
+                      </ResourceRecords></ResourceRecordSet></ResourceRecordSets></ListResourceRecordSetsResponse>";
+        let mut t = Scripted::new(vec![
+            Scripted::body(200, &page(&zone("ZPRIVATE1", true), Some("ZPUBLIC"))),
+            Scripted::body(200, &page(&format!("{}{}", zone("ZPUBLIC", false), zone("ZPRIVATE2", true)), None)),
+            Scripted::body(200, rrsets),
+        ]);
+        let r = Route53.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
+        assert_eq!(r[0].outcome, Outcome::Unchanged);
+        assert!(t.sent[1].url.ends_with("&hostedzoneid=ZPUBLIC"), "{}", t.sent[1].url);
+        assert!(t.sent[2].url.contains("/hostedzone/ZPUBLIC/rrset"), "{}", t.sent[2].url);
+
+        let mut t = Scripted::new(vec![Scripted::body(200, &page(&zone("ZPRIVATE1", true), None))]);
+        let r = Route53.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
+        assert!(
+            matches!(&r[0].outcome, Outcome::Stop { kind: Kind::NoSuchRecord, reason } if reason.contains("only private") && reason.contains("ZPRIVATE1")),
+            "{r:?}"
+        );
+    }
+
+    /// A proxy or regional endpoint with a path: the path sent is the path signed.
+    #[test]
+    fn a_path_in_server_is_signed() {
+        let key = Credentials { id: "AKID", secret: "s", now: 1_440_938_160 };
+        let path = "/2013-04-01/hostedzone/Z1/rrset";
+        let behind = signed("https://proxy.example/aws", Method::Get, path, &[("type", "A")], "", &key);
+        let direct = signed("https://proxy.example", Method::Get, &format!("/aws{path}"), &[("type", "A")], "", &key);
+        assert_eq!(behind.url, "https://proxy.example/aws/2013-04-01/hostedzone/Z1/rrset?type=A");
+        assert_eq!(behind.header_value("Authorization"), direct.header_value("Authorization"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! a name and type, an `add` change creates one). The apex is the empty name.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -13,7 +13,7 @@ pub struct Scaleway;
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "API secret key with DomainsDNSFullAccess"),
     Field::required("zone", FieldKind::Text, "the DNS zone the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    SERVER_FIELD,
 ];
 
 fn auth_token(req: Request, job: &Job) -> Request {
@@ -26,7 +26,7 @@ impl Protocol for Scaleway {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Scaleway", &["/message"], auth_token);
         update_records(job, "Scaleway", &mut Zones { api, changes: Vec::new() }, 300, 60)
     }
@@ -80,7 +80,7 @@ impl Records for Zones<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn lists_by_name_and_type_then_sets_the_records() {

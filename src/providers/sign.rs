@@ -106,6 +106,15 @@ impl Canonical<'_> {
     }
 }
 
+/// The path a `server` URL carries (`/prefix` of `https://proxy.example/prefix/`, empty for
+/// none): it is part of every request's path, so it is part of the signed one too.
+pub fn base_path(base: &str) -> &str {
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let rest = &base[after_scheme..];
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    path.split(['?', '#']).next().unwrap_or("").trim_end_matches('/')
+}
+
 /// `base` + `path` with the query parameters as sent (the canonical form sorts its own copy).
 pub fn url(base: &str, path: &str, query: &[(&str, &str)]) -> String {
     let query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", url_encode(v))).collect();
@@ -150,6 +159,14 @@ pub fn nonce() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_path_of_a_server_url() {
+        assert_eq!(base_path("https://route53.amazonaws.com"), "");
+        assert_eq!(base_path("https://route53.amazonaws.com/"), "");
+        assert_eq!(base_path("https://proxy.example:8443/aws/v1/"), "/aws/v1");
+        assert_eq!(base_path("http://h/p?x=1"), "/p");
+    }
 
     #[test]
     fn timestamps() {

@@ -4,7 +4,7 @@
 //! The apex is `@`.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Request, Transport};
 use serde_json::json;
 
@@ -13,8 +13,8 @@ pub struct Spaceship;
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "API key with dnsrecords:write"),
     Field::required("password", FieldKind::Secret, "API secret"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 fn key_pair(req: Request, job: &Job) -> Request {
@@ -27,7 +27,7 @@ impl Protocol for Spaceship {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Spaceship", &["/detail"], key_pair);
         update_records(job, "Spaceship", &mut Dns { api, items: Vec::new() }, 3600, 60)
     }
@@ -75,7 +75,7 @@ impl Records for Dns<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
 
     #[test]
     fn lists_then_puts_with_force() {
@@ -97,7 +97,7 @@ mod tests {
         assert_eq!(r[0].outcome, Outcome::Updated);
         let mut t = Scripted::new(vec![Scripted::body(401, r#"{"detail":"Invalid credentials sp-secret"}"#)]);
         let r = Spaceship.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Invalid credentials")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Invalid credentials")));
         assert_no_secret(&r, "sp-secret");
     }
 }

@@ -6,7 +6,7 @@
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign::{self, Canonical, Credentials};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{host_of, Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -15,8 +15,8 @@ pub struct Tencent;
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "SecretId of an API key allowed to manage DNSPod records"),
     Field::required("password", FieldKind::Secret, "SecretKey"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API endpoint"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for Tencent {
@@ -24,7 +24,7 @@ impl Protocol for Tencent {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Tencent Cloud DNSPod", &["/Response/Error/Message"], secrets_only);
         update_records(job, "Tencent Cloud DNSPod", &mut Tc3 { api, now: sign::now }, 600, 1)
     }
@@ -40,9 +40,10 @@ pub fn signed(base: &str, action: &str, body: &str, key: &Credentials) -> Reques
     let (secret_id, secret_key, now) = (key.id, key.secret, key.now);
     let date = &sign::iso8601(now)[..10];
     let content_type = "application/json; charset=utf-8";
+    let path = format!("{}/", sign::base_path(base));
     let canonical = Canonical {
         method: "POST",
-        path: "/",
+        path: &path,
         query: &[],
         headers: &[("content-type", content_type), ("host", host_of(base))],
         payload: body.as_bytes(),
@@ -52,7 +53,7 @@ pub fn signed(base: &str, action: &str, body: &str, key: &Credentials) -> Reques
     let to_sign = format!("TC3-HMAC-SHA256\n{now}\n{scope}\n{}", sign::sha256_hex(request.as_bytes()));
     let key = sign::derive_key(&format!("TC3{secret_key}"), &[date, "dnspod", "tc3_request"]);
     let signature = sign::hex(&sign::hmac_sha256(&key, &to_sign));
-    let mut req = Request::new(Method::Post, format!("{base}/"))
+    let mut req = Request::new(Method::Post, format!("{}/", base.trim_end_matches('/')))
         .header("Content-Type", content_type)
         .header("X-TC-Action", action)
         .header("X-TC-Version", "2021-03-23")
@@ -83,12 +84,15 @@ impl Tc3<'_> {
             return Ok(None);
         }
         let message = error["Message"].as_str().unwrap_or("no message");
+        let said = format!("Tencent Cloud DNSPod {action}: {code}: {message}");
         Err(if code.starts_with("AuthFailure") {
-            Outcome::stop(format!("Tencent Cloud refused the key ({code}: {message})"))
-        } else if code.starts_with("RequestLimitExceeded") || code.starts_with("InternalError") {
-            Outcome::retry(format!("Tencent Cloud DNSPod {action}: {code}: {message}"))
+            Outcome::stop(Kind::Auth, format!("Tencent Cloud refused the key ({code}: {message})"))
+        } else if code.starts_with("RequestLimitExceeded") {
+            Outcome::retry(Kind::RateLimited, said)
+        } else if code.starts_with("InternalError") {
+            Outcome::retry(Kind::ProviderError, said)
         } else {
-            Outcome::stop(format!("Tencent Cloud DNSPod {action}: {code}: {message}"))
+            Outcome::stop(Kind::ProviderError, said)
         })
     }
 }
@@ -102,7 +106,10 @@ impl Records for Tc3<'_> {
 
     fn replace(&mut self, name: &Name, found: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome> {
         for r in stale(found, ip) {
-            let id: u64 = r.id.parse().map_err(|_| Outcome::retry("DNSPod listed a record without a numeric id"))?;
+            let id: u64 = r
+                .id
+                .parse()
+                .map_err(|_| Outcome::retry(Kind::MalformedAnswer, "DNSPod listed a record without a numeric id"))?;
             let body = json!({"Domain": name.zone, "RecordId": id, "SubDomain": name.relative,
                               "RecordType": name.rtype, "RecordLine": "默认", "Value": ip, "TTL": ttl});
             self.call("ModifyRecord", body, "")?;
@@ -120,7 +127,29 @@ impl Records for Tc3<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, service, Scripted, Update};
+
+    /// TC3 signs the canonical URI: behind a path it is that path, not `/`.
+    #[test]
+    fn a_path_in_server_is_signed() {
+        let key = Credentials { id: "AKIDz8", secret: "Gu5t9", now: 1_551_113_065 };
+        let behind = signed("https://gw.example/tc", "DescribeRecordList", "{}", &key);
+        assert_eq!(behind.url, "https://gw.example/tc/");
+        let (canonical, _) = Canonical {
+            method: "POST",
+            path: "/tc/",
+            query: &[],
+            headers: &[("content-type", "application/json; charset=utf-8"), ("host", "gw.example")],
+            payload: b"{}",
+        }
+        .request();
+        let scope = "2019-02-25/dnspod/tc3_request";
+        let to_sign = format!("TC3-HMAC-SHA256\n1551113065\n{scope}\n{}", sign::sha256_hex(canonical.as_bytes()));
+        let k = sign::derive_key("TC3Gu5t9", &["2019-02-25", "dnspod", "tc3_request"]);
+        let want = sign::hex(&sign::hmac_sha256(&k, &to_sign));
+        let auth = behind.header_value("Authorization").unwrap();
+        assert!(auth.ends_with(&format!("Signature={want}")), "{auth}");
+    }
 
     #[test]
     fn signs_like_the_documented_recipe() {
@@ -181,11 +210,13 @@ mod tests {
         let none = r#"{"Response":{"Error":{"Code":"ResourceNotFound.NoDataOfRecord","Message":"记录列表为空。"},"RequestId":"z"}}"#;
         let mut t = Scripted::new(vec![Scripted::body(200, none)]);
         let r = Tencent.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("create_missing")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("create_missing")));
         let denied = r#"{"Response":{"Error":{"Code":"AuthFailure.SignatureFailure","Message":"The provided credentials could not be validated."},"RequestId":"w"}}"#;
         let mut t = Scripted::new(vec![Scripted::body(200, denied)]);
         let r = Tencent.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("AuthFailure.SignatureFailure")));
+        assert!(
+            matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("AuthFailure.SignatureFailure"))
+        );
         assert_no_secret(&r, "tc-secret");
     }
 }

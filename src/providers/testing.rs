@@ -5,6 +5,17 @@ use crate::http::{HttpError, Request, Response, Transport};
 use crate::net::Family;
 use crate::providers::{Job, Outcome, RecordResult};
 
+/// `update` on a protocol value, as the engine calls it on the catalogue's trait object.
+pub trait Update {
+    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult>;
+}
+
+impl<P: crate::providers::Protocol + 'static> Update for P {
+    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+        (self as &dyn crate::providers::Protocol).update(job, http)
+    }
+}
+
 pub struct Scripted {
     pub sent: Vec<Request>,
     answers: Vec<Result<Response, HttpError>>,
@@ -54,7 +65,7 @@ pub fn labels(results: &[RecordResult]) -> Vec<(String, Family, &'static str)> {
 /// No outcome may carry a secret.
 pub fn assert_no_secret(results: &[RecordResult], secret: &str) {
     for r in results {
-        if let Outcome::Retry { reason, .. } | Outcome::Stop { reason } = &r.outcome {
+        if let Outcome::Retry { reason, .. } | Outcome::Stop { reason, .. } = &r.outcome {
             assert!(!reason.contains(secret), "secret in reason: {reason}");
         }
     }

@@ -6,7 +6,7 @@
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign;
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{base64, url_encode, Method, Request, Transport};
 use serde_json::{json, Value};
 
@@ -15,8 +15,8 @@ pub struct TransIp;
 static FIELDS: &[Field] = &[
     Field::required("username", FieldKind::Text, "TransIP login name"),
     Field::required("key_file", FieldKind::Text, "path of the API private key (PEM; keep it mode 600)"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for TransIp {
@@ -24,7 +24,7 @@ impl Protocol for TransIp {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "TransIP", &["/error"], secrets_only);
         update_records(job, "TransIP", &mut Dns { api, token: None }, 300, 60)
     }
@@ -43,20 +43,23 @@ impl Dns<'_> {
         }
         let svc = self.api.job.service;
         let path = svc.param("key_file").unwrap_or("");
-        let pem =
-            std::fs::read_to_string(path).map_err(|e| Outcome::stop(format!("cannot read key_file {path}: {e}")))?;
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| Outcome::stop(Kind::Config, format!("cannot read key_file {path}: {e}")))?;
         let nonce = sign::nonce();
         let body = json!({"login": svc.username, "nonce": nonce, "read_only": false, "expiration_time": "30 minutes",
                           "label": format!("edgeddns {nonce}"), "global_key": true})
         .to_string();
         let signature = sign::rsa_sign(&pem, &ring::signature::RSA_PKCS1_SHA512, body.as_bytes())
-            .map_err(|e| Outcome::stop(format!("{e} ({path})")))?;
+            .map_err(|e| Outcome::stop(Kind::Config, format!("{e} ({path})")))?;
         let mut req = Request::new(Method::Post, format!("{}/auth", self.api.base()))
             .header("Content-Type", "application/json")
             .header("Signature", base64(&signature));
         req.body = Some(body);
         let answer = self.api.send(req)?;
-        let token = answer["token"].as_str().ok_or_else(|| Outcome::retry("TransIP gave no token"))?.to_string();
+        let token = answer["token"]
+            .as_str()
+            .ok_or_else(|| Outcome::retry(Kind::MalformedAnswer, "TransIP gave no token"))?
+            .to_string();
         self.token = Some(token.clone());
         Ok(token)
     }
@@ -100,7 +103,7 @@ impl Records for Dns<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn signs_in_then_patches_the_entry() {

@@ -9,7 +9,7 @@
 //! Success: the answer matches `expect` (case-insensitive substrings separated by `|`), or any
 //! 2xx answer when there is no pattern; `unchanged` recognises a no-change answer.
 
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{excerpt, Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
 use crate::http::{url_encode, Method, Request, Transport};
 use crate::net::Family;
 use std::net::IpAddr;
@@ -51,7 +51,7 @@ impl Protocol for UrlTemplate {
         self.fields
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let svc = job.service;
         let preset = svc.preset;
         let setting = |name: &str| svc.param(name).or_else(|| preset.setting(name)).unwrap_or("");
@@ -101,7 +101,6 @@ fn send(method: Method, url: String, job: &Job, http: &mut dyn Transport, expect
         Ok(r) => r,
         Err(e) => return Outcome::from_http_error(&e),
     };
-    let shown = || -> String { req.mask(resp.body.trim()).chars().take(80).collect() };
     if !unchanged.is_empty() && matches(&resp.body, unchanged) {
         return Outcome::Unchanged;
     }
@@ -111,12 +110,12 @@ fn send(method: Method, url: String, job: &Job, http: &mut dyn Transport, expect
     }
     let host = crate::http::host_of(&req.url);
     if !ok_status {
-        return match Outcome::from_status(&resp, host) {
-            Outcome::Stop { reason } => Outcome::stop(format!("{reason}: '{}'", shown())),
-            other => other,
-        };
+        return Outcome::from_status(&resp, host, &excerpt(&resp.body));
     }
-    Outcome::retry(format!("{host} answered '{}', which does not match '{expect}'", shown()))
+    Outcome::retry(
+        Kind::MalformedAnswer,
+        format!("{host} answered '{}', which does not match '{expect}'", excerpt(&resp.body)),
+    )
 }
 
 /// Case-insensitive: does `body` contain any of the `|`-separated alternatives as a whole word?
@@ -167,7 +166,7 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted};
+    use crate::providers::testing::{assert_no_secret, job, labels, service, Scripted, Update};
 
     #[test]
     fn custom_template_per_host_with_userinfo_auth() {

@@ -3,7 +3,7 @@
 //! `PATCH /domains/{domain}/records/{id}` or created. The apex is the empty name.
 
 use super::rest::{bearer, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
+use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{url_encode, Method, Transport};
 use serde_json::{json, Value};
 
@@ -11,8 +11,8 @@ pub struct Vultr;
 
 static FIELDS: &[Field] = &[
     Field::required("token", FieldKind::Secret, "API key (allow this router's address in the key's access control)"),
-    Field::required("zone", FieldKind::Text, "the domain the hostnames are in, e.g. example.org"),
-    Field::optional("server", FieldKind::Url, "API base URL"),
+    ZONE_FIELD,
+    SERVER_FIELD,
 ];
 
 impl Protocol for Vultr {
@@ -20,7 +20,7 @@ impl Protocol for Vultr {
         FIELDS
     }
 
-    fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Vultr", &["/error"], bearer);
         update_records(job, "Vultr", &mut Domains(api), 300, 0)
     }
@@ -57,7 +57,7 @@ impl Records for Domains<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{job, service, Scripted};
+    use crate::providers::testing::{job, service, Scripted, Update};
 
     #[test]
     fn lists_patches_and_creates_at_the_apex() {
@@ -87,6 +87,6 @@ mod tests {
         assert!(r.iter().all(|x| x.outcome == Outcome::Updated));
         let mut t = Scripted::new(vec![Scripted::body(401, r#"{"error":"Invalid API token.","status":401}"#)]);
         let r = Vultr.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
-        assert!(matches!(&r[0].outcome, Outcome::Stop { reason } if reason.contains("Invalid API token")));
+        assert!(matches!(&r[0].outcome, Outcome::Stop { reason, .. } if reason.contains("Invalid API token")));
     }
 }
