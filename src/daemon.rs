@@ -181,12 +181,9 @@ fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
+/// Every secret of every service, in the forms a log line could carry them.
 pub fn secrets_of(cfg: &Config) -> Vec<String> {
-    cfg.services
-        .iter()
-        .flat_map(|s| [s.password.expose().to_string(), s.token.expose().to_string()])
-        .filter(|s| !s.is_empty())
-        .collect()
+    cfg.services.iter().flat_map(crate::providers::secrets_of).collect()
 }
 
 pub fn state_paths(cfg: &Config) -> (PathBuf, Option<PathBuf>) {

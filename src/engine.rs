@@ -126,10 +126,6 @@ struct Busy {
     jobs: usize,
 }
 
-/// The longest wait a provider may impose (`Retry-After`, dyndns2 911): a day. A larger or
-/// absurd value is capped, never wrapped into the past.
-pub const MAX_PROVIDER_WAIT_SECS: u64 = 86_400;
-
 /// One provider job, owned, so that it can run on a worker thread.
 #[derive(Clone, Debug)]
 pub struct JobSpec {
@@ -647,7 +643,8 @@ impl Engine {
                     rec.failures,
                     jitter_seed(now, &r.host),
                 );
-                let asked = after.map(|a| a.as_secs().min(MAX_PROVIDER_WAIT_SECS));
+                // The providers cap what they ask for (`providers::MAX_PROVIDER_WAIT`).
+                let asked = after.map(|a| a.as_secs());
                 let wait = asked.map_or(ours, |a| ours.max(a));
                 rec.retry_by_provider = asked.is_some_and(|a| a >= ours);
                 rec.retry_at = Some(now.saturating_add(wait));
@@ -665,6 +662,7 @@ impl Engine {
         }
         rec.last_attempt = Some(now);
         rec.result = Some(r.outcome.label().to_string());
+        rec.kind = r.outcome.kind().map(|k| k.as_str().to_string());
     }
 
     /// When the engine next has something to do on its own (a retry, a forced refresh, an
@@ -1032,7 +1030,7 @@ mod tests {
         };
         e.finish(done, w.now);
         let rec = &e.state.records[&record_key("s", "h.example.org", Family::V4)];
-        assert_eq!(rec.retry_at, Some(w.now + MAX_PROVIDER_WAIT_SECS));
+        assert_eq!(rec.retry_at, Some(w.now + crate::providers::MAX_PROVIDER_WAIT.as_secs()));
         assert!(rec.retry_by_provider);
         // A new address does not lift a wait the provider imposed.
         w.addrs = vec![IfAddr::new("203.0.113.2".parse().unwrap(), 24)];

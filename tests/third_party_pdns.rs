@@ -99,7 +99,7 @@ fn powerdns_http_api_creates_replaces_and_leaves_right_records_alone() {
 /// Issue 14 item 21: PowerDNS answers a missing zone (or server id) with a plain-text
 /// "404 Not Found"; the error must carry the server's words, not just "HTTP 404".
 #[test]
-#[ignore = "waits on issue 14 item 21 (providers): today only \"HTTP 404 \" is said"]
+#[ignore = "needs the third-party servers and SDKs; run scripts/test.sh"]
 fn powerdns_http_api_reports_the_servers_404_text() {
     if !prerequisites("PowerDNS API", NEEDS) {
         return;
@@ -148,7 +148,7 @@ fn powerdns_rfc2136_with_tsig_creates_and_replaces() {
 /// Issue 14 item 20: PowerDNS bumps the SOA serial for every UPDATE it applies, even one that
 /// leaves the zone as it was, so an unchanged serial shows nothing was rewritten.
 #[test]
-#[ignore = "waits on issue 14 item 20 (providers): today delete+add is sent and the serial moves"]
+#[ignore = "needs the third-party servers and SDKs; run scripts/test.sh"]
 fn powerdns_rfc2136_leaves_right_records_alone() {
     if !prerequisites("PowerDNS RFC 2136", NEEDS) {
         return;
@@ -164,7 +164,7 @@ fn powerdns_rfc2136_leaves_right_records_alone() {
 /// accepted but that may not update the zone with a REFUSED signed by that key. Only the last
 /// is a missing permission; the first two must say the key itself was not accepted.
 #[test]
-#[ignore = "waits on issue 14 item 21 (providers): today every REFUSED says \"allow this key\""]
+#[ignore = "needs the third-party servers and SDKs; run scripts/test.sh"]
 fn powerdns_rfc2136_rejected_key_is_not_reported_as_a_missing_permission() {
     if !prerequisites("PowerDNS RFC 2136", NEEDS) {
         return;

@@ -130,7 +130,7 @@ fn route53_moto_creates_replaces_leaves_right_records_alone_and_signs_like_botoc
 /// Issue 14 item 18: with a private hosted zone of the same name listed first, the records must
 /// still land in the public zone.
 #[test]
-#[ignore = "waits on issue 14 item 18 (providers): today the first zone listed, the private one, is updated"]
+#[ignore = "needs the third-party servers and SDKs; run scripts/test.sh"]
 fn route53_moto_updates_the_public_zone_when_a_private_one_has_the_same_name() {
     if !needs() {
         return;
@@ -146,7 +146,7 @@ fn route53_moto_updates_the_public_zone_when_a_private_one_has_the_same_name() {
 /// Issue 14 item 19: `server` with a path (a reverse proxy mounted at /route53): the requests
 /// go under the prefix, and the path signed must be the path sent.
 #[test]
-#[ignore = "waits on issue 14 item 19 (providers): today the path without the prefix is signed"]
+#[ignore = "needs the third-party servers and SDKs; run scripts/test.sh"]
 fn route53_moto_behind_a_path_prefix_signs_the_path_it_sends() {
     if !needs() {
         return;

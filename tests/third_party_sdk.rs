@@ -143,7 +143,7 @@ fn tencent_cloud_tc3_signature_agrees_with_the_sdk() {
 /// Issue 14 item 19: with a path in `server` the path signed must be the path sent (today
 /// Tencent signs a fixed `/`).
 #[test]
-#[ignore = "waits on issue 14 item 19 (providers): today the path without the prefix is signed"]
+#[ignore = "needs the third-party servers and SDKs; run scripts/test.sh"]
 fn tencent_cloud_tc3_behind_a_path_prefix_signs_the_path_it_sends() {
     if !needs() {
         return;
@@ -203,7 +203,7 @@ fn huawei_cloud_sdk_hmac_sha256_agrees_with_the_sdk() {
 
 /// Issue 14 item 19: with a path in `server` the path signed must be the path sent.
 #[test]
-#[ignore = "waits on issue 14 item 19 (providers): today the path without the prefix is signed"]
+#[ignore = "needs the third-party servers and SDKs; run scripts/test.sh"]
 fn huawei_cloud_behind_a_path_prefix_signs_the_path_it_sends() {
     if !needs() {
         return;
