@@ -101,6 +101,11 @@ impl<'a> Lexer<'a> {
 
     /// Move one character from the input to `text`; it must be valid UTF-8.
     fn take_char(&mut self, text: &mut String) -> Result<(), ParseError> {
+        if let Some(b) = self.peek().filter(u8::is_ascii) {
+            self.bump();
+            text.push(char::from(b));
+            return Ok(());
+        }
         let rest = &self.bytes[self.at..];
         let head = &rest[..rest.len().min(4)];
         let valid = match std::str::from_utf8(head) {
