@@ -538,4 +538,14 @@ mod render_tests {
         assert_eq!(again.package, f.package);
         assert_eq!(shape(&again), shape(&f), "{text}");
     }
+
+    #[test]
+    fn fuzz_regressions() {
+        for (name, bytes) in crate::state::regression_inputs("uci") {
+            let f = parse_bytes(&name, &bytes).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(shape(&parse("again", &render(&f)).unwrap()), shape(&f), "{name}");
+            let cfg = crate::config::from_bytes(&name, &bytes);
+            assert_eq!(cfg.is_err(), name.starts_with("second-global"), "{name}");
+        }
+    }
 }

@@ -265,4 +265,14 @@ mod tests {
         assert_eq!(r.addr, None);
         assert!(r.failure().starts_with("no echo service answered (a.test: connection failed"), "{}", r.failure());
     }
+
+    #[test]
+    fn fuzz_regressions() {
+        for (name, bytes) in crate::state::regression_inputs("echo_answer") {
+            let (first, body) = bytes.split_first().unwrap();
+            let family = if *first == b'6' { Family::V6 } else { Family::V4 };
+            let e = parse_answer(&String::from_utf8_lossy(body), family).unwrap_err();
+            assert!(e.ends_with("not an address the internet can see"), "{name}: {e}");
+        }
+    }
 }

@@ -334,4 +334,20 @@ pub(crate) mod tests {
         }
         assert_eq!(decode_table(&encode_table(t.as_object().unwrap())), Err(TooDeep));
     }
+
+    #[test]
+    fn fuzz_regressions() {
+        // `notification-*` are whole ubus messages off the socket, the others DATA payloads.
+        for (name, bytes) in crate::state::regression_inputs("blobmsg") {
+            let decoded = if name.starts_with("notification-") {
+                let m = crate::ubus::Message::read_from(&mut &bytes[..]).unwrap();
+                m.data().map(drop).map_err(|e| e.to_string())
+            } else {
+                decode_table(&bytes).map(drop).map_err(|e| format!("ubus: {e}"))
+            };
+            if name.contains("nested") {
+                assert_eq!(decoded.unwrap_err(), "ubus: blobmsg data nested deeper than 32 levels", "{name}");
+            }
+        }
+    }
 }
