@@ -123,11 +123,16 @@ mod tests {
         assert_eq!(resolve("[::1]:5353").unwrap(), "[::1]:5353".parse().unwrap());
     }
 
-    #[test]
-    fn truncated_udp_answers_are_fetched_again_over_tcp() {
+    /// A DNS server's two sockets: UDP and TCP on one loopback port.
+    fn udp_and_tcp() -> (UdpSocket, std::net::TcpListener, u16) {
         let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = udp.local_addr().unwrap().port();
-        let tcp = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        (udp, std::net::TcpListener::bind(("127.0.0.1", port)).unwrap(), port)
+    }
+
+    #[test]
+    fn truncated_udp_answers_are_fetched_again_over_tcp() {
+        let (udp, tcp, port) = udp_and_tcp();
         std::thread::spawn(move || {
             let mut buf = [0u8; 512];
             let (n, from) = udp.recv_from(&mut buf).unwrap();
@@ -191,9 +196,7 @@ mod tests {
 
     #[test]
     fn a_dripping_tcp_server_is_cut_off_at_the_deadline() {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        let tcp = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let (udp, tcp, port) = udp_and_tcp();
         // Truncated over UDP at once, then one byte of the TCP answer every 300 ms: each read
         // succeeded within its own timeout, so the exchange never ended.
         std::thread::spawn(move || {

@@ -162,6 +162,20 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// After a backslash: a newline continues the line (libuci joins the lines, even inside a
+    /// bare word), any other character stands for itself. `false` at end of input.
+    fn escape(&mut self, text: &mut String) -> Result<bool, ParseError> {
+        self.bump();
+        match self.peek() {
+            Some(b'\n') => {
+                self.bump();
+            }
+            Some(_) => self.take_char(text)?,
+            None => return Ok(false),
+        }
+        Ok(true)
+    }
+
     /// One word: a run of quoted and unquoted pieces with no whitespace between them.
     fn word(&mut self) -> Result<Token, ParseError> {
         let pos = self.pos();
@@ -187,13 +201,8 @@ impl<'a> Lexer<'a> {
                         match self.peek() {
                             Some(b'"') => break,
                             Some(b'\\') => {
-                                self.bump();
-                                match self.peek() {
-                                    Some(b'\n') => {
-                                        self.bump();
-                                    }
-                                    Some(_) => self.take_char(&mut text)?,
-                                    None => return Err(self.error(start, "unterminated double quote")),
+                                if !self.escape(&mut text)? {
+                                    return Err(self.error(start, "unterminated double quote"));
                                 }
                             }
                             Some(_) => self.take_char(&mut text)?,
@@ -203,15 +212,8 @@ impl<'a> Lexer<'a> {
                     self.bump();
                 }
                 Some(b'\\') => {
-                    self.bump();
-                    match self.peek() {
-                        Some(b'\n') => {
-                            // A continuation ends the word only if whitespace follows; libuci
-                            // joins the lines, so keep reading.
-                            self.bump();
-                        }
-                        Some(_) => self.take_char(&mut text)?,
-                        None => return Err(self.error(self.pos(), "backslash at end of file")),
+                    if !self.escape(&mut text)? {
+                        return Err(self.error(self.pos(), "backslash at end of file"));
                     }
                 }
                 Some(b) if is_space(b) || b == b';' || b == b'#' => break,
