@@ -8,7 +8,12 @@ use std::sync::OnceLock;
 
 fn path() -> &'static PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| std::env::temp_dir().join(format!("edgeddns-fuzz-state-{}.json", std::process::id())))
+    PATH.get_or_init(|| {
+        // tmpfs, like the run directory on a router: the target exercises the loader, not a disk.
+        let shm = PathBuf::from("/dev/shm");
+        let dir = if shm.is_dir() { shm } else { std::env::temp_dir() };
+        dir.join(format!("edgeddns-fuzz-state-{}.json", std::process::id()))
+    })
 }
 
 fuzz_target!(|data: &[u8]| {
