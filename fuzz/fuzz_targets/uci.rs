@@ -10,7 +10,9 @@ fuzz_target!(|data: &[u8]| {
     let shape = |f: &uci::File| -> Vec<(String, Option<String>, Vec<(String, uci::Value)>)> {
         f.sections
             .iter()
-            .map(|s| (s.kind.clone(), s.name.clone(), s.entries.iter().map(|e| (e.name.clone(), e.value.clone())).collect()))
+            .map(|s| {
+                (s.kind.clone(), s.name.clone(), s.entries.iter().map(|e| (e.name.clone(), e.value.clone())).collect())
+            })
             .collect()
     };
     assert_eq!(shape(&file), shape(&again), "render does not round-trip");

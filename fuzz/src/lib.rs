@@ -26,7 +26,8 @@ pub fn services() -> &'static [Service] {
     SERVICES.get_or_init(|| {
         let mut text = String::new();
         for (i, p) in catalogue::all().iter().enumerate() {
-            text += &format!("config service 's{i}'\n\toption provider '{}'\n\tlist hostname 'home.example.org'\n", p.name);
+            text +=
+                &format!("config service 's{i}'\n\toption provider '{}'\n\tlist hostname 'home.example.org'\n", p.name);
             text += &format!("\toption ipv6 '{}'\n\toption allow_http '1'\n", u8::from(p.ipv6));
             for f in p.fields().filter(|f| p.requires(f)) {
                 text += &format!("\toption {} '{}'\n", f.name, value(f.name, f.kind, f.choices));
