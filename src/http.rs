@@ -431,8 +431,7 @@ impl Transport for Client {
     }
 
     fn send(&mut self, req: &Request) -> Result<Response, HttpError> {
-        let allowed = req.url.starts_with("https://") || (req.allow_http && req.url.starts_with("http://"));
-        if !allowed {
+        if !crate::config::url_allowed(&req.url, req.allow_http) {
             return Err(HttpError::Refused(format!(
                 "refusing {}: only https is allowed unless the service sets allow_http",
                 req.mask(&req.url)

@@ -4,9 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::IpAddr;
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, OpenOptionsExt};
 use std::path::Path;
+
+/// The largest state file read back: a record takes about 300 bytes, so this is thousands of them.
+pub const MAX_STATE_FILE: u64 = 4 << 20;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
@@ -61,14 +65,12 @@ impl State {
     /// The run-directory copy survives a daemon restart; the flash copy survives a reboot.
     pub fn load(run_file: &Path, persist_file: Option<&Path>) -> State {
         let read = |p: &Path| -> Option<State> {
-            let text = std::fs::read_to_string(p).ok()?;
-            match serde_json::from_str::<State>(&text) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    log::warn!("ignoring unreadable state file {}: {e}", p.display());
-                    None
-                }
-            }
+            let parsed = match read_regular_file(p, MAX_STATE_FILE) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+                Err(e) => Err(e.to_string()),
+                Ok(bytes) => serde_json::from_slice::<State>(&bytes).map_err(|e| e.to_string()),
+            };
+            parsed.map_err(|e| log::warn!("ignoring state file {}: {e}; starting without it", p.display())).ok()
         };
         let persisted = persist_file.and_then(read);
         let mut state = read(run_file).or_else(|| persisted.clone()).unwrap_or_default();
@@ -101,18 +103,74 @@ impl State {
     }
 }
 
-/// Write to a temporary sibling and rename, so a reader or a power cut never sees half a file.
+/// Read a whole regular file of at most `limit` bytes. Anything else (a FIFO, a device such as
+/// `/dev/zero`, a directory, a socket) is refused without blocking: the open does not wait for a
+/// FIFO's writer, and the type is checked on the opened file before anything is read.
+pub fn read_regular_file(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let file =
+        std::fs::OpenOptions::new().read(true).custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY).open(path)?;
+    let kind = file.metadata()?.file_type();
+    let not_regular =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("is {what}, not a regular file"));
+    if !kind.is_file() {
+        return Err(not_regular(match () {
+            _ if kind.is_dir() => "a directory",
+            _ if kind.is_fifo() => "a FIFO",
+            _ if kind.is_char_device() => "a character device",
+            _ if kind.is_block_device() => "a block device",
+            _ if kind.is_socket() => "a socket",
+            _ => "of an unknown type",
+        }));
+    }
+    let mut bytes = Vec::new();
+    // The size is read through the open file, so a file that grows meanwhile is caught too.
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("is larger than the limit of {limit} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// A new file only we can read: never an existing one, never through a symlink.
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).custom_flags(nix::libc::O_NOFOLLOW).open(path)
+}
+
+/// Write to a new temporary sibling and rename, so a reader or a power cut never sees half a
+/// file. The files hold provider error texts: they are created 0600 and new directories 0700.
+/// The temporary gets a unique name and is created with `O_EXCL|O_NOFOLLOW`, so nothing
+/// planted in the directory (a symlink at a guessable `*.tmp`) is ever followed or reused.
 pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    let name = path.file_name().ok_or_else(|| std::io::Error::other(format!("{}: not a file name", path.display())))?;
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let unique = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{}.{}-{unique}.tmp", name.to_string_lossy(), std::process::id()));
+    let mut f = create_private(&tmp)?;
+    let written = f.write_all(data).and_then(|()| f.sync_all()).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
+    written
+}
+
+/// The inputs under `fuzz/regressions/<target>/` (what the fuzz targets once failed on, and
+/// the hostile cases), so `cargo test` runs them without a fuzzer.
+#[cfg(test)]
+pub(crate) fn regression_inputs(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions").join(target);
+    let mut inputs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    inputs.sort();
+    assert!(!inputs.is_empty(), "no regression inputs in {}", dir.display());
+    inputs
 }
 
 #[cfg(test)]
@@ -141,6 +199,98 @@ mod tests {
         s.records.get_mut(&key).unwrap().registered = "203.0.113.2".parse().ok();
         s.save(&run, Some(&flash)).unwrap();
         assert!(std::fs::read_to_string(&flash).unwrap().contains("203.0.113.2"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("edgeddns-state-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    /// Load in a thread, so a load that blocks fails the test instead of hanging the suite.
+    fn load_within(run: &Path) -> State {
+        let run = run.to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(State::load(&run, None)));
+        rx.recv_timeout(std::time::Duration::from_secs(5)).expect("State::load blocked")
+    }
+
+    #[test]
+    fn only_regular_files_of_bounded_size_are_read() {
+        let dir = scratch("kinds");
+        std::fs::create_dir_all(dir.join("a-directory")).unwrap();
+        let fifo = dir.join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let cases = [
+            (fifo.clone(), "is a FIFO, not a regular file"),
+            (Path::new("/dev/zero").to_path_buf(), "is a character device, not a regular file"),
+            (dir.join("a-directory"), "is a directory, not a regular file"),
+        ];
+        for (path, why) in &cases {
+            // Each of these hung start-up (a FIFO without writer) or was read without end.
+            assert!(load_within(path).records.is_empty());
+            let e = read_regular_file(path, MAX_STATE_FILE).unwrap_err();
+            assert_eq!(e.to_string(), *why, "{}", path.display());
+        }
+        let big = dir.join("big.json");
+        std::fs::write(&big, vec![b' '; 101]).unwrap();
+        assert_eq!(read_regular_file(&big, 100).unwrap_err().to_string(), "is larger than the limit of 100 bytes");
+        assert_eq!(read_regular_file(&big, 101).unwrap().len(), 101);
+        assert_eq!(read_regular_file(&dir.join("absent"), 1).unwrap_err().kind(), std::io::ErrorKind::NotFound);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn files_are_private_and_temporaries_never_follow_a_planted_symlink() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("perm");
+        let run = dir.join("run/state.json");
+        let victim = dir.join("victim");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&victim, "precious").unwrap();
+        std::fs::create_dir_all(dir.join("run")).unwrap();
+        // What the old code wrote through: a symlink at the fixed temporary name.
+        std::os::unix::fs::symlink(&victim, dir.join("run/state.tmp")).unwrap();
+        let mut s = State::default();
+        s.records.insert("home/a.example.org/ipv4".into(), Record { error: Some("kept".into()), ..Default::default() });
+        s.save(&run, Some(&dir.join("flash/sub/state.json"))).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(std::fs::read_to_string(&run).unwrap().contains("kept"));
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&run), 0o600);
+        assert_eq!(mode(&dir.join("flash/sub/state.json")), 0o600);
+        assert_eq!(mode(&dir.join("flash")), 0o700);
+        assert_eq!(mode(&dir.join("flash/sub")), 0o700);
+        // Were a symlink planted at the unique name itself, it would be refused, not followed.
+        let planted = dir.join("run/planted.tmp");
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        assert_eq!(create_private(&planted).unwrap_err().kind(), std::io::ErrorKind::AlreadyExists);
+        std::os::unix::fs::symlink(dir.join("nowhere"), dir.join("run/dangling.tmp")).unwrap();
+        assert_eq!(
+            create_private(&dir.join("run/dangling.tmp")).unwrap_err().kind(),
+            std::io::ErrorKind::AlreadyExists
+        );
+        assert!(!dir.join("nowhere").exists());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        for link in ["planted.tmp", "dangling.tmp"] {
+            std::fs::remove_file(dir.join("run").join(link)).unwrap();
+        }
+        // No temporary is left behind.
+        let left: Vec<_> = std::fs::read_dir(dir.join("run")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left.len(), 2, "{left:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn fuzz_regressions() {
+        let dir = scratch("regressions");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, bytes) in regression_inputs("state_file") {
+            let path = dir.join(&name);
+            std::fs::write(&path, &bytes).unwrap();
+            assert!(State::load(&path, None).records.is_empty(), "{name}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

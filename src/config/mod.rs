@@ -201,13 +201,23 @@ impl fmt::Display for FileError {
     }
 }
 
+/// The largest configuration file read: a router's is a few KB, so anything near this is a
+/// mistake (or an attack) and is refused with a clear error instead of being parsed.
+pub const MAX_FILE: u64 = 1 << 20;
+
 pub fn load(path: &str) -> Result<Config, FileError> {
-    let text = std::fs::read_to_string(path).map_err(|e| FileError(format!("{path}: {e}")))?;
-    from_str(path, &text)
+    let bytes = crate::state::read_regular_file(std::path::Path::new(path), MAX_FILE)
+        .map_err(|e| FileError(format!("{path}: {e}")))?;
+    from_bytes(path, &bytes)
 }
 
 pub fn from_str(path: &str, text: &str) -> Result<Config, FileError> {
-    let file = uci::parse(path, text).map_err(|e| FileError(e.to_string()))?;
+    from_bytes(path, text.as_bytes())
+}
+
+/// The configuration from the file's bytes (UTF-8, except comments may hold other bytes).
+pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, FileError> {
+    let file = uci::parse_bytes(path, bytes).map_err(|e| FileError(e.to_string()))?;
     let mut cfg = Config {
         path: path.to_string(),
         global: Global::default(),
@@ -217,9 +227,19 @@ pub fn from_str(path: &str, text: &str) -> Result<Config, FileError> {
         warnings: Vec::new(),
     };
     let mut anonymous = 0;
+    let mut global_at = None;
     for section in &file.sections {
         match section.kind.as_str() {
             "edgeddns" => {
+                // A second section used to reset every global option silently. (Two sections
+                // with the same name are one section: UCI merges them.)
+                if let Some(first) = global_at.replace(section.pos.line) {
+                    return Err(FileError(format!(
+                        "{path}:{}: a second 'config edgeddns' section (the first is at line {first}): \
+                         put all global options in one section",
+                        section.pos.line
+                    )));
+                }
                 let mut r = Reader { path, section, used: Vec::new(), warnings: &mut cfg.warnings };
                 cfg.global = read_global(&mut r).map_err(FileError)?;
                 r.warn_unused("global section");
@@ -324,13 +344,27 @@ impl Reader<'_> {
     }
 }
 
+/// The one rule for URLs, applied when the configuration is loaded and again to every request
+/// (`http::Client`): https always, plain http only where the service opted in (`allow_http`).
+pub fn url_allowed(url: &str, allow_http: bool) -> bool {
+    url.starts_with("https://") || (allow_http && url.starts_with("http://"))
+}
+
 fn read_global(r: &mut Reader) -> Result<Global, String> {
     let d = Global::default();
     let v4 = r.list("echo_url");
     let v6 = r.list("echo_url6");
-    for url in v4.iter().chain(&v6) {
-        if !url.starts_with("https://") && !url.starts_with("http://") {
-            return Err(format!("global option echo_url: '{url}' is not an http(s) URL"));
+    for (option, urls) in [("echo_url", &v4), ("echo_url6", &v6)] {
+        // Echo services are never asked over plain http: anyone on the path could choose the
+        // address that gets published.
+        if let Some(url) = urls.iter().find(|u| !url_allowed(u, false)) {
+            let at = r.at(r.section.get(option).unwrap_or_else(|| unreachable!("{option} was just read")));
+            let why = if url.starts_with("http://") {
+                "is plain http; echo services are asked over https only"
+            } else {
+                "is not an https:// URL"
+            };
+            return Err(format!("{at}: global option '{option}': '{url}' {why}"));
         }
     }
     let log_level = match r.string("log_level")?.as_deref() {
@@ -422,8 +456,22 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, String> {
     };
     let server = r.string("server")?.unwrap_or_default();
     let allow_http = r.bool("allow_http", false)?;
-    if server.starts_with("http://") && !allow_http {
-        return Err("option 'server' is plain http: set 'allow_http 1' to send credentials unencrypted".into());
+    // Every URL the service sends to, by the rule the HTTP client enforces, so a URL that could
+    // never be used fails here and not at the first update. (An rfc2136 `server` is a host.)
+    let url_fields: Vec<&str> =
+        preset.fields().filter(|f| f.kind == providers::FieldKind::Url).map(|f| f.name).collect();
+    for name in std::iter::once("server").chain(url_fields.iter().copied().filter(|n| *n != "server")) {
+        let Some(e) = r.section.get(name) else { continue };
+        let uci::Value::Single(url) = &e.value else { continue };
+        let plain = url.starts_with("http://");
+        if !url.is_empty() && (plain || url_fields.contains(&name)) && !url_allowed(url, allow_http) {
+            let at = r.at(e);
+            return Err(if plain {
+                format!("option '{name}' ({at}) is plain http: set 'allow_http 1' to send credentials unencrypted")
+            } else {
+                format!("option '{name}' ({at}): '{url}' is not an https:// URL")
+            });
+        }
     }
     if preset.plain_http && server.is_empty() && !allow_http {
         return Err(format!(
@@ -590,6 +638,80 @@ mod tests {
     }
 
     #[test]
+    fn a_second_global_section_is_refused_with_both_lines() {
+        let text = "config edgeddns 'global'\n\tlist echo_url 'https://echo.example.net/'\n\
+                    config service 'a'\n\toption provider 'duckdns'\n\tlist hostname 'h.duckdns.org'\n\toption token 't'\n\
+                    config edgeddns\n\toption check_interval '1m'\n";
+        // It used to reset every global option, bringing back the built-in public echo services.
+        let e = from_str("/etc/config/edgeddns", text).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "/etc/config/edgeddns:7: a second 'config edgeddns' section (the first is at line 1): \
+             put all global options in one section"
+        );
+        // The same name twice is one section in UCI: merged, not refused.
+        let merged = "config edgeddns 'global'\n\tlist echo_url 'https://e.example.net/'\nconfig edgeddns 'global'\n\toption check_interval '1m'\n";
+        let cfg = from_str("t", merged).unwrap();
+        assert_eq!(
+            (cfg.global.echo_urls_v4.clone(), cfg.global.check_interval),
+            (vec!["https://e.example.net/".to_string()], Duration::from_secs(60))
+        );
+    }
+
+    #[test]
+    fn plain_http_urls_are_refused_at_load_by_the_runtime_rule() {
+        let e = from_str(
+            "/etc/config/edgeddns",
+            "config edgeddns\n\tlist echo_url 'https://a.example.net/'\n\tlist echo_url6 'http://b.example.net/'\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "/etc/config/edgeddns:3: global option 'echo_url6': 'http://b.example.net/' is plain http; echo services are asked over https only"
+        );
+        let e = from_str("f", "config edgeddns\n\tlist echo_url 'ftp://a.example.net/'\n").unwrap_err().to_string();
+        assert!(e.ends_with("'ftp://a.example.net/' is not an https:// URL"), "{e}");
+        let custom = "config service 'c'\n\toption provider 'custom'\n\tlist hostname 'h.example.org'\n\
+                      \toption update_url 'http://dyn.example.net/u?ip=[IP]'\n";
+        let cfg = from_str("/etc/config/edgeddns", custom).unwrap();
+        assert_eq!(
+            cfg.errors,
+            vec![ServiceError {
+                service: "c".into(),
+                message: "option 'update_url' (/etc/config/edgeddns:4) is plain http: set 'allow_http 1' to send credentials unencrypted".into()
+            }]
+        );
+        let cfg = from_str("t", &format!("{custom}\toption allow_http '1'\n")).unwrap();
+        assert!(cfg.errors.is_empty() && cfg.services.len() == 1, "{:?}", cfg.errors);
+        let cfg = from_str("t", &custom.replace("http://", "dyn.example.net/")).unwrap();
+        assert!(
+            format!("{:?}", cfg.errors).contains("'dyn.example.net/dyn.example.net/u?ip=[IP]' is not an https:// URL"),
+            "{:?}",
+            cfg.errors
+        );
+        // What load accepts, the HTTP client sends: one function decides both.
+        assert!(url_allowed("https://x/", false) && url_allowed("http://x/", true));
+        assert!(!url_allowed("http://x/", false) && !url_allowed("ftp://x/", true));
+    }
+
+    #[test]
+    fn the_file_is_read_only_if_regular_and_small_enough() {
+        let dir = std::env::temp_dir().join(format!("edgeddns-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let big = dir.join("big");
+        std::fs::write(&big, vec![b'#'; MAX_FILE as usize + 1]).unwrap();
+        let e = load(big.to_str().unwrap()).unwrap_err().to_string();
+        assert_eq!(e, format!("{}: is larger than the limit of 1048576 bytes", big.display()));
+        let latin1 = dir.join("latin1");
+        std::fs::write(&latin1, b"# r\xe9seau\nconfig edgeddns\n\toption check_interval '1m'\n").unwrap();
+        assert_eq!(load(latin1.to_str().unwrap()).unwrap().global.check_interval, Duration::from_secs(60));
+        let e = load(dir.to_str().unwrap()).unwrap_err().to_string();
+        assert!(e.ends_with(": is a directory, not a regular file"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn a_provider_without_https_needs_the_opt_in() {
         let svc = "config service 'o'\n option provider 'oray'\n list hostname 'h.example.org'\n \
                    option username 'u'\n option password 'p'\n";
@@ -598,5 +720,37 @@ mod tests {
         assert!(format!("{:?}", cfg.errors).contains("offers no https: set 'allow_http 1'"), "{:?}", cfg.errors);
         let cfg = from_str("test", &format!("{svc} option allow_http 1\n")).unwrap();
         assert!(cfg.errors.is_empty() && cfg.services.len() == 1, "{:?}", cfg.errors);
+    }
+}
+
+#[cfg(test)]
+mod scale {
+    use super::*;
+    use std::time::Instant;
+
+    /// Time the parser and the typed configuration on the issue's two shapes (40,000 named
+    /// sections; 40,000 options in one section, each ~0.9 MB). A measurement, not a check:
+    /// `cargo test --release --lib config::scale -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn large_files_parse_in_linear_time() {
+        let sections: String = (0..40_000).map(|i| format!("config other 's{i}'\n\toption x '{i}'\n")).collect();
+        let options: String = std::iter::once("config service 'big'\n".to_string())
+            .chain((0..40_000).map(|i| format!("\toption opt{i} 'value {i}'\n")))
+            .collect();
+        for (what, text) in [("40,000 named sections", &sections), ("40,000 options in one section", &options)] {
+            let t = Instant::now();
+            let file = uci::parse("bench", text).unwrap();
+            let parsed = t.elapsed();
+            let t = Instant::now();
+            let cfg = from_str("bench", text).unwrap();
+            let typed = t.elapsed();
+            println!(
+                "{what} ({} bytes): uci::parse {parsed:?}, config::from_str {typed:?} ({} sections, {} warnings)",
+                text.len(),
+                file.sections.len(),
+                cfg.warnings.len() + cfg.errors.len()
+            );
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! one-letter forms), single quotes taken literally, double quotes and bare words with
 //! backslash escapes, backslash-newline continuation, `#` comments and `;` separators.
 
+use std::collections::HashMap;
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,23 +66,66 @@ struct Token {
     pos: Position,
 }
 
+/// The lexer works on bytes: a file must be UTF-8 except inside comments, which are skipped
+/// unread (a Latin-1 byte in a comment is common and harmless). Columns count characters.
 struct Lexer<'a> {
-    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    bytes: &'a [u8],
+    at: usize,
     line: usize,
     column: usize,
     file: &'a str,
 }
 
+/// libuci splits on C's `isspace` (C locale): ASCII white space only.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
 impl<'a> Lexer<'a> {
-    fn bump(&mut self) -> Option<char> {
-        let c = self.chars.next()?;
-        if c == '\n' {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn bump(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.at += 1;
+        if b == b'\n' {
             self.line += 1;
             self.column = 1;
-        } else {
+        } else if b & 0xc0 != 0x80 {
+            // UTF-8 continuation bytes do not start a character.
             self.column += 1;
         }
-        Some(c)
+        Some(b)
+    }
+
+    /// Move one character from the input to `text`; it must be valid UTF-8.
+    fn take_char(&mut self, text: &mut String) -> Result<(), ParseError> {
+        if let Some(b) = self.peek().filter(u8::is_ascii) {
+            self.bump();
+            text.push(char::from(b));
+            return Ok(());
+        }
+        let rest = &self.bytes[self.at..];
+        let head = &rest[..rest.len().min(4)];
+        let valid = match std::str::from_utf8(head) {
+            Ok(s) => s,
+            Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        let Some(c) = valid.chars().next() else {
+            let byte = head.first().copied().unwrap_or(0);
+            return Err(self.error(
+                self.pos(),
+                format!(
+                    "invalid UTF-8 (byte 0x{byte:02X}): the file must be UTF-8; only comments may hold other bytes"
+                ),
+            ));
+        };
+        for _ in 0..c.len_utf8() {
+            self.bump();
+        }
+        text.push(c);
+        Ok(())
     }
 
     fn pos(&self) -> Position {
@@ -97,19 +141,19 @@ impl<'a> Lexer<'a> {
     fn command(&mut self) -> Result<Option<Vec<Token>>, ParseError> {
         let mut tokens = Vec::new();
         loop {
-            match self.chars.peek().copied() {
+            match self.peek() {
                 None => return Ok(if tokens.is_empty() { None } else { Some(tokens) }),
-                Some('\n') | Some(';') => {
+                Some(b'\n') | Some(b';') => {
                     self.bump();
                     if !tokens.is_empty() {
                         return Ok(Some(tokens));
                     }
                 }
-                Some(c) if c.is_whitespace() => {
+                Some(b) if is_space(b) => {
                     self.bump();
                 }
-                Some('#') => {
-                    while self.chars.peek().is_some_and(|c| *c != '\n') {
+                Some(b'#') => {
+                    while self.peek().is_some_and(|b| b != b'\n') {
                         self.bump();
                     }
                 }
@@ -118,55 +162,62 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// After a backslash: a newline continues the line (libuci joins the lines, even inside a
+    /// bare word), any other character stands for itself. `false` at end of input.
+    fn escape(&mut self, text: &mut String) -> Result<bool, ParseError> {
+        self.bump();
+        match self.peek() {
+            Some(b'\n') => {
+                self.bump();
+            }
+            Some(_) => self.take_char(text)?,
+            None => return Ok(false),
+        }
+        Ok(true)
+    }
+
     /// One word: a run of quoted and unquoted pieces with no whitespace between them.
     fn word(&mut self) -> Result<Token, ParseError> {
         let pos = self.pos();
         let mut text = String::new();
         loop {
-            match self.chars.peek().copied() {
-                Some('\'') => {
+            match self.peek() {
+                Some(b'\'') => {
                     let start = self.pos();
                     self.bump();
                     loop {
-                        match self.bump() {
-                            Some('\'') => break,
-                            Some(c) => text.push(c),
+                        match self.peek() {
+                            Some(b'\'') => break,
+                            Some(_) => self.take_char(&mut text)?,
                             None => return Err(self.error(start, "unterminated single quote")),
                         }
                     }
+                    self.bump();
                 }
-                Some('"') => {
+                Some(b'"') => {
                     let start = self.pos();
                     self.bump();
                     loop {
-                        match self.bump() {
-                            Some('"') => break,
-                            Some('\\') => match self.bump() {
-                                Some('\n') => {}
-                                Some(c) => text.push(c),
-                                None => return Err(self.error(start, "unterminated double quote")),
-                            },
-                            Some(c) => text.push(c),
+                        match self.peek() {
+                            Some(b'"') => break,
+                            Some(b'\\') => {
+                                if !self.escape(&mut text)? {
+                                    return Err(self.error(start, "unterminated double quote"));
+                                }
+                            }
+                            Some(_) => self.take_char(&mut text)?,
                             None => return Err(self.error(start, "unterminated double quote")),
                         }
                     }
-                }
-                Some('\\') => {
                     self.bump();
-                    match self.bump() {
-                        Some('\n') => {
-                            // A continuation ends the word only if whitespace follows; libuci
-                            // joins the lines, so keep reading.
-                        }
-                        Some(c) => text.push(c),
-                        None => return Err(self.error(self.pos(), "backslash at end of file")),
+                }
+                Some(b'\\') => {
+                    if !self.escape(&mut text)? {
+                        return Err(self.error(self.pos(), "backslash at end of file"));
                     }
                 }
-                Some(c) if c.is_whitespace() || c == ';' || c == '#' => break,
-                Some(c) => {
-                    self.bump();
-                    text.push(c);
-                }
+                Some(b) if is_space(b) || b == b';' || b == b'#' => break,
+                Some(_) => self.take_char(&mut text)?,
                 None => break,
             }
         }
@@ -184,8 +235,18 @@ fn valid_type(s: &str) -> bool {
 
 /// Parse a whole file. `file` names it in error messages.
 pub fn parse(file: &str, text: &str) -> Result<File, ParseError> {
-    let mut lx = Lexer { chars: text.chars().peekable(), line: 1, column: 1, file };
+    parse_bytes(file, text.as_bytes())
+}
+
+/// Parse a file as read from disk: UTF-8, except that comments may hold any bytes.
+/// Linear in the size of the file: sections and options are found through indexes.
+pub fn parse_bytes(file: &str, bytes: &[u8]) -> Result<File, ParseError> {
+    let mut lx = Lexer { bytes, at: 0, line: 1, column: 1, file };
     let mut out = File::default();
+    let mut named: HashMap<String, usize> = HashMap::new();
+    // Per section, option name → index in its entries.
+    let mut options: Vec<HashMap<String, usize>> = Vec::new();
+    let mut current: Option<usize> = None;
     while let Some(tokens) = lx.command()? {
         let head = &tokens[0];
         let args = &tokens[1..];
@@ -218,12 +279,13 @@ pub fn parse(file: &str, text: &str) -> Result<File, ParseError> {
                     None => None,
                 };
                 // A named section given twice is merged into the first, as libuci does.
+                if let Some(&i) = name.as_ref().and_then(|n| named.get(n)) {
+                    current = Some(i);
+                    continue;
+                }
+                let i = out.sections.len();
                 if let Some(n) = &name {
-                    if let Some(i) = out.sections.iter().position(|s| s.name.as_deref() == Some(n)) {
-                        let existing = out.sections.remove(i);
-                        out.sections.push(existing);
-                        continue;
-                    }
+                    named.insert(n.clone(), i);
                 }
                 out.sections.push(Section {
                     kind: args[0].text.clone(),
@@ -231,11 +293,13 @@ pub fn parse(file: &str, text: &str) -> Result<File, ParseError> {
                     pos: head.pos.clone(),
                     entries: Vec::new(),
                 });
+                options.push(HashMap::new());
+                current = Some(i);
             }
             kw @ ("option" | "o" | "list" | "l") => {
                 let is_list = kw.starts_with('l');
                 arity(2, 2, if is_list { "list <name> '<value>'" } else { "option <name> '<value>'" })?;
-                let Some(section) = out.sections.last_mut() else {
+                let Some(i) = current else {
                     return Err(lx.error(head.pos.clone(), format!("'{kw}' before any 'config' line")));
                 };
                 let name = &args[0];
@@ -245,8 +309,9 @@ pub fn parse(file: &str, text: &str) -> Result<File, ParseError> {
                         format!("invalid option name '{}': only letters, digits and _ are allowed", name.text),
                     ));
                 }
+                let section = &mut out.sections[i];
                 let value = args[1].text.clone();
-                match section.entries.iter_mut().find(|e| e.name == name.text) {
+                match options[i].get(&name.text).map(|&k| &mut section.entries[k]) {
                     Some(e) if is_list => match &mut e.value {
                         Value::List(items) => items.push(value),
                         // libuci turns an option followed by a list of the same name into a list.
@@ -256,11 +321,14 @@ pub fn parse(file: &str, text: &str) -> Result<File, ParseError> {
                         e.value = Value::Single(value);
                         e.pos = name.pos.clone();
                     }
-                    None => section.entries.push(Entry {
-                        name: name.text.clone(),
-                        value: if is_list { Value::List(vec![value]) } else { Value::Single(value) },
-                        pos: name.pos.clone(),
-                    }),
+                    None => {
+                        options[i].insert(name.text.clone(), section.entries.len());
+                        section.entries.push(Entry {
+                            name: name.text.clone(),
+                            value: if is_list { Value::List(vec![value]) } else { Value::Single(value) },
+                            pos: name.pos.clone(),
+                        });
+                    }
                 }
             }
             other => {
@@ -361,6 +429,25 @@ config service
     }
 
     #[test]
+    fn other_bytes_are_fine_in_comments_and_named_elsewhere() {
+        // One Latin-1 byte in a comment rejected the whole file.
+        let f = parse_bytes("/etc/config/edgeddns", b"# caf\xe9\nconfig s 'a' # r\xe9seau\n\toption x '1'\n").unwrap();
+        assert_eq!(single(&f.sections[0], "x"), "1");
+        // Elsewhere it is an error at its line and column (in characters: 'ü' is one).
+        let e = parse_bytes("/etc/config/edgeddns", b"config s 'a'\n\toption x '\xc3\xbc\xe9'\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/etc/config/edgeddns:2:13: invalid UTF-8 (byte 0xE9): the file must be UTF-8; only comments may hold other bytes"
+        );
+        for (bytes, column) in [(&b"config s\xff\n"[..], 9), (b"config s 'a'\noption x \"\xc3\"\n", 11)] {
+            let e = parse_bytes("f", bytes).unwrap_err();
+            assert_eq!((e.pos.line, e.pos.column), (if column == 9 { 1 } else { 2 }, column), "{e}");
+            assert!(e.message.starts_with("invalid UTF-8"), "{e}");
+        }
+        assert_eq!(single(&parse("f", "config s 'a'\noption x 'ünï ✓'\n").unwrap().sections[0], "x"), "ünï ✓");
+    }
+
+    #[test]
     fn hostile_input_never_panics() {
         let mut x: u32 = 0x1234_5678;
         let alphabet = b"co pl'\"\\\n;#x_1\t";
@@ -379,17 +466,20 @@ config service
 }
 
 /// Write a file back in UCI syntax (what `uci commit` produces: tab-indented, single-quoted).
-/// Parsing the result gives the same `File`.
+/// Parsing the result gives the same `File`: a section type is written bare like `uci commit`
+/// does only when it is a plain word, and quoted when it holds `#`, `;`, quotes or backslashes.
 pub fn render(file: &File) -> String {
     let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+    let kind = |s: &str| if plain(s) { s.to_string() } else { quote(s) };
     let mut out = String::new();
     if let Some(p) = &file.package {
         out.push_str(&format!("package {}\n\n", quote(p)));
     }
     for s in &file.sections {
         match &s.name {
-            Some(n) => out.push_str(&format!("config {} {}\n", s.kind, quote(n))),
-            None => out.push_str(&format!("config {}\n", s.kind)),
+            Some(n) => out.push_str(&format!("config {} {}\n", kind(&s.kind), quote(n))),
+            None => out.push_str(&format!("config {}\n", kind(&s.kind))),
         }
         for e in &s.entries {
             match &e.value {
@@ -410,25 +500,54 @@ pub fn render(file: &File) -> String {
 mod render_tests {
     use super::*;
 
+    type Shape = (String, Option<String>, Vec<(String, Value)>);
+
+    fn shape(f: &File) -> Vec<Shape> {
+        f.sections
+            .iter()
+            .map(|s| {
+                (s.kind.clone(), s.name.clone(), s.entries.iter().map(|e| (e.name.clone(), e.value.clone())).collect())
+            })
+            .collect()
+    }
+
     #[test]
     fn render_round_trips() {
         let text = "config edgeddns 'global'\n\toption a 'it''s'\nconfig service 'home'\n\tlist hostname 'a b'\n\tlist hostname \"c'd\"\n\toption x '1'\nconfig service\n\toption y 'multi\nline'\n";
         let f = parse("t", text).unwrap();
         let again = parse("t", &render(&f)).unwrap();
-        type Shape = (String, Option<String>, Vec<(String, Value)>);
-        let strip = |f: &File| -> Vec<Shape> {
-            f.sections
-                .iter()
-                .map(|s| {
-                    (
-                        s.kind.clone(),
-                        s.name.clone(),
-                        s.entries.iter().map(|e| (e.name.clone(), e.value.clone())).collect(),
-                    )
-                })
-                .collect()
-        };
-        assert_eq!(strip(&f), strip(&again));
+        assert_eq!(shape(&f), shape(&again));
         assert!(render(&f).contains("\tlist hostname 'c'\\''d'\n"));
+        assert!(render(&f).contains("config service 'home'\n"), "plain types stay bare, as uci commit writes them");
+    }
+
+    #[test]
+    fn hostile_types_and_values_round_trip() {
+        let pos = Position { line: 1, column: 1 };
+        let hostile = ["a#b", "a;b", "it's", "say\"hi\"", "back\\slash", "x#'y;\"z\\"];
+        let mut f = File { package: Some("p#'q".into()), sections: Vec::new() };
+        for (i, t) in hostile.iter().enumerate() {
+            let entry = |name: &str, value: Value| Entry { name: name.into(), value, pos: pos.clone() };
+            let entries = vec![
+                entry("v", Value::Single(format!("{t} # no comment; \\\nnext line"))),
+                entry("l", Value::List(vec![t.to_string(), String::new(), "'".into(), "t\u{e9}st ✓".into()])),
+            ];
+            let name = (i % 2 == 0).then(|| format!("s{i}"));
+            f.sections.push(Section { kind: t.to_string(), name, pos: pos.clone(), entries });
+        }
+        let text = render(&f);
+        let again = parse("t", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(again.package, f.package);
+        assert_eq!(shape(&again), shape(&f), "{text}");
+    }
+
+    #[test]
+    fn fuzz_regressions() {
+        for (name, bytes) in crate::state::regression_inputs("uci") {
+            let f = parse_bytes(&name, &bytes).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(shape(&parse("again", &render(&f)).unwrap()), shape(&f), "{name}");
+            let cfg = crate::config::from_bytes(&name, &bytes);
+            assert_eq!(cfg.is_err(), name.starts_with("second-global"), "{name}");
+        }
     }
 }

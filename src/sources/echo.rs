@@ -61,7 +61,38 @@ pub fn parse_answer(body: &str, family: Family) -> Result<IpAddr, String> {
     if Family::of(&ip) != family {
         return Err(format!("asked over {family} but got {ip}"));
     }
+    if let Some(what) = not_global(ip) {
+        return Err(format!("the answer {ip} is {what}, not an address the internet can see"));
+    }
     Ok(ip)
+}
+
+/// What `ip` is when it cannot be the source address the internet sees (an echo answer of
+/// 10.1.2.3, 0.0.0.0 or 127.0.0.1 must never be published). The documentation ranges
+/// (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32) are accepted on purpose, as
+/// `net::is_public` does: the tests use them as public stand-ins, and the internet never routes
+/// them, so no real echo service can see us there.
+fn not_global(ip: IpAddr) -> Option<&'static str> {
+    use crate::net::{is_cgnat, is_private_nat, is_public};
+    if is_public(ip) {
+        return None;
+    }
+    Some(match ip {
+        IpAddr::V4(a) if a.is_unspecified() => "the unspecified address",
+        IpAddr::V4(a) if a.is_loopback() => "a loopback address",
+        IpAddr::V4(a) if is_cgnat(a) => "a carrier-grade NAT address (100.64.0.0/10)",
+        IpAddr::V4(a) if is_private_nat(a) => "a private address (RFC 1918 or DS-Lite 192.0.0.0/29)",
+        IpAddr::V4(a) if a.is_link_local() => "a link-local address",
+        IpAddr::V4(a) if a.is_multicast() => "a multicast address",
+        IpAddr::V4(_) => "a reserved address",
+        IpAddr::V6(a) if a.is_unspecified() => "the unspecified address",
+        IpAddr::V6(a) if a.is_loopback() => "a loopback address",
+        IpAddr::V6(a) if a.is_unicast_link_local() => "a link-local address",
+        IpAddr::V6(a) if a.is_unique_local() => "a unique local address (fc00::/7)",
+        IpAddr::V6(a) if a.is_multicast() => "a multicast address",
+        IpAddr::V6(a) if a.to_ipv4_mapped().is_some() => "an IPv4-mapped address",
+        IpAddr::V6(_) => "outside the global unicast range 2000::/3",
+    })
 }
 
 /// Ask the services in order until two agree. When the first two disagree, the next ones
@@ -134,6 +165,55 @@ mod tests {
         assert!(parse_answer("", Family::V4).is_err());
     }
 
+    #[test]
+    fn only_global_unicast_answers_count() {
+        // Each of these used to be accepted and published as the record's address.
+        let refused = [
+            ("10.1.2.3", Family::V4, "a private address (RFC 1918 or DS-Lite 192.0.0.0/29)"),
+            ("192.168.0.1", Family::V4, "a private address (RFC 1918 or DS-Lite 192.0.0.0/29)"),
+            ("100.64.7.7", Family::V4, "a carrier-grade NAT address (100.64.0.0/10)"),
+            ("0.0.0.0", Family::V4, "the unspecified address"),
+            ("127.0.0.1", Family::V4, "a loopback address"),
+            ("169.254.1.1", Family::V4, "a link-local address"),
+            ("224.0.0.1", Family::V4, "a multicast address"),
+            ("255.255.255.255", Family::V4, "a reserved address"),
+            ("240.1.1.1", Family::V4, "a reserved address"),
+            ("::", Family::V6, "the unspecified address"),
+            ("::1", Family::V6, "a loopback address"),
+            ("fe80::1", Family::V6, "a link-local address"),
+            ("fd12:3456::1", Family::V6, "a unique local address (fc00::/7)"),
+            ("ff02::1", Family::V6, "a multicast address"),
+            ("::ffff:203.0.113.4", Family::V6, "an IPv4-mapped address"),
+            ("4000::1", Family::V6, "outside the global unicast range 2000::/3"),
+        ];
+        for (ip, family, what) in refused {
+            let e = parse_answer(ip, family).unwrap_err();
+            assert_eq!(e, format!("the answer {ip} is {what}, not an address the internet can see"));
+            let trace = format!("fl=1\nip={ip}\nts=2\n");
+            assert_eq!(parse_answer(&trace, family).unwrap_err(), e, "a trace's ip= line is checked the same way");
+        }
+        for (ip, family) in [
+            ("198.51.100.9", Family::V4),
+            ("8.8.8.8", Family::V4),
+            ("2a00:1450::1", Family::V6),
+            ("2001:db8::5", Family::V6),
+        ] {
+            assert_eq!(parse_answer(ip, family), Ok(ip.parse().unwrap()));
+        }
+    }
+
+    #[test]
+    fn a_private_answer_is_a_failed_echo() {
+        let mut t = Canned([("https://a.test/", Ok("10.1.2.3")), ("https://b.test/", Ok("10.1.2.3"))].into(), vec![]);
+        let r = query(&urls(), Family::V4, &mut t);
+        assert_eq!(r.addr, None, "two services agreeing on a private address publish nothing");
+        assert!(
+            r.failure().starts_with("no echo service answered (a.test: the answer 10.1.2.3 is a private"),
+            "{}",
+            r.failure()
+        );
+    }
+
     struct Canned(HashMap<&'static str, Result<&'static str, ()>>, Vec<String>);
 
     impl Transport for Canned {
@@ -203,5 +283,15 @@ mod tests {
         let r = query(&urls(), Family::V4, &mut t);
         assert_eq!(r.addr, None);
         assert!(r.failure().starts_with("no echo service answered (a.test: connection failed"), "{}", r.failure());
+    }
+
+    #[test]
+    fn fuzz_regressions() {
+        for (name, bytes) in crate::state::regression_inputs("echo_answer") {
+            let (first, body) = bytes.split_first().unwrap();
+            let family = if *first == b'6' { Family::V6 } else { Family::V4 };
+            let e = parse_answer(&String::from_utf8_lossy(body), family).unwrap_err();
+            assert!(e.ends_with("not an address the internet can see"), "{name}: {e}");
+        }
     }
 }

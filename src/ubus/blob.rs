@@ -142,22 +142,63 @@ pub fn attrs(buf: &[u8]) -> impl Iterator<Item = Attr<'_>> {
     })
 }
 
-/// A blobmsg attribute → (name, value). `None` for a malformed one.
-pub fn blobmsg(a: &Attr) -> Option<(String, Value)> {
-    let (name, value) = if a.extended {
-        let name_len = usize::from(u16::from_be_bytes(a.data.get(..2)?.try_into().ok()?));
-        let name = std::str::from_utf8(a.data.get(2..2 + name_len)?).ok()?;
-        let hdr = pad(2 + name_len + 1);
-        (name.to_string(), a.data.get(hdr..)?)
-    } else {
-        // Array elements without the extended bit: the payload is the value itself.
-        (String::new(), a.data)
+/// How deep arrays and tables may nest. netifd's interface status is under 8 levels; the limit
+/// keeps a hostile message (20,000 nested arrays fit in ubus's 1 MiB) from exhausting the stack.
+pub const MAX_DEPTH: usize = 32;
+
+/// A message nested deeper than [`MAX_DEPTH`]: refused as a whole, never decoded in part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooDeep;
+
+impl std::fmt::Display for TooDeep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "blobmsg data nested deeper than {MAX_DEPTH} levels")
+    }
+}
+
+/// A blobmsg attribute → (name, value). `Ok(None)` for a malformed one.
+pub fn blobmsg(a: &Attr) -> Result<Option<(String, Value)>, TooDeep> {
+    decode(a, 0)
+}
+
+fn decode(a: &Attr, depth: usize) -> Result<Option<(String, Value)>, TooDeep> {
+    let Some((name, value)) = split_name(a) else {
+        return Ok(None);
     };
-    let num = |n: i64| Value::Number(Number::from(n));
     let v = match a.id {
+        BLOBMSG_ARRAY | BLOBMSG_TABLE if depth >= MAX_DEPTH => return Err(TooDeep),
+        BLOBMSG_ARRAY => {
+            let mut items = Vec::new();
+            for x in attrs(value) {
+                items.extend(decode(&x, depth + 1)?.map(|(_, v)| v));
+            }
+            Value::Array(items)
+        }
+        BLOBMSG_TABLE => Value::Object(table(value, depth + 1)?),
+        _ => match scalar(a.id, value) {
+            Some(v) => v,
+            None => return Ok(None),
+        },
+    };
+    Ok(Some((name, v)))
+}
+
+/// The name and the value's bytes of an attribute.
+fn split_name<'a>(a: &Attr<'a>) -> Option<(String, &'a [u8])> {
+    if !a.extended {
+        // Array elements without the extended bit: the payload is the value itself.
+        return Some((String::new(), a.data));
+    }
+    let name_len = usize::from(u16::from_be_bytes(a.data.get(..2)?.try_into().ok()?));
+    let name = std::str::from_utf8(a.data.get(2..2 + name_len)?).ok()?;
+    let hdr = pad(2 + name_len + 1);
+    Some((name.to_string(), a.data.get(hdr..)?))
+}
+
+fn scalar(id: u8, value: &[u8]) -> Option<Value> {
+    let num = |n: i64| Value::Number(Number::from(n));
+    Some(match id {
         BLOBMSG_UNSPEC => Value::Null,
-        BLOBMSG_ARRAY => Value::Array(attrs(value).filter_map(|x| blobmsg(&x)).map(|(_, v)| v).collect()),
-        BLOBMSG_TABLE => Value::Object(decode_table(value)),
         BLOBMSG_STRING => {
             let end = value.iter().position(|b| *b == 0)?;
             Value::String(String::from_utf8_lossy(&value[..end]).into_owned())
@@ -171,23 +212,44 @@ pub fn blobmsg(a: &Attr) -> Option<(String, Value)> {
             Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
         }
         _ => return None,
-    };
-    Some((name, v))
+    })
 }
 
-/// A run of blobmsg attributes as a JSON object; malformed members are skipped.
-pub fn decode_table(buf: &[u8]) -> Map<String, Value> {
-    attrs(buf).filter_map(|a| blobmsg(&a)).collect()
+fn table(buf: &[u8], depth: usize) -> Result<Map<String, Value>, TooDeep> {
+    let mut members = Map::new();
+    for a in attrs(buf) {
+        members.extend(decode(&a, depth)?);
+    }
+    Ok(members)
+}
+
+/// A run of blobmsg attributes as a JSON object; malformed members are skipped, and data
+/// nested deeper than [`MAX_DEPTH`] is refused.
+pub fn decode_table(buf: &[u8]) -> Result<Map<String, Value>, TooDeep> {
+    table(buf, 0)
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
     fn hex(s: &str) -> Vec<u8> {
         let s: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
         (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    /// `depth` arrays inside one another, as one table member, built without recursion: the
+    /// shape of the message (20,000 deep, 160 KB) that overflowed the stack.
+    pub(crate) fn nested_arrays(depth: usize) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(8 * depth);
+        for level in 0..depth {
+            let len = (8 * (depth - level)) as u32;
+            buf.extend_from_slice(&(EXTENDED | (u32::from(BLOBMSG_ARRAY) << ID_SHIFT) | len).to_be_bytes());
+            // The empty name: its length, the NUL and padding.
+            buf.extend_from_slice(&[0; 4]);
+        }
+        buf
     }
 
     fn one(name: &str, v: Value) -> Vec<u8> {
@@ -217,7 +279,7 @@ mod tests {
             let want = hex(bytes);
             assert_eq!(one(name, value.clone()), want, "{name}");
             let a = attrs(&want).next().unwrap();
-            assert_eq!(blobmsg(&a), Some((name.to_string(), value)));
+            assert_eq!(blobmsg(&a), Ok(Some((name.to_string(), value))));
         }
     }
 
@@ -226,7 +288,7 @@ mod tests {
         let v = json!({"s": "x", "t": true, "f": false, "i": -5, "big": 1i64 << 40, "d": 1.5, "n": null,
                        "a": [1, "two", [3]], "o": {"k": {"deep": 1}}});
         let enc = encode_table(v.as_object().unwrap());
-        assert_eq!(Value::Object(decode_table(&enc)), v);
+        assert_eq!(Value::Object(decode_table(&enc).unwrap()), v);
     }
 
     #[test]
@@ -249,5 +311,43 @@ mod tests {
         }
         let random: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
         let _ = decode_table(&random);
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        // Before the limit, this one message aborted the daemon with a stack overflow.
+        let deep = nested_arrays(20_000);
+        assert_eq!(deep.len(), 160_000);
+        assert_eq!(decode_table(&deep), Err(TooDeep));
+        assert_eq!(TooDeep.to_string(), "blobmsg data nested deeper than 32 levels");
+        // Up to the limit it decodes: 32 arrays inside one another.
+        let mut v = json!([]);
+        for _ in 1..MAX_DEPTH {
+            v = json!([v]);
+        }
+        assert_eq!(decode_table(&nested_arrays(MAX_DEPTH)).unwrap()[""], v);
+        assert_eq!(decode_table(&nested_arrays(MAX_DEPTH + 1)), Err(TooDeep));
+        // Tables count as levels too.
+        let mut t = json!({"x": 1});
+        for _ in 0..=MAX_DEPTH {
+            t = json!({"t": t});
+        }
+        assert_eq!(decode_table(&encode_table(t.as_object().unwrap())), Err(TooDeep));
+    }
+
+    #[test]
+    fn fuzz_regressions() {
+        // `notification-*` are whole ubus messages off the socket, the others DATA payloads.
+        for (name, bytes) in crate::state::regression_inputs("blobmsg") {
+            let decoded = if name.starts_with("notification-") {
+                let m = crate::ubus::Message::read_from(&mut &bytes[..]).unwrap();
+                m.data().map(drop).map_err(|e| e.to_string())
+            } else {
+                decode_table(&bytes).map(drop).map_err(|e| format!("ubus: {e}"))
+            };
+            if name.contains("nested") {
+                assert_eq!(decoded.unwrap_err(), "ubus: blobmsg data nested deeper than 32 levels", "{name}");
+            }
+        }
     }
 }

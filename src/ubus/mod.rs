@@ -140,9 +140,13 @@ impl Message {
         self.attr(id).and_then(|a| a.str())
     }
 
-    /// The DATA attribute as a JSON object (`{}` when absent).
-    pub fn data(&self) -> Value {
-        Value::Object(self.attr(attr::DATA).map(|a| blob::decode_table(a.data)).unwrap_or_default())
+    /// The DATA attribute as a JSON object (`{}` when absent). Data nested too deep is a
+    /// protocol error of this message only: it has been read whole, so the connection stays usable.
+    pub fn data(&self) -> Result<Value> {
+        match self.attr(attr::DATA) {
+            None => Ok(Value::Object(Map::new())),
+            Some(a) => blob::decode_table(a.data).map(Value::Object).map_err(|e| Error::Protocol(e.to_string())),
+        }
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -337,7 +341,7 @@ impl Connection {
     pub fn invoke(&mut self, object: u32, method: &str, args: &Value) -> Result<Value> {
         let body = Body::default().u32(attr::OBJID, object).str(attr::METHOD, method).data(args).done();
         let data = self.request(msg::INVOKE, object, body)?;
-        Ok(data.iter().find(|m| m.attr(attr::DATA).is_some()).map(Message::data).unwrap_or(Value::Object(Map::new())))
+        data.iter().find(|m| m.attr(attr::DATA).is_some()).map_or(Ok(Value::Object(Map::new())), Message::data)
     }
 
     /// Publish an object. Anonymous (`None`) objects receive events and notifications; a named
@@ -435,15 +439,26 @@ impl Connection {
     fn classify(&mut self, m: Message) -> Result<Option<Incoming>> {
         Ok(match m.kind {
             msg::INVOKE => {
-                let inv = Invocation {
+                let mut inv = Invocation {
                     object: m.u32(attr::OBJID).unwrap_or(0),
                     method: m.str(attr::METHOD).unwrap_or("").to_string(),
-                    data: m.data(),
+                    data: Value::Null,
                     seq: m.seq,
                     peer: m.peer,
                     no_reply: m.attr(attr::NO_REPLY).and_then(|a| a.u8()).unwrap_or(0) != 0,
                 };
-                Some(Incoming::Invoke(inv))
+                match m.data() {
+                    Ok(data) => {
+                        inv.data = data;
+                        Some(Incoming::Invoke(inv))
+                    }
+                    Err(e) => {
+                        // One hostile message is refused; the connection and what follows stay.
+                        log::warn!("refusing ubus '{}' from peer {:08x}: {e}", inv.method, inv.peer);
+                        self.reply(&inv, STATUS_INVALID_ARGUMENT, None)?;
+                        None
+                    }
+                }
             }
             msg::UNSUBSCRIBE => Some(Incoming::Unsubscribed {
                 object: m.u32(attr::OBJID).unwrap_or(0),
@@ -512,7 +527,10 @@ mod tests {
         }
         let reg = Message::read_from(&mut &hex(captures[4])[..]).unwrap();
         assert_eq!(reg.str(attr::METHOD), Some("register"));
-        assert_eq!(reg.data(), serde_json::json!({"object": 0x47a5c401u32 as i32, "pattern": "network.interface"}));
+        assert_eq!(
+            reg.data().unwrap(),
+            serde_json::json!({"object": 0x47a5c401u32 as i32, "pattern": "network.interface"})
+        );
         // Built with our own encoder, the same bytes come out.
         let built = Message::new(
             msg::INVOKE,
@@ -533,5 +551,61 @@ mod tests {
         assert!(matches!(Message::read_from(&mut &huge[..]), Err(Error::Protocol(_))));
         let short = hex("00 02 0001 00000000 00000010 0300");
         assert!(Message::read_from(&mut &short[..]).is_err());
+    }
+
+    /// A peer that speaks ubus on the other end of a real socket pair.
+    fn connected() -> (Connection, UnixStream) {
+        let (ours, mut theirs) = UnixStream::pair().unwrap();
+        theirs.write_all(&Message::new(msg::HELLO, 0, 0x1234, Vec::new()).encode()).unwrap();
+        (Connection::hello(ours).unwrap(), theirs)
+    }
+
+    fn deep_data() -> Vec<u8> {
+        blob::tests::nested_arrays(20_000)
+    }
+
+    #[test]
+    fn a_too_deep_notification_is_refused_and_the_connection_stays() {
+        let (mut conn, mut peer) = connected();
+        let deep = Body::default().u32(attr::OBJID, 7).str(attr::METHOD, "interface.update");
+        let deep = deep.raw(attr::DATA, &deep_data()).done();
+        peer.write_all(&Message::new(msg::INVOKE, 5, 0x99, deep).encode()).unwrap();
+        let fine = Body::default()
+            .u32(attr::OBJID, 7)
+            .str(attr::METHOD, "interface.update")
+            .data(&serde_json::json!({"interface": "wan", "up": true}))
+            .done();
+        peer.write_all(&Message::new(msg::INVOKE, 6, 0x99, fine).encode()).unwrap();
+        let mut got = Vec::new();
+        while got.is_empty() {
+            got = conn.incoming().unwrap();
+        }
+        assert_eq!(got.len(), 1, "{got:?}");
+        let Incoming::Invoke(inv) = &got[0] else { panic!("{got:?}") };
+        assert_eq!((inv.seq, inv.data["interface"].as_str()), (6, Some("wan")));
+        // The refused call was answered, as ubus expects of every call without NO_REPLY.
+        let status = Message::read_from(&mut peer).unwrap();
+        assert_eq!(
+            (status.kind, status.seq, status.u32(attr::STATUS)),
+            (msg::STATUS, 5, Some(STATUS_INVALID_ARGUMENT))
+        );
+    }
+
+    #[test]
+    fn a_too_deep_reply_fails_that_call_only() {
+        let (mut conn, mut peer) = connected();
+        let server = std::thread::spawn(move || {
+            for data in [deep_data(), blob::encode_table(serde_json::json!({"ok": 1}).as_object().unwrap())] {
+                let call = Message::read_from(&mut peer).unwrap();
+                let body = Body::default().u32(attr::OBJID, 9).raw(attr::DATA, &data).done();
+                peer.write_all(&Message::new(msg::DATA, call.seq, call.peer, body).encode()).unwrap();
+                let body = Body::default().u32(attr::STATUS, STATUS_OK).done();
+                peer.write_all(&Message::new(msg::STATUS, call.seq, call.peer, body).encode()).unwrap();
+            }
+        });
+        let err = conn.invoke(9, "status", &serde_json::json!({})).unwrap_err();
+        assert_eq!(err.to_string(), "ubus: blobmsg data nested deeper than 32 levels");
+        assert_eq!(conn.invoke(9, "status", &serde_json::json!({})).unwrap(), serde_json::json!({"ok": 1}));
+        server.join().unwrap();
     }
 }

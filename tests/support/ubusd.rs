@@ -165,7 +165,7 @@ impl State {
             msg::INVOKE => {
                 let obj = m.u32(attr::OBJID).unwrap_or(0);
                 let method = m.str(attr::METHOD).unwrap_or("").to_string();
-                let data = m.data();
+                let data = m.data().unwrap_or_default();
                 if obj == 1 {
                     let status = self.system_event(from, &method, &data);
                     return self.status(from, seq, peer, status);
@@ -211,7 +211,7 @@ impl State {
             msg::NOTIFY => {
                 let obj = m.u32(attr::OBJID).unwrap_or(0);
                 let method = m.str(attr::METHOD).unwrap_or("").to_string();
-                let data = m.data();
+                let data = m.data().unwrap_or_default();
                 let subs: Vec<(u32, u32)> =
                     self.subscriptions.iter().filter(|(t, _, _)| *t == obj).map(|(_, c, o)| (*c, *o)).collect();
                 for (client, sub) in subs {
