@@ -16,7 +16,7 @@ mkdir -p dist
 status=0
 for t in $targets; do
 	start=$(date +%s)
-	cross_cargo build "$t" --release --bin edgeddns
+	cross_cargo build "$t" --release --bin edgeddns "${RELEASE_ARGS[@]}"
 	bin="$CARGO_TARGET_DIR/$t/release/edgeddns"
 	cp "$bin" "dist/edgeddns-$t"
 	info=$(file -b "dist/edgeddns-$t")

@@ -41,11 +41,13 @@ cross_env() {
 	export CARGO_TERM_COLOR=never
 }
 
-# Release builds drop unwinding and panic locations, and print only type and variant names for
-# derived `Debug` (`shallow`; `none` would also silence hand-written `Debug` impls, and ureq
-# writes the request line's HTTP version with one).
+# Release builds drop unwinding and panic locations, and `Debug` formatting (`{:?}` prints
+# nothing: −50 KB on MIPS; nothing of ours prints with it outside tests) — except in ureq-proto,
+# which writes the request line's HTTP version with `{:?}`: there derived `Debug` prints names
+# only and hand-written impls stay (`shallow`, through a per-package profile flag).
 cross_release_flags() {
-	export RUSTFLAGS="$RUSTFLAGS -C force-unwind-tables=no -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=shallow"
+	export RUSTFLAGS="$RUSTFLAGS -C force-unwind-tables=no -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none"
+	RELEASE_ARGS=(-Zprofile-rustflags --config 'profile.release.package.ureq-proto.rustflags=["-Zfmt-debug=shallow"]')
 }
 
 # cargo-zigbuild with std built for the target; extra arguments (a profile, …) go to cargo.

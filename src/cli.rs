@@ -7,7 +7,7 @@ use crate::engine::{EchoState, Engine, Request};
 use crate::net::Family;
 use crate::options::{load_config, Options};
 use crate::providers::catalogue;
-use crate::sources::{self, echo};
+use crate::sources;
 use std::process::ExitCode;
 
 pub const USAGE: &str = "\
@@ -304,7 +304,7 @@ fn detect(o: &Options) -> ExitCode {
             out.push(serde_json::json!({
                 "family": family.as_str(), "interface": null, "address": null, "echo": echo.addr,
                 "verdict": null, "explanation": format!("no {family} WAN interface (no default route)"),
-                "echo_answers": echo_answers(&echo),
+                "echo_answers": crate::status::echo_answers(&echo),
             }));
         }
         for name in ifaces {
@@ -318,7 +318,7 @@ fn detect(o: &Options) -> ExitCode {
                 "addresses": all,
                 "error": w.error,
                 "echo": echo.addr,
-                "echo_answers": echo_answers(&echo),
+                "echo_answers": crate::status::echo_answers(&echo),
                 "verdict": w.verdict.as_str(),
                 "explanation": w.explanation,
             }));
@@ -341,16 +341,6 @@ fn detect(o: &Options) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
-}
-
-fn echo_answers(r: &echo::EchoResult) -> serde_json::Value {
-    r.answers
-        .iter()
-        .map(|a| match &a.result {
-            Ok(ip) => serde_json::json!({"service": a.service, "address": ip}),
-            Err(e) => serde_json::json!({"service": a.service, "error": e}),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::sources::{routes, IfAddr, InterfaceSource, Note, Reading, SourceError
 use crate::state::State;
 use crate::ubus::session::{Event as SessionEvent, Session};
 use crate::wan_source::{self, Facts, Source};
-use crate::worker::{Deadline, Done, Workers};
+use crate::worker::{Done, Workers};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -87,7 +87,7 @@ impl RealEnv {
         if self.dry_run {
             Box::new(DryRun)
         } else {
-            Box::new(Deadline::new(Client::new(&self.roots, &self.http, None), self.http.timeout * 3))
+            Box::new(Client::new(&self.roots, &self.http, None).with_deadline(self.http.timeout * 3))
         }
     }
 

@@ -10,7 +10,7 @@ use crate::sources::echo::EchoResult;
 use crate::sources::{self, IfAddr, Note, Reading, SourceError};
 use crate::state::{record_key, Record, State};
 use crate::verdict::{self, Verdict};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// After a failed echo, ask again this soon rather than waiting the whole echo interval.
@@ -222,7 +222,7 @@ impl Engine {
     }
 
     fn forget_unconfigured(&mut self) {
-        let keys: BTreeSet<String> = self
+        let keys: Vec<String> = self
             .config
             .services
             .iter()
@@ -232,7 +232,7 @@ impl Engine {
                 })
             })
             .collect();
-        self.state.retain(|k| keys.contains(k));
+        self.state.retain(|k| keys.iter().any(|x| x == k));
     }
 
     pub fn wan_views(&self) -> impl Iterator<Item = &WanView> {
@@ -266,11 +266,8 @@ impl Engine {
         match &req.update {
             None => {}
             Some(None) => self.forced = self.config.services.iter().map(|s| s.name.clone()).collect(),
-            Some(Some(name)) => {
-                if !self.forced.contains(name) {
-                    self.forced.push(name.clone());
-                }
-            }
+            Some(Some(name)) if !self.forced.contains(name) => self.forced.push(name.clone()),
+            Some(Some(_)) => {}
         }
     }
 

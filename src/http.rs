@@ -396,6 +396,9 @@ fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
 pub struct Client {
     agent: ureq::Agent,
     timeout: Duration,
+    /// A job's deadline: once it has passed no further request starts; with each request
+    /// bounded by `timeout`, no job outlives it by more than one request.
+    until: Option<std::time::Instant>,
 }
 
 impl Client {
@@ -421,16 +424,35 @@ impl Client {
             // Env proxies are not read: a router's daemon environment is procd's, not a shell's.
             .proxy(None)
             .build();
-        Client { agent: config.into(), timeout: opts.timeout }
+        Client { agent: config.into(), timeout: opts.timeout, until: None }
+    }
+}
+
+impl Client {
+    /// No request of this client starts after `budget` from now.
+    pub fn with_deadline(mut self, budget: Duration) -> Client {
+        self.until = Some(std::time::Instant::now() + budget);
+        self
+    }
+
+    fn check_deadline(&self) -> Result<(), HttpError> {
+        match self.until {
+            Some(t) if std::time::Instant::now() >= t => {
+                Err(HttpError::Timeout("the update ran past its deadline".into()))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
 impl Transport for Client {
     fn dns(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
+        self.check_deadline()?;
         crate::dns::exchange(server, message, self.timeout).map_err(HttpError::Transport)
     }
 
     fn send(&mut self, req: &Request) -> Result<Response, HttpError> {
+        self.check_deadline()?;
         if !crate::config::url_allowed(&req.url, req.allow_http) {
             return Err(HttpError::Refused(format!(
                 "refusing {}: only https is allowed unless the service sets allow_http",

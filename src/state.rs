@@ -68,7 +68,10 @@ impl State {
             let parsed = match read_regular_file(p, MAX_STATE_FILE) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
                 Err(e) => Err(e.to_string()),
-                Ok(bytes) => serde_json::from_slice::<State>(&bytes).map_err(|e| e.to_string()),
+                // Through `str`, as every other JSON the daemon reads: one reader in the binary.
+                Ok(bytes) => std::str::from_utf8(&bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(|text| serde_json::from_str::<State>(text).map_err(|e| e.to_string())),
             };
             parsed.map_err(|e| log::warn!("ignoring state file {}: {e}; starting without it", p.display())).ok()
         };

@@ -35,17 +35,9 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
     let echo: Vec<Value> = Family::ALL
         .into_iter()
         .filter_map(|f| {
-            engine.echo_result(f).map(|r| {
-                let answers: Vec<Value> = r
-                    .answers
-                    .iter()
-                    .map(|a| match &a.result {
-                        Ok(ip) => json!({"service": a.service, "address": ip}),
-                        Err(e) => json!({"service": a.service, "error": e}),
-                    })
-                    .collect();
-                json!({"family": f.as_str(), "address": r.addr, "answers": answers})
-            })
+            engine
+                .echo_result(f)
+                .map(|r| json!({"family": f.as_str(), "address": r.addr, "answers": echo_answers(r)}))
         })
         .collect();
     let mut services: Vec<Value> = cfg
@@ -180,4 +172,15 @@ impl Next {
             Next::AtNextCheck => ("update at the next check".into(), None),
         }
     }
+}
+
+/// What each echo service answered, for the status and `detect`.
+pub fn echo_answers(r: &crate::sources::echo::EchoResult) -> Value {
+    r.answers
+        .iter()
+        .map(|a| match &a.result {
+            Ok(ip) => json!({"service": a.service, "address": ip}),
+            Err(e) => json!({"service": a.service, "error": e}),
+        })
+        .collect()
 }

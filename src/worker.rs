@@ -3,14 +3,14 @@
 //! loop through a socket in its poll set, the way uloop's process and fd callbacks do.
 
 use crate::engine::{JobDone, JobSpec};
-use crate::http::{Client, ClientOptions, HttpError, Request, Response, Roots, Transport};
+use crate::http::{Client, ClientOptions, Roots, Transport};
 use crate::net::Family;
 use crate::sources::echo::{self, Answer, EchoResult};
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Provider jobs running at once; more wait their turn. A router has one or two cores and
 /// little memory, and a job spends its time waiting on a socket anyway.
@@ -67,7 +67,7 @@ impl Workers {
         self.peak_threads = self.peak_threads.max(self.jobs + self.echoes * 3);
         let done = self.done.clone();
         let wake = self.wake_tx.try_clone();
-        let started = std::thread::Builder::new().stack_size(STACK).spawn(move || {
+        let started = thread(Box::new(move || {
             let result = work();
             if let Ok(mut list) = done.lock() {
                 list.push(result);
@@ -75,7 +75,7 @@ impl Workers {
             if let Ok(mut w) = wake {
                 let _ = w.write_all(&[1]);
             }
-        });
+        }));
         if let Err(e) = started {
             // Out of threads: the work is lost for now, and the engine will hand it out again.
             log::error!("cannot start a worker thread: {e}");
@@ -103,68 +103,28 @@ impl AsFd for Workers {
     }
 }
 
-/// Ask the echo services of one family: two at once, and the next ones only when those two
-/// do not agree, all within one deadline of `opts.timeout` from the start.
+/// Every worker thread starts here: one boxed entry point keeps std's spawning code in the
+/// binary once.
+fn thread(work: Box<dyn FnOnce() + Send>) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().stack_size(STACK).spawn(work)
+}
+
+/// Ask the echo services of one family in turn until two agree, all within one deadline of
+/// `opts.timeout` from the start (each request gets what is left). The two families are asked
+/// at once, each on its own worker.
 pub fn query_echo(urls: &[String], family: Family, roots: &Roots, opts: &ClientOptions) -> EchoResult {
     let deadline = Instant::now() + opts.timeout;
     let mut answers: Vec<Answer> = Vec::new();
-    let mut rest = urls.iter();
-    let mut wave: Vec<&String> = rest.by_ref().take(2).collect();
-    while !wave.is_empty() {
+    for url in urls {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             break;
         }
         let opts = ClientOptions { timeout: left, ..opts.clone() };
-        let got: Vec<Answer> = std::thread::scope(|s| {
-            let handles: Vec<_> = wave
-                .iter()
-                .map(|url| {
-                    let opts = &opts;
-                    std::thread::Builder::new()
-                        .stack_size(STACK)
-                        .spawn_scoped(s, move || echo::ask(url, family, &mut Client::new(roots, opts, Some(family))))
-                })
-                .collect();
-            handles.into_iter().filter_map(|h| h.ok()?.join().ok()).collect()
-        });
-        answers.extend(got);
+        answers.push(echo::ask(url, family, &mut Client::new(roots, &opts, Some(family))));
         if echo::agreed(&answers).is_some() {
             break;
         }
-        wave = rest.by_ref().take(1).collect();
     }
     echo::settle(answers)
-}
-
-/// A transport that refuses to start a request once the job's deadline has passed; with each
-/// request bounded by the HTTP timeout, no job outlives its deadline by more than one request.
-pub struct Deadline<T> {
-    pub inner: T,
-    pub until: Instant,
-}
-
-impl<T> Deadline<T> {
-    pub fn new(inner: T, budget: Duration) -> Deadline<T> {
-        Deadline { inner, until: Instant::now() + budget }
-    }
-
-    fn check(&self) -> Result<(), HttpError> {
-        if Instant::now() >= self.until {
-            return Err(HttpError::Transport("the update ran past its deadline".into()));
-        }
-        Ok(())
-    }
-}
-
-impl<T: Transport> Transport for Deadline<T> {
-    fn dns(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
-        self.check()?;
-        self.inner.dns(server, message)
-    }
-
-    fn send(&mut self, req: &Request) -> Result<Response, HttpError> {
-        self.check()?;
-        self.inner.send(req)
-    }
 }

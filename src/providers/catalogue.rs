@@ -6,8 +6,7 @@ use crate::config::Service;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct Preset {
     /// The value of `option provider`.
     pub name: String,
@@ -15,29 +14,55 @@ pub struct Preset {
     pub title: String,
     pub protocol: String,
     /// Default endpoint (a URL, or for DNS protocols a host).
-    #[serde(default)]
     pub server: String,
     /// Whether the provider accepts AAAA updates.
-    #[serde(default = "yes")]
     pub ipv6: bool,
     /// Where the protocol is documented.
     pub docs: String,
     /// Fixed protocol settings for this preset (for example the name of the IPv6 query parameter).
-    #[serde(default)]
     pub settings: BTreeMap<String, String>,
     /// How this provider labels the common fields (a deSEC "username" is the domain).
-    #[serde(default)]
     pub labels: BTreeMap<String, String>,
     /// Protocol fields this provider does not use (Hurricane Electric needs no user name).
-    #[serde(default)]
     pub omit: Vec<String>,
     /// The provider offers no https: a service using it must opt in with `allow_http`.
-    #[serde(default)]
     pub plain_http: bool,
 }
 
-fn yes() -> bool {
-    true
+/// One entry of `catalogue.json`, read through `serde_json::Value` (a derived reader would cost
+/// more flash than the whole catalogue).
+fn preset(v: &serde_json::Value) -> Option<Preset> {
+    let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    let map = |k: &str| -> BTreeMap<String, String> {
+        let entries = v.get(k).and_then(|x| x.as_object()).into_iter().flatten();
+        entries.filter_map(|(k, x)| Some((k.clone(), x.as_str()?.to_string()))).collect()
+    };
+    let flag = |k: &str, default: bool| v.get(k).and_then(|x| x.as_bool()).unwrap_or(default);
+    Some(Preset {
+        name: text("name")?,
+        title: text("title")?,
+        protocol: text("protocol")?,
+        server: text("server").unwrap_or_default(),
+        ipv6: flag("ipv6", true),
+        docs: text("docs")?,
+        settings: map("settings"),
+        labels: map("labels"),
+        omit: v
+            .get("omit")
+            .and_then(|x| x.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        plain_http: flag("plain_http", false),
+    })
+}
+
+fn entries() -> Vec<serde_json::Value> {
+    serde_json::from_str::<serde_json::Value>(include_str!("catalogue.json"))
+        .ok()
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
 }
 
 impl PartialEq for Preset {
@@ -112,9 +137,8 @@ static CATALOGUE: OnceLock<Vec<Preset>> = OnceLock::new();
 
 pub fn all() -> &'static [Preset] {
     CATALOGUE.get_or_init(|| {
-        let presets: Vec<Preset> =
-            serde_json::from_str(include_str!("catalogue.json")).expect("catalogue.json is checked by a unit test");
-        presets.into_iter().filter(|p| protocol(&p.protocol).is_some()).collect()
+        // Every entry is checked by a unit test.
+        entries().iter().filter_map(preset).filter(|p| protocol(&p.protocol).is_some()).collect()
     })
 }
 
@@ -159,9 +183,22 @@ pub fn to_json() -> serde_json::Value {
 mod tests {
     use super::*;
 
+    /// The keys an entry of `catalogue.json` may have.
+    const KEYS: [&str; 10] =
+        ["name", "title", "protocol", "server", "ipv6", "docs", "settings", "labels", "omit", "plain_http"];
+
     #[test]
     fn catalogue_is_well_formed() {
-        let raw: Vec<Preset> = serde_json::from_str(include_str!("catalogue.json")).unwrap();
+        let raw: Vec<Preset> = entries()
+            .iter()
+            .map(|v| {
+                for k in v.as_object().unwrap().keys() {
+                    assert!(KEYS.contains(&k.as_str()), "{v}: unknown key {k}");
+                }
+                preset(v).unwrap_or_else(|| panic!("{v}: name, title, protocol and docs are required"))
+            })
+            .collect();
+        assert!(raw.len() > 100);
         let mut names = std::collections::BTreeSet::new();
         for p in &raw {
             assert!(protocol(&p.protocol).is_some(), "{}: unknown protocol {}", p.name, p.protocol);
