@@ -292,16 +292,9 @@ impl Engine {
             self.echo_busy[fidx(family)] = None;
         }
         let jobs = self.take_jobs(env.now(), usize::MAX);
-        let prepared: Vec<(JobSpec, Box<dyn Transport + Send>)> =
-            jobs.into_iter().map(|job| (job, env.transport())).collect();
-        // Each job in its own thread, so one slow provider does not hold up the others.
-        let done: Vec<JobDone> = std::thread::scope(|scope| {
-            let handles: Vec<_> = prepared
-                .into_iter()
-                .map(|(job, mut transport)| scope.spawn(move || job.run(transport.as_mut())))
-                .collect();
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
-        });
+        // One after another: each is bounded by its deadline, and the daemon runs them on its
+        // workers in parallel instead.
+        let done: Vec<JobDone> = jobs.iter().map(|job| job.run(env.transport().as_mut())).collect();
         let now = env.now();
         let mut report = PassReport::default();
         for d in done {

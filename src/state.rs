@@ -57,8 +57,10 @@ pub fn record_key(service: &str, host: &str, family: crate::net::Family) -> Stri
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct State {
     pub records: BTreeMap<String, Record>,
+    /// A digest of the durable part of what the flash copy holds (a digest, not a copy: a
+    /// second map type costs flash).
     #[serde(skip)]
-    persisted: BTreeMap<String, (Option<IpAddr>, bool, u64)>,
+    persisted: u64,
 }
 
 impl State {
@@ -81,8 +83,13 @@ impl State {
         state
     }
 
-    fn durable_view(&self) -> BTreeMap<String, (Option<IpAddr>, bool, u64)> {
-        self.records.iter().map(|(k, r)| (k.clone(), r.durable())).collect()
+    fn durable_view(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        for (k, r) in &self.records {
+            (k, r.durable()).hash(&mut h);
+        }
+        h.finish()
     }
 
     /// Write the run copy, and the flash copy when something durable changed.

@@ -35,9 +35,7 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
     let echo: Vec<Value> = Family::ALL
         .into_iter()
         .filter_map(|f| {
-            engine
-                .echo_result(f)
-                .map(|r| json!({"family": f.as_str(), "address": r.addr, "answers": echo_answers(r)}))
+            engine.echo_result(f).map(|r| json!({"family": f.as_str(), "address": r.addr, "answers": echo_answers(r)}))
         })
         .collect();
     let mut services: Vec<Value> = cfg
