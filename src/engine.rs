@@ -633,8 +633,8 @@ impl Engine {
                     rec.failures,
                     jitter_seed(now, &r.host),
                 );
-                // The providers cap what they ask for (`providers::MAX_PROVIDER_WAIT`).
-                let asked = after.map(|a| a.as_secs());
+                // The providers cap what they ask for; a wait that reaches here uncapped is cut too.
+                let asked = after.map(|a| a.as_secs().min(crate::providers::MAX_PROVIDER_WAIT.as_secs()));
                 let wait = asked.map_or(ours, |a| ours.max(a));
                 rec.retry_by_provider = asked.is_some_and(|a| a >= ours);
                 rec.retry_at = Some(now.saturating_add(wait));

@@ -280,27 +280,25 @@ fn a_wrongly_typed_ubus_argument_is_refused() {
 }
 
 /// A SIGUSR1 or SIGHUP that arrives while the daemon starts (here: while it waits to read its
-/// configuration, a FIFO the test fills later) is handled once it runs, and does not kill it.
+/// CA bundle, a FIFO the test fills later) is handled once it runs, and does not kill it.
 #[test]
 fn signals_during_start_up_do_not_kill_the_daemon() {
     let rig = Rig::new("early", "203.0.113.10");
     let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
-    let config = std::fs::read_to_string(&rig.cfg).unwrap();
-    let fifo = rig.dir.path("config.fifo");
+    let bundle = std::fs::read_to_string(rig.dir.path("ca.pem")).unwrap();
+    let fifo = rig.dir.path("ca.fifo");
     nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
     let mut cmd = edgeddns();
-    cmd.args(["-c", fifo.to_str().unwrap(), "--ubus-socket", rig.ubusd.path.to_str().unwrap(), "run", "-f"]);
+    cmd.args(["-c", &rig.cfg, "--ca-bundle", fifo.to_str().unwrap()]);
+    cmd.args(["--ubus-socket", rig.ubusd.path.to_str().unwrap(), "run", "-f"]);
     let mut d = Daemon::start(cmd);
-    // The daemon is inside its start-up, blocked opening the configuration.
+    // The daemon is inside its start-up, blocked opening the CA bundle.
     std::thread::sleep(Duration::from_millis(300));
     d.signal(nix::sys::signal::Signal::SIGUSR1);
     d.signal(nix::sys::signal::Signal::SIGHUP);
     std::thread::sleep(Duration::from_millis(100));
     assert!(d.child.try_wait().unwrap().is_none(), "a signal during start-up killed the daemon\n{}", d.log());
-    // Read at start, and again for the SIGHUP's reload.
-    std::fs::write(&fifo, &config).unwrap();
-    d.wait_log("started", Duration::from_secs(5));
-    std::fs::write(&fifo, &config).unwrap();
+    std::fs::write(&fifo, &bundle).unwrap();
     d.wait_log("check requested (SIGUSR1)", Duration::from_secs(5));
     d.wait_log("configuration reloaded", Duration::from_secs(5));
     assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", d.log());

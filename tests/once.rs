@@ -179,7 +179,7 @@ fn bad_credentials_stop_the_record_until_the_config_changes() {
     let again = run(&["-c", &cfg, "once"]);
     assert_eq!(rig.provider.requests().len(), 1, "{}", text(&again));
     let status = std::fs::read_to_string(rig.dir.path("run/status.json")).unwrap();
-    assert!(status.contains("\"stopped\": true"), "{status}");
+    assert!(status.contains("\"stopped\":true"), "{status}");
     std::fs::remove_dir_all(rig.dir.path("run")).unwrap();
     run(&["-c", &cfg, "once"]);
     assert_eq!(rig.provider.requests().len(), 1, "the stop survives a reboot through the flash copy");
@@ -288,7 +288,7 @@ fn the_flash_copy_is_written_only_when_a_registered_address_changes() {
     rig.provider.set_handler(|_| Reply::status(503, "maintenance"));
     let failed = run(&["-c", &cfg, "once"]);
     assert_eq!(failed.status.code(), Some(1), "{}", text(&failed));
-    assert!(std::fs::read_to_string(&run_copy).unwrap().contains("\"failures\": 1"));
+    assert!(std::fs::read_to_string(&run_copy).unwrap().contains("\"failures\":1"));
     assert_eq!(identity(&flash), written, "a retry is not worth a flash write");
     assert_eq!(std::fs::read_to_string(&flash).unwrap(), content);
 
