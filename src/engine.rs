@@ -147,10 +147,6 @@ pub struct JobDone {
 }
 
 impl JobSpec {
-    pub fn name(&self) -> &str {
-        &self.service.name
-    }
-
     /// Send the job through `transport` (blocking: run it off the event loop).
     pub fn run(&self, transport: &mut dyn Transport) -> JobDone {
         let job = Job { service: &self.service, hosts: self.hosts.clone(), v4: self.v4, v6: self.v6 };

@@ -31,26 +31,18 @@ pub struct Workers {
     wake_rx: UnixStream,
     wake_tx: UnixStream,
     jobs: usize,
-    echoes: usize,
-    peak_threads: usize,
 }
 
 impl Workers {
     pub fn new() -> std::io::Result<Workers> {
         let (wake_rx, wake_tx) = UnixStream::pair()?;
         wake_rx.set_nonblocking(true)?;
-        Ok(Workers { done: Arc::default(), wake_rx, wake_tx, jobs: 0, echoes: 0, peak_threads: 0 })
+        Ok(Workers { done: Arc::default(), wake_rx, wake_tx, jobs: 0 })
     }
 
     /// Provider jobs that may still start now.
     pub fn free_job_slots(&self) -> usize {
         MAX_JOBS.saturating_sub(self.jobs)
-    }
-
-    /// The most threads that ever ran at once besides the loop's own (an echo uses up to two
-    /// more for its parallel queries).
-    pub fn peak_threads(&self) -> usize {
-        self.peak_threads
     }
 
     pub fn job(&mut self, job: JobSpec, mut transport: Box<dyn Transport + Send>) {
@@ -59,15 +51,17 @@ impl Workers {
     }
 
     pub fn echo(&mut self, family: Family, urls: Vec<String>, roots: Roots, opts: ClientOptions) {
-        self.echoes += 1;
         self.spawn(Box::new(move || Done::Echo(family, query_echo(&urls, family, &roots, &opts))));
     }
 
     fn spawn(&mut self, work: Box<dyn FnOnce() -> Done + Send>) {
-        self.peak_threads = self.peak_threads.max(self.jobs + self.echoes * 3);
-        let done = self.done.clone();
-        let wake = self.wake_tx.try_clone();
+        type Work = Box<dyn FnOnce() -> Done + Send>;
+        // Shared so that the loop can still run the work itself if no thread can be started:
+        // the engine counts on every job coming back.
+        let work: Arc<Mutex<Option<Work>>> = Arc::new(Mutex::new(Some(work)));
+        let (mine, done, wake) = (work.clone(), self.done.clone(), self.wake_tx.try_clone());
         let started = thread(Box::new(move || {
+            let Some(work) = mine.lock().ok().and_then(|mut w| w.take()) else { return };
             let result = work();
             if let Ok(mut list) = done.lock() {
                 list.push(result);
@@ -77,8 +71,14 @@ impl Workers {
             }
         }));
         if let Err(e) = started {
-            // Out of threads: the work is lost for now, and the engine will hand it out again.
-            log::error!("cannot start a worker thread: {e}");
+            log::error!("cannot start a worker thread ({e}); doing the work on the main loop");
+            if let Some(work) = work.lock().ok().and_then(|mut w| w.take()) {
+                let result = work();
+                if let Ok(mut list) = self.done.lock() {
+                    list.push(result);
+                }
+                let _ = self.wake_tx.write_all(&[1]);
+            }
         }
     }
 
@@ -87,12 +87,8 @@ impl Workers {
         let mut sink = [0u8; 64];
         while matches!(self.wake_rx.read(&mut sink), Ok(n) if n > 0) {}
         let done: Vec<Done> = self.done.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
-        for d in &done {
-            match d {
-                Done::Echo(..) => self.echoes = self.echoes.saturating_sub(1),
-                Done::Job(_) => self.jobs = self.jobs.saturating_sub(1),
-            }
-        }
+        let jobs = done.iter().filter(|d| matches!(d, Done::Job(_))).count();
+        self.jobs = self.jobs.saturating_sub(jobs);
         done
     }
 }
