@@ -42,12 +42,15 @@ cross_env() {
 }
 
 # Release builds drop unwinding and panic locations, and `Debug` formatting (`{:?}` prints
-# nothing: −50 KB on MIPS; nothing of ours prints with it outside tests) — except in ureq-proto,
-# which writes the request line's HTTP version with `{:?}`: there derived `Debug` prints names
-# only and hand-written impls stay (`shallow`, through a per-package profile flag).
+# nothing: about −30 KB on MIPS; nothing of ours prints with it outside tests) — except in
+# ureq-proto, which writes the request line's HTTP version with `{:?}`, and in http, whose
+# hand-written `Version` impl that prints: both keep `shallow` (per-package profile flags, which
+# override the profile's own; with `none` the smoke run sees "invalid HTTP version").
 cross_release_flags() {
-	export RUSTFLAGS="$RUSTFLAGS -C force-unwind-tables=no -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none"
-	RELEASE_ARGS=(-Zprofile-rustflags --config 'profile.release.package.ureq-proto.rustflags=["-Zfmt-debug=shallow"]')
+	export RUSTFLAGS="$RUSTFLAGS -C force-unwind-tables=no -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+	RELEASE_ARGS=(-Zprofile-rustflags --config 'profile.release.rustflags=["-Zfmt-debug=none"]'
+		--config 'profile.release.package.ureq-proto.rustflags=["-Zfmt-debug=shallow"]'
+		--config 'profile.release.package.http.rustflags=["-Zfmt-debug=shallow"]')
 }
 
 # cargo-zigbuild with std built for the target; extra arguments (a profile, …) go to cargo.
