@@ -57,6 +57,14 @@ impl Rig {
         netifd.set("wan", Some(ip), None)
     }
 
+    /// From now on the provider answers each update after `delay` (one request at a time).
+    fn slow_provider(&self, delay: Duration) {
+        self.provider.set_handler(move |r| {
+            std::thread::sleep(delay);
+            Reply::ok(format!("good {}\n", r.query("myip").unwrap_or_default()))
+        });
+    }
+
     fn last_myip(&self, n: usize) -> String {
         self.provider.wait_for(n, Duration::from_secs(10))[n - 1].query("myip").unwrap_or_default()
     }
@@ -203,10 +211,7 @@ fn a_hanging_provider_holds_up_nothing() {
     let mut d = rig.daemon();
     assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", d.log());
     rig.status_with_result("updated");
-    rig.provider.set_handler(|r| {
-        std::thread::sleep(Duration::from_secs(8));
-        Reply::ok(format!("good {}\n", r.query("myip").unwrap_or_default()))
-    });
+    rig.slow_provider(Duration::from_secs(8));
     rig.change(&netifd, "203.0.113.11");
     let start = Instant::now();
     while rig.call("status", json!({})).unwrap()["services"][0]["records"][0]["next"]["code"] != "in-flight" {
@@ -248,10 +253,7 @@ fn an_address_that_changes_during_a_slow_update_follows_it() {
     let d = rig.daemon();
     assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", d.log());
     rig.status_with_result("updated");
-    rig.provider.set_handler(|r| {
-        std::thread::sleep(Duration::from_secs(2));
-        Reply::ok(format!("good {}\n", r.query("myip").unwrap_or_default()))
-    });
+    rig.slow_provider(Duration::from_secs(2));
     rig.change(&netifd, "203.0.113.11");
     // The slow request is under way (the double records a request when it has answered).
     std::thread::sleep(Duration::from_millis(500));
@@ -315,10 +317,7 @@ fn signals_during_start_up_do_not_kill_the_daemon() {
 fn bench_ten_slow_services() {
     let rig = Rig::new("bench", "203.0.113.10");
     let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
-    rig.provider.set_handler(|r| {
-        std::thread::sleep(Duration::from_secs(1));
-        Reply::ok(format!("good {}\n", r.query("myip").unwrap_or_default()))
-    });
+    rig.slow_provider(Duration::from_secs(1));
     let mut cfg = std::fs::read_to_string(&rig.cfg).unwrap();
     let home = cfg[cfg.find("config service 'home'").unwrap()..].to_string();
     for i in 1..10 {
