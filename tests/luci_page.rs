@@ -292,7 +292,7 @@ fn po2lmo_writes_catalogues_that_read_back_as_luci_reads_them() {
     }
     // The field help the daemon's catalogue gives the page is among the translated texts.
     let zh = po_messages(&format!("{ROOT}/{APP}/po/zh_Hans/edgeddns.po"));
-    let out = std::process::Command::new(BIN).args(["providers", "--json"]).output().unwrap();
+    let out = run(&["providers", "--json"]);
     let providers: Value = serde_json::from_slice(&out.stdout).unwrap();
     for p in providers["providers"].as_array().unwrap() {
         for f in p["fields"].as_array().unwrap() {
