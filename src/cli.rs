@@ -4,6 +4,7 @@
 use crate::config::{self, Config, IpSource, NatPolicy};
 use crate::daemon::{self, RealEnv};
 use crate::engine::{EchoState, Engine, Request};
+use crate::error::Error;
 use crate::net::Family;
 use crate::options::{load_config, Options};
 use crate::providers::catalogue;
@@ -62,12 +63,13 @@ impl Command {
     }
 }
 
-pub fn parse_args(args: &[String]) -> Result<(Command, Options), String> {
+pub fn parse_args(args: &[String]) -> Result<(Command, Options), Error> {
     let mut o = Options::default();
     let mut command: Option<Command> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("option {name} needs a value"));
+        let mut value =
+            |name: &str| it.next().cloned().ok_or_else(|| Error::Usage(format!("option {name} needs a value")));
         match a.as_str() {
             "-c" | "--config" => o.config = Some(value(a)?),
             "-n" | "--dry-run" => o.dry_run = true,
@@ -80,14 +82,14 @@ pub fn parse_args(args: &[String]) -> Result<(Command, Options), String> {
             "--ubus-socket" => o.ubus_socket = Some(value(a)?),
             "-V" | "--version" => command = Some(Command::Version),
             "-h" | "--help" => command = Some(Command::Help),
-            s if s.starts_with('-') => return Err(format!("unknown option '{s}'")),
+            s if s.starts_with('-') => return Err(Error::Usage(format!("unknown option '{s}'"))),
             s if command.is_none() => {
-                command = Some(Command::parse(s).ok_or_else(|| format!("unknown command '{s}'"))?);
+                command = Some(Command::parse(s).ok_or_else(|| Error::Usage(format!("unknown command '{s}'")))?);
             }
-            s => return Err(format!("unexpected argument '{s}'")),
+            s => return Err(Error::Usage(format!("unexpected argument '{s}'"))),
         }
     }
-    Ok((command.ok_or("no command given")?, o))
+    Ok((command.ok_or_else(|| Error::Usage("no command given".into()))?, o))
 }
 
 pub fn main(args: &[String]) -> ExitCode {
@@ -356,9 +358,9 @@ mod tests {
         let (c, o) = parse_args(&args("-c /tmp/x --dry-run once")).unwrap();
         assert_eq!((c, o.config.as_deref(), o.dry_run), (Command::Once, Some("/tmp/x"), true));
         assert_eq!(parse_args(&args("--version")).unwrap().0, Command::Version);
-        assert!(parse_args(&args("frob")).unwrap_err().contains("unknown command 'frob'"));
-        assert!(parse_args(&args("once --bogus")).unwrap_err().contains("unknown option '--bogus'"));
-        assert!(parse_args(&args("once -c")).unwrap_err().contains("needs a value"));
+        assert!(parse_args(&args("frob")).unwrap_err().to_string().contains("unknown command 'frob'"));
+        assert!(parse_args(&args("once --bogus")).unwrap_err().to_string().contains("unknown option '--bogus'"));
+        assert!(parse_args(&args("once -c")).unwrap_err().to_string().contains("needs a value"));
         assert!(parse_args(&args("")).is_err());
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::config::{Config, Global, Service};
 use crate::engine::{Engine, Env, Request};
+use crate::error::Error;
 use crate::http::{Client, ClientOptions, HttpError, Request as HttpRequest, Response, Roots, Transport};
 use crate::net::Family;
 use crate::options::{load_config, Options};
@@ -43,14 +44,14 @@ pub struct RealEnv {
 }
 
 impl RealEnv {
-    pub fn new(cfg: &Config, dry_run: bool) -> Result<RealEnv, String> {
+    pub fn new(cfg: &Config, dry_run: bool) -> Result<RealEnv, Error> {
         Self::with_global(&cfg.global, dry_run)
     }
 
-    pub fn with_global(global: &Global, dry_run: bool) -> Result<RealEnv, String> {
-        let roots = Roots::load(&global.ca_bundle)?;
+    pub fn with_global(global: &Global, dry_run: bool) -> Result<RealEnv, Error> {
+        let roots = Roots::load(&global.ca_bundle).map_err(Error::Config)?;
         let http = ClientOptions { ca_bundle: global.ca_bundle.clone(), timeout: global.http_timeout };
-        let kernel = Netlink::new().map_err(|e| format!("cannot read interface addresses: {e}"))?;
+        let kernel = Netlink::new().map_err(|e| Error::io("cannot read interface addresses", e))?;
         Ok(RealEnv { roots, http, kernel, dry_run, ubus: None, ubus_since: None, netifd_devices: HashMap::new() })
     }
 
@@ -492,7 +493,9 @@ impl Daemon<'_> {
                 SessionEvent::Call(call) => {
                     let (status, data) = match check_args(&call.method, &call.data) {
                         Ok(()) => self.answer(&call),
-                        Err(e) => (crate::ubus::STATUS_INVALID_ARGUMENT, Some(serde_json::json!({"error": e}))),
+                        Err(e) => {
+                            (crate::ubus::STATUS_INVALID_ARGUMENT, Some(serde_json::json!({"error": e.to_string()})))
+                        }
                     };
                     if let Some(s) = self.env.ubus.as_mut() {
                         if let Err(e) = s.reply(&call, status, data.as_ref()) {
@@ -553,7 +556,7 @@ pub const METHODS: &[(&str, &[(&str, u8)])] = &[
 
 /// A call's arguments against `METHODS`: a wrongly typed or unknown argument is refused, never
 /// read as absent (`{"service": 5}` must not mean "every service").
-fn check_args(method: &str, data: &serde_json::Value) -> Result<(), String> {
+fn check_args(method: &str, data: &serde_json::Value) -> Result<(), Error> {
     let Some((_, policy)) = METHODS.iter().find(|(m, _)| *m == method) else {
         return Ok(());
     };
@@ -562,14 +565,14 @@ fn check_args(method: &str, data: &serde_json::Value) -> Result<(), String> {
     };
     for (name, value) in args {
         let Some((_, kind)) = policy.iter().find(|(n, _)| n == name) else {
-            return Err(format!("{method}: unknown argument '{name}'"));
+            return Err(Error::Argument(format!("{method}: unknown argument '{name}'")));
         };
         let fits = match *kind {
             crate::ubus::blob::BLOBMSG_STRING => value.is_string(),
             _ => true,
         };
         if !fits {
-            return Err(format!("{method}: argument '{name}' must be a string"));
+            return Err(Error::Argument(format!("{method}: argument '{name}' must be a string")));
         }
     }
     Ok(())
@@ -677,10 +680,11 @@ mod tests {
 
     #[test]
     fn ubus_arguments_are_checked_by_type() {
-        assert_eq!(check_args("update", &serde_json::json!({"service": "home"})), Ok(()));
-        assert_eq!(check_args("update", &serde_json::json!({})), Ok(()));
-        let e = check_args("update", &serde_json::json!({"service": 5})).unwrap_err();
+        assert!(check_args("update", &serde_json::json!({"service": "home"})).is_ok());
+        assert!(check_args("update", &serde_json::json!({})).is_ok());
+        let e = check_args("update", &serde_json::json!({"service": 5})).unwrap_err().to_string();
         assert!(e.contains("'service' must be a string"), "{e}");
-        assert!(check_args("status", &serde_json::json!({"x": 1})).unwrap_err().contains("unknown argument 'x'"));
+        let e = check_args("status", &serde_json::json!({"x": 1})).unwrap_err().to_string();
+        assert!(e.contains("unknown argument 'x'"), "{e}");
     }
 }

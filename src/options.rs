@@ -17,7 +17,7 @@ pub struct Options {
 }
 
 /// The configuration with the command line's overrides applied.
-pub fn load_config(o: &Options) -> Result<Config, config::FileError> {
+pub fn load_config(o: &Options) -> Result<Config, crate::error::Error> {
     let path = o.config.as_deref().unwrap_or(config::DEFAULT_PATH);
     let mut cfg = config::load(path)?;
     if let Some(ca) = &o.ca_bundle {

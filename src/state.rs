@@ -168,21 +168,6 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
     written
 }
 
-/// The inputs under `fuzz/regressions/<target>/` (what the fuzz targets once failed on, and
-/// the hostile cases), so `cargo test` runs them without a fuzzer.
-#[cfg(test)]
-pub(crate) fn regression_inputs(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions").join(target);
-    let mut inputs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
-        .collect();
-    inputs.sort();
-    assert!(!inputs.is_empty(), "no regression inputs in {}", dir.display());
-    inputs
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,7 +281,7 @@ mod tests {
     fn fuzz_regressions() {
         let dir = scratch("regressions");
         std::fs::create_dir_all(&dir).unwrap();
-        for (name, bytes) in regression_inputs("state_file") {
+        for (name, bytes) in crate::testing::regression_inputs("state_file") {
             let path = dir.join(&name);
             std::fs::write(&path, &bytes).unwrap();
             assert!(State::load(&path, None).records.is_empty(), "{name}");

@@ -3,7 +3,8 @@
 
 pub mod uci;
 
-use crate::providers::{self, catalogue::Preset};
+use crate::error::Error;
+use crate::providers::{self, catalogue::Preset, FieldKind};
 use crate::sources::V6Match;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -191,33 +192,23 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
-/// An error that makes the whole file unusable: unreadable, not UCI, or a broken global section.
-#[derive(Debug)]
-pub struct FileError(pub String);
-
-impl fmt::Display for FileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// The largest configuration file read: a router's is a few KB, so anything near this is a
 /// mistake (or an attack) and is refused with a clear error instead of being parsed.
 pub const MAX_FILE: u64 = 1 << 20;
 
-pub fn load(path: &str) -> Result<Config, FileError> {
-    let bytes = crate::state::read_regular_file(std::path::Path::new(path), MAX_FILE)
-        .map_err(|e| FileError(format!("{path}: {e}")))?;
+pub fn load(path: &str) -> Result<Config, Error> {
+    let bytes =
+        crate::state::read_regular_file(std::path::Path::new(path), MAX_FILE).map_err(|e| Error::io(path, e))?;
     from_bytes(path, &bytes)
 }
 
-pub fn from_str(path: &str, text: &str) -> Result<Config, FileError> {
+pub fn from_str(path: &str, text: &str) -> Result<Config, Error> {
     from_bytes(path, text.as_bytes())
 }
 
 /// The configuration from the file's bytes (UTF-8, except comments may hold other bytes).
-pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, FileError> {
-    let file = uci::parse_bytes(path, bytes).map_err(|e| FileError(e.to_string()))?;
+pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, Error> {
+    let file = uci::parse_bytes(path, bytes).map_err(|e| Error::Config(e.to_string()))?;
     let mut cfg = Config {
         path: path.to_string(),
         global: Global::default(),
@@ -234,14 +225,14 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, FileError> {
                 // A second section used to reset every global option silently. (Two sections
                 // with the same name are one section: UCI merges them.)
                 if let Some(first) = global_at.replace(section.pos.line) {
-                    return Err(FileError(format!(
+                    return Err(Error::Config(format!(
                         "{path}:{}: a second 'config edgeddns' section (the first is at line {first}): \
                          put all global options in one section",
                         section.pos.line
                     )));
                 }
                 let mut r = Reader { path, section, used: Vec::new(), warnings: &mut cfg.warnings };
-                cfg.global = read_global(&mut r).map_err(FileError)?;
+                cfg.global = read_global(&mut r)?;
                 r.warn_unused("global section");
             }
             "service" => {
@@ -256,7 +247,7 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, FileError> {
                         cfg.services.push(svc)
                     }
                     Ok(None) => cfg.disabled.push(name),
-                    Err(message) => cfg.errors.push(ServiceError { service: name, message }),
+                    Err(e) => cfg.errors.push(ServiceError { service: name, message: e.to_string() }),
                 }
             }
             other => cfg.warnings.push(format!(
@@ -285,7 +276,7 @@ impl Reader<'_> {
         format!("{}:{}", self.path, e.pos.line)
     }
 
-    fn string(&mut self, name: &'static str) -> Result<Option<String>, String> {
+    fn string(&mut self, name: &'static str) -> Result<Option<String>, Error> {
         let Some(e) = self.entry(name) else {
             return Ok(None);
         };
@@ -293,7 +284,7 @@ impl Reader<'_> {
             uci::Value::Single(v) => Ok(Some(v.clone())),
             uci::Value::List(_) => {
                 let at = self.at(self.section.get(name).unwrap());
-                Err(format!("option '{name}' ({at}) takes one value, not a list"))
+                Err(Error::Config(format!("option '{name}' ({at}) takes one value, not a list")))
             }
         }
     }
@@ -312,25 +303,25 @@ impl Reader<'_> {
         default: T,
         what: &str,
         parse: impl Fn(&str) -> Option<T>,
-    ) -> Result<T, String> {
+    ) -> Result<T, Error> {
         match self.string(name)? {
             None => Ok(default),
             Some(v) => parse(v.trim()).ok_or_else(|| {
                 let at = self.at(self.section.get(name).unwrap());
-                format!("option '{name}' ({at}): '{v}' is not {what}")
+                Error::Config(format!("option '{name}' ({at}): '{v}' is not {what}"))
             }),
         }
     }
 
-    fn bool(&mut self, name: &'static str, default: bool) -> Result<bool, String> {
+    fn bool(&mut self, name: &'static str, default: bool) -> Result<bool, Error> {
         self.parsed(name, default, "a boolean (0/1, yes/no, on/off, true/false)", parse_bool)
     }
 
-    fn duration(&mut self, name: &'static str, default: Duration, min: Duration) -> Result<Duration, String> {
+    fn duration(&mut self, name: &'static str, default: Duration, min: Duration) -> Result<Duration, Error> {
         let d = self.parsed(name, default, "a duration (e.g. 90, 500ms, 10m, 2h, 25d)", parse_duration)?;
         if d < min {
             let at = self.at(self.section.get(name).unwrap());
-            return Err(format!("option '{name}' ({at}): must be at least {}", format_duration(min)));
+            return Err(Error::Config(format!("option '{name}' ({at}): must be at least {}", format_duration(min))));
         }
         Ok(d)
     }
@@ -350,7 +341,7 @@ pub fn url_allowed(url: &str, allow_http: bool) -> bool {
     url.starts_with("https://") || (allow_http && url.starts_with("http://"))
 }
 
-fn read_global(r: &mut Reader) -> Result<Global, String> {
+fn read_global(r: &mut Reader) -> Result<Global, Error> {
     let d = Global::default();
     let v4 = r.list("echo_url");
     let v6 = r.list("echo_url6");
@@ -364,7 +355,7 @@ fn read_global(r: &mut Reader) -> Result<Global, String> {
             } else {
                 "is not an https:// URL"
             };
-            return Err(format!("{at}: global option '{option}': '{url}' {why}"));
+            return Err(Error::Config(format!("{at}: global option '{option}': '{url}' {why}")));
         }
     }
     let log_level = match r.string("log_level")?.as_deref() {
@@ -374,7 +365,9 @@ fn read_global(r: &mut Reader) -> Result<Global, String> {
         Some("info") | Some("notice") => log::LevelFilter::Info,
         Some("debug") => log::LevelFilter::Debug,
         Some(other) => {
-            return Err(format!("global option log_level: '{other}' is not one of error, warn, info, debug"))
+            return Err(Error::Config(format!(
+                "global option log_level: '{other}' is not one of error, warn, info, debug"
+            )))
         }
     };
     Ok(Global {
@@ -382,7 +375,7 @@ fn read_global(r: &mut Reader) -> Result<Global, String> {
         // 0 switches the echo off, for a router that knows its WAN address is public.
         echo_interval: match r.duration("echo_interval", d.echo_interval, Duration::ZERO)? {
             i if i.is_zero() || i >= Duration::from_secs(60) => i,
-            _ => return Err("global option echo_interval: must be 0 (echo off) or at least 1m".into()),
+            _ => return Err(Error::Config("global option echo_interval: must be 0 (echo off) or at least 1m".into())),
         },
         coalesce: r.duration("coalesce", d.coalesce, Duration::ZERO)?,
         echo_urls_v4: if v4.is_empty() { d.echo_urls_v4 } else { v4 },
@@ -395,27 +388,31 @@ fn read_global(r: &mut Reader) -> Result<Global, String> {
     })
 }
 
-fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, String> {
+fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, Error> {
     if !r.bool("enabled", true)? {
         return Ok(None);
     }
-    let provider = r.string("provider")?.filter(|p| !p.is_empty()).ok_or("option 'provider' is missing")?;
-    let preset = providers::catalogue::find(&provider)
-        .ok_or_else(|| format!("unknown provider '{provider}' (run 'edgeddns providers' for the list)"))?;
+    let provider = r
+        .string("provider")?
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| Error::Config("option 'provider' is missing".into()))?;
+    let preset = providers::catalogue::find(&provider).ok_or_else(|| {
+        Error::Config(format!("unknown provider '{provider}' (run 'edgeddns providers' for the list)"))
+    })?;
     let hostnames = r.list("hostname");
     if hostnames.is_empty() {
-        return Err("no hostname: add 'list hostname <name>'".into());
+        return Err(Error::Config("no hostname: add 'list hostname <name>'".into()));
     }
     for h in &hostnames {
-        check_hostname(h).map_err(|why| format!("hostname '{h}': {why}"))?;
+        check_hostname(h).map_err(|why| Error::Config(format!("hostname '{h}': {why}")))?;
     }
     let ipv4 = r.bool("ipv4", true)?;
     let ipv6 = r.bool("ipv6", false)?;
     if !ipv4 && !ipv6 {
-        return Err("both ipv4 and ipv6 are off: nothing to update".into());
+        return Err(Error::Config("both ipv4 and ipv6 are off: nothing to update".into()));
     }
     if ipv6 && !preset.ipv6 {
-        return Err(format!("provider '{provider}' does not support IPv6 (set ipv6 to 0)"));
+        return Err(Error::Config(format!("provider '{provider}' does not support IPv6 (set ipv6 to 0)")));
     }
     let interface = r.string("interface")?.unwrap_or_else(|| "wan".into());
     let interface6 = r.string("interface6")?.unwrap_or_else(|| "wan6".into());
@@ -429,7 +426,7 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, String> {
         _ => None,
     })?;
     if ip_source == IpSource::Device && device.is_empty() {
-        return Err("ip_source 'device' needs option 'device' (e.g. eth1 or pppoe-wan)".into());
+        return Err(Error::Config("ip_source 'device' needs option 'device' (e.g. eth1 or pppoe-wan)".into()));
     }
     let nat_policy = r.parsed("nat_policy", NatPolicy::Echo, "one of echo, interface, skip", |s| match s {
         "echo" => Some(NatPolicy::Echo),
@@ -438,46 +435,44 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, String> {
         _ => None,
     })?;
     let ipv6_match = match r.string("ipv6_match")? {
-        Some(m) if !m.is_empty() => Some(V6Match::parse(&m).map_err(|e| format!("option 'ipv6_match': {e}"))?),
+        Some(m) if !m.is_empty() => {
+            Some(V6Match::parse(&m).map_err(|e| Error::Config(format!("option 'ipv6_match': {e}")))?)
+        }
         _ => None,
     };
     let force_interval = r.duration("force_interval", Duration::from_secs(25 * 86400), Duration::from_secs(3600))?;
     let retry_interval = r.duration("retry_interval", Duration::from_secs(30), Duration::from_secs(5))?;
     let retry_max = r.duration("retry_max", Duration::from_secs(3600), retry_interval)?;
-    let ttl = match r.string("ttl")? {
-        None => None,
-        Some(t) => Some(
-            t.trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|t| (1..=86400).contains(t))
-                .ok_or_else(|| format!("option 'ttl': '{t}' is not a number of seconds from 1 to 86400"))?,
-        ),
-    };
+    let ttl =
+        match r.string("ttl")? {
+            None => None,
+            Some(t) => Some(t.trim().parse::<u32>().ok().filter(|t| (1..=86400).contains(t)).ok_or_else(|| {
+                Error::Config(format!("option 'ttl': '{t}' is not a number of seconds from 1 to 86400"))
+            })?),
+        };
     let server = r.string("server")?.unwrap_or_default();
     let allow_http = r.bool("allow_http", false)?;
     // Every URL the service sends to, by the rule the HTTP client enforces, so a URL that could
     // never be used fails here and not at the first update. (An rfc2136 `server` is a host.)
-    let url_fields: Vec<&str> =
-        preset.fields().filter(|f| f.kind == providers::FieldKind::Url).map(|f| f.name).collect();
+    let url_fields: Vec<&str> = preset.fields().filter(|f| f.kind == FieldKind::Url).map(|f| f.name).collect();
     for name in std::iter::once("server").chain(url_fields.iter().copied().filter(|n| *n != "server")) {
         let Some(e) = r.section.get(name) else { continue };
         let uci::Value::Single(url) = &e.value else { continue };
         let plain = url.starts_with("http://");
         if !url.is_empty() && (plain || url_fields.contains(&name)) && !url_allowed(url, allow_http) {
             let at = r.at(e);
-            return Err(if plain {
+            return Err(Error::Config(if plain {
                 format!("option '{name}' ({at}) is plain http: set 'allow_http 1' to send credentials unencrypted")
             } else {
                 format!("option '{name}' ({at}): '{url}' is not an https:// URL")
-            });
+            }));
         }
     }
     if preset.plain_http && server.is_empty() && !allow_http {
-        return Err(format!(
+        return Err(Error::Config(format!(
             "{} offers no https: set 'allow_http 1' to send its credentials unencrypted, or pick another provider",
             preset.title
-        ));
+        )));
     }
     let create_missing = r.bool("create_missing", false)?;
     let mut params = BTreeMap::new();
@@ -513,7 +508,7 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, String> {
         params,
         fingerprint: fingerprint(r.section),
     };
-    preset.validate(&svc)?;
+    check_fields(preset, &svc)?;
     Ok(Some(svc))
 }
 
@@ -571,22 +566,56 @@ pub fn format_duration(d: Duration) -> String {
     format!("{ms}ms")
 }
 
-/// RFC 1123 host names; a leading `*.` (wildcard record) and `@`-free only.
-pub fn check_hostname(h: &str) -> Result<(), String> {
+/// The preset's fields against the service: required ones present, numbers numeric, booleans
+/// and choices valid; an error names the first that is not.
+fn check_fields(preset: &Preset, svc: &Service) -> Result<(), Error> {
+    for f in preset.fields() {
+        let value = match f.name {
+            "username" => Some(svc.username.as_str()),
+            "password" => Some(svc.password.expose()),
+            "token" => Some(svc.token.expose()),
+            "server" => Some(svc.server.as_str()),
+            other => svc.param(other),
+        }
+        .filter(|v| !v.is_empty());
+        let wrong = match value {
+            None if preset.requires(f) => {
+                let label = preset.labels.get(f.name).map(|l| format!(" ({l})")).unwrap_or_default();
+                format!("option '{}'{label} is required by provider '{}'", f.name, preset.name)
+            }
+            Some(v) if f.kind == FieldKind::Number && v.parse::<u64>().is_err() => {
+                format!("option '{}': '{v}' is not a number", f.name)
+            }
+            Some(v) if f.kind == FieldKind::Bool && parse_bool(v).is_none() => {
+                format!("option '{}': '{v}' is not a boolean", f.name)
+            }
+            Some(v) if f.kind == FieldKind::Choice && !f.choices.contains(&v) => {
+                format!("option '{}': '{v}' is not one of {}", f.name, f.choices.join(", "))
+            }
+            _ => continue,
+        };
+        return Err(Error::Config(wrong));
+    }
+    Ok(())
+}
+
+/// RFC 1123 host names, with a trailing dot allowed, a leading `*.` for a wildcard record, and
+/// `_` inside labels (service records such as `_acme-challenge` are names DNS APIs accept).
+pub fn check_hostname(h: &str) -> Result<(), Error> {
     let name = h.strip_suffix('.').unwrap_or(h);
     let name = name.strip_prefix("*.").unwrap_or(name);
     if name.is_empty() || h.len() > 253 {
-        return Err("must be 1 to 253 characters".into());
+        return Err(Error::Config("must be 1 to 253 characters".into()));
     }
     for label in name.split('.') {
         if label.is_empty() || label.len() > 63 {
-            return Err(format!("label '{label}' must be 1 to 63 characters"));
+            return Err(Error::Config(format!("label '{label}' must be 1 to 63 characters")));
         }
         if label.starts_with('-') || label.ends_with('-') {
-            return Err(format!("label '{label}' starts or ends with '-'"));
+            return Err(Error::Config(format!("label '{label}' starts or ends with '-'")));
         }
         if let Some(c) = label.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
-            return Err(format!("'{c}' is not allowed (letters, digits, '-' only)"));
+            return Err(Error::Config(format!("'{c}' is not allowed (letters, digits, '-' and '_' only)")));
         }
     }
     Ok(())
@@ -617,7 +646,7 @@ mod tests {
         assert!(check_hostname("bad_.example.org").is_ok(), "underscores occur in real records");
         assert!(check_hostname("-a.example.org").is_err());
         assert!(check_hostname("a..b").is_err());
-        assert!(check_hostname("a b.org").unwrap_err().contains("' '"));
+        assert!(check_hostname("a b.org").unwrap_err().to_string().contains("' '"));
         assert!(check_hostname(&"a".repeat(64)).is_err());
     }
 

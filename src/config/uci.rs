@@ -543,7 +543,7 @@ mod render_tests {
 
     #[test]
     fn fuzz_regressions() {
-        for (name, bytes) in crate::state::regression_inputs("uci") {
+        for (name, bytes) in crate::testing::regression_inputs("uci") {
             let f = parse_bytes(&name, &bytes).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(shape(&parse("again", &render(&f)).unwrap()), shape(&f), "{name}");
             let cfg = crate::config::from_bytes(&name, &bytes);

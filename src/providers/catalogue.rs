@@ -1,8 +1,7 @@
 //! The provider catalogue: `catalogue.json` names every provider a user can pick, the protocol
 //! behind it and its endpoint. Adding a dyndns2-style provider is one JSON entry.
 
-use super::{protocol, Field, FieldKind, Protocol, COMMON_OPTIONS};
-use crate::config::Service;
+use super::{protocol, Field, Protocol, COMMON_OPTIONS};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -99,37 +98,6 @@ impl Preset {
         } else {
             f.required
         }
-    }
-
-    /// Required fields present, numbers numeric: an error names the first missing one.
-    pub fn validate(&self, svc: &Service) -> Result<(), String> {
-        for f in self.fields() {
-            let value = match f.name {
-                "username" => Some(svc.username.as_str()),
-                "password" => Some(svc.password.expose()),
-                "token" => Some(svc.token.expose()),
-                "server" => Some(svc.server.as_str()),
-                other => svc.param(other),
-            }
-            .filter(|v| !v.is_empty());
-            match value {
-                None if self.requires(f) => {
-                    let label = self.labels.get(f.name).map(|l| format!(" ({l})")).unwrap_or_default();
-                    return Err(format!("option '{}'{label} is required by provider '{}'", f.name, self.name));
-                }
-                Some(v) if f.kind == FieldKind::Number && v.parse::<u64>().is_err() => {
-                    return Err(format!("option '{}': '{v}' is not a number", f.name));
-                }
-                Some(v) if f.kind == FieldKind::Bool && crate::config::parse_bool(v).is_none() => {
-                    return Err(format!("option '{}': '{v}' is not a boolean", f.name));
-                }
-                Some(v) if f.kind == FieldKind::Choice && !f.choices.contains(&v) => {
-                    return Err(format!("option '{}': '{v}' is not one of {}", f.name, f.choices.join(", ")));
-                }
-                _ => {}
-            }
-        }
-        Ok(())
     }
 }
 

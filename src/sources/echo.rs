@@ -2,6 +2,7 @@
 //! Answers are parsed strictly: a bare IP literal, or the `ip=` line of a Cloudflare trace.
 //! Several operators are asked so that one broken or lying service cannot decide alone.
 
+use crate::error::Error;
 use crate::http::{host_of, Request, Transport};
 use crate::net::Family;
 use std::net::IpAddr;
@@ -45,24 +46,24 @@ impl EchoResult {
 
 /// Parse an echo answer. Accepts exactly one IP literal of `family` (surrounding white space
 /// allowed), or a Cloudflare trace (`key=value` lines) whose `ip=` line holds one.
-pub fn parse_answer(body: &str, family: Family) -> Result<IpAddr, String> {
+pub fn parse_answer(body: &str, family: Family) -> Result<IpAddr, Error> {
     let text = body.trim();
     let candidate = if text.lines().count() > 1 || text.starts_with("fl=") || text.contains("\nip=") {
         text.lines()
             .find_map(|l| l.trim().strip_prefix("ip="))
-            .ok_or_else(|| "the answer has several lines but no 'ip=' line".to_string())?
+            .ok_or_else(|| Error::Answer("the answer has several lines but no 'ip=' line".into()))?
     } else {
         text
     };
     let ip: IpAddr = candidate.parse().map_err(|_| {
         let shown: String = candidate.chars().take(40).collect();
-        format!("the answer '{shown}' is not an IP address")
+        Error::Answer(format!("the answer '{shown}' is not an IP address"))
     })?;
     if Family::of(&ip) != family {
-        return Err(format!("asked over {family} but got {ip}"));
+        return Err(Error::Answer(format!("asked over {family} but got {ip}")));
     }
     if let Some(what) = not_global(ip) {
-        return Err(format!("the answer {ip} is {what}, not an address the internet can see"));
+        return Err(Error::Answer(format!("the answer {ip} is {what}, not an address the internet can see")));
     }
     Ok(ip)
 }
@@ -112,7 +113,7 @@ pub fn query(urls: &[String], family: Family, http: &mut dyn Transport) -> EchoR
 pub fn ask(url: &str, family: Family, http: &mut dyn Transport) -> Answer {
     let service = host_of(url).to_string();
     let result = match http.send(&Request::get(url).header("Accept", "text/plain")) {
-        Ok(resp) if resp.status == 200 => parse_answer(&resp.body, family),
+        Ok(resp) if resp.status == 200 => parse_answer(&resp.body, family).map_err(|e| e.to_string()),
         Ok(resp) => Err(format!("HTTP {}", resp.status)),
         // Transport errors name the host already; the answer is listed under it.
         Err(e) => {
@@ -159,9 +160,9 @@ mod tests {
         assert_eq!(parse_answer("2001:db8::5", Family::V6), Ok("2001:db8::5".parse().unwrap()));
         let trace = "fl=123\nh=cloudflare.com\nip=203.0.113.4\nts=1.2\nvisit_scheme=https\n";
         assert_eq!(parse_answer(trace, Family::V4), Ok("203.0.113.4".parse().unwrap()));
-        assert!(parse_answer("<html>198.51.100.9</html>", Family::V4).unwrap_err().contains("not an IP"));
-        assert!(parse_answer("198.51.100.9", Family::V6).unwrap_err().contains("asked over ipv6"));
-        assert!(parse_answer("a=b\nc=d", Family::V4).unwrap_err().contains("no 'ip=' line"));
+        assert!(parse_answer("<html>198.51.100.9</html>", Family::V4).unwrap_err().to_string().contains("not an IP"));
+        assert!(parse_answer("198.51.100.9", Family::V6).unwrap_err().to_string().contains("asked over ipv6"));
+        assert!(parse_answer("a=b\nc=d", Family::V4).unwrap_err().to_string().contains("no 'ip=' line"));
         assert!(parse_answer("", Family::V4).is_err());
     }
 
@@ -188,7 +189,7 @@ mod tests {
         ];
         for (ip, family, what) in refused {
             let e = parse_answer(ip, family).unwrap_err();
-            assert_eq!(e, format!("the answer {ip} is {what}, not an address the internet can see"));
+            assert_eq!(e, Error::Answer(format!("the answer {ip} is {what}, not an address the internet can see")));
             let trace = format!("fl=1\nip={ip}\nts=2\n");
             assert_eq!(parse_answer(&trace, family).unwrap_err(), e, "a trace's ip= line is checked the same way");
         }
@@ -287,10 +288,10 @@ mod tests {
 
     #[test]
     fn fuzz_regressions() {
-        for (name, bytes) in crate::state::regression_inputs("echo_answer") {
+        for (name, bytes) in crate::testing::regression_inputs("echo_answer") {
             let (first, body) = bytes.split_first().unwrap();
             let family = if *first == b'6' { Family::V6 } else { Family::V4 };
-            let e = parse_answer(&String::from_utf8_lossy(body), family).unwrap_err();
+            let e = parse_answer(&String::from_utf8_lossy(body), family).unwrap_err().to_string();
             assert!(e.ends_with("not an address the internet can see"), "{name}: {e}");
         }
     }

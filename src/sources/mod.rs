@@ -93,20 +93,22 @@ pub enum V6Match {
 }
 
 impl V6Match {
-    pub fn parse(s: &str) -> Result<V6Match, String> {
+    pub fn parse(s: &str) -> Result<V6Match, crate::error::Error> {
         if let Some((a, len)) = s.split_once('/') {
-            let addr: Ipv6Addr = a.parse().map_err(|_| format!("'{a}' is not an IPv6 address"))?;
+            let addr: Ipv6Addr =
+                a.parse().map_err(|_| crate::error::Error::Config(format!("'{a}' is not an IPv6 address")))?;
             let len: u8 = len
                 .parse()
                 .ok()
                 .filter(|l| *l <= 128)
-                .ok_or_else(|| format!("'{len}' is not a prefix length (0-128)"))?;
+                .ok_or_else(|| crate::error::Error::Config(format!("'{len}' is not a prefix length (0-128)")))?;
             Ok(V6Match::Prefix(addr, len))
         } else if s.starts_with("::") {
-            let addr: Ipv6Addr = s.parse().map_err(|_| format!("'{s}' is not an IPv6 suffix"))?;
+            let addr: Ipv6Addr =
+                s.parse().map_err(|_| crate::error::Error::Config(format!("'{s}' is not an IPv6 suffix")))?;
             Ok(V6Match::Suffix(addr))
         } else {
-            Err(format!("'{s}' is neither a prefix (2001:db8::/48) nor a suffix (::1)"))
+            Err(crate::error::Error::Config(format!("'{s}' is neither a prefix (2001:db8::/48) nor a suffix (::1)")))
         }
     }
 

@@ -338,7 +338,7 @@ pub(crate) mod tests {
     #[test]
     fn fuzz_regressions() {
         // `notification-*` are whole ubus messages off the socket, the others DATA payloads.
-        for (name, bytes) in crate::state::regression_inputs("blobmsg") {
+        for (name, bytes) in crate::testing::regression_inputs("blobmsg") {
             let decoded = if name.starts_with("notification-") {
                 let m = crate::ubus::Message::read_from(&mut &bytes[..]).unwrap();
                 m.data().map(drop).map_err(|e| e.to_string())

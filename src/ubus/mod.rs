@@ -379,11 +379,6 @@ impl Connection {
         Ok(())
     }
 
-    pub fn unsubscribe(&mut self, object: u32, target: u32) -> Result<()> {
-        self.request(msg::UNSUBSCRIBE, 0, Body::default().u32(attr::OBJID, object).u32(attr::TARGET, target).done())?;
-        Ok(())
-    }
-
     /// Send a notification from our object to its subscribers, without waiting for them.
     pub fn notify(&mut self, object: u32, kind: &str, data: &Value) -> Result<()> {
         let body =
