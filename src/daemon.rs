@@ -202,7 +202,7 @@ pub fn save(engine: &mut Engine, now: u64) {
     let status = crate::status::snapshot(engine, now);
     let path = Path::new(&engine.config.global.run_dir).join("status.json");
     let text = serde_json::to_string(&status).unwrap_or_default();
-    if let Err(e) = crate::state::write_atomic(&path, text.as_bytes()) {
+    if let Err(e) = crate::files::write_atomic(&path, text.as_bytes()) {
         log::error!("cannot write status {}: {e}", path.display());
     }
 }

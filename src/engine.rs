@@ -8,7 +8,7 @@ use crate::net::Family;
 use crate::providers::{Job, Kind, Outcome, RecordResult};
 use crate::sources::echo::EchoResult;
 use crate::sources::{self, IfAddr, Note, Reading, SourceError};
-use crate::state::{record_key, Record, State};
+use crate::state::{Record, RecordKey, State};
 use crate::verdict::{self, Verdict};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -110,7 +110,7 @@ pub struct Engine {
     seen: Seen,
     /// (service, family) → the WAN label it reads.
     label_of: BTreeMap<(String, Family), String>,
-    plans: BTreeMap<String, Plan>,
+    plans: BTreeMap<RecordKey, Plan>,
     /// Services asked to send now whatever the state (`update`), until their job starts.
     forced: Vec<String>,
     /// Services with jobs in flight: never two at once for one service.
@@ -218,13 +218,13 @@ impl Engine {
     }
 
     fn forget_unconfigured(&mut self) {
-        let keys: Vec<String> = self
+        let keys: Vec<RecordKey> = self
             .config
             .services
             .iter()
             .flat_map(|s| {
                 s.hostnames.iter().flat_map(move |h| {
-                    Family::ALL.iter().filter(|f| s.wants(**f)).map(move |f| record_key(&s.name, h, *f))
+                    Family::ALL.iter().filter(|f| s.wants(**f)).map(move |f| RecordKey::new(&s.name, h, *f))
                 })
             })
             .collect();
@@ -235,7 +235,7 @@ impl Engine {
         self.wan.values()
     }
 
-    pub fn plan(&self, key: &str) -> Option<&Plan> {
+    pub fn plan(&self, key: &RecordKey) -> Option<&Plan> {
         self.plans.get(key)
     }
 
@@ -448,7 +448,7 @@ impl Engine {
             for family in Family::ALL {
                 let hosts = if family == Family::V4 { &d4 } else { &d6 };
                 for host in hosts {
-                    if let Some(p) = self.plans.get_mut(&record_key(&svc.name, host, family)) {
+                    if let Some(p) = self.plans.get_mut(&RecordKey::new(&svc.name, host, family)) {
                         p.queued = busy;
                     }
                 }
@@ -492,7 +492,7 @@ impl Engine {
             let plan = self.plan_for(svc, family);
             addr[fidx(family)] = plan.desired;
             for host in &svc.hostnames {
-                let key = record_key(&svc.name, host, family);
+                let key = RecordKey::new(&svc.name, host, family);
                 let rec = self.state.records.entry(key.clone()).or_default();
                 if rec.fingerprint != svc.fingerprint {
                     // New or changed configuration: whatever stopped it may be fixed.
@@ -606,7 +606,7 @@ impl Engine {
     }
 
     fn apply(&mut self, svc: &Service, r: &RecordResult, desired: Option<IpAddr>, now: u64) {
-        let key = record_key(&svc.name, &r.host, r.family);
+        let key = RecordKey::new(&svc.name, &r.host, r.family);
         let rec = self.state.records.entry(key).or_default();
         let what = format!("{}: {} {}", svc.name, r.host, r.family.record_type());
         match &r.outcome {
@@ -647,8 +647,8 @@ impl Engine {
             }
         }
         rec.last_attempt = Some(now);
-        rec.result = Some(r.outcome.label().to_string());
-        rec.kind = r.outcome.kind().map(|k| k.as_str().to_string());
+        rec.result = Some(r.outcome.code());
+        rec.kind = r.outcome.kind();
     }
 
     /// When the engine next has something to do on its own (a retry, a forced refresh, an
@@ -659,7 +659,7 @@ impl Engine {
         for svc in &self.config.services {
             for family in Family::ALL.into_iter().filter(|f| svc.wants(*f)) {
                 for host in &svc.hostnames {
-                    let key = record_key(&svc.name, host, family);
+                    let key = RecordKey::new(&svc.name, host, family);
                     let Some(rec) = self.state.records.get(&key) else {
                         continue;
                     };
@@ -950,7 +950,7 @@ mod tests {
         let mut e = engine(NOIP);
         let mut w = world("203.0.113.1", "203.0.113.1");
         e.pass(&mut w, &Request::default());
-        let key = record_key("s", "h.example.org", Family::V4);
+        let key = RecordKey::new("s", "h.example.org", Family::V4);
         e.state.records.get_mut(&key).unwrap().retry_at = Some(w.now + 30);
         w.now += 31;
         e.pass(&mut w, &Request::default());
@@ -975,7 +975,7 @@ mod tests {
         let mut w = world("203.0.113.1", "203.0.113.1");
         *w.down.lock().unwrap() = true;
         e.pass(&mut w, &Request::default());
-        let key = record_key("s", "h.example.org", Family::V4);
+        let key = RecordKey::new("s", "h.example.org", Family::V4);
         assert!(e.state.records[&key].retry_at.is_some_and(|t| t > w.now + 10), "our backoff is set");
         // Still failing, same address: the backoff holds.
         w.now += 5;
@@ -1015,7 +1015,7 @@ mod tests {
             expected: vec![],
         };
         e.finish(done, w.now);
-        let rec = &e.state.records[&record_key("s", "h.example.org", Family::V4)];
+        let rec = &e.state.records[&RecordKey::new("s", "h.example.org", Family::V4)];
         assert_eq!(rec.retry_at, Some(w.now + crate::providers::MAX_PROVIDER_WAIT.as_secs()));
         assert!(rec.retry_by_provider);
         // A new address does not lift a wait the provider imposed.
@@ -1043,7 +1043,7 @@ mod tests {
         w.echo = "203.0.113.7".parse().ok();
         e.observe(&mut w);
         assert!(e.take_jobs(w.now, usize::MAX).is_empty(), "never two jobs for one service");
-        let key = record_key("s", "h.example.org", Family::V4);
+        let key = RecordKey::new("s", "h.example.org", Family::V4);
         assert!(e.plan(&key).unwrap().queued);
         let done = job[0].run(&mut Recorder(w.sent.clone(), w.down.clone()));
         e.finish(done, w.now);
@@ -1085,7 +1085,7 @@ mod tests {
         e.reload(changed);
         let done = job.run(&mut Recorder(w.sent.clone(), w.down.clone()));
         assert!(e.finish(done, w.now).is_empty());
-        let key = record_key("s", "h.example.org", Family::V4);
+        let key = RecordKey::new("s", "h.example.org", Family::V4);
         assert_eq!(e.state.records.get(&key).and_then(|r| r.registered), None);
         assert!(e.in_flight("s").is_none());
         e.observe(&mut w);

@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod dns;
 pub mod engine;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod logging;
 pub mod net;

@@ -2,11 +2,11 @@
 //! (tmpfs) after every change, and to an optional flash copy only when a registered address or a
 //! stop changes, so a reboot does not force useless updates and flash is not worn.
 
+use crate::net::Family;
+use crate::providers::{Code, Kind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 use std::net::IpAddr;
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
 /// The largest state file read back: a record takes about 300 bytes, so this is thousands of them.
@@ -19,12 +19,12 @@ pub struct Record {
     /// Unix time of that confirmation.
     pub updated_at: Option<u64>,
     pub last_attempt: Option<u64>,
-    /// Outcome label of the last attempt (`updated`, `unchanged`, `retry`, `stopped`).
-    pub result: Option<String>,
+    /// What came of the last attempt.
+    pub result: Option<Code>,
     pub error: Option<String>,
     /// What kind of failure the last attempt was (`auth`, `timeout`, …), for programs.
     #[serde(default)]
-    pub kind: Option<String>,
+    pub kind: Option<Kind>,
     /// The provider said sending again cannot help; cleared when the service's config changes.
     #[serde(default)]
     pub stopped: bool,
@@ -50,13 +50,52 @@ impl Record {
     }
 }
 
-pub fn record_key(service: &str, host: &str, family: crate::net::Family) -> String {
-    format!("{service}/{host}/{family}")
+/// Which record: one hostname of a service, in one family. The state file writes it as
+/// `service/host/family`, which cannot be ambiguous: neither UCI section names nor host names
+/// hold a `/`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RecordKey {
+    pub service: String,
+    pub host: String,
+    pub family: Family,
+}
+
+impl RecordKey {
+    pub fn new(service: &str, host: &str, family: Family) -> RecordKey {
+        RecordKey { service: service.into(), host: host.into(), family }
+    }
+
+    fn parse(text: &str) -> Option<RecordKey> {
+        let (rest, family) = text.rsplit_once('/')?;
+        let (service, host) = rest.split_once('/')?;
+        let family = Family::ALL.into_iter().find(|f| f.as_str() == family)?;
+        Some(RecordKey::new(service, host, family))
+    }
+}
+
+impl std::fmt::Display for RecordKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.service, self.host, self.family)
+    }
+}
+
+impl Serialize for RecordKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RecordKey, D::Error> {
+        let text = String::deserialize(d)?;
+        RecordKey::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("'{text}' is not service/host/ipv4|ipv6")))
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct State {
-    pub records: BTreeMap<String, Record>,
+    pub records: BTreeMap<RecordKey, Record>,
     /// A digest of the durable part of what the flash copy holds (a digest, not a copy: a
     /// second map type costs flash).
     #[serde(skip)]
@@ -67,7 +106,7 @@ impl State {
     /// The run-directory copy survives a daemon restart; the flash copy survives a reboot.
     pub fn load(run_file: &Path, persist_file: Option<&Path>) -> State {
         let read = |p: &Path| -> Option<State> {
-            let parsed = match read_regular_file(p, MAX_STATE_FILE) {
+            let parsed = match crate::files::read_regular_file(p, MAX_STATE_FILE) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
                 Err(e) => Err(e.to_string()),
                 // Through `str`, as every other JSON the daemon reads: one reader in the binary.
@@ -95,11 +134,11 @@ impl State {
     /// Write the run copy, and the flash copy when something durable changed.
     pub fn save(&mut self, run_file: &Path, persist_file: Option<&Path>) -> std::io::Result<()> {
         let text = serde_json::to_string(self).map_err(std::io::Error::other)?;
-        write_atomic(run_file, text.as_bytes())?;
+        crate::files::write_atomic(run_file, text.as_bytes())?;
         if let Some(p) = persist_file {
             let durable = self.durable_view();
             if durable != self.persisted {
-                write_atomic(p, text.as_bytes())?;
+                crate::files::write_atomic(p, text.as_bytes())?;
                 self.persisted = durable;
                 crate::debug!("state persisted to {}", p.display());
             }
@@ -108,69 +147,15 @@ impl State {
     }
 
     /// Drop records of services and hosts no longer configured.
-    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+    pub fn retain(&mut self, keep: impl Fn(&RecordKey) -> bool) {
         self.records.retain(|k, _| keep(k));
     }
-}
-
-/// Read a whole regular file of at most `limit` bytes. Anything else (a FIFO, a device such as
-/// `/dev/zero`, a directory, a socket) is refused without blocking: the open does not wait for a
-/// FIFO's writer, and the type is checked on the opened file before anything is read.
-pub fn read_regular_file(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    let file =
-        std::fs::OpenOptions::new().read(true).custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY).open(path)?;
-    let kind = file.metadata()?.file_type();
-    let not_regular =
-        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("is {what}, not a regular file"));
-    if !kind.is_file() {
-        return Err(not_regular(match () {
-            _ if kind.is_dir() => "a directory",
-            _ if kind.is_fifo() => "a FIFO",
-            _ if kind.is_char_device() => "a character device",
-            _ if kind.is_block_device() => "a block device",
-            _ if kind.is_socket() => "a socket",
-            _ => "of an unknown type",
-        }));
-    }
-    let mut bytes = Vec::new();
-    // The size is read through the open file, so a file that grows meanwhile is caught too.
-    file.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("is larger than the limit of {limit} bytes"),
-        ));
-    }
-    Ok(bytes)
-}
-
-/// A new file only we can read: never an existing one, never through a symlink.
-fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).custom_flags(nix::libc::O_NOFOLLOW).open(path)
-}
-
-/// Write to a new temporary sibling and rename, so a reader or a power cut never sees half a
-/// file. The files hold provider error texts: they are created 0600 and new directories 0700.
-/// The temporary gets a unique name and is created with `O_EXCL|O_NOFOLLOW`, so nothing
-/// planted in the directory (a symlink at a guessable `*.tmp`) is ever followed or reused.
-pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-    let name = path.file_name().ok_or_else(|| std::io::Error::other(format!("{}: not a file name", path.display())))?;
-    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let unique = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!(".{}.{}-{unique}.tmp", name.to_string_lossy(), std::process::id()));
-    let mut f = create_private(&tmp)?;
-    let written = f.write_all(data).and_then(|()| f.sync_all()).and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::{create_private, read_regular_file};
 
     #[test]
     fn flash_copy_is_written_only_when_durable_fields_change() {
@@ -178,7 +163,7 @@ mod tests {
         let run = dir.join("run/state.json");
         let flash = dir.join("flash/state.json");
         let mut s = State::load(&run, Some(&flash));
-        let key = record_key("home", "a.example.org", crate::net::Family::V4);
+        let key = RecordKey::new("home", "a.example.org", Family::V4);
         s.records.insert(key.clone(), Record { registered: "203.0.113.1".parse().ok(), ..Default::default() });
         s.save(&run, Some(&flash)).unwrap();
         let first = std::fs::metadata(&flash).unwrap().modified().unwrap();
@@ -248,7 +233,10 @@ mod tests {
         // What the old code wrote through: a symlink at the fixed temporary name.
         std::os::unix::fs::symlink(&victim, dir.join("run/state.tmp")).unwrap();
         let mut s = State::default();
-        s.records.insert("home/a.example.org/ipv4".into(), Record { error: Some("kept".into()), ..Default::default() });
+        s.records.insert(
+            RecordKey::new("home", "a.example.org", Family::V4),
+            Record { error: Some("kept".into()), ..Default::default() },
+        );
         s.save(&run, Some(&dir.join("flash/sub/state.json"))).unwrap();
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
         assert!(std::fs::read_to_string(&run).unwrap().contains("kept"));
@@ -275,6 +263,26 @@ mod tests {
         let left: Vec<_> = std::fs::read_dir(dir.join("run")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(left.len(), 2, "{left:?}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The file keeps the keys and codes the status document and older daemons use.
+    #[test]
+    fn typed_keys_and_codes_are_written_as_text() {
+        let key = RecordKey::new("home", "a.example.org", Family::V6);
+        let mut s = State::default();
+        let rec = Record { result: Some(Code::Retry), kind: Some(Kind::RateLimited), ..Default::default() };
+        s.records.insert(key.clone(), rec.clone());
+        let text = serde_json::to_string(&s).unwrap();
+        assert!(text.contains(r#""home/a.example.org/ipv6":{"#), "{text}");
+        assert!(text.contains(r#""result":"retry""#) && text.contains(r#""kind":"rate-limited""#), "{text}");
+        let back: State = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.records[&key], rec);
+        for bad in [r#"{"records":{"home/a.example.org":{}}}"#, r#"{"records":{"a/b/ipv5":{}}}"#] {
+            let e = serde_json::from_str::<State>(bad).unwrap_err().to_string();
+            assert!(e.contains("is not service/host/ipv4|ipv6"), "{bad}: {e}");
+        }
+        let e = serde_json::from_str::<State>(r#"{"records":{"a/b/ipv4":{"kind":"bogus"}}}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown code 'bogus'"), "{e}");
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use crate::config::Service;
 use crate::engine::{Engine, Plan, WaitFor};
 use crate::net::Family;
-use crate::state::record_key;
-use crate::state::Record;
+use crate::providers::Kind;
+use crate::state::{Record, RecordKey};
 use serde_json::{json, Value};
 
 /// The version of the document's shape; README's "Status document" section describes it.
@@ -45,7 +45,7 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
             let mut records = Vec::new();
             for family in Family::ALL.into_iter().filter(|f| svc.wants(*f)) {
                 for host in &svc.hostnames {
-                    let key = record_key(&svc.name, host, family);
+                    let key = RecordKey::new(&svc.name, host, family);
                     let rec = engine.state.records.get(&key).cloned().unwrap_or_default();
                     let plan = engine.plan(&key).cloned().unwrap_or_default();
                     let next = next_step(engine, svc, &rec, &plan, family, now);
@@ -102,8 +102,8 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
 enum Next {
     InFlight { since: u64 },
     Queued,
-    Stopped { kind: Option<String> },
-    Retry { at: u64, by_provider: bool, kind: Option<String> },
+    Stopped { kind: Option<Kind> },
+    Retry { at: u64, by_provider: bool, kind: Option<Kind> },
     Waiting { why: String, wait_for: WaitFor, interface: Option<String>, verdict: Option<&'static str> },
     Refresh { at: u64 },
     AtNextCheck,
@@ -117,10 +117,10 @@ fn next_step(engine: &Engine, svc: &Service, rec: &Record, plan: &Plan, family: 
         return Next::Queued;
     }
     if rec.stopped {
-        return Next::Stopped { kind: rec.kind.clone() };
+        return Next::Stopped { kind: rec.kind };
     }
     if let Some(at) = rec.retry_at.filter(|t| *t > now) {
-        return Next::Retry { at, by_provider: rec.retry_by_provider, kind: rec.kind.clone() };
+        return Next::Retry { at, by_provider: rec.retry_by_provider, kind: rec.kind };
     }
     if let Some((wait_for, why)) = &plan.waiting {
         let wan = engine.wan_for(svc, family);

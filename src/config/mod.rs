@@ -198,7 +198,7 @@ pub const MAX_FILE: u64 = 1 << 20;
 
 pub fn load(path: &str) -> Result<Config, Error> {
     let bytes =
-        crate::state::read_regular_file(std::path::Path::new(path), MAX_FILE).map_err(|e| Error::io(path, e))?;
+        crate::files::read_regular_file(std::path::Path::new(path), MAX_FILE).map_err(|e| Error::io(path, e))?;
     from_bytes(path, &bytes)
 }
 

@@ -53,8 +53,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 /// Why a record was not updated, as a stable machine code (the status document's `kind`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// The provider refused the credentials (or the key may not touch this record).
     Auth,
@@ -105,6 +104,53 @@ impl Kind {
     }
 }
 
+/// What came of the last attempt on a record (the status document's `outcome.code`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    Updated,
+    Unchanged,
+    Retry,
+    Stopped,
+    DryRun,
+}
+
+impl Code {
+    pub const ALL: [Code; 5] = [Code::Updated, Code::Unchanged, Code::Retry, Code::Stopped, Code::DryRun];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Updated => "updated",
+            Code::Unchanged => "unchanged",
+            Code::Retry => "retry",
+            Code::Stopped => "stopped",
+            Code::DryRun => "dry-run",
+        }
+    }
+}
+
+/// `Kind` and `Code` are written as their codes, in the status document and the state file.
+macro_rules! as_code {
+    ($t:ty) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
+                let text = <std::borrow::Cow<str>>::deserialize(d)?;
+                <$t>::ALL
+                    .into_iter()
+                    .find(|c| c.as_str() == text)
+                    .ok_or_else(|| serde::de::Error::custom(format!("unknown code '{text}'")))
+            }
+        }
+    };
+}
+as_code!(Kind);
+as_code!(Code);
+
 /// The longest wait a provider may ask for (`Retry-After`, dyndns2's 911): anything longer is
 /// cut to this, so a hostile or broken answer cannot park a record for years (or, added to the
 /// clock, wrap around into the past).
@@ -154,15 +200,19 @@ impl Outcome {
         matches!(self, Outcome::Updated | Outcome::Unchanged)
     }
 
+    pub fn code(&self) -> Code {
+        match self {
+            Outcome::Updated => Code::Updated,
+            Outcome::Unchanged => Code::Unchanged,
+            Outcome::Retry { .. } => Code::Retry,
+            Outcome::Stop { .. } => Code::Stopped,
+            Outcome::NotSent => Code::DryRun,
+        }
+    }
+
     /// Short word for status output and logs.
     pub fn label(&self) -> &'static str {
-        match self {
-            Outcome::Updated => "updated",
-            Outcome::Unchanged => "unchanged",
-            Outcome::Retry { .. } => "retry",
-            Outcome::Stop { .. } => "stopped",
-            Outcome::NotSent => "dry-run",
-        }
+        self.code().as_str()
     }
 
     pub fn reason(&self) -> Option<&str> {
