@@ -132,7 +132,9 @@ fn as_its_own_user_the_daemon_follows_netifd_answers_status_and_cannot_read_shad
     let status = loop {
         let obj = c.lookup("edgeddns").unwrap();
         let st = c.invoke(obj, "status", &json!({})).unwrap();
-        if st["wan"][0]["address"] == "203.0.113.51" || Instant::now() > deadline {
+        // The provider has the request; its answer reaches the record a moment later.
+        let registered = st["services"][0]["records"][0]["registered"] == "203.0.113.51";
+        if (st["wan"][0]["address"] == "203.0.113.51" && registered) || Instant::now() > deadline {
             break st;
         }
         std::thread::sleep(Duration::from_millis(20));
