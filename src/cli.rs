@@ -187,9 +187,9 @@ fn check_config(_o: &Options, cfg: Config) -> ExitCode {
             s.hostnames.join(", "),
             fams.join("+")
         );
-        let source = match s.ip_source {
-            IpSource::Echo => "echo only".to_string(),
-            _ if !s.device.is_empty() => format!("device {}", s.device),
+        let source = match (s.ip_source, &s.device) {
+            (IpSource::Echo, _) => "echo only".to_string(),
+            (_, Some(device)) => format!("device {device}"),
             _ => format!("interface {}/{}", s.interface, s.interface6),
         };
         let behind_nat = match s.nat_policy {

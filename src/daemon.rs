@@ -189,7 +189,7 @@ pub fn secrets_of(cfg: &Config) -> Vec<String> {
 
 pub fn state_paths(cfg: &Config) -> (PathBuf, Option<PathBuf>) {
     let run = Path::new(&cfg.global.run_dir).join("state.json");
-    let persist = Some(PathBuf::from(&cfg.global.persist_file)).filter(|p| !p.as_os_str().is_empty());
+    let persist = cfg.global.persist_file.as_ref().map(PathBuf::from);
     (run, persist)
 }
 

@@ -27,7 +27,7 @@ pub fn load_config(o: &Options) -> Result<Config, crate::error::Error> {
         cfg.global.run_dir = d.clone();
     }
     if let Some(p) = &o.persist_file {
-        cfg.global.persist_file = p.clone();
+        cfg.global.persist_file = Some(p.clone()).filter(|p| !p.is_empty());
     }
     if o.verbose {
         cfg.global.log_level = log::LevelFilter::Debug;

@@ -30,7 +30,7 @@ pub fn choose(svc: &Service, family: Family, facts: &Facts) -> Source {
     let use_netifd = match svc.ip_source {
         IpSource::Netifd => true,
         IpSource::Auto => {
-            svc.device_for(family).is_empty() && (facts.netifd || facts.netifd_devices.contains_key(logical))
+            svc.device_for(family).is_none() && (facts.netifd || facts.netifd_devices.contains_key(logical))
         }
         IpSource::Device | IpSource::Echo => false,
     };
@@ -45,8 +45,7 @@ pub fn choose(svc: &Service, family: Family, facts: &Facts) -> Source {
 /// logical interface, else on a machine without netifd the logical name taken as a device if
 /// it exists, else the default route's.
 pub fn device(svc: &Service, family: Family, facts: &Facts) -> String {
-    let dev = svc.device_for(family);
-    if !dev.is_empty() {
+    if let Some(dev) = svc.device_for(family) {
         return dev.to_string();
     }
     let logical = svc.interface_for(family);

@@ -73,7 +73,7 @@ pub struct Global {
     pub http_timeout: Duration,
     pub run_dir: String,
     /// Flash copy of the state, written only when a registered address changes; empty = none.
-    pub persist_file: String,
+    pub persist_file: Option<String>,
     pub log_level: log::LevelFilter,
 }
 
@@ -98,7 +98,7 @@ impl Default for Global {
             ca_bundle: "/etc/ssl/certs/ca-certificates.crt".into(),
             http_timeout: Duration::from_secs(10),
             run_dir: "/var/run/edgeddns".into(),
-            persist_file: "/etc/edgeddns/state.json".into(),
+            persist_file: Some("/etc/edgeddns/state.json".into()),
             log_level: log::LevelFilter::Info,
         }
     }
@@ -118,9 +118,9 @@ pub struct Service {
     /// netifd logical networks for each family (`wan`, `wan6`).
     pub interface: String,
     pub interface6: String,
-    /// Kernel devices for each family; empty = resolve the logical interface through netifd.
-    pub device: String,
-    pub device6: String,
+    /// Kernel devices for each family; `None`: the logical interface's, through netifd.
+    pub device: Option<String>,
+    pub device6: Option<String>,
     pub ip_source: IpSource,
     pub nat_policy: NatPolicy,
     pub ipv6_match: Option<V6Match>,
@@ -151,10 +151,10 @@ impl Service {
     }
 
     /// The kernel device and netifd interface this family is read from.
-    pub fn device_for(&self, family: crate::net::Family) -> &str {
+    pub fn device_for(&self, family: crate::net::Family) -> Option<&str> {
         match family {
-            crate::net::Family::V4 => &self.device,
-            crate::net::Family::V6 => &self.device6,
+            crate::net::Family::V4 => self.device.as_deref(),
+            crate::net::Family::V6 => self.device6.as_deref(),
         }
     }
 
@@ -383,7 +383,10 @@ fn read_global(r: &mut Reader) -> Result<Global, Error> {
         ca_bundle: r.string("ca_bundle")?.unwrap_or(d.ca_bundle),
         http_timeout: r.duration("http_timeout", d.http_timeout, Duration::from_secs(1))?,
         run_dir: r.string("run_dir")?.unwrap_or(d.run_dir),
-        persist_file: r.string("persist_file")?.unwrap_or(d.persist_file),
+        persist_file: match r.string("persist_file")? {
+            None => d.persist_file,
+            Some(p) => Some(p).filter(|p| !p.is_empty()),
+        },
         log_level,
     })
 }
@@ -416,8 +419,8 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, Error> {
     }
     let interface = r.string("interface")?.unwrap_or_else(|| "wan".into());
     let interface6 = r.string("interface6")?.unwrap_or_else(|| "wan6".into());
-    let device = r.string("device")?.unwrap_or_default();
-    let device6 = r.string("device6")?.unwrap_or_else(|| device.clone());
+    let device = r.string("device")?.filter(|d| !d.is_empty());
+    let device6 = r.string("device6")?.filter(|d| !d.is_empty()).or_else(|| device.clone());
     let ip_source = r.parsed("ip_source", IpSource::Auto, "one of auto, device, netifd, echo", |s| match s {
         "auto" => Some(IpSource::Auto),
         "device" => Some(IpSource::Device),
@@ -425,7 +428,7 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, Error> {
         "echo" => Some(IpSource::Echo),
         _ => None,
     })?;
-    if ip_source == IpSource::Device && device.is_empty() {
+    if ip_source == IpSource::Device && device.is_none() {
         return Err(Error::Config("ip_source 'device' needs option 'device' (e.g. eth1 or pppoe-wan)".into()));
     }
     let nat_policy = r.parsed("nat_policy", NatPolicy::Echo, "one of echo, interface, skip", |s| match s {
