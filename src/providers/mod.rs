@@ -139,7 +139,7 @@ macro_rules! as_code {
 
         impl<'de> serde::Deserialize<'de> for $t {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
-                let text = <std::borrow::Cow<str>>::deserialize(d)?;
+                let text = String::deserialize(d)?;
                 <$t>::ALL
                     .into_iter()
                     .find(|c| c.as_str() == text)
