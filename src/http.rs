@@ -110,6 +110,13 @@ impl Request {
     }
 }
 
+/// The one rule for URLs, for every request (`Client::send`) and for the configuration as it
+/// loads, so that a service that loads can send: https always, plain http only where the
+/// service opted in (`allow_http`).
+pub fn url_allowed(url: &str, allow_http: bool) -> bool {
+    url.starts_with("https://") || (allow_http && url.starts_with("http://"))
+}
+
 /// Replace every secret in `text` by `***`, in every form it takes in the text we show:
 /// as given, percent-encoded (either hex case, and with `+` for a space as forms write it),
 /// JSON-escaped and XML-escaped. The one masking function: provider reasons, logs and displayed
@@ -453,7 +460,7 @@ impl Transport for Client {
 
     fn send(&mut self, req: &Request) -> Result<Response, HttpError> {
         self.check_deadline()?;
-        if !crate::config::url_allowed(&req.url, req.allow_http) {
+        if !url_allowed(&req.url, req.allow_http) {
             return Err(HttpError::Refused(format!(
                 "refusing {}: only https is allowed unless the service sets allow_http",
                 req.mask(&req.url)
@@ -641,6 +648,13 @@ mod tests {
     #[test]
     fn encodes_reserved_characters() {
         assert_eq!(url_encode("a b&c=d/é~"), "a%20b%26c%3Dd%2F%C3%A9~");
+    }
+
+    /// What the configuration accepts, the client sends: `config` calls this same function.
+    #[test]
+    fn https_only_unless_the_service_allows_http() {
+        assert!(url_allowed("https://x/", false) && url_allowed("http://x/", true));
+        assert!(!url_allowed("http://x/", false) && !url_allowed("ftp://x/", true));
     }
 
     #[test]

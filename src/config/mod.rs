@@ -3,6 +3,7 @@
 
 pub mod uci;
 
+use crate::http::url_allowed;
 use crate::providers::{self, catalogue::Preset};
 use crate::sources::V6Match;
 use std::collections::BTreeMap;
@@ -342,12 +343,6 @@ impl Reader<'_> {
             }
         }
     }
-}
-
-/// The one rule for URLs, applied when the configuration is loaded and again to every request
-/// (`http::Client`): https always, plain http only where the service opted in (`allow_http`).
-pub fn url_allowed(url: &str, allow_http: bool) -> bool {
-    url.starts_with("https://") || (allow_http && url.starts_with("http://"))
 }
 
 fn read_global(r: &mut Reader) -> Result<Global, String> {
@@ -690,9 +685,6 @@ mod tests {
             "{:?}",
             cfg.errors
         );
-        // What load accepts, the HTTP client sends: one function decides both.
-        assert!(url_allowed("https://x/", false) && url_allowed("http://x/", true));
-        assert!(!url_allowed("http://x/", false) && !url_allowed("ftp://x/", true));
     }
 
     #[test]
