@@ -31,7 +31,7 @@ pub fn exchange(server: &str, message: &[u8], timeout: Duration) -> Result<Vec<u
     let start = Instant::now();
     let deadline = start + timeout;
     // UDP may use half the time when nothing comes back, so the TCP retry still has some.
-    let limit = crate::config::format_duration(timeout);
+    let limit = crate::duration::format_duration(timeout);
     // Truncated, or no answer over UDP: TCP carries any size and passes some firewalls.
     match udp(addr, message, id, start + timeout / 2) {
         Ok(answer) if answer.get(2).is_some_and(|f| f & TRUNCATED == 0) => Ok(answer),
