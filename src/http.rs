@@ -3,7 +3,7 @@
 
 use crate::net::Family;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Bodies we read are small (a dyndns2 line, a Cloudflare record, an IP). Anything larger is
 /// a misbehaving server and is cut off instead of filling a router's RAM.
@@ -262,14 +262,27 @@ impl std::fmt::Display for HttpError {
     }
 }
 
-/// The network as providers see it: HTTP requests, and DNS messages for RFC 2136.
+/// HTTP as providers see it. DNS messages (RFC 2136) go through `dns::Exchange` instead.
 pub trait Transport {
     fn send(&mut self, req: &Request) -> Result<Response, HttpError>;
+}
 
-    /// One DNS exchange with `server` (`host`, `host:port`, `[v6]:port`): the answer's bytes.
-    fn dns(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
-        let _ = (server, message);
-        Err(HttpError::Refused("this transport cannot send DNS messages".into()))
+/// A job's deadline, shared by its HTTP client and its DNS exchanges: once it has passed no
+/// further request or exchange starts; with each bounded by its timeout, no job outlives it by
+/// more than one of them. The default is none.
+#[derive(Clone, Copy, Default)]
+pub struct Deadline(Option<Instant>);
+
+impl Deadline {
+    pub fn after(budget: Duration) -> Deadline {
+        Deadline(Some(Instant::now() + budget))
+    }
+
+    pub fn check(self) -> Result<(), HttpError> {
+        match self.0 {
+            Some(t) if Instant::now() >= t => Err(HttpError::Timeout("the update ran past its deadline".into())),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -402,10 +415,7 @@ fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// The real thing: HTTPS with verified certificates over ureq, optionally pinned to one family.
 pub struct Client {
     agent: ureq::Agent,
-    timeout: Duration,
-    /// A job's deadline: once it has passed no further request starts; with each request
-    /// bounded by `timeout`, no job outlives it by more than one request.
-    until: Option<std::time::Instant>,
+    until: Deadline,
 }
 
 impl Client {
@@ -431,35 +441,19 @@ impl Client {
             // Env proxies are not read: a router's daemon environment is procd's, not a shell's.
             .proxy(None)
             .build();
-        Client { agent: config.into(), timeout: opts.timeout, until: None }
+        Client { agent: config.into(), until: Deadline::default() }
     }
-}
 
-impl Client {
-    /// No request of this client starts after `budget` from now.
-    pub fn with_deadline(mut self, budget: Duration) -> Client {
-        self.until = Some(std::time::Instant::now() + budget);
+    /// No request of this client starts after `until`.
+    pub fn with_deadline(mut self, until: Deadline) -> Client {
+        self.until = until;
         self
-    }
-
-    fn check_deadline(&self) -> Result<(), HttpError> {
-        match self.until {
-            Some(t) if std::time::Instant::now() >= t => {
-                Err(HttpError::Timeout("the update ran past its deadline".into()))
-            }
-            _ => Ok(()),
-        }
     }
 }
 
 impl Transport for Client {
-    fn dns(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
-        self.check_deadline()?;
-        crate::dns::exchange(server, message, self.timeout).map_err(HttpError::Transport)
-    }
-
     fn send(&mut self, req: &Request) -> Result<Response, HttpError> {
-        self.check_deadline()?;
+        self.until.check()?;
         if !url_allowed(&req.url, req.allow_http) {
             return Err(HttpError::Refused(format!(
                 "refusing {}: only https is allowed unless the service sets allow_http",
