@@ -3,9 +3,10 @@
 //! `edgeddns` ubus object answers LuCI from the same loop.
 
 use crate::config::{Config, Global, Service};
-use crate::engine::{Engine, Env, Request};
+use crate::dns::Exchange;
+use crate::engine::{Engine, Env, JobNet, Request};
 use crate::error::Error;
-use crate::http::{Client, ClientOptions, HttpError, Request as HttpRequest, Response, Roots, Transport};
+use crate::http::{Client, ClientOptions, Deadline, HttpError, Request as HttpRequest, Response, Roots, Transport};
 use crate::net::Family;
 use crate::options::{load_config, Options};
 use crate::sources::echo::EchoResult;
@@ -82,16 +83,6 @@ impl RealEnv {
         crate::worker::query_echo(urls, family, &self.roots, &self.http)
     }
 
-    /// A transport for one provider job, bounded by the job's deadline: a few requests'
-    /// worth of the HTTP timeout.
-    fn job_transport(&self) -> Box<dyn Transport + Send> {
-        if self.dry_run {
-            Box::new(DryRun)
-        } else {
-            Box::new(Client::new(&self.roots, &self.http, None).with_deadline(self.http.timeout * 3))
-        }
-    }
-
     /// netifd's view of a logical interface, or the kernel's when netifd is restarting and
     /// says nothing yet (or "down") about addresses the device still holds.
     fn via_netifd(&mut self, name: &str, family: Family) -> (Result<Vec<IfAddr>, SourceError>, Option<Note>) {
@@ -158,8 +149,17 @@ impl Env for RealEnv {
         self.echo_now(family, urls)
     }
 
-    fn transport(&mut self) -> Box<dyn Transport + Send> {
-        self.job_transport()
+    /// The network of one provider job, bounded by the job's deadline: a few requests' worth
+    /// of the HTTP timeout, which also bounds each DNS exchange.
+    fn job_net(&mut self) -> JobNet {
+        if self.dry_run {
+            return JobNet { http: Box::new(DryRun), dns: Box::new(DryRun) };
+        }
+        let until = Deadline::after(self.http.timeout * 3);
+        JobNet {
+            http: Box::new(Client::new(&self.roots, &self.http, None).with_deadline(until)),
+            dns: Box::new(crate::dns::Client::new(self.http.timeout, until)),
+        }
     }
 }
 
@@ -167,13 +167,15 @@ impl Env for RealEnv {
 struct DryRun;
 
 impl Transport for DryRun {
-    fn dns(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
-        println!("dry-run: would send a TSIG-signed DNS UPDATE ({} bytes) to {server}", message.len());
-        Err(HttpError::DryRun)
-    }
-
     fn send(&mut self, req: &HttpRequest) -> Result<Response, HttpError> {
         println!("dry-run: would send:\n  {}", req.display_masked().replace('\n', "\n  "));
+        Err(HttpError::DryRun)
+    }
+}
+
+impl Exchange for DryRun {
+    fn exchange(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
+        println!("dry-run: would send a TSIG-signed DNS UPDATE ({} bytes) to {server}", message.len());
         Err(HttpError::DryRun)
     }
 }
@@ -378,8 +380,8 @@ impl Daemon<'_> {
             self.workers.echo(family, urls, self.env.roots.clone(), self.env.http.clone());
         }
         for job in self.engine.take_jobs(unix_now(), self.workers.free_job_slots()) {
-            let transport = self.env.job_transport();
-            self.workers.job(job, transport);
+            let net = self.env.job_net();
+            self.workers.job(job, net);
         }
         self.save();
     }

@@ -1,11 +1,40 @@
 //! DNS message exchange for RFC 2136 updates: UDP first, TCP when the answer is truncated or
 //! UDP gets no answer (RFC 1035 §4.2, RFC 2136 §6). Every wait is bounded.
 
+use crate::http::{Deadline, HttpError};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::time::{Duration, Instant};
 
 const TRUNCATED: u8 = 0x02;
+
+/// DNS as a protocol sees it, apart from `http::Transport` so that HTTP transports and their
+/// doubles know nothing of it. Failures are `HttpError`s, so a provider makes an outcome of a
+/// failed exchange as it does of a failed request.
+pub trait Exchange {
+    /// One DNS exchange with `server` (`host`, `host:port`, `[v6]:port`): the answer's bytes.
+    fn exchange(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError>;
+}
+
+/// The real thing, for one job: no exchange starts past the job's deadline, each is bounded by
+/// `timeout`.
+pub struct Client {
+    timeout: Duration,
+    until: Deadline,
+}
+
+impl Client {
+    pub fn new(timeout: Duration, until: Deadline) -> Client {
+        Client { timeout, until }
+    }
+}
+
+impl Exchange for Client {
+    fn exchange(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
+        self.until.check()?;
+        exchange(server, message, self.timeout).map_err(HttpError::Transport)
+    }
+}
 
 /// `host`, `host:port`, `[v6]:port` or a bare IPv6 literal; port 53 by default.
 pub fn resolve(server: &str) -> Result<SocketAddr, String> {
@@ -31,7 +60,7 @@ pub fn exchange(server: &str, message: &[u8], timeout: Duration) -> Result<Vec<u
     let start = Instant::now();
     let deadline = start + timeout;
     // UDP may use half the time when nothing comes back, so the TCP retry still has some.
-    let limit = crate::config::format_duration(timeout);
+    let limit = crate::duration::format_duration(timeout);
     // Truncated, or no answer over UDP: TCP carries any size and passes some firewalls.
     match udp(addr, message, id, start + timeout / 2) {
         Ok(answer) if answer.get(2).is_some_and(|f| f & TRUNCATED == 0) => Ok(answer),

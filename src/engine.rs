@@ -3,9 +3,10 @@
 //! daemon, `once` and the tests drive it through `Env`.
 
 use crate::config::{Config, IpSource, Service};
+use crate::dns::Exchange;
 use crate::http::Transport;
 use crate::net::Family;
-use crate::providers::{Job, Kind, Outcome, RecordResult};
+use crate::providers::{Job, Kind, Net, Outcome, RecordResult};
 use crate::sources::echo::EchoResult;
 use crate::sources::{self, IfAddr, Note, Reading, SourceError};
 use crate::state::{Record, RecordKey, State};
@@ -24,8 +25,20 @@ pub trait Env {
     /// (`wan`, `eth1`) for status and logs.
     fn interface_addrs(&mut self, svc: &Service, family: Family) -> Reading;
     fn echo(&mut self, family: Family, urls: &[String]) -> EchoResult;
-    /// A transport for one provider job; jobs run in parallel threads.
-    fn transport(&mut self) -> Box<dyn Transport + Send>;
+    /// The network of one provider job; jobs run in parallel threads.
+    fn job_net(&mut self) -> JobNet;
+}
+
+/// A job's `Net`, owned, so that it can move to the worker thread that runs the job.
+pub struct JobNet {
+    pub http: Box<dyn Transport + Send>,
+    pub dns: Box<dyn Exchange + Send>,
+}
+
+impl JobNet {
+    pub fn as_net(&mut self) -> Net<'_> {
+        Net { http: self.http.as_mut(), dns: self.dns.as_mut() }
+    }
 }
 
 /// What the engine was asked to do beyond the usual.
@@ -147,8 +160,8 @@ pub struct JobDone {
 }
 
 impl JobSpec {
-    /// Send the job through `transport` (blocking: run it off the event loop).
-    pub fn run(&self, transport: &mut dyn Transport) -> JobDone {
+    /// Send the job through `net` (blocking: run it off the event loop).
+    pub fn run(&self, net: Net) -> JobDone {
         let job = Job { service: &self.service, hosts: self.hosts.clone(), v4: self.v4, v6: self.v6 };
         let svc = &self.service;
         let expected: Vec<(String, Family)> =
@@ -162,7 +175,7 @@ impl JobSpec {
                 svc.provider
             );
         }
-        let results = svc.preset.protocol().update(&job, transport);
+        let results = svc.preset.protocol().update(&job, net);
         let sent = [self.v4.map(IpAddr::V4), self.v6.map(IpAddr::V6)];
         JobDone { service: svc.name.clone(), fingerprint: svc.fingerprint, sent, results, expected }
     }
@@ -290,7 +303,7 @@ impl Engine {
         let jobs = self.take_jobs(env.now(), usize::MAX);
         // One after another: each is bounded by its deadline, and the daemon runs them on its
         // workers in parallel instead.
-        let done: Vec<JobDone> = jobs.iter().map(|job| job.run(env.transport().as_mut())).collect();
+        let done: Vec<JobDone> = jobs.iter().map(|job| job.run(env.job_net().as_net())).collect();
         let now = env.now();
         let mut report = PassReport::default();
         for d in done {
@@ -812,8 +825,11 @@ mod tests {
             self.echo_calls += 1;
             EchoResult { addr: self.echo, answers: vec![] }
         }
-        fn transport(&mut self) -> Box<dyn Transport + Send> {
-            Box::new(Recorder(self.sent.clone(), self.down.clone()))
+        fn job_net(&mut self) -> JobNet {
+            JobNet {
+                http: Box::new(Recorder(self.sent.clone(), self.down.clone())),
+                dns: Box::new(crate::providers::testing::NoDns),
+            }
         }
     }
 
@@ -1045,7 +1061,7 @@ mod tests {
         assert!(e.take_jobs(w.now, usize::MAX).is_empty(), "never two jobs for one service");
         let key = RecordKey::new("s", "h.example.org", Family::V4);
         assert!(e.plan(&key).unwrap().queued);
-        let done = job[0].run(&mut Recorder(w.sent.clone(), w.down.clone()));
+        let done = job[0].run(w.job_net().as_net());
         e.finish(done, w.now);
         assert!(e.in_flight("s").is_none());
         let next = e.take_jobs(w.now, usize::MAX);
@@ -1083,7 +1099,7 @@ mod tests {
         )
         .unwrap();
         e.reload(changed);
-        let done = job.run(&mut Recorder(w.sent.clone(), w.down.clone()));
+        let done = job.run(w.job_net().as_net());
         assert!(e.finish(done, w.now).is_empty());
         let key = RecordKey::new("s", "h.example.org", Family::V4);
         assert_eq!(e.state.records.get(&key).and_then(|r| r.registered), None);

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod dns;
+pub mod duration;
 pub mod engine;
 pub mod error;
 pub mod files;

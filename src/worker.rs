@@ -2,8 +2,8 @@
 //! never on the event loop. Each worker hands its result back through a channel and wakes the
 //! loop through a socket in its poll set, the way uloop's process and fd callbacks do.
 
-use crate::engine::{JobDone, JobSpec};
-use crate::http::{Client, ClientOptions, Roots, Transport};
+use crate::engine::{JobDone, JobNet, JobSpec};
+use crate::http::{Client, ClientOptions, Roots};
 use crate::net::Family;
 use crate::sources::echo::{self, Answer, EchoResult};
 use std::io::{Read, Write};
@@ -45,9 +45,9 @@ impl Workers {
         MAX_JOBS.saturating_sub(self.jobs)
     }
 
-    pub fn job(&mut self, job: JobSpec, mut transport: Box<dyn Transport + Send>) {
+    pub fn job(&mut self, job: JobSpec, mut net: JobNet) {
         self.jobs += 1;
-        self.spawn(Box::new(move || Done::Job(job.run(transport.as_mut()))));
+        self.spawn(Box::new(move || Done::Job(job.run(net.as_net()))));
     }
 
     pub fn echo(&mut self, family: Family, urls: Vec<String>, roots: Roots, opts: ClientOptions) {

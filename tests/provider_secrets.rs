@@ -6,8 +6,9 @@
 //! `user:password`, percent-encoded, form-encoded, JSON-escaped, XML-escaped) may survive in an
 //! outcome's reason or in the request as `--dry-run` shows it.
 
+use edgeddns::dns::Exchange;
 use edgeddns::http::{base64, url_encode, HttpError, Request, Response, Transport};
-use edgeddns::providers::{catalogue, Job};
+use edgeddns::providers::{catalogue, Job, Net};
 
 /// Secrets with every character that changes under some encoding: space, `/`, `+`, `&`, `"`,
 /// `<`, `=` and a non-ASCII letter.
@@ -71,9 +72,13 @@ impl Transport for Quoting {
         };
         Ok(Response { status: self.status, headers: vec![("Retry-After".into(), "5".into())], body })
     }
+}
 
-    fn dns(&mut self, _server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
-        // Not an answer: the message itself, back.
+/// A DNS server that quotes: not an answer, the message itself, back.
+struct Echo;
+
+impl Exchange for Echo {
+    fn exchange(&mut self, _server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
         Ok(message.to_vec())
     }
 }
@@ -158,7 +163,7 @@ fn no_secret_survives_a_provider_that_quotes_the_request() {
                     v4: Some("203.0.113.7".parse().unwrap()),
                     v6: preset.ipv6.then(|| "2001:db8::7".parse().unwrap()),
                 };
-                let results = svc.preset.protocol().update(&job, &mut t);
+                let results = svc.preset.protocol().update(&job, Net { http: &mut t, dns: &mut Echo });
                 assert!(!results.is_empty(), "{}: no outcome", preset.name);
                 let shown = results.iter().filter_map(|r| r.outcome.reason().map(str::to_string));
                 let dry_run = t.sent.iter().map(Request::display_masked);

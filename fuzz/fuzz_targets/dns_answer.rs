@@ -1,16 +1,23 @@
 //! The DNS server's answer to an RFC 2136 UPDATE (header, sections, TSIG), through the provider.
 #![no_main]
 
+use edgeddns::dns::Exchange;
 use edgeddns::http::{HttpError, Request, Response, Transport};
+use edgeddns::providers::Net;
 use libfuzzer_sys::fuzz_target;
 
-struct Answer<'a>(&'a [u8]);
+struct NoHttp;
 
-impl Transport for Answer<'_> {
+impl Transport for NoHttp {
     fn send(&mut self, _: &Request) -> Result<Response, HttpError> {
         Err(HttpError::Transport("no HTTP here".into()))
     }
-    fn dns(&mut self, _: &str, _: &[u8]) -> Result<Vec<u8>, HttpError> {
+}
+
+struct Answer<'a>(&'a [u8]);
+
+impl Exchange for Answer<'_> {
+    fn exchange(&mut self, _: &str, _: &[u8]) -> Result<Vec<u8>, HttpError> {
         Ok(self.0.to_vec())
     }
 }
@@ -18,5 +25,5 @@ impl Transport for Answer<'_> {
 fuzz_target!(|data: &[u8]| {
     let svc = &edgeddns_fuzz::rfc2136()[0];
     let job = edgeddns_fuzz::job(svc);
-    let _ = svc.preset.protocol().update(&job, &mut Answer(data));
+    let _ = svc.preset.protocol().update(&job, Net { http: &mut NoHttp, dns: &mut Answer(data) });
 });

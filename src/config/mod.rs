@@ -3,7 +3,9 @@
 
 pub mod uci;
 
+use crate::duration::{format_duration, parse_duration};
 use crate::error::Error;
+use crate::http::url_allowed;
 use crate::providers::{self, catalogue::Preset, FieldKind};
 use crate::sources::V6Match;
 use std::collections::BTreeMap;
@@ -335,12 +337,6 @@ impl Reader<'_> {
     }
 }
 
-/// The one rule for URLs, applied when the configuration is loaded and again to every request
-/// (`http::Client`): https always, plain http only where the service opted in (`allow_http`).
-pub fn url_allowed(url: &str, allow_http: bool) -> bool {
-    url.starts_with("https://") || (allow_http && url.starts_with("http://"))
-}
-
 fn read_global(r: &mut Reader) -> Result<Global, Error> {
     let d = Global::default();
     let v4 = r.list("echo_url");
@@ -543,32 +539,6 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// `90` (seconds), `500ms`, `90s`, `10m`, `2h`, `25d`.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().ok()?;
-    let ms = match unit.trim() {
-        "ms" => n,
-        "" | "s" => n.checked_mul(1000)?,
-        "m" => n.checked_mul(60_000)?,
-        "h" => n.checked_mul(3_600_000)?,
-        "d" => n.checked_mul(86_400_000)?,
-        _ => return None,
-    };
-    Some(Duration::from_millis(ms))
-}
-
-pub fn format_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] {
-        if ms >= size && ms % size == 0 {
-            return format!("{}{unit}", ms / size);
-        }
-    }
-    format!("{ms}ms")
-}
-
 /// The preset's fields against the service: required ones present, numbers numeric, booleans
 /// and choices valid; an error names the first that is not.
 fn check_fields(preset: &Preset, svc: &Service) -> Result<(), Error> {
@@ -627,19 +597,6 @@ pub fn check_hostname(h: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("10m"), Some(Duration::from_secs(600)));
-        assert_eq!(parse_duration("25d"), Some(Duration::from_secs(25 * 86400)));
-        assert_eq!(parse_duration("1x"), None);
-        assert_eq!(parse_duration("m"), None);
-        assert_eq!(parse_duration("-5"), None);
-        assert_eq!(format_duration(Duration::from_secs(600)), "10m");
-        assert_eq!(format_duration(Duration::from_millis(1500)), "1500ms");
-    }
 
     #[test]
     fn hostnames() {
@@ -722,9 +679,6 @@ mod tests {
             "{:?}",
             cfg.errors
         );
-        // What load accepts, the HTTP client sends: one function decides both.
-        assert!(url_allowed("https://x/", false) && url_allowed("http://x/", true));
-        assert!(!url_allowed("http://x/", false) && !url_allowed("ftp://x/", true));
     }
 
     #[test]

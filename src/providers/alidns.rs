@@ -6,8 +6,8 @@
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign;
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{base64, url_encode, Request, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{base64, url_encode, Request};
 use serde_json::Value;
 
 pub struct AliDns;
@@ -24,7 +24,7 @@ impl Protocol for AliDns {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Alibaba Cloud DNS", &["/Message"], secrets_only);
         update_records(job, "Alibaba Cloud DNS", &mut Rpc { api, now: sign::now }, 600, 1)
     }

@@ -5,8 +5,8 @@
 //! also creates it). The apex is `@`.
 
 use super::rest::{secrets_only, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
-use crate::http::{url_encode, Method, Request, Transport};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult};
+use crate::http::{url_encode, Method, Request};
 use serde_json::{json, Value};
 
 pub struct Azure;
@@ -31,7 +31,7 @@ impl Protocol for Azure {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Azure DNS", &["/error/message", "/error_description"], secrets_only);
         update_records(job, "Azure DNS", &mut Arm { api, token: None }, 300, 1)
     }

@@ -5,8 +5,8 @@
 //! The apex is the empty name.
 
 use super::rest::{stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD};
-use crate::http::{url_encode, Method, Request, Transport};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD};
+use crate::http::{url_encode, Method, Request};
 use serde_json::{json, Value};
 
 pub struct Bunny;
@@ -27,7 +27,7 @@ impl Protocol for Bunny {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "bunny.net", &["/Message"], access_key);
         update_records(job, "bunny.net", &mut Zones { api, zone: None }, 300, 15)
     }

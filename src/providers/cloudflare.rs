@@ -6,7 +6,7 @@
 //! knows), look the record up, and PATCH it only when its content differs. A missing record
 //! is created only with `create_missing`.
 
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD};
 use crate::http::{url_encode, HttpError, Method, Request, Response, Transport};
 use crate::net::Family;
 use serde_json::{json, Value};
@@ -26,7 +26,7 @@ impl Protocol for Cloudflare {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api { base: job.endpoint().trim_end_matches('/'), job, http };
         api.run()
     }

@@ -5,8 +5,8 @@
 //! apex is the empty host. TTLs are one of ClouDNS's fixed values.
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Request, Transport};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{url_encode, Request};
 use serde_json::Value;
 
 pub struct ClouDns;
@@ -26,7 +26,7 @@ impl Protocol for ClouDns {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "ClouDNS", &["/statusDescription"], secrets_only);
         update_records(job, "ClouDNS", &mut Json(api), 3600, 60)
     }

@@ -5,8 +5,8 @@
 //! differs, or create one when missing (only with `create_missing`).
 
 use super::rest::{bearer, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Method, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{url_encode, Method};
 use serde_json::json;
 
 pub struct DigitalOcean;
@@ -19,7 +19,7 @@ impl Protocol for DigitalOcean {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "DigitalOcean", &["/message"], bearer);
         update_records(job, "DigitalOcean", &mut Domains(api), 300, 30)
     }

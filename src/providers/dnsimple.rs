@@ -4,8 +4,8 @@
 //! is the empty name.
 
 use super::rest::{bearer, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Method, Transport};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{url_encode, Method};
 use serde_json::json;
 
 pub struct Dnsimple;
@@ -18,7 +18,7 @@ impl Protocol for Dnsimple {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "DNSimple", &["/message"], bearer);
         update_records(job, "DNSimple", &mut Zones { api, account: None }, 3600, 60)
     }

@@ -4,8 +4,8 @@
 //! type, `Record.Modify` by id, `Record.Create`; the line is the default one (id 0).
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Method, Request, Transport};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{url_encode, Method, Request};
 use serde_json::Value;
 
 pub struct DnsPod;
@@ -22,7 +22,7 @@ impl Protocol for DnsPod {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "DNSPod", &["/status/message"], secrets_only);
         update_records(job, "DNSPod", &mut Token(api), 600, 1)
     }

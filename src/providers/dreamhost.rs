@@ -4,8 +4,8 @@
 //! is added first, then the old ones are removed, so the name never goes without a record.
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Request, Transport};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{url_encode, Request};
 use serde_json::Value;
 
 pub struct DreamHost;
@@ -25,7 +25,7 @@ impl Protocol for DreamHost {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "DreamHost", &["/data"], secrets_only);
         update_records(job, "DreamHost", &mut Commands(api), 0, 0)
     }

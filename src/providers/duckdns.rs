@@ -5,8 +5,8 @@
 //! is `OK` or `KO`, then the addresses and `UPDATED` or `NOCHANGE`. Domains are sent without
 //! their `.duckdns.org` suffix, as the service expects.
 
-use super::{excerpt, Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
-use crate::http::{url_encode, Request, Transport};
+use super::{excerpt, Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult};
+use crate::http::{url_encode, Request};
 
 pub struct DuckDns;
 
@@ -17,7 +17,7 @@ impl Protocol for DuckDns {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let domains: Vec<&str> =
             job.hosts.iter().map(|h| h.trim_end_matches('.').trim_end_matches(".duckdns.org")).collect();
         let mut url = format!(

@@ -13,8 +13,8 @@
 //! - `user` = `hostname`: each hostname is its own user name, one request per host
 //!   (Hurricane Electric's per-record keys).
 
-use super::{excerpt, Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
-use crate::http::{host_of, url_encode, Request, Response, Transport};
+use super::{excerpt, Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult};
+use crate::http::{host_of, url_encode, Request, Response};
 use crate::net::Family;
 use std::time::Duration;
 
@@ -37,7 +37,7 @@ impl Protocol for Dyndns2 {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let preset = job.service.preset;
         let per_host = preset.setting("user") == Some("hostname");
         let batches: Vec<&[String]> =

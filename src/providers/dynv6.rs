@@ -4,8 +4,8 @@
 //! records listed, patched by id or created.
 
 use super::rest::{bearer, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD};
-use crate::http::{url_encode, Method, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD};
+use crate::http::{url_encode, Method};
 use serde_json::{json, Value};
 
 pub struct Dynv6Api;
@@ -21,7 +21,7 @@ impl Protocol for Dynv6Api {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "dynv6", &["/error", "/message"], bearer);
         update_records(job, "dynv6", &mut Zones { api, zone: None }, 60, 0)
     }

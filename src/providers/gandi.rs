@@ -5,8 +5,8 @@
 //! only when it differs. A missing RRset is created only with `create_missing`.
 
 use super::rest::{bearer, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Method, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{url_encode, Method};
 use serde_json::json;
 
 pub struct Gandi;
@@ -22,7 +22,7 @@ impl Protocol for Gandi {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Gandi", &["/message"], bearer);
         update_records(job, "Gandi", &mut LiveDns(api), 300, 300)
     }

@@ -7,8 +7,8 @@
 
 use super::rest::{secrets_only, update_records, Api, Existing, Name, Records};
 use super::sign;
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD};
-use crate::http::{base64, url_encode, Method, Request, Transport};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD};
+use crate::http::{base64, url_encode, Method, Request};
 use serde_json::{json, Value};
 
 pub struct Gcp;
@@ -28,7 +28,7 @@ impl Protocol for Gcp {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Google Cloud DNS", &["/error/message", "/error_description"], secrets_only);
         let mut dns = CloudDns { api, token: None, project: String::new() };
         update_records(job, "Google Cloud DNS", &mut dns, 300, 0)

@@ -4,8 +4,8 @@
 //! type (and creates them); GoDaddy's minimum TTL is 600 s.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Method, Request, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{url_encode, Method, Request};
 use serde_json::json;
 
 pub struct GoDaddy;
@@ -27,7 +27,7 @@ impl Protocol for GoDaddy {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "GoDaddy", &["/message"], sso_key);
         update_records(job, "GoDaddy", &mut Domains(api), 600, 600)
     }

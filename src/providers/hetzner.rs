@@ -6,8 +6,8 @@
 //! `POST /zones/{zone}/rrsets` to create one.
 
 use super::rest::{bearer, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Method, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{url_encode, Method};
 use serde_json::json;
 
 pub struct Hetzner;
@@ -27,7 +27,7 @@ impl Protocol for Hetzner {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Hetzner", &["/error/message"], bearer);
         update_records(job, "Hetzner", &mut Rrsets(api), 3600, 60)
     }

@@ -6,8 +6,8 @@
 
 use super::rest::{secrets_only, update_records, Api, Existing, Name, Records, ZoneId};
 use super::sign::{self, Canonical, Credentials};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult};
-use crate::http::{host_of, Method, Request, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult};
+use crate::http::{host_of, Method, Request};
 use serde_json::{json, Value};
 
 pub struct Huawei;
@@ -24,7 +24,7 @@ impl Protocol for Huawei {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Huawei Cloud DNS", &["/message", "/error_msg"], secrets_only);
         update_records(job, "Huawei Cloud DNS", &mut Apig { api, zone: ZoneId::default(), now: sign::now }, 300, 1)
     }

@@ -5,8 +5,8 @@
 //! `code` 1000/1001 (1500 for a logout) is success. Accounts with two-factor login cannot be used unattended.
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, ZONE_FIELD};
-use crate::http::{Method, Request, Transport};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, ZONE_FIELD};
+use crate::http::{Method, Request};
 use serde_json::{json, Value};
 
 pub struct Inwx;
@@ -23,7 +23,7 @@ impl Protocol for Inwx {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "INWX", &["/msg"], secrets_only);
         let mut rpc = Rpc { api, cookie: None };
         let results = update_records(job, "INWX", &mut rpc, 300, 300);

@@ -3,8 +3,8 @@
 //! one name and type are read, then changed by id (`PUT …/records/{id}`) or created.
 
 use super::rest::{update_records, Api, Existing, Name, Records, ZoneId};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Method, Request, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{url_encode, Method, Request};
 use serde_json::json;
 
 pub struct Ionos;
@@ -22,7 +22,7 @@ impl Protocol for Ionos {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "IONOS", &["/0/message", "/message"], api_key);
         update_records(job, "IONOS", &mut Zones { api, zone: ZoneId::default() }, 3600, 60)
     }

@@ -4,8 +4,8 @@
 //! created. The apex is the empty name.
 
 use super::rest::{bearer, update_records, Api, Existing, Name, Records, ZoneId};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{Method, Request, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{Method, Request};
 use serde_json::{json, Value};
 
 pub struct Linode;
@@ -21,7 +21,7 @@ impl Protocol for Linode {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Linode", &["/errors/0/reason"], bearer);
         update_records(job, "Linode", &mut Domains { api, domain: ZoneId::default() }, 300, 0)
     }

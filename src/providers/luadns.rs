@@ -3,8 +3,8 @@
 //! (names are fully qualified with the final dot), changed by id or created.
 
 use super::rest::{update_records, Api, Existing, Name, Records, ZoneId};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{Method, Request, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{Method, Request};
 use serde_json::json;
 
 pub struct LuaDns;
@@ -25,7 +25,7 @@ impl Protocol for LuaDns {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "LuaDNS", &["/message"], basic);
         update_records(job, "LuaDNS", &mut Zones { api, zone: ZoneId::default() }, 300, 60)
     }

@@ -1,6 +1,6 @@
 //! DNS providers. Each protocol lives in its own file and only builds requests and reads
-//! answers through `http::Transport`; which providers exist, and with which endpoints, is data
-//! (`catalogue.json`), not code.
+//! answers through `Net` (`http::Transport`, and `dns::Exchange` for RFC 2136); which providers
+//! exist, and with which endpoints, is data (`catalogue.json`), not code.
 
 mod alidns;
 mod azure;
@@ -41,12 +41,13 @@ mod sign;
 mod spaceship;
 mod tencent;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod transip;
 mod url_template;
 mod vultr;
 
 use crate::config::Service;
+use crate::dns::Exchange;
 use crate::http::{HttpError, Response, Transport};
 use crate::net::Family;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -401,13 +402,20 @@ pub const COMMON_OPTIONS: &[&str] = &[
     "create_missing",
 ];
 
+/// What a protocol reaches its provider through: HTTP and, for RFC 2136, DNS messages, each by
+/// its own trait, so that neither rides on the other.
+pub struct Net<'a> {
+    pub http: &'a mut dyn Transport,
+    pub dns: &'a mut dyn Exchange,
+}
+
 pub trait Protocol: Sync {
     /// The config fields this protocol reads, beyond hostname/ipv4/ipv6/interface.
     fn fields(&self) -> &'static [Field];
     /// The protocol's own work: send what the job needs and say, per record, what came of it.
     /// Never panics on any answer; a malformed answer is a `Retry` naming what was wrong.
     /// Callers use `update`, which masks what this returns.
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult>;
+    fn run(&self, job: &Job, net: Net) -> Vec<RecordResult>;
 }
 
 impl dyn Protocol {
@@ -416,9 +424,11 @@ impl dyn Protocol {
     /// `MAX_PROVIDER_WAIT`: the one door provider text leaves by on its way to status, state,
     /// logs and the terminal. On the trait object, so there is one copy of it, not one per
     /// protocol (a provided trait method cost 30 KB on MIPS).
-    pub fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        let mut seen = SecretsSeen { inner: http, secrets: secrets_of(job.service) };
-        let results = self.run(job, &mut seen);
+    pub fn update(&self, job: &Job, net: Net) -> Vec<RecordResult> {
+        let mut seen = SecretsSeen { inner: net.http, secrets: secrets_of(job.service) };
+        // DNS needs no watching: its one secret, the TSIG key, is the service's token, which
+        // `secrets_of` already holds, and a message carries a MAC of it, never the key.
+        let results = self.run(job, Net { http: &mut seen, dns: net.dns });
         let secrets = seen.secrets;
         results.into_iter().map(|r| RecordResult { outcome: r.outcome.masked(&secrets), ..r }).collect()
     }
@@ -479,10 +489,6 @@ impl Transport for SecretsSeen<'_> {
             Err(e) => crate::debug!("no answer: {e}"),
         }
         answer
-    }
-
-    fn dns(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
-        self.inner.dns(server, message)
     }
 }
 
@@ -616,7 +622,7 @@ mod tests {
             fn fields(&self) -> &'static [Field] {
                 &[]
             }
-            fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+            fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
                 let req = crate::http::Request::get("https://p.example/").bearer("session-4711");
                 let _ = http.send(&req);
                 let basic = crate::http::base64(b"alice:hunter22");
@@ -632,7 +638,8 @@ mod tests {
              option password 'hunter22'\n",
         );
         let mut t = testing::Scripted::new(vec![testing::Scripted::body(500, "")]);
-        let r = (&Leaky as &dyn Protocol).update(&testing::job(&svc, Some("203.0.113.1"), None), &mut t);
+        let net = Net { http: &mut t, dns: &mut testing::NoDns };
+        let r = (&Leaky as &dyn Protocol).update(&testing::job(&svc, Some("203.0.113.1"), None), net);
         assert_eq!(
             r[0].outcome,
             Outcome::Retry {

@@ -4,8 +4,8 @@
 //! request per hostname; the XML answer has `<ErrCount>0</ErrCount>` on success, else `<Err1>`.
 //! IPv4 only, as the service.
 
-use super::{relative_name, Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, ZONE_FIELD};
-use crate::http::{url_encode, Request, Transport};
+use super::{relative_name, Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, ZONE_FIELD};
+use crate::http::{url_encode, Request};
 
 pub struct Namecheap;
 
@@ -24,7 +24,7 @@ impl Protocol for Namecheap {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let svc = job.service;
         let zone = svc.param("zone").unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
         let mut results = Vec::new();

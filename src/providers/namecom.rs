@@ -3,8 +3,8 @@
 //! id (`PUT /v4/domains/{domain}/records/{id}`) or created. The apex is the empty host.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Method, Request, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{url_encode, Method, Request};
 use serde_json::json;
 
 pub struct NameCom;
@@ -25,7 +25,7 @@ impl Protocol for NameCom {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Name.com", &["/message"], basic);
         update_records(job, "Name.com", &mut Domains(api), 300, 300)
     }

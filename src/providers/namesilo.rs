@@ -4,8 +4,8 @@
 //! `rrid`, `dnsAddRecord`; hosts are given relative to the domain (empty for the apex).
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Request, Transport};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{url_encode, Request};
 use serde_json::Value;
 
 pub struct NameSilo;
@@ -17,7 +17,7 @@ impl Protocol for NameSilo {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "NameSilo", &["/reply/detail"], secrets_only);
         // NameSilo's minimum TTL is 3600.
         update_records(job, "NameSilo", &mut Operations(api), 3600, 3600)

@@ -6,8 +6,8 @@
 //! status. The zone's TTL applies (records have none); the apex is `@`.
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{Method, Transport};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::Method;
 use serde_json::{json, Value};
 
 pub struct Netcup;
@@ -25,7 +25,7 @@ impl Protocol for Netcup {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "netcup", &["/longmessage"], secrets_only);
         let mut ccp = Ccp { api, session: None, pending: Vec::new() };
         let results = update_records(job, "netcup", &mut ccp, 0, 0);

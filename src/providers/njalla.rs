@@ -4,8 +4,8 @@
 //! `add-record`. The apex is `@`.
 
 use super::rest::{remember, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{Method, Request, Transport};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{Method, Request};
 use serde_json::{json, Value};
 
 pub struct Njalla;
@@ -22,7 +22,7 @@ impl Protocol for Njalla {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Njalla", &["/error/message"], token);
         update_records(job, "Njalla", &mut Rpc(api), 300, 60)
     }

@@ -4,8 +4,8 @@
 //! PUT creates it.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Method, Request, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{url_encode, Method, Request};
 use serde_json::json;
 
 pub struct Ns1;
@@ -26,7 +26,7 @@ impl Protocol for Ns1 {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "NS1", &["/message"], api_key);
         update_records(job, "NS1", &mut Zones(api), 3600, 0)
     }

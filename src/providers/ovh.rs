@@ -6,8 +6,8 @@
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign;
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, ZONE_FIELD};
-use crate::http::{url_encode, Method, Request, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, ZONE_FIELD};
+use crate::http::{url_encode, Method, Request};
 use serde_json::{json, Value};
 
 pub struct Ovh;
@@ -25,7 +25,7 @@ impl Protocol for Ovh {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "OVHcloud", &["/message"], secrets_only);
         update_records(job, "OVHcloud", &mut Signed { api, now: sign::now }, 300, 60)
     }

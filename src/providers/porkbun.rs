@@ -5,8 +5,8 @@
 //! when missing (only with `create_missing`). Porkbun's minimum TTL is 600 s.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{Method, Request, Transport};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{Method, Request};
 use serde_json::{json, Value};
 
 pub struct Porkbun;
@@ -28,7 +28,7 @@ impl Protocol for Porkbun {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Porkbun", &["/message"], keys);
         update_records(job, "Porkbun", &mut Dns(api), 600, 600)
     }

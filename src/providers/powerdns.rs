@@ -4,8 +4,8 @@
 //! and type (all hostnames, A and AAAA) sets them (and creates missing ones).
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, ZONE_FIELD};
-use crate::http::{url_encode, Method, Request, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, ZONE_FIELD};
+use crate::http::{url_encode, Method, Request};
 use serde_json::json;
 
 pub struct PowerDns;
@@ -27,7 +27,7 @@ impl Protocol for PowerDns {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "PowerDNS", &["/error"], api_key);
         update_records(job, "PowerDNS", &mut Zone { api, pending: Vec::new() }, 300, 0)
     }

@@ -8,8 +8,8 @@
 //! then replaces the RRsets that differ: per name "delete RRset" and "add RR". Every answer's
 //! TSIG is verified before it is believed.
 
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, ZONE_FIELD};
-use crate::http::Transport;
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, ZONE_FIELD};
+use crate::dns::Exchange;
 use crate::net::Family;
 use ring::hmac;
 use std::net::IpAddr;
@@ -311,7 +311,7 @@ pub fn interpret(answer: &[u8], id: u16, key: &Key, request_mac: &[u8], server: 
 
 /// The server of a zone, as one service talks to it.
 struct Zone<'a> {
-    net: &'a mut dyn Transport,
+    dns: &'a mut dyn Exchange,
     server: &'a str,
     key: &'a Key,
     name: &'a str,
@@ -321,7 +321,7 @@ impl Zone<'_> {
     /// Sign `msg` (built for message `id`), send it and read the verified answer's rcode.
     fn exchange(&mut self, id: u16, mut msg: Vec<u8>) -> Result<u16, Outcome> {
         let mac = self.key.sign(&mut msg, super::sign::now());
-        let answer = self.net.dns(self.server, &msg).map_err(|e| Outcome::from_http_error(&e))?;
+        let answer = self.dns.exchange(self.server, &msg).map_err(|e| Outcome::from_http_error(&e))?;
         interpret(&answer, id, self.key, &mac, self.server)
     }
 
@@ -385,7 +385,7 @@ impl Protocol for Rfc2136 {
         FIELDS
     }
 
-    fn run(&self, job: &Job, net: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { dns, .. }: Net) -> Vec<RecordResult> {
         let svc = job.service;
         let zone = svc.param("zone").unwrap_or("").trim_end_matches('.').to_string();
         let key = match Key::new(
@@ -406,7 +406,7 @@ impl Protocol for Rfc2136 {
             if inside.is_empty() {
                 continue;
             }
-            let mut server = Zone { net: &mut *net, server: job.endpoint(), key: &key, name: &zone };
+            let mut server = Zone { dns: &mut *dns, server: job.endpoint(), key: &key, name: &zone };
             let synced = server.sync(&inside, ip, svc.ttl.unwrap_or(60));
             results.extend(synced.into_iter().map(|(host, outcome)| RecordResult { host, family, outcome }));
         }
@@ -580,12 +580,8 @@ mod tests {
         (labels.join("."), kind, class, rdata)
     }
 
-    impl Transport for Server {
-        fn send(&mut self, _: &crate::http::Request) -> Result<crate::http::Response, crate::http::HttpError> {
-            unreachable!("RFC 2136 sends no HTTP")
-        }
-
-        fn dns(&mut self, _server: &str, m: &[u8]) -> Result<Vec<u8>, crate::http::HttpError> {
+    impl Exchange for Server {
+        fn exchange(&mut self, _server: &str, m: &[u8]) -> Result<Vec<u8>, crate::http::HttpError> {
             self.exchanges += 1;
             let (_, tsig) = parse_answer(m).unwrap();
             let tsig = tsig.expect("every request is signed");
@@ -670,10 +666,10 @@ mod tests {
             updates_seen: Vec::new(),
         };
         let svc = rfc2136_service(&["home.example.org"]);
-        let r = Rfc2136.update(&job(&svc, Some("203.0.113.1"), None), &mut server);
+        let r = Rfc2136.update_dns(&job(&svc, Some("203.0.113.1"), None), &mut server);
         assert_eq!(r[0].outcome, Outcome::Unchanged);
         assert_eq!((server.exchanges, server.serial), (1, 1), "one check, no write, no serial bump");
-        let r = Rfc2136.update(&job(&svc, Some("203.0.113.2"), None), &mut server);
+        let r = Rfc2136.update_dns(&job(&svc, Some("203.0.113.2"), None), &mut server);
         assert_eq!(r[0].outcome, Outcome::Updated);
         assert_eq!((server.exchanges, server.serial), (3, 2), "check, then one write");
         assert_eq!(server.records[&("home.example.org".to_string(), 1)], vec![a("203.0.113.2")]);
@@ -693,7 +689,7 @@ mod tests {
             updates_seen: Vec::new(),
         };
         let svc = rfc2136_service(&["a.example.org", "b.example.org", "new.example.org"]);
-        let r = Rfc2136.update(&job(&svc, Some("203.0.113.1"), None), &mut server);
+        let r = Rfc2136.update_dns(&job(&svc, Some("203.0.113.1"), None), &mut server);
         let labels: Vec<_> = r.iter().map(|r| (r.host.as_str(), r.outcome.label())).collect();
         assert_eq!(
             labels,
@@ -701,7 +697,7 @@ mod tests {
         );
         assert_eq!(server.updates_seen, [vec!["b.example.org".to_string(), "new.example.org".to_string()]]);
         assert_eq!(server.serial, 2, "one write for both");
-        let r = Rfc2136.update(&job(&svc, Some("203.0.113.1"), None), &mut server);
+        let r = Rfc2136.update_dns(&job(&svc, Some("203.0.113.1"), None), &mut server);
         assert!(r.iter().all(|r| r.outcome == Outcome::Unchanged), "{r:?}");
         assert_eq!(server.serial, 2);
     }

@@ -6,8 +6,8 @@
 
 use super::rest::{secrets_only, update_records, xml_all, xml_text, Api, Existing, Name, Records};
 use super::sign::{self, Canonical, Credentials};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD};
-use crate::http::{host_of, Method, Request, Transport};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD};
+use crate::http::{host_of, Method, Request};
 
 pub struct Route53;
 
@@ -33,7 +33,7 @@ impl Protocol for Route53 {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Route 53", &[], secrets_only);
         let zone_id = job.service.param("zone_id").map(|z| z.trim_start_matches("/hostedzone/").to_string());
         update_records(job, "Route 53", &mut Aws { api, zone_id, now: sign::now, changes: String::new() }, 300, 0)

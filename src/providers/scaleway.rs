@@ -4,8 +4,8 @@
 //! a name and type, an `add` change creates one). The apex is the empty name.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD};
-use crate::http::{url_encode, Method, Request, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD};
+use crate::http::{url_encode, Method, Request};
 use serde_json::{json, Value};
 
 pub struct Scaleway;
@@ -26,7 +26,7 @@ impl Protocol for Scaleway {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Scaleway", &["/message"], auth_token);
         update_records(job, "Scaleway", &mut Zones { api, changes: Vec::new() }, 300, 60)
     }

@@ -4,8 +4,8 @@
 //! The apex is `@`.
 
 use super::rest::{update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Method, Request, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{url_encode, Method, Request};
 use serde_json::json;
 
 pub struct Spaceship;
@@ -27,7 +27,7 @@ impl Protocol for Spaceship {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Spaceship", &["/detail"], key_pair);
         update_records(job, "Spaceship", &mut Dns { api, items: Vec::new() }, 3600, 60)
     }

@@ -6,8 +6,8 @@
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign::{self, Canonical, Credentials};
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{host_of, Method, Request, Transport};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{host_of, Method, Request};
 use serde_json::{json, Value};
 
 pub struct Tencent;
@@ -24,7 +24,7 @@ impl Protocol for Tencent {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Tencent Cloud DNSPod", &["/Response/Error/Message"], secrets_only);
         update_records(job, "Tencent Cloud DNSPod", &mut Tc3 { api, now: sign::now }, 600, 1)
     }

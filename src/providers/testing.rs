@@ -1,18 +1,43 @@
 //! A transport that records requests and answers from a script, for provider unit tests.
 
 use crate::config::{self, Service};
+use crate::dns::Exchange;
 use crate::http::{HttpError, Request, Response, Transport};
 use crate::net::Family;
-use crate::providers::{Job, Outcome, RecordResult};
+use crate::providers::{Job, Net, Outcome, Protocol, RecordResult};
 
 /// `update` on a protocol value, as the engine calls it on the catalogue's trait object.
 pub trait Update {
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult>;
+    /// `update` of a protocol that speaks DNS only.
+    fn update_dns(&self, job: &Job, dns: &mut dyn Exchange) -> Vec<RecordResult>;
 }
 
-impl<P: crate::providers::Protocol + 'static> Update for P {
+impl<P: Protocol + 'static> Update for P {
     fn update(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
-        (self as &dyn crate::providers::Protocol).update(job, http)
+        (self as &dyn Protocol).update(job, Net { http, dns: &mut NoDns })
+    }
+
+    fn update_dns(&self, job: &Job, dns: &mut dyn Exchange) -> Vec<RecordResult> {
+        (self as &dyn Protocol).update(job, Net { http: &mut NoHttp, dns })
+    }
+}
+
+/// DNS for tests of HTTP protocols: every exchange is refused.
+pub struct NoDns;
+
+impl Exchange for NoDns {
+    fn exchange(&mut self, _: &str, _: &[u8]) -> Result<Vec<u8>, HttpError> {
+        Err(HttpError::Refused("this test sends no DNS messages".into()))
+    }
+}
+
+/// HTTP for tests of DNS protocols: a request fails the test.
+struct NoHttp;
+
+impl Transport for NoHttp {
+    fn send(&mut self, _: &Request) -> Result<Response, HttpError> {
+        unreachable!("this protocol sends no HTTP")
     }
 }
 

@@ -6,8 +6,8 @@
 
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign;
-use super::{Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{base64, url_encode, Method, Request, Transport};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{base64, url_encode, Method, Request};
 use serde_json::{json, Value};
 
 pub struct TransIp;
@@ -24,7 +24,7 @@ impl Protocol for TransIp {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "TransIP", &["/error"], secrets_only);
         update_records(job, "TransIP", &mut Dns { api, token: None }, 300, 60)
     }

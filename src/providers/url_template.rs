@@ -9,7 +9,7 @@
 //! Success: the answer matches `expect` (case-insensitive substrings separated by `|`), or any
 //! 2xx answer when there is no pattern; `unchanged` recognises a no-change answer.
 
-use super::{excerpt, Field, FieldKind, Job, Kind, Outcome, Protocol, RecordResult};
+use super::{excerpt, Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult};
 use crate::http::{url_encode, Method, Request, Transport};
 use crate::net::Family;
 use std::net::IpAddr;
@@ -51,7 +51,7 @@ impl Protocol for UrlTemplate {
         self.fields
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let svc = job.service;
         let preset = svc.preset;
         let setting = |name: &str| svc.param(name).or_else(|| preset.setting(name)).unwrap_or("");

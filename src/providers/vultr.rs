@@ -3,8 +3,8 @@
 //! `PATCH /domains/{domain}/records/{id}` or created. The apex is the empty name.
 
 use super::rest::{bearer, update_records, Api, Existing, Name, Records};
-use super::{Field, FieldKind, Job, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Method, Transport};
+use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
+use crate::http::{url_encode, Method};
 use serde_json::{json, Value};
 
 pub struct Vultr;
@@ -20,7 +20,7 @@ impl Protocol for Vultr {
         FIELDS
     }
 
-    fn run(&self, job: &Job, http: &mut dyn Transport) -> Vec<RecordResult> {
+    fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Vultr", &["/error"], bearer);
         update_records(job, "Vultr", &mut Domains(api), 300, 0)
     }
