@@ -4,7 +4,8 @@
 
 use crate::net::Family;
 use crate::providers::{Code, Kind};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::Path;
@@ -12,7 +13,7 @@ use std::path::Path;
 /// The largest state file read back: a record takes about 300 bytes, so this is thousands of them.
 pub const MAX_STATE_FILE: u64 = 4 << 20;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Record {
     /// The address the provider last confirmed.
     pub registered: Option<IpAddr>,
@@ -23,31 +24,53 @@ pub struct Record {
     pub result: Option<Code>,
     pub error: Option<String>,
     /// What kind of failure the last attempt was (`auth`, `timeout`, …), for programs.
-    #[serde(default)]
     pub kind: Option<Kind>,
     /// The provider said sending again cannot help; cleared when the service's config changes.
-    #[serde(default)]
     pub stopped: bool,
     /// Fingerprint of the service config the record was last handled with.
-    #[serde(default)]
     pub fingerprint: u64,
-    #[serde(default)]
     pub failures: u32,
-    #[serde(default)]
     pub retry_at: Option<u64>,
     /// The address whose sending failed: our own backoff holds only for it.
-    #[serde(default)]
     pub retry_for: Option<IpAddr>,
     /// The wait is the provider's (`Retry-After`, 911), which holds for any address.
-    #[serde(default)]
     pub retry_by_provider: bool,
 }
 
 impl Record {
+    /// A record as the state file holds it. Read through `Value`, not a derived reader (which
+    /// costs several KB of flash); a field that is missing or of another type is left unset.
+    fn from_json(v: &Value) -> Result<Record, String> {
+        let num = |k: &str| v.get(k).and_then(Value::as_u64);
+        let text = |k: &str| v.get(k).and_then(Value::as_str);
+        let addr = |k: &str| text(k).and_then(|t| t.parse().ok());
+        let flag = |k: &str| v.get(k).and_then(Value::as_bool).unwrap_or(false);
+        Ok(Record {
+            registered: addr("registered"),
+            updated_at: num("updated_at"),
+            last_attempt: num("last_attempt"),
+            result: by_code(&Code::ALL, Code::as_str, text("result"))?,
+            error: text("error").map(str::to_string),
+            kind: by_code(&Kind::ALL, Kind::as_str, text("kind"))?,
+            stopped: flag("stopped"),
+            fingerprint: num("fingerprint").unwrap_or(0),
+            failures: num("failures").map_or(0, |n| n.min(u32::MAX.into()) as u32),
+            retry_at: num("retry_at"),
+            retry_for: addr("retry_for"),
+            retry_by_provider: flag("retry_by_provider"),
+        })
+    }
+
     /// The part worth a flash write.
     fn durable(&self) -> (Option<IpAddr>, bool, u64) {
         (self.registered, self.stopped, self.fingerprint)
     }
+}
+
+/// The code `text` names among `all`; an unknown one is an error (a newer daemon's file).
+fn by_code<T: Copy>(all: &[T], name: fn(T) -> &'static str, text: Option<&str>) -> Result<Option<T>, String> {
+    let Some(text) = text else { return Ok(None) };
+    all.iter().find(|c| name(**c) == text).map(|c| Some(*c)).ok_or_else(|| format!("unknown code '{text}'"))
 }
 
 /// Which record: one hostname of a service, in one family. The state file writes it as
@@ -85,15 +108,7 @@ impl Serialize for RecordKey {
     }
 }
 
-impl<'de> Deserialize<'de> for RecordKey {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RecordKey, D::Error> {
-        let text = String::deserialize(d)?;
-        RecordKey::parse(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("'{text}' is not service/host/ipv4|ipv6")))
-    }
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct State {
     pub records: BTreeMap<RecordKey, Record>,
     /// A digest of the durable part of what the flash copy holds (a digest, not a copy: a
@@ -110,9 +125,9 @@ impl State {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
                 Err(e) => Err(e.to_string()),
                 // Through `str`, as every other JSON the daemon reads: one reader in the binary.
-                Ok(bytes) => std::str::from_utf8(&bytes)
-                    .map_err(|e| e.to_string())
-                    .and_then(|text| serde_json::from_str::<State>(text).map_err(|e| e.to_string())),
+                Ok(bytes) => {
+                    std::str::from_utf8(&bytes).map_err(|e| e.to_string()).and_then(|text| State::from_json(text))
+                }
             };
             parsed.map_err(|e| log::warn!("ignoring state file {}: {e}; starting without it", p.display())).ok()
         };
@@ -120,6 +135,17 @@ impl State {
         let mut state = read(run_file).or_else(|| persisted.clone()).unwrap_or_default();
         state.persisted = persisted.map(|p| p.durable_view()).unwrap_or_default();
         state
+    }
+
+    /// The state file's text, as `save` writes it.
+    pub fn from_json(text: &str) -> Result<State, String> {
+        let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let mut records = BTreeMap::new();
+        for (key, rec) in v.get("records").and_then(Value::as_object).into_iter().flatten() {
+            let k = RecordKey::parse(key).ok_or_else(|| format!("'{key}' is not service/host/ipv4|ipv6"))?;
+            records.insert(k, Record::from_json(rec).map_err(|e| format!("{key}: {e}"))?);
+        }
+        Ok(State { records, persisted: 0 })
     }
 
     fn durable_view(&self) -> u64 {
@@ -275,14 +301,31 @@ mod tests {
         let text = serde_json::to_string(&s).unwrap();
         assert!(text.contains(r#""home/a.example.org/ipv6":{"#), "{text}");
         assert!(text.contains(r#""result":"retry""#) && text.contains(r#""kind":"rate-limited""#), "{text}");
-        let back: State = serde_json::from_str(&text).unwrap();
+        let back = State::from_json(&text).unwrap();
         assert_eq!(back.records[&key], rec);
         for bad in [r#"{"records":{"home/a.example.org":{}}}"#, r#"{"records":{"a/b/ipv5":{}}}"#] {
-            let e = serde_json::from_str::<State>(bad).unwrap_err().to_string();
+            let e = State::from_json(bad).unwrap_err();
             assert!(e.contains("is not service/host/ipv4|ipv6"), "{bad}: {e}");
         }
-        let e = serde_json::from_str::<State>(r#"{"records":{"a/b/ipv4":{"kind":"bogus"}}}"#).unwrap_err();
-        assert!(e.to_string().contains("unknown code 'bogus'"), "{e}");
+        let e = State::from_json(r#"{"records":{"a/b/ipv4":{"kind":"bogus"}}}"#).unwrap_err();
+        assert_eq!(e, "a/b/ipv4: unknown code 'bogus'");
+        // Every field the daemon writes comes back.
+        let full = Record {
+            registered: "203.0.113.1".parse().ok(),
+            updated_at: Some(1),
+            last_attempt: Some(2),
+            result: Some(Code::Stopped),
+            error: Some("e".into()),
+            kind: Some(Kind::Auth),
+            stopped: true,
+            fingerprint: u64::MAX,
+            failures: 3,
+            retry_at: Some(4),
+            retry_for: "2001:db8::1".parse().ok(),
+            retry_by_provider: true,
+        };
+        s.records.insert(key.clone(), full.clone());
+        assert_eq!(State::from_json(&serde_json::to_string(&s).unwrap()).unwrap().records[&key], full);
     }
 
     #[test]

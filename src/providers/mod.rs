@@ -130,27 +130,17 @@ impl Code {
 }
 
 /// `Kind` and `Code` are written as their codes, in the status document and the state file.
-macro_rules! as_code {
-    ($t:ty) => {
-        impl serde::Serialize for $t {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $t {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
-                let text = String::deserialize(d)?;
-                <$t>::ALL
-                    .into_iter()
-                    .find(|c| c.as_str() == text)
-                    .ok_or_else(|| serde::de::Error::custom(format!("unknown code '{text}'")))
-            }
-        }
-    };
+impl serde::Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
-as_code!(Kind);
-as_code!(Code);
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
 
 /// The longest wait a provider may ask for (`Retry-After`, dyndns2's 911): anything longer is
 /// cut to this, so a hostile or broken answer cannot park a record for years (or, added to the
