@@ -424,9 +424,11 @@ impl Daemon<'_> {
                     self.asap = true;
                 }
                 Ok(Signal::SIGUSR1) => {
+                    // Coalesced like an address event: a hook that signals every change (as
+                    // ddns-scripts' hotplug does) must not turn a flapping line into a storm.
                     log::info!("check requested (SIGUSR1)");
                     self.engine.request(&Request { echo: true, update: None });
-                    self.asap = true;
+                    self.debounce.event(Instant::now());
                 }
                 Ok(Signal::SIGTERM) | Ok(Signal::SIGINT) => {
                     // Jobs still running are abandoned: their outcome is simply not recorded.

@@ -308,6 +308,31 @@ fn signals_during_start_up_do_not_kill_the_daemon() {
     netifd.stop();
 }
 
+/// A hook that sends SIGUSR1 for every change of a flapping line (as ddns-scripts' hotplug
+/// does) is coalesced like the changes themselves: 100 changes with a signal each in 5 s cost a
+/// handful of updates (it was one per signal), and the last address is the one registered.
+#[test]
+fn a_signal_per_change_of_a_flapping_line_costs_a_handful_of_updates() {
+    let rig = Rig::new("usr1", "203.0.113.10");
+    let cfg = std::fs::read_to_string(&rig.cfg).unwrap();
+    std::fs::write(&rig.cfg, cfg.replace("\toption interface 'wan'\n", "\toption ip_source 'echo'\n")).unwrap();
+    let d = rig.daemon();
+    assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", d.log());
+    for i in 11..=110 {
+        *rig.echo_ip.lock().unwrap() = format!("203.0.113.{i}");
+        d.signal(nix::sys::signal::Signal::SIGUSR1);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while rig.provider.requests().last().and_then(|r| r.query("myip")).as_deref() != Some("203.0.113.110") {
+        assert!(Instant::now() < deadline, "the last address never reached the provider\n{}", d.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let sent = rig.provider.requests().len();
+    eprintln!("100 changes, one SIGUSR1 each, in 5 s: {sent} provider requests in all");
+    assert!(sent <= 8, "{sent} updates for one flap\n{}", d.log());
+}
+
 /// Benchmark (run on demand: `cargo test --release --test daemon_ubus bench -- --ignored
 /// --nocapture`): ten services whose provider answers after 1 s (one request at a time), all due
 /// at once. Reports the
