@@ -32,12 +32,12 @@ impl Client {
 impl Exchange for Client {
     fn exchange(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
         self.until.check()?;
-        exchange(server, message, self.timeout).map_err(HttpError::Transport)
+        exchange(server, message, self.timeout)
     }
 }
 
 /// `host`, `host:port`, `[v6]:port` or a bare IPv6 literal; port 53 by default.
-pub fn resolve(server: &str) -> Result<SocketAddr, String> {
+pub fn resolve(server: &str) -> Result<SocketAddr, HttpError> {
     let with_port = if server.parse::<std::net::Ipv6Addr>().is_ok() {
         format!("[{server}]:53")
     } else if server.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
@@ -47,16 +47,17 @@ pub fn resolve(server: &str) -> Result<SocketAddr, String> {
     };
     with_port
         .to_socket_addrs()
-        .map_err(|e| format!("DNS server '{server}': {e}"))?
+        .map_err(|e| HttpError::Transport(format!("DNS server '{server}': {e}")))?
         .next()
-        .ok_or_else(|| format!("DNS server '{server}' has no address"))
+        .ok_or_else(|| HttpError::Transport(format!("DNS server '{server}' has no address")))
 }
 
 /// Send `message` and return the answer whose ID matches. `timeout` bounds the whole exchange,
 /// UDP and TCP together: stray datagrams and a server that drips its answer cannot stretch it.
-pub fn exchange(server: &str, message: &[u8], timeout: Duration) -> Result<Vec<u8>, String> {
+/// A failure is a `Timeout` when the last try ran out of time, else a `Transport` failure.
+pub fn exchange(server: &str, message: &[u8], timeout: Duration) -> Result<Vec<u8>, HttpError> {
     let addr = resolve(server)?;
-    let id = message.get(..2).ok_or("empty DNS message")?;
+    let id = message.get(..2).ok_or_else(|| HttpError::Refused("empty DNS message".into()))?;
     let start = Instant::now();
     let deadline = start + timeout;
     // UDP may use half the time when nothing comes back, so the TCP retry still has some.
@@ -64,37 +65,53 @@ pub fn exchange(server: &str, message: &[u8], timeout: Duration) -> Result<Vec<u
     // Truncated, or no answer over UDP: TCP carries any size and passes some firewalls.
     match udp(addr, message, id, start + timeout / 2) {
         Ok(answer) if answer.get(2).is_some_and(|f| f & TRUNCATED == 0) => Ok(answer),
-        Ok(_) => tcp(addr, message, id, deadline)
-            .map_err(|e| format!("{addr}: the UDP answer was truncated; {e} (the exchange may take {limit})")),
-        Err(udp_err) => tcp(addr, message, id, deadline)
-            .map_err(|tcp_err| format!("{addr}: no answer ({udp_err}; {tcp_err}; the exchange may take {limit})")),
+        Ok(_) => tcp(addr, message, id, deadline).map_err(|e| {
+            reworded(e, |e| format!("{addr}: the UDP answer was truncated; {e} (the exchange may take {limit})"))
+        }),
+        Err(udp_err) => tcp(addr, message, id, deadline).map_err(|tcp_err| {
+            reworded(tcp_err, |e| format!("{addr}: no answer ({udp_err}; {e}; the exchange may take {limit})"))
+        }),
     }
+}
+
+/// The same kind of failure, in other words.
+fn reworded(e: HttpError, say: impl FnOnce(&str) -> String) -> HttpError {
+    match e {
+        HttpError::Timeout(m) => HttpError::Timeout(say(&m)),
+        other => HttpError::Transport(say(&other.to_string())),
+    }
+}
+
+fn broken(what: &str, e: std::io::Error) -> HttpError {
+    HttpError::Transport(format!("{what}: {e}"))
+}
+
+fn too_late(what: &str) -> HttpError {
+    HttpError::Timeout(format!("{what}: no answer in time"))
 }
 
 /// Time left until `deadline`, as a socket timeout (which must not be zero), or a timeout error.
-fn left(deadline: Instant, what: &str) -> Result<Duration, String> {
+fn left(deadline: Instant, what: &str) -> Result<Duration, HttpError> {
     match deadline.checked_duration_since(Instant::now()) {
         Some(d) if !d.is_zero() => Ok(d),
-        _ => Err(format!("{what}: no answer in time")),
+        _ => Err(too_late(what)),
     }
 }
 
-fn udp(addr: SocketAddr, message: &[u8], id: &[u8], deadline: Instant) -> Result<Vec<u8>, String> {
+fn udp(addr: SocketAddr, message: &[u8], id: &[u8], deadline: Instant) -> Result<Vec<u8>, HttpError> {
     let bind = if addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
-    let sock = UdpSocket::bind(bind).map_err(|e| format!("UDP: {e}"))?;
-    sock.connect(addr).map_err(|e| format!("UDP: {e}"))?;
-    sock.send(message).map_err(|e| format!("UDP: {e}"))?;
+    let sock = UdpSocket::bind(bind).map_err(|e| broken("UDP", e))?;
+    sock.connect(addr).map_err(|e| broken("UDP", e))?;
+    sock.send(message).map_err(|e| broken("UDP", e))?;
     let mut buf = vec![0u8; 4096];
     let mut strays = 0;
     loop {
         let what = if strays == 0 { "UDP".to_string() } else { format!("UDP ({strays} datagrams with another ID)") };
-        sock.set_read_timeout(Some(left(deadline, &what)?)).map_err(|e| format!("UDP: {e}"))?;
+        sock.set_read_timeout(Some(left(deadline, &what)?)).map_err(|e| broken("UDP", e))?;
         let n = match sock.recv(&mut buf) {
             Ok(n) => n,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return Err(format!("{what}: no answer in time"))
-            }
-            Err(e) => return Err(format!("UDP: {e}")),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => return Err(too_late(&what)),
+            Err(e) => return Err(broken("UDP", e)),
         };
         // A stray datagram with another ID is not our answer, and does not extend the wait.
         if buf.get(..2) == Some(id) && n >= 2 {
@@ -104,37 +121,37 @@ fn udp(addr: SocketAddr, message: &[u8], id: &[u8], deadline: Instant) -> Result
     }
 }
 
-fn tcp(addr: SocketAddr, message: &[u8], id: &[u8], deadline: Instant) -> Result<Vec<u8>, String> {
-    let mut s = TcpStream::connect_timeout(&addr, left(deadline, "TCP")?).map_err(|e| format!("TCP: {e}"))?;
+fn tcp(addr: SocketAddr, message: &[u8], id: &[u8], deadline: Instant) -> Result<Vec<u8>, HttpError> {
+    let mut s = TcpStream::connect_timeout(&addr, left(deadline, "TCP")?).map_err(|e| broken("TCP", e))?;
     let mut framed = (message.len() as u16).to_be_bytes().to_vec();
     framed.extend_from_slice(message);
-    s.set_write_timeout(Some(left(deadline, "TCP")?)).map_err(|e| format!("TCP: {e}"))?;
-    s.write_all(&framed).map_err(|e| format!("TCP: {e}"))?;
+    s.set_write_timeout(Some(left(deadline, "TCP")?)).map_err(|e| broken("TCP", e))?;
+    s.write_all(&framed).map_err(|e| broken("TCP", e))?;
     let mut len = [0u8; 2];
     read_by(&mut s, &mut len, deadline)?;
     let mut answer = vec![0u8; usize::from(u16::from_be_bytes(len))];
     read_by(&mut s, &mut answer, deadline)?;
     if answer.get(..2) != Some(id) {
-        return Err("TCP: answer with another message ID".into());
+        return Err(HttpError::Transport("TCP: answer with another message ID".into()));
     }
     Ok(answer)
 }
 
 /// Fill `buf`, every read bounded by what is left until `deadline` (a per-read timeout would
 /// let a server that sends one byte at a time hold the exchange for ever).
-fn read_by(s: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> Result<(), String> {
+fn read_by(s: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> Result<(), HttpError> {
     let mut done = 0;
     while done < buf.len() {
         let what = format!("TCP ({done} of {} bytes received)", buf.len());
-        s.set_read_timeout(Some(left(deadline, &what)?)).map_err(|e| format!("TCP: {e}"))?;
+        s.set_read_timeout(Some(left(deadline, &what)?)).map_err(|e| broken("TCP", e))?;
         match s.read(&mut buf[done..]) {
-            Ok(0) => return Err(format!("TCP: connection closed after {done} of {} bytes", buf.len())),
+            Ok(0) => {
+                return Err(HttpError::Transport(format!("TCP: connection closed after {done} of {} bytes", buf.len())))
+            }
             Ok(n) => done += n,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return Err(format!("{what}: no answer in time"))
-            }
-            Err(e) => return Err(format!("TCP: {e}")),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => return Err(too_late(&what)),
+            Err(e) => return Err(broken("TCP", e)),
         }
     }
     Ok(())
@@ -184,7 +201,7 @@ mod tests {
     }
 
     /// Run an exchange in a thread; fail (instead of hanging the suite) if it outlives `limit`.
-    fn exchange_within(server: String, timeout: Duration, limit: Duration) -> (Result<Vec<u8>, String>, Duration) {
+    fn exchange_within(server: String, timeout: Duration, limit: Duration) -> (Result<Vec<u8>, HttpError>, Duration) {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let start = Instant::now();
@@ -217,6 +234,9 @@ mod tests {
         let (r, took) = exchange_within(format!("127.0.0.1:{port}"), timeout, timeout * 3);
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let err = r.unwrap_err();
+        // No TCP listener here: the last try was refused, so this is not a timeout.
+        assert!(matches!(err, HttpError::Transport(_)), "{err:?}");
+        let err = err.to_string();
         assert!(took <= timeout + Duration::from_millis(500), "took {took:?}");
         assert!(server.join().unwrap() >= 4);
         assert!(err.contains("datagrams with another ID): no answer in time"), "{err}");
@@ -245,6 +265,8 @@ mod tests {
         let timeout = Duration::from_secs(2);
         let (r, took) = exchange_within(format!("127.0.0.1:{port}"), timeout, timeout * 3);
         let err = r.unwrap_err();
+        assert!(matches!(err, HttpError::Timeout(_)), "a dripping server is a timeout: {err:?}");
+        let err = err.to_string();
         assert!(took <= timeout + Duration::from_millis(500), "took {took:?}");
         assert!(err.contains("truncated; TCP (") && err.contains("of 256 bytes received): no answer in time"), "{err}");
     }

@@ -125,9 +125,7 @@ impl State {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
                 Err(e) => Err(e.to_string()),
                 // Through `str`, as every other JSON the daemon reads: one reader in the binary.
-                Ok(bytes) => {
-                    std::str::from_utf8(&bytes).map_err(|e| e.to_string()).and_then(|text| State::from_json(text))
-                }
+                Ok(bytes) => std::str::from_utf8(&bytes).map_err(|e| e.to_string()).and_then(State::from_json),
             };
             parsed.map_err(|e| log::warn!("ignoring state file {}: {e}; starting without it", p.display())).ok()
         };

@@ -19,5 +19,5 @@ fn path() -> &'static PathBuf {
 fuzz_target!(|data: &[u8]| {
     std::fs::write(path(), data).unwrap();
     let mut state = State::load(path(), None);
-    state.retain(|k| !k.is_empty());
+    state.retain(|k| !k.service.is_empty());
 });
