@@ -76,7 +76,7 @@ impl Logger {
     /// masks provider answers (`http::mask_secrets`).
     fn masked(&self, line: &str) -> String {
         match self.secrets.lock() {
-            Ok(secrets) => crate::http::mask_secrets(line, &secrets),
+            Ok(secrets) => crate::secret::mask_secrets(line, &secrets),
             // A poisoned lock holds secrets we cannot read: show nothing rather than a secret.
             Err(_) => "(log line withheld: the secret list is unavailable)".to_string(),
         }

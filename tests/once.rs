@@ -69,7 +69,7 @@ impl Rig {
 }
 
 fn dyndns2_server(r: &Recorded) -> Reply {
-    let expected = format!("Basic {}", edgeddns::http::base64(format!("alice:{PASSWORD}").as_bytes()));
+    let expected = format!("Basic {}", edgeddns::encoding::base64(format!("alice:{PASSWORD}").as_bytes()));
     if r.header("authorization") != Some(expected.as_str()) {
         return Reply::ok("badauth");
     }

@@ -7,7 +7,8 @@
 //! outcome's reason or in the request as `--dry-run` shows it.
 
 use edgeddns::dns::Exchange;
-use edgeddns::http::{base64, url_encode, HttpError, Request, Response, Transport};
+use edgeddns::encoding::{base64, url_encode};
+use edgeddns::http::{HttpError, Request, Response, Transport};
 use edgeddns::providers::{catalogue, Job, Net};
 
 /// Secrets with every character that changes under some encoding: space, `/`, `+`, `&`, `"`,

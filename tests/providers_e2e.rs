@@ -74,7 +74,7 @@ fn custom_url_template_with_basic_auth_in_the_url() {
     ca.write_bundle(&dir);
     let (echo, echo6) = (echo(&ca, "203.0.113.46"), echo6(&ca, "2001:db8:46::1"));
     let srv = HttpsServer::start(&ca, None, |r| {
-        let auth = format!("Basic {}", edgeddns::http::base64(b"me@example.org:s3cret/pw"));
+        let auth = format!("Basic {}", edgeddns::encoding::base64(b"me@example.org:s3cret/pw"));
         if r.header("authorization") != Some(auth.as_str()) {
             return Reply::status(401, "unauthorized");
         }

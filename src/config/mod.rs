@@ -7,37 +7,13 @@ use crate::duration::{format_duration, parse_duration};
 use crate::error::Error;
 use crate::http::url_allowed;
 use crate::providers::{self, catalogue::Preset, FieldKind};
+use crate::secret::Secret;
 use crate::sources::V6Match;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 pub const DEFAULT_PATH: &str = "/etc/config/edgeddns";
-
-/// A credential. It prints as `***` everywhere, so it cannot leak through `{:?}` or `{}`.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
 
 /// Where the interface address is read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

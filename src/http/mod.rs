@@ -3,12 +3,12 @@
 
 mod client;
 mod codec;
-mod mask;
 
 pub use client::{Client, ClientOptions, Roots};
-pub use codec::{base64, base64_decode, host_of, retry_after_at, url_encode};
-pub use mask::mask_secrets;
+pub use codec::{host_of, retry_after_at};
 
+use crate::encoding::base64;
+use crate::secret::mask_secrets;
 use std::time::{Duration, Instant};
 
 /// Bodies we read are small (a dyndns2 line, a Cloudflare record, an IP). Anything larger is

@@ -7,7 +7,8 @@
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign;
 use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{base64, url_encode, Request};
+use crate::encoding::{base64, url_encode};
+use crate::http::Request;
 use serde_json::Value;
 
 pub struct AliDns;

@@ -7,7 +7,8 @@
 //! is created only with `create_missing`.
 
 use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD};
-use crate::http::{url_encode, HttpError, Method, Request, Response, Transport};
+use crate::encoding::url_encode;
+use crate::http::{HttpError, Method, Request, Response, Transport};
 use crate::net::Family;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -5,7 +5,8 @@
 
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Method, Request};
+use crate::encoding::url_encode;
+use crate::http::{Method, Request};
 use serde_json::Value;
 
 pub struct DnsPod;

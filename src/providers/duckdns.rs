@@ -6,7 +6,8 @@
 //! their `.duckdns.org` suffix, as the service expects.
 
 use super::{excerpt, Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult};
-use crate::http::{url_encode, Request};
+use crate::encoding::url_encode;
+use crate::http::Request;
 
 pub struct DuckDns;
 

@@ -14,7 +14,8 @@
 //!   (Hurricane Electric's per-record keys).
 
 use super::{excerpt, Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult};
-use crate::http::{host_of, url_encode, Request, Response};
+use crate::encoding::url_encode;
+use crate::http::{host_of, Request, Response};
 use crate::net::Family;
 use std::time::Duration;
 
@@ -328,7 +329,7 @@ mod tests {
         assert_eq!(t.sent.len(), 2);
         assert_eq!(
             t.sent[1].header_value("Authorization"),
-            Some(format!("Basic {}", crate::http::base64(b"b.example.org:k")).as_str())
+            Some(format!("Basic {}", crate::encoding::base64(b"b.example.org:k")).as_str())
         );
         assert_eq!(r[1].outcome, Outcome::Unchanged);
     }

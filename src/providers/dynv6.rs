@@ -5,7 +5,8 @@
 
 use super::rest::{bearer, stale, update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD};
-use crate::http::{url_encode, Method};
+use crate::encoding::url_encode;
+use crate::http::Method;
 use serde_json::{json, Value};
 
 pub struct Dynv6Api;

@@ -8,7 +8,8 @@
 use super::rest::{secrets_only, update_records, Api, Existing, Name, Records};
 use super::sign;
 use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD};
-use crate::http::{base64, url_encode, Method, Request};
+use crate::encoding::{base64, url_encode};
+use crate::http::{Method, Request};
 use serde_json::{json, Value};
 
 pub struct Gcp;
@@ -130,7 +131,7 @@ impl Records for CloudDns<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::base64_decode;
+    use crate::encoding::base64_decode;
     use crate::providers::testing::{job, service, Scripted, Update};
 
     fn key_file(dir: &std::path::Path) -> String {

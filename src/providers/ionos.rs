@@ -4,7 +4,8 @@
 
 use super::rest::{update_records, Api, Existing, Name, Records, ZoneId};
 use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Method, Request};
+use crate::encoding::url_encode;
+use crate::http::{Method, Request};
 use serde_json::json;
 
 pub struct Ionos;

@@ -429,9 +429,9 @@ impl Outcome {
     fn masked(self, secrets: &[String]) -> Outcome {
         match self {
             Outcome::Retry { kind, reason, after } => {
-                Outcome::retry_after(kind, crate::http::mask_secrets(&reason, secrets), after)
+                Outcome::retry_after(kind, crate::secret::mask_secrets(&reason, secrets), after)
             }
-            Outcome::Stop { kind, reason } => Outcome::stop(kind, crate::http::mask_secrets(&reason, secrets)),
+            Outcome::Stop { kind, reason } => Outcome::stop(kind, crate::secret::mask_secrets(&reason, secrets)),
             other => other,
         }
     }
@@ -445,7 +445,7 @@ pub fn secrets_of(svc: &Service) -> Vec<String> {
     let mut out: Vec<String> = [password, svc.token.expose()].into_iter().map(str::to_string).collect();
     if !password.is_empty() {
         let users = std::iter::once(&svc.username).chain(&svc.hostnames);
-        out.extend(users.map(|u| crate::http::base64(format!("{u}:{password}").as_bytes())));
+        out.extend(users.map(|u| crate::encoding::base64(format!("{u}:{password}").as_bytes())));
     }
     out.retain(|s| !s.is_empty());
     out
@@ -615,7 +615,7 @@ mod tests {
             fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
                 let req = crate::http::Request::get("https://p.example/").bearer("session-4711");
                 let _ = http.send(&req);
-                let basic = crate::http::base64(b"alice:hunter22");
+                let basic = crate::encoding::base64(b"alice:hunter22");
                 job.all(Outcome::Retry {
                     kind: Kind::ProviderError,
                     reason: format!("echo: Bearer session-4711, Basic {basic}, p=hunter22"),

@@ -5,7 +5,8 @@
 //! IPv4 only, as the service.
 
 use super::{relative_name, Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, ZONE_FIELD};
-use crate::http::{url_encode, Request};
+use crate::encoding::url_encode;
+use crate::http::Request;
 
 pub struct Namecheap;
 

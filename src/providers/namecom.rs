@@ -4,7 +4,8 @@
 
 use super::rest::{update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{url_encode, Method, Request};
+use crate::encoding::url_encode;
+use crate::http::{Method, Request};
 use serde_json::json;
 
 pub struct NameCom;
@@ -80,7 +81,7 @@ mod tests {
         let mut t = Scripted::new(vec![Scripted::body(200, list), Scripted::body(200, "{}")]);
         let r = NameCom.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
         assert_eq!(t.sent[0].url, "https://api.name.com/v4/domains/example.org/records?perPage=1000");
-        let auth = format!("Basic {}", crate::http::base64(b"alice:nc-tok"));
+        let auth = format!("Basic {}", crate::encoding::base64(b"alice:nc-tok"));
         assert_eq!(t.sent[0].header_value("Authorization"), Some(auth.as_str()));
         assert_eq!(t.sent[1].method, Method::Put);
         assert_eq!(t.sent[1].url, "https://api.name.com/v4/domains/example.org/records/12345");

@@ -7,7 +7,8 @@
 use super::rest::{secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign;
 use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, ZONE_FIELD};
-use crate::http::{url_encode, Method, Request};
+use crate::encoding::url_encode;
+use crate::http::{Method, Request};
 use serde_json::{json, Value};
 
 pub struct Ovh;

@@ -5,7 +5,8 @@
 
 use super::rest::{update_records, Api, Existing, Name, Records};
 use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, ZONE_FIELD};
-use crate::http::{url_encode, Method, Request};
+use crate::encoding::url_encode;
+use crate::http::{Method, Request};
 use serde_json::json;
 
 pub struct PowerDns;

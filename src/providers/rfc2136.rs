@@ -47,7 +47,7 @@ impl Key {
             "hmac-sha1" => ("hmac-sha1", hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY),
             other => return Err(format!("key_algorithm '{other}' is not one of hmac-sha256, hmac-sha512, hmac-sha1")),
         };
-        let secret = crate::http::base64_decode(secret_b64).filter(|s| !s.is_empty());
+        let secret = crate::encoding::base64_decode(secret_b64).filter(|s| !s.is_empty());
         let secret = secret.ok_or("the TSIG key secret is not base64 (as in the server's key statement)")?;
         Ok(Key {
             name: name.trim_end_matches('.').to_ascii_lowercase(),
@@ -424,7 +424,7 @@ mod tests {
     /// The server's side of TSIG, written independently from `Key::sign` (RFC 8945 §4.3.2:
     /// request MAC, then the answer, then the variables), to sign answers for the tests.
     fn server_sign(answer: &mut Vec<u8>, request_mac: &[u8], time: u64, error: u16) {
-        let key = hmac::Key::new(hmac::HMAC_SHA256, &crate::http::base64_decode(SECRET).unwrap());
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &crate::encoding::base64_decode(SECRET).unwrap());
         let mut vars = Vec::new();
         put_name(&mut vars, "ddns-key");
         vars.extend_from_slice(&[0, 255, 0, 0, 0, 0]);

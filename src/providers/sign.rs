@@ -1,7 +1,7 @@
 //! What request-signing APIs need: UTC timestamps in their formats, HMAC and SHA-256 from ring,
 //! hex, and a random nonce.
 
-use crate::http::url_encode;
+use crate::encoding::url_encode;
 use ring::{digest, hmac};
 
 /// Seconds since the epoch, now.
@@ -138,7 +138,7 @@ pub fn rsa_sign(
     msg: &[u8],
 ) -> Result<Vec<u8>, &'static str> {
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let der = crate::http::base64_decode(&body).ok_or("the private key is not PEM")?;
+    let der = crate::encoding::base64_decode(&body).ok_or("the private key is not PEM")?;
     let pair =
         ring::signature::RsaKeyPair::from_pkcs8(&der).map_err(|_| "the private key is not an RSA key in PKCS#8")?;
     let mut signature = vec![0; pair.public().modulus_len()];

@@ -7,7 +7,8 @@
 use super::rest::{remember, secrets_only, stale, update_records, Api, Existing, Name, Records};
 use super::sign;
 use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
-use crate::http::{base64, url_encode, Method, Request};
+use crate::encoding::{base64, url_encode};
+use crate::http::{Method, Request};
 use serde_json::{json, Value};
 
 pub struct TransIp;
@@ -128,7 +129,7 @@ mod tests {
         let auth: Value = serde_json::from_str(t.sent[0].body.as_deref().unwrap()).unwrap();
         assert_eq!(auth["login"], "jdoe");
         assert_eq!(auth["read_only"], false);
-        assert_eq!(crate::http::base64_decode(t.sent[0].header_value("Signature").unwrap()).unwrap().len(), 256);
+        assert_eq!(crate::encoding::base64_decode(t.sent[0].header_value("Signature").unwrap()).unwrap().len(), 256);
         assert_eq!(t.sent[1].url, "https://api.transip.nl/v6/domains/example.org/dns");
         assert!(t.sent[1].header_value("Authorization").unwrap().starts_with("Bearer eyJ0"));
         assert_eq!(t.sent[2].method, Method::Patch);

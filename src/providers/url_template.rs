@@ -10,7 +10,8 @@
 //! 2xx answer when there is no pattern; `unchanged` recognises a no-change answer.
 
 use super::{excerpt, Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult};
-use crate::http::{url_encode, Method, Request, Transport};
+use crate::encoding::url_encode;
+use crate::http::{Method, Request, Transport};
 use crate::net::Family;
 use std::net::IpAddr;
 
@@ -179,7 +180,7 @@ mod tests {
         assert_eq!(t.sent[0].url, "https://dns.example.net/upd?host=a.example.org&addr=203.0.113.9");
         assert_eq!(
             t.sent[0].header_value("Authorization"),
-            Some(format!("Basic {}", crate::http::base64(b"me@example.org:p:w/d")).as_str())
+            Some(format!("Basic {}", crate::encoding::base64(b"me@example.org:p:w/d")).as_str())
         );
         assert_eq!(labels(&r).iter().map(|x| x.2).collect::<Vec<_>>(), vec!["updated", "unchanged"]);
     }
@@ -230,7 +231,7 @@ mod tests {
         let r = CUSTOM.update(&job(&svc, Some("198.51.100.2"), None), &mut t);
         assert_eq!(t.sent[0].method, Method::Post);
         assert_eq!(t.sent[0].url, "https://ipv4.api.mythic-beasts.com/dns/v2/dynamic/home.example.org");
-        let auth = format!("Basic {}", crate::http::base64(b"keyid:key/secret"));
+        let auth = format!("Basic {}", crate::encoding::base64(b"keyid:key/secret"));
         assert_eq!(t.sent[0].header_value("Authorization"), Some(auth.as_str()));
         assert_eq!(r[0].outcome, Outcome::Updated);
     }

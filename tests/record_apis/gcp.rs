@@ -36,7 +36,8 @@ fn route(r: &Recorded, s: &mut Store) -> Answer {
         }
         let jwt = get("assertion");
         let Some((input, sig)) = jwt.rsplit_once('.') else { return invalid("Invalid JWT") };
-        let b64 = |t: &str| edgeddns::http::base64_decode(&t.replace('-', "+").replace('_', "/")).unwrap_or_default();
+        let b64 =
+            |t: &str| edgeddns::encoding::base64_decode(&t.replace('-', "+").replace('_', "/")).unwrap_or_default();
         let key = rsa_fixture(ACCOUNT_KEY).1;
         let verified = ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, key)
             .verify(input.as_bytes(), &b64(sig));

@@ -303,7 +303,7 @@ fn records_except(s: &Store, skip: &[(&str, &str)]) -> Vec<(String, String, Stri
 fn rsa_fixture(file: &str) -> (String, Vec<u8>) {
     let pem = std::fs::read_to_string(format!("{}/tests/fixtures/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let der = edgeddns::http::base64_decode(&b64).unwrap();
+    let der = edgeddns::encoding::base64_decode(&b64).unwrap();
     let pair = ring::signature::RsaKeyPair::from_pkcs8(&der).unwrap();
     (pem, pair.public().as_ref().to_vec())
 }
@@ -472,5 +472,5 @@ fn header_ok(r: &Recorded, name: &str) -> bool {
 
 fn basic_ok(r: &Recorded, user: &str) -> bool {
     r.header("authorization")
-        == Some(&format!("Basic {}", edgeddns::http::base64(format!("{user}:{SECRET}").as_bytes())))
+        == Some(&format!("Basic {}", edgeddns::encoding::base64(format!("{user}:{SECRET}").as_bytes())))
 }

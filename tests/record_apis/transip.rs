@@ -23,7 +23,7 @@ fn transip_keys(dir: &TempDir, _: &str) {
 
 fn route(r: &Recorded, s: &mut Store) -> Answer {
     if r.path() == "/v6/auth" {
-        let signature = edgeddns::http::base64_decode(r.header("signature").unwrap_or("")).unwrap_or_default();
+        let signature = edgeddns::encoding::base64_decode(r.header("signature").unwrap_or("")).unwrap_or_default();
         let key = rsa_fixture(ACCOUNT_KEY).1;
         let valid = ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA512, key)
             .verify(r.body.as_bytes(), &signature);

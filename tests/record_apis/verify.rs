@@ -136,6 +136,6 @@ pub fn aliyun(r: &Recorded, key_id: &str, secret: &str) -> bool {
     rest.sort();
     let to_sign = format!("GET&%2F&{}", enc(&rest.join("&")));
     let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, format!("{secret}&").as_bytes());
-    let expected = edgeddns::http::base64(hmac::sign(&key, to_sign.as_bytes()).as_ref());
+    let expected = edgeddns::encoding::base64(hmac::sign(&key, to_sign.as_bytes()).as_ref());
     get("Signature") == Some(expected.as_str())
 }

@@ -1,6 +1,33 @@
-//! The one masking function, apart from `Request`: provider reasons and logs go through it too.
+//! Credentials and their masking: a `Secret` never prints, and every text that may quote one
+//! (provider reasons, logs, displayed requests) goes through `mask_secrets`.
 
-use super::codec::url_encode;
+use crate::encoding::url_encode;
+use std::fmt;
+
+/// A credential. It prints as `***` everywhere, so it cannot leak through `{:?}` or `{}`.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
 
 /// Replace every secret in `text` by `***`, in every form it takes in the text we show:
 /// as given, percent-encoded (either hex case, and with `+` for a space as forms write it),
