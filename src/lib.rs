@@ -21,6 +21,7 @@ pub mod sources;
 pub mod state;
 pub mod status;
 pub mod ubus;
+pub mod uci;
 pub mod verdict;
 pub mod wan_source;
 pub mod worker;

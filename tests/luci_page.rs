@@ -16,8 +16,8 @@ mod lmo;
 #[path = "luci/rpcd.rs"]
 mod rpcd;
 
-use edgeddns::config::uci;
 use edgeddns::ubus::Connection;
+use edgeddns::uci;
 use rpcd::{Login, Rpcd};
 use serde_json::{json, Value};
 use std::collections::HashMap;

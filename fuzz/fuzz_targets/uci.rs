@@ -1,7 +1,7 @@
 //! A UCI file: the parser, the typed configuration on top, and render → parse round trips.
 #![no_main]
 
-use edgeddns::config::uci;
+use edgeddns::uci;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,14 +1,13 @@
 //! The typed configuration: `/etc/config/edgeddns` parsed once into `Config`, which everything
 //! else reads. A broken service section becomes a `ServiceError` for that service only.
 
-pub mod uci;
-
 use crate::duration::{format_duration, parse_duration};
 use crate::error::Error;
 use crate::http::url_allowed;
 use crate::providers::{self, catalogue::Preset, FieldKind};
 use crate::secret::Secret;
 use crate::sources::V6Match;
+use crate::uci::{self, parse_bool};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
@@ -505,14 +504,6 @@ fn fingerprint(section: &uci::Section) -> u64 {
         }
     }
     h
-}
-
-pub fn parse_bool(s: &str) -> Option<bool> {
-    match s {
-        "1" | "yes" | "on" | "true" | "enabled" => Some(true),
-        "0" | "no" | "off" | "false" | "disabled" => Some(false),
-        _ => None,
-    }
 }
 
 /// The preset's fields against the service: required ones present, numbers numeric, booleans

@@ -110,7 +110,7 @@ impl Api<'_, '_> {
         let svc = self.job.service;
         let rtype = family.record_type();
         let ttl = svc.ttl.unwrap_or(1);
-        let proxied = svc.param("proxied").and_then(crate::config::parse_bool);
+        let proxied = svc.param("proxied").and_then(crate::uci::parse_bool);
         let req =
             self.request(Method::Get, &format!("/zones/{zone}/dns_records?type={rtype}&name={}", url_encode(host)));
         let found = self.call(req, "record lookup")?;

@@ -4,8 +4,8 @@
 //! staged changes, apply with rollback, confirm and the config.change trigger. The facts (grant
 //! semantics, status and error codes, reply shapes) are taken from those sources; the code is ours.
 
-use edgeddns::config::uci;
 use edgeddns::ubus::{Connection, Error};
+use edgeddns::uci;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;

@@ -342,6 +342,15 @@ pub fn parse_bytes(file: &str, bytes: &[u8]) -> Result<File, ParseError> {
     Ok(out)
 }
 
+/// UCI's words for a boolean, as `config_get_bool` reads them.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "yes" | "on" | "true" | "enabled" => Some(true),
+        "0" | "no" | "off" | "false" | "disabled" => Some(false),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
