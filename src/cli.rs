@@ -183,7 +183,7 @@ fn check_config(_o: &Options, cfg: Config) -> ExitCode {
             "  {}: {} ({}) for {} [{}]",
             s.name,
             s.provider,
-            s.preset.protocol,
+            s.account.preset.protocol,
             s.hostnames.join(", "),
             fams.join("+")
         );
@@ -198,15 +198,15 @@ fn check_config(_o: &Options, cfg: Config) -> ExitCode {
             NatPolicy::Skip => "publish nothing",
         };
         println!("    address from {source}; behind NAT: {behind_nat}");
-        if !s.username.is_empty() {
-            println!("    username {}", s.username);
+        if !s.account.username.is_empty() {
+            println!("    username {}", s.account.username);
         }
-        for (name, secret) in [("password", &s.password), ("token", &s.token)] {
+        for (name, secret) in [("password", &s.account.password), ("token", &s.account.token)] {
             if !secret.expose().is_empty() {
                 println!("    {name} {secret}");
             }
         }
-        for (k, v) in &s.params {
+        for (k, v) in &s.account.params {
             println!("    {k} {v}");
         }
     }

@@ -186,7 +186,7 @@ fn unix_now() -> u64 {
 
 /// Every secret of every service, in the forms a log line could carry them.
 pub fn secrets_of(cfg: &Config) -> Vec<String> {
-    cfg.services.iter().flat_map(crate::providers::secrets_of).collect()
+    cfg.services.iter().flat_map(|s| crate::providers::secrets_of(&s.account, &s.hostnames)).collect()
 }
 
 pub fn state_paths(cfg: &Config) -> (PathBuf, Option<PathBuf>) {

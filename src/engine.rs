@@ -162,7 +162,7 @@ pub struct JobDone {
 impl JobSpec {
     /// Send the job through `net` (blocking: run it off the event loop).
     pub fn run(&self, net: Net) -> JobDone {
-        let job = Job { service: &self.service, hosts: self.hosts.clone(), v4: self.v4, v6: self.v6 };
+        let job = Job { account: &self.service.account, hosts: self.hosts.clone(), v4: self.v4, v6: self.v6 };
         let svc = &self.service;
         let expected: Vec<(String, Family)> =
             job.families().flat_map(|(f, _)| job.hosts.iter().map(move |h| (h.clone(), f))).collect();
@@ -175,7 +175,7 @@ impl JobSpec {
                 svc.provider
             );
         }
-        let results = svc.preset.protocol().update(&job, net);
+        let results = svc.account.preset.protocol().update(&job, net);
         let sent = [self.v4.map(IpAddr::V4), self.v6.map(IpAddr::V6)];
         JobDone { service: svc.name.clone(), fingerprint: svc.fingerprint, sent, results, expected }
     }
@@ -540,7 +540,7 @@ impl Engine {
             }
         }
         // Dyn and deSEC drop the family not sent: once anything is due, send both.
-        if svc.preset.setting("together") == Some("1") && due.iter().any(|d| !d.is_empty()) {
+        if svc.account.preset.setting("together") == Some("1") && due.iter().any(|d| !d.is_empty()) {
             due = sendable;
         }
         let [d4, d6] = due;

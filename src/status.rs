@@ -72,7 +72,7 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
                 "name": svc.name,
                 "enabled": true,
                 "provider": svc.provider,
-                "provider_title": svc.preset.title,
+                "provider_title": svc.account.preset.title,
                 "hostnames": svc.hostnames,
                 "records": records,
                 "error": Value::Null,

@@ -25,5 +25,5 @@ impl Exchange for Answer<'_> {
 fuzz_target!(|data: &[u8]| {
     let svc = &edgeddns_fuzz::rfc2136()[0];
     let job = edgeddns_fuzz::job(svc);
-    let _ = svc.preset.protocol().update(&job, Net { http: &mut NoHttp, dns: &mut Answer(data) });
+    let _ = svc.account.preset.protocol().update(&job, Net { http: &mut NoHttp, dns: &mut Answer(data) });
 });

@@ -40,5 +40,5 @@ fuzz_target!(|data: &[u8]| {
     let body = String::from_utf8_lossy(body).into_owned();
     let mut answers = Answers { status, body: body.clone(), left: 16 };
     let net = Net { http: &mut answers, dns: &mut DnsAnswers(&body) };
-    let _ = svc.preset.protocol().update(&edgeddns_fuzz::job(svc), net);
+    let _ = svc.account.preset.protocol().update(&edgeddns_fuzz::job(svc), net);
 });

@@ -40,13 +40,13 @@ pub fn services() -> &'static [Service] {
 /// The rfc2136 service alone.
 pub fn rfc2136() -> &'static [Service] {
     static ONE: OnceLock<Vec<Service>> = OnceLock::new();
-    ONE.get_or_init(|| services().iter().filter(|s| s.preset.protocol == "rfc2136").cloned().collect())
+    ONE.get_or_init(|| services().iter().filter(|s| s.account.preset.protocol == "rfc2136").cloned().collect())
 }
 
 /// An update of both families where the provider takes them.
 pub fn job(svc: &Service) -> Job<'_> {
     Job {
-        service: svc,
+        account: &svc.account,
         hosts: svc.hostnames.clone(),
         v4: Some("203.0.113.7".parse().unwrap()),
         v6: svc.ipv6.then(|| "2001:db8::7".parse().unwrap()),

@@ -4,7 +4,7 @@
 use crate::duration::{format_duration, parse_duration};
 use crate::error::Error;
 use crate::http::url_allowed;
-use crate::providers::{self, catalogue::Preset, FieldKind};
+use crate::providers::{self, catalogue::Preset, Account, FieldKind};
 use crate::secret::Secret;
 use crate::sources::V6Match;
 use crate::uci::{self, parse_bool};
@@ -85,11 +85,9 @@ impl Default for Global {
 pub struct Service {
     pub name: String,
     pub provider: String,
-    pub preset: &'static Preset,
+    /// What the provider's protocol reads: the account, the endpoint and its own options.
+    pub account: Account,
     pub hostnames: Vec<String>,
-    pub username: String,
-    pub password: Secret,
-    pub token: Secret,
     pub ipv4: bool,
     pub ipv6: bool,
     /// netifd logical networks for each family (`wan`, `wan6`).
@@ -104,22 +102,11 @@ pub struct Service {
     pub force_interval: Duration,
     pub retry_interval: Duration,
     pub retry_max: Duration,
-    pub ttl: Option<u32>,
-    /// Provider endpoint override (generic dyndns2, self-hosted servers, tests).
-    pub server: String,
-    pub allow_http: bool,
-    pub create_missing: bool,
-    /// Provider-specific options, by the names the provider's catalogue entry declares.
-    pub params: BTreeMap<String, String>,
     /// Changes whenever anything in the section changes: a stopped record is retried then.
     pub fingerprint: u64,
 }
 
 impl Service {
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.params.get(name).map(String::as_str).filter(|v| !v.is_empty())
-    }
-
     pub fn wants(&self, family: crate::net::Family) -> bool {
         match family {
             crate::net::Family::V4 => self.ipv4,
@@ -424,7 +411,7 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, Error> {
                 Error::Config(format!("option 'ttl': '{t}' is not a number of seconds from 1 to 86400"))
             })?),
         };
-    let server = r.string("server")?.unwrap_or_default();
+    let server = r.string("server")?.filter(|s| !s.is_empty());
     let allow_http = r.bool("allow_http", false)?;
     // Every URL the service sends to, by the rule the HTTP client enforces, so a URL that could
     // never be used fails here and not at the first update. (An rfc2136 `server` is a host.)
@@ -442,7 +429,7 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, Error> {
             }));
         }
     }
-    if preset.plain_http && server.is_empty() && !allow_http {
+    if preset.plain_http && server.is_none() && !allow_http {
         return Err(Error::Config(format!(
             "{} offers no https: set 'allow_http 1' to send its credentials unencrypted, or pick another provider",
             preset.title
@@ -458,11 +445,18 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, Error> {
     let svc = Service {
         name: name.to_string(),
         provider,
-        preset,
+        account: Account {
+            preset,
+            username: r.string("username")?.unwrap_or_default(),
+            password: Secret::new(r.string("password")?.unwrap_or_default()),
+            token: Secret::new(r.string("token")?.unwrap_or_default()),
+            server,
+            ttl,
+            allow_http,
+            create_missing,
+            params,
+        },
         hostnames,
-        username: r.string("username")?.unwrap_or_default(),
-        password: Secret::new(r.string("password")?.unwrap_or_default()),
-        token: Secret::new(r.string("token")?.unwrap_or_default()),
         ipv4,
         ipv6,
         interface,
@@ -475,11 +469,6 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, Error> {
         force_interval,
         retry_interval,
         retry_max,
-        ttl,
-        server,
-        allow_http,
-        create_missing,
-        params,
         fingerprint: fingerprint(r.section),
     };
     check_fields(preset, &svc)?;
@@ -511,11 +500,11 @@ fn fingerprint(section: &uci::Section) -> u64 {
 fn check_fields(preset: &Preset, svc: &Service) -> Result<(), Error> {
     for f in preset.fields() {
         let value = match f.name {
-            "username" => Some(svc.username.as_str()),
-            "password" => Some(svc.password.expose()),
-            "token" => Some(svc.token.expose()),
-            "server" => Some(svc.server.as_str()),
-            other => svc.param(other),
+            "username" => Some(svc.account.username.as_str()),
+            "password" => Some(svc.account.password.expose()),
+            "token" => Some(svc.account.token.expose()),
+            "server" => svc.account.server.as_deref(),
+            other => svc.account.param(other),
         }
         .filter(|v| !v.is_empty());
         let wrong = match value {

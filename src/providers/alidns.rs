@@ -60,7 +60,7 @@ pub fn signed_query(params: &[(&str, &str)], key_id: &str, secret: &str, timesta
 
 impl Rpc<'_> {
     fn call(&mut self, params: &[(&str, &str)]) -> Result<Value, Outcome> {
-        let svc = self.api.job.service;
+        let svc = self.api.job.account;
         let query =
             signed_query(params, &svc.username, svc.password.expose(), &sign::iso8601((self.now)()), &sign::nonce());
         let req = secrets_only(Request::get(format!("{}/?{query}", self.api.base())), self.api.job);

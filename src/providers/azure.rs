@@ -57,7 +57,7 @@ impl Arm<'_> {
         if let Some(t) = &self.token {
             return Ok(t.clone());
         }
-        let svc = self.api.job.service;
+        let svc = self.api.job.account;
         let login = svc.param("login_server").unwrap_or("https://login.microsoftonline.com").trim_end_matches('/');
         let url = format!("{login}/{}/oauth2/v2.0/token", url_encode(svc.param("tenant").unwrap_or("")));
         let mut req = Request::new(Method::Post, url)
@@ -78,7 +78,7 @@ impl Arm<'_> {
     }
 
     fn url(&self, name: &Name) -> String {
-        let svc = self.api.job.service;
+        let svc = self.api.job.account;
         let p = |k: &str| url_encode(svc.param(k).unwrap_or(""));
         format!(
             "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/dnsZones/{}/{}/{}?api-version=2018-05-01",

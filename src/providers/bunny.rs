@@ -19,7 +19,7 @@ static FIELDS: &[Field] = &[
 ];
 
 fn access_key(req: Request, job: &Job) -> Request {
-    let key = job.service.token.expose();
+    let key = job.account.token.expose();
     req.header("AccessKey", key).secret(key)
 }
 

@@ -68,8 +68,8 @@ impl Api<'_, '_> {
     }
 
     fn request(&self, method: Method, path: &str) -> Request {
-        let mut req = Request::new(method, format!("{}{path}", self.base)).bearer(self.job.service.token.expose());
-        req.allow_http = self.job.service.allow_http;
+        let mut req = Request::new(method, format!("{}{path}", self.base)).bearer(self.job.account.token.expose());
+        req.allow_http = self.job.account.allow_http;
         req
     }
 
@@ -81,7 +81,7 @@ impl Api<'_, '_> {
 
     fn zone_id(&mut self, host: &str, cache: &mut BTreeMap<String, String>) -> Step<String> {
         let host = host.trim_end_matches('.').trim_start_matches("*.");
-        let candidates: Vec<String> = match self.job.service.param("zone") {
+        let candidates: Vec<String> = match self.job.account.param("zone") {
             Some(z) => vec![z.trim_end_matches('.').to_string()],
             // Longest parent first, never a bare top-level domain.
             None => {
@@ -107,7 +107,7 @@ impl Api<'_, '_> {
     }
 
     fn record(&mut self, zone: &str, host: &str, family: Family, ip: &str) -> Step<Outcome> {
-        let svc = self.job.service;
+        let svc = self.job.account;
         let rtype = family.record_type();
         let ttl = svc.ttl.unwrap_or(1);
         let proxied = svc.param("proxied").and_then(crate::uci::parse_bool);

@@ -37,7 +37,7 @@ struct Json<'a>(Api<'a>);
 
 impl Json<'_> {
     fn call(&mut self, method: &str, params: &[(&str, &str)]) -> Result<Value, Outcome> {
-        let svc = self.0.job.service;
+        let svc = self.0.job.account;
         // A sub-user's id is numeric too; ClouDNS tells them apart by the parameter name only
         // when asked with `sub-auth-id`, so a leading "sub:" selects it.
         let (id_param, id) = match svc.username.strip_prefix("sub:") {

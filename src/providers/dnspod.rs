@@ -33,7 +33,7 @@ struct Token<'a>(Api<'a>);
 
 impl Token<'_> {
     fn call(&mut self, action: &str, fields: &[(&str, &str)]) -> Result<Value, Outcome> {
-        let svc = self.0.job.service;
+        let svc = self.0.job.account;
         let login = format!("{},{}", svc.username, svc.password.expose());
         let mut form =
             vec![("login_token", login.as_str()), ("format", "json"), ("lang", "en"), ("error_on_empty", "no")];

@@ -36,7 +36,7 @@ struct Commands<'a>(Api<'a>);
 
 impl Commands<'_> {
     fn call(&mut self, cmd: &str, params: &[(&str, &str)]) -> Result<Value, Outcome> {
-        let key = url_encode(self.0.job.service.token.expose());
+        let key = url_encode(self.0.job.account.token.expose());
         let mut query = format!("key={key}&cmd={cmd}&format=json&unique_id={}", super::sign::nonce());
         for (k, v) in params {
             query.push_str(&format!("&{k}={}", url_encode(v)));

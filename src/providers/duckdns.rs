@@ -25,7 +25,7 @@ impl Protocol for DuckDns {
             "{}?domains={}&token={}",
             job.endpoint(),
             url_encode(&domains.join(",")),
-            url_encode(job.service.token.expose())
+            url_encode(job.account.token.expose())
         );
         // Without `ip` DuckDNS takes the request's source address for IPv4, so an IPv6-only
         // job still names the IPv4 record only when it has an address for it.
@@ -36,8 +36,8 @@ impl Protocol for DuckDns {
             url.push_str(&format!("&ipv6={}", url_encode(&v6.to_string())));
         }
         url.push_str("&verbose=true");
-        let mut req = Request::get(url).secret(job.service.token.expose());
-        req.allow_http = job.service.allow_http;
+        let mut req = Request::get(url).secret(job.account.token.expose());
+        req.allow_http = job.account.allow_http;
         let outcome = match http.send(&req) {
             Err(e) => Outcome::from_http_error(&e),
             Ok(resp) => {

@@ -39,7 +39,7 @@ impl Protocol for Dyndns2 {
     }
 
     fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
-        let preset = job.service.preset;
+        let preset = job.account.preset;
         let per_host = preset.setting("user") == Some("hostname");
         let batches: Vec<&[String]> =
             if per_host { job.hosts.chunks(1).collect() } else { job.hosts.chunks(MAX_HOSTS).collect() };
@@ -73,11 +73,11 @@ impl Protocol for Dyndns2 {
             }
             let query: String = params.iter().map(|(p, v)| format!("&{p}={}", url_encode(&v.join(",")))).collect();
             for hosts in &batches {
-                let user = if per_host { hosts[0].as_str() } else { job.service.username.as_str() };
+                let user = if per_host { hosts[0].as_str() } else { job.account.username.as_str() };
                 let sep = if job.endpoint().contains('?') { '&' } else { '?' };
                 let url = format!("{}{sep}hostname={}{query}", job.endpoint(), url_encode(&hosts.join(",")));
-                let mut req = Request::get(url).basic_auth(user, job.service.password.expose());
-                req.allow_http = job.service.allow_http;
+                let mut req = Request::get(url).basic_auth(user, job.account.password.expose());
+                req.allow_http = job.account.allow_http;
                 let outcomes = match http.send(&req) {
                     Ok(resp) => interpret(&resp, hosts.len(), &req),
                     Err(e) => vec![Outcome::from_http_error(&e); hosts.len()],

@@ -64,7 +64,7 @@ impl CloudDns<'_> {
         if let Some(t) = &self.token {
             return Ok(t.clone());
         }
-        let svc = self.api.job.service;
+        let svc = self.api.job.account;
         let path = svc.param("key_file").unwrap_or("");
         let key: Value = std::fs::read_to_string(path)
             .map_err(|e| Outcome::stop(Kind::Config, format!("cannot read key_file {path}: {e}")))
@@ -90,7 +90,7 @@ impl CloudDns<'_> {
 
     fn call(&mut self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, Outcome> {
         let token = self.token()?;
-        let zone = self.api.job.service.param("managed_zone").unwrap_or("");
+        let zone = self.api.job.account.param("managed_zone").unwrap_or("");
         let url = format!(
             "{}/projects/{}/managedZones/{}{path}",
             self.api.base(),

@@ -19,7 +19,7 @@ static FIELDS: &[Field] = &[
 ];
 
 fn sso_key(req: Request, job: &Job) -> Request {
-    let (key, secret) = (job.service.token.expose(), job.service.password.expose());
+    let (key, secret) = (job.account.token.expose(), job.account.password.expose());
     req.header("Authorization", format!("sso-key {key}:{secret}")).secret(key).secret(secret)
 }
 

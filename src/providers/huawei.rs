@@ -88,7 +88,7 @@ impl Apig<'_> {
         query: &[(&str, &str)],
         body: Option<Value>,
     ) -> Result<Value, Outcome> {
-        let key = Credentials::of(self.api.job.service, (self.now)());
+        let key = Credentials::of(self.api.job.account, (self.now)());
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let req = signed(self.api.base(), method, path, query, &body, &key);
         self.api.send(req)
@@ -100,7 +100,7 @@ impl Apig<'_> {
         let list = |api: &mut Api| {
             let apex = format!("{zone}.");
             let query = [("name", apex.as_str()), ("type", "public")];
-            let key = Credentials::of(api.job.service, now());
+            let key = Credentials::of(api.job.account, now());
             api.send(signed(api.base(), Method::Get, "/v2/zones", &query, "", &key))
         };
         let id = self.zone.get(&mut self.api, &format!("{zone}."), list, ("/zones", "name"))?;

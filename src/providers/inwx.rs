@@ -75,7 +75,7 @@ impl Rpc<'_> {
 
     fn login(&mut self) -> Result<(), Outcome> {
         if self.cookie.is_none() {
-            let svc = self.api.job.service;
+            let svc = self.api.job.account;
             let data = self.call("account.login", json!({"user": svc.username, "pass": svc.password.expose()}))?;
             if data["tfa"].as_str().is_some_and(|t| t != "0") {
                 return Err(Outcome::stop(

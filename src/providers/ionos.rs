@@ -14,7 +14,7 @@ static FIELDS: &[Field] =
     &[Field::required("token", FieldKind::Secret, "API key as prefix.secret"), ZONE_FIELD, SERVER_FIELD];
 
 fn api_key(req: Request, job: &Job) -> Request {
-    let key = job.service.token.expose();
+    let key = job.account.token.expose();
     req.header("X-API-Key", key).secret(key)
 }
 

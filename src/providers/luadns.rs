@@ -17,7 +17,7 @@ static FIELDS: &[Field] = &[
 ];
 
 fn basic(req: Request, job: &Job) -> Request {
-    req.basic_auth(&job.service.username, job.service.token.expose()).header("Accept", "application/json")
+    req.basic_auth(&job.account.username, job.account.token.expose()).header("Accept", "application/json")
 }
 
 impl Protocol for LuaDns {

@@ -46,10 +46,11 @@ mod transip;
 mod url_template;
 mod vultr;
 
-use crate::config::Service;
 use crate::dns::Exchange;
 use crate::http::{HttpError, Response, Transport};
 use crate::net::Family;
+use crate::secret::Secret;
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
@@ -270,10 +271,33 @@ pub fn excerpt(body: &str) -> String {
     out
 }
 
+/// A service's account at its provider: all a protocol may read of the configuration (the
+/// rest, interfaces, address sources and intervals, is the engine's).
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub preset: &'static catalogue::Preset,
+    pub username: String,
+    pub password: Secret,
+    pub token: Secret,
+    /// Endpoint override (generic dyndns2, self-hosted servers, tests); `None`: the preset's.
+    pub server: Option<String>,
+    pub ttl: Option<u32>,
+    pub allow_http: bool,
+    pub create_missing: bool,
+    /// Provider-specific options, by the names the provider's catalogue entry declares.
+    pub params: BTreeMap<String, String>,
+}
+
+impl Account {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+}
+
 /// One update request: the hosts of a service that need an address, and the addresses.
 /// A family is `None` when it is not to be touched.
 pub struct Job<'a> {
-    pub service: &'a Service,
+    pub account: &'a Account,
     pub hosts: Vec<String>,
     pub v4: Option<Ipv4Addr>,
     pub v6: Option<Ipv6Addr>,
@@ -296,11 +320,7 @@ impl Job<'_> {
 
     /// The endpoint: the service's `server` override or the preset's default.
     pub fn endpoint(&self) -> &str {
-        if self.service.server.is_empty() {
-            &self.service.preset.server
-        } else {
-            &self.service.server
-        }
+        self.account.server.as_deref().unwrap_or(&self.account.preset.server)
     }
 }
 
@@ -415,7 +435,7 @@ impl dyn Protocol {
     /// logs and the terminal. On the trait object, so there is one copy of it, not one per
     /// protocol (a provided trait method cost 30 KB on MIPS).
     pub fn update(&self, job: &Job, net: Net) -> Vec<RecordResult> {
-        let mut seen = SecretsSeen { inner: net.http, secrets: secrets_of(job.service) };
+        let mut seen = SecretsSeen { inner: net.http, secrets: secrets_of(job.account, &job.hosts) };
         // DNS needs no watching: its one secret, the TSIG key, is the service's token, which
         // `secrets_of` already holds, and a message carries a MAC of it, never the key.
         let results = self.run(job, Net { http: &mut seen, dns: net.dns });
@@ -437,14 +457,14 @@ impl Outcome {
     }
 }
 
-/// Everything about a service that must never be shown: its password and token, and the
-/// `user:password` pairs its basic authentication encodes (the account's user name, or each
-/// hostname for providers where the hostname is the user).
-pub fn secrets_of(svc: &Service) -> Vec<String> {
-    let password = svc.password.expose();
-    let mut out: Vec<String> = [password, svc.token.expose()].into_iter().map(str::to_string).collect();
+/// Everything about an account that must never be shown: its password and token, and the
+/// `user:password` pairs its basic authentication encodes (the account's user name, or each of
+/// `hosts` for providers where the hostname is the user).
+pub fn secrets_of(account: &Account, hosts: &[String]) -> Vec<String> {
+    let password = account.password.expose();
+    let mut out: Vec<String> = [password, account.token.expose()].into_iter().map(str::to_string).collect();
     if !password.is_empty() {
-        let users = std::iter::once(&svc.username).chain(&svc.hostnames);
+        let users = std::iter::once(&account.username).chain(hosts);
         out.extend(users.map(|u| crate::encoding::base64(format!("{u}:{password}").as_bytes())));
     }
     out.retain(|s| !s.is_empty());

@@ -26,7 +26,7 @@ impl Protocol for Namecheap {
     }
 
     fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
-        let svc = job.service;
+        let svc = job.account;
         let zone = svc.param("zone").unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
         let mut results = Vec::new();
         for host in &job.hosts {

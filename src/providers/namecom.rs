@@ -18,7 +18,7 @@ static FIELDS: &[Field] = &[
 ];
 
 fn basic(req: Request, job: &Job) -> Request {
-    req.basic_auth(&job.service.username, job.service.token.expose())
+    req.basic_auth(&job.account.username, job.account.token.expose())
 }
 
 impl Protocol for NameCom {

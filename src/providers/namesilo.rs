@@ -29,7 +29,7 @@ struct Operations<'a>(Api<'a>);
 
 impl Operations<'_> {
     fn call(&mut self, operation: &str, params: &[(&str, &str)]) -> Result<Value, Outcome> {
-        let mut query = format!("version=1&type=json&key={}", url_encode(self.0.job.service.token.expose()));
+        let mut query = format!("version=1&type=json&key={}", url_encode(self.0.job.account.token.expose()));
         for (k, v) in params {
             query.push_str(&format!("&{k}={}", url_encode(v)));
         }

@@ -47,7 +47,7 @@ struct Ccp<'a> {
 impl Ccp<'_> {
     /// `action` with the account parameters (and the session, once logged in) added to `param`.
     fn call(&mut self, action: &str, mut param: Value) -> Result<Value, Outcome> {
-        let svc = self.api.job.service;
+        let svc = self.api.job.account;
         param["customernumber"] = json!(svc.username);
         param["apikey"] = json!(svc.token.expose());
         match &self.session {
@@ -115,7 +115,7 @@ impl Records for Ccp<'_> {
             return Ok(());
         }
         let records = std::mem::take(&mut self.pending);
-        let zone = self.api.job.service.param("zone").unwrap_or("").trim_end_matches('.').to_string();
+        let zone = self.api.job.account.param("zone").unwrap_or("").trim_end_matches('.').to_string();
         self.login()?;
         self.call("updateDnsRecords", json!({"domainname": zone, "dnsrecordset": {"dnsrecords": records}})).map(drop)
     }

@@ -13,7 +13,7 @@ pub struct Njalla;
 static FIELDS: &[Field] = &[Field::required("token", FieldKind::Secret, "API token"), ZONE_FIELD, SERVER_FIELD];
 
 fn token(req: Request, job: &Job) -> Request {
-    let t = job.service.token.expose();
+    let t = job.account.token.expose();
     req.header("Authorization", format!("Njalla {t}")).secret(t)
 }
 

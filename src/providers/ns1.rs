@@ -18,7 +18,7 @@ static FIELDS: &[Field] = &[
 ];
 
 fn api_key(req: Request, job: &Job) -> Request {
-    let key = job.service.token.expose();
+    let key = job.account.token.expose();
     req.header("X-NSONE-Key", key).secret(key)
 }
 

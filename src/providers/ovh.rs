@@ -66,7 +66,7 @@ pub fn signed(
 
 impl Signed<'_> {
     fn call(&mut self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, Outcome> {
-        let svc = self.api.job.service;
+        let svc = self.api.job.account;
         let url = format!("{}{path}", self.api.base());
         let req = signed(method, url, body, &svc.username, svc.password.expose(), svc.token.expose(), (self.now)());
         self.api.send(req)

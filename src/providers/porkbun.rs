@@ -20,7 +20,7 @@ static FIELDS: &[Field] = &[
 
 /// The key pair is in every body; here it only becomes secret.
 fn keys(req: Request, job: &Job) -> Request {
-    req.secret(job.service.token.expose()).secret(job.service.password.expose())
+    req.secret(job.account.token.expose()).secret(job.account.password.expose())
 }
 
 impl Protocol for Porkbun {
@@ -39,7 +39,7 @@ struct Dns<'a>(Api<'a>);
 impl Dns<'_> {
     /// POST `body` plus the key pair to `/dns/{path}`; the answer when Porkbun says SUCCESS.
     fn call(&mut self, path: &str, mut body: Value) -> Result<Value, Outcome> {
-        let svc = self.0.job.service;
+        let svc = self.0.job.account;
         body["apikey"] = json!(svc.token.expose());
         body["secretapikey"] = json!(svc.password.expose());
         let answer = self.0.call(Method::Post, &format!("/dns/{path}"), Some(&body))?;

@@ -19,7 +19,7 @@ static FIELDS: &[Field] = &[
 ];
 
 fn api_key(req: Request, job: &Job) -> Request {
-    let key = job.service.token.expose();
+    let key = job.account.token.expose();
     req.header("X-API-Key", key).secret(key)
 }
 
@@ -42,7 +42,7 @@ struct Zone<'a> {
 
 impl Zone<'_> {
     fn path(&self) -> String {
-        let svc = self.api.job.service;
+        let svc = self.api.job.account;
         let zone = svc.param("zone").unwrap_or("").trim_end_matches('.');
         format!(
             "/api/v1/servers/{}/zones/{}.",

@@ -78,7 +78,7 @@ impl<'a> Api<'a> {
     /// Send and return a 2xx answer as it came (for APIs that answer in XML); with `absent_ok`,
     /// a 404 is `None`. Any other answer is the outcome it means.
     pub fn send_raw(&mut self, mut req: Request, absent_ok: bool) -> Result<Option<Response>, Outcome> {
-        req.allow_http = self.job.service.allow_http;
+        req.allow_http = self.job.account.allow_http;
         let resp = self.http.send(&req).map_err(|e| Outcome::from_http_error(&e))?;
         if (200..300).contains(&resp.status) {
             return Ok(Some(resp));
@@ -197,8 +197,8 @@ pub trait Records {
 /// Every hostname and family of the job through `api`; the hostnames lie in the service's
 /// `zone`. `ttl` is the provider's default when the service sets none, raised to `min_ttl`.
 pub fn update_records(job: &Job, title: &str, api: &mut dyn Records, ttl: u32, min_ttl: u32) -> Vec<RecordResult> {
-    let zone = job.service.param("zone").unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
-    let ttl = job.service.ttl.unwrap_or(ttl).max(min_ttl);
+    let zone = job.account.param("zone").unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
+    let ttl = job.account.ttl.unwrap_or(ttl).max(min_ttl);
     let mut results = Vec::new();
     for host in &job.hosts {
         for (family, ip) in job.families() {
@@ -224,7 +224,7 @@ pub fn update_records(job: &Job, title: &str, api: &mut dyn Records, ttl: u32, m
 fn one(job: &Job, title: &str, api: &mut dyn Records, name: &Name, ip: &str, ttl: u32) -> Result<Outcome, Outcome> {
     let found = api.find(name)?;
     if found.is_empty() {
-        if !job.service.create_missing {
+        if !job.account.create_missing {
             return Ok(Outcome::stop(
                 Kind::NoSuchRecord,
                 format!(
@@ -245,12 +245,12 @@ fn one(job: &Job, title: &str, api: &mut dyn Records, name: &Name, ip: &str, ttl
 /// For APIs that carry the credentials themselves (signatures, bodies, queries, sessions): the
 /// password and the token only become secrets, masked wherever the request is shown.
 pub fn secrets_only(req: Request, job: &Job) -> Request {
-    req.secret(job.service.password.expose()).secret(job.service.token.expose())
+    req.secret(job.account.password.expose()).secret(job.account.token.expose())
 }
 
 /// Authentication by `Authorization: Bearer <token>`.
 pub fn bearer(req: Request, job: &Job) -> Request {
-    req.bearer(job.service.token.expose())
+    req.bearer(job.account.token.expose())
 }
 
 /// The listed records that do not hold `ip` yet.

@@ -386,7 +386,7 @@ impl Protocol for Rfc2136 {
     }
 
     fn run(&self, job: &Job, Net { dns, .. }: Net) -> Vec<RecordResult> {
-        let svc = job.service;
+        let svc = job.account;
         let zone = svc.param("zone").unwrap_or("").trim_end_matches('.').to_string();
         let key = match Key::new(
             svc.param("key_name").unwrap_or(""),

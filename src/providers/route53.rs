@@ -35,7 +35,7 @@ impl Protocol for Route53 {
 
     fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "Route 53", &[], secrets_only);
-        let zone_id = job.service.param("zone_id").map(|z| z.trim_start_matches("/hostedzone/").to_string());
+        let zone_id = job.account.param("zone_id").map(|z| z.trim_start_matches("/hostedzone/").to_string());
         update_records(job, "Route 53", &mut Aws { api, zone_id, now: sign::now, changes: String::new() }, 300, 0)
     }
 }
@@ -91,7 +91,7 @@ pub fn signed(
 
 impl Aws<'_> {
     fn call(&mut self, method: Method, path: &str, query: &[(&str, &str)], body: &str) -> Result<String, Outcome> {
-        let key = Credentials::of(self.api.job.service, (self.now)());
+        let key = Credentials::of(self.api.job.account, (self.now)());
         let req = signed(self.api.base(), method, path, query, body, &key);
         Ok(self.api.send_raw(req, false)?.map(|r| r.body).unwrap_or_default())
     }

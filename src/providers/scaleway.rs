@@ -18,7 +18,7 @@ static FIELDS: &[Field] = &[
 ];
 
 fn auth_token(req: Request, job: &Job) -> Request {
-    let key = job.service.token.expose();
+    let key = job.account.token.expose();
     req.header("X-Auth-Token", key).secret(key)
 }
 
@@ -72,7 +72,7 @@ impl Records for Zones<'_> {
             return Ok(());
         }
         let changes = std::mem::take(&mut self.changes);
-        let zone = self.api.job.service.param("zone").unwrap_or("").trim_end_matches('.');
+        let zone = self.api.job.account.param("zone").unwrap_or("").trim_end_matches('.');
         let path = format!("/dns-zones/{}/records", url_encode(zone));
         self.api.call(Method::Patch, &path, Some(&json!({ "changes": changes }))).map(drop)
     }

@@ -67,7 +67,7 @@ pub struct Credentials<'a> {
 
 impl<'a> Credentials<'a> {
     /// The service's user name and password as key id and secret, at `now`.
-    pub fn of(svc: &'a crate::config::Service, now: u64) -> Credentials<'a> {
+    pub fn of(svc: &'a super::Account, now: u64) -> Credentials<'a> {
         Credentials { id: &svc.username, secret: svc.password.expose(), now }
     }
 }

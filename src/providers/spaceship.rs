@@ -19,7 +19,7 @@ static FIELDS: &[Field] = &[
 ];
 
 fn key_pair(req: Request, job: &Job) -> Request {
-    let (key, secret) = (job.service.token.expose(), job.service.password.expose());
+    let (key, secret) = (job.account.token.expose(), job.account.password.expose());
     req.header("X-API-Key", key).header("X-API-Secret", secret).secret(key).secret(secret)
 }
 
@@ -67,7 +67,7 @@ impl Records for Dns<'_> {
             return Ok(());
         }
         let items = std::mem::take(&mut self.items);
-        let zone = self.api.job.service.param("zone").unwrap_or("").trim_end_matches('.');
+        let zone = self.api.job.account.param("zone").unwrap_or("").trim_end_matches('.');
         let path = format!("/dns/records/{}", url_encode(zone));
         self.api.call(Method::Put, &path, Some(&json!({"force": true, "items": items}))).map(drop)
     }

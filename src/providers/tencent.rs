@@ -73,7 +73,7 @@ impl Tc3<'_> {
     /// The `Response` of `action`; `None` when the error code is `absent` (the API's "no such
     /// thing", which is an error here rather than an empty answer).
     fn call(&mut self, action: &str, body: Value, absent: &str) -> Result<Option<Value>, Outcome> {
-        let key = Credentials::of(self.api.job.service, (self.now)());
+        let key = Credentials::of(self.api.job.account, (self.now)());
         let req = signed(self.api.base(), action, &body.to_string(), &key);
         let answer = self.api.send(req)?;
         let Some(error) = answer["Response"].get("Error") else {

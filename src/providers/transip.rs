@@ -42,7 +42,7 @@ impl Dns<'_> {
         if let Some(t) = &self.token {
             return Ok(t.clone());
         }
-        let svc = self.api.job.service;
+        let svc = self.api.job.account;
         let path = svc.param("key_file").unwrap_or("");
         let pem = std::fs::read_to_string(path)
             .map_err(|e| Outcome::stop(Kind::Config, format!("cannot read key_file {path}: {e}")))?;

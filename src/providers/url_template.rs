@@ -53,7 +53,7 @@ impl Protocol for UrlTemplate {
     }
 
     fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
-        let svc = job.service;
+        let svc = job.account;
         let preset = svc.preset;
         let setting = |name: &str| svc.param(name).or_else(|| preset.setting(name)).unwrap_or("");
         let mut results = Vec::new();
@@ -77,7 +77,7 @@ impl Protocol for UrlTemplate {
 }
 
 fn fill(template: &str, job: &Job, host: &str, ip: IpAddr) -> String {
-    let svc = job.service;
+    let svc = job.account;
     let v4 = job.v4.map(|a| a.to_string()).unwrap_or_default();
     let v6 = job.v6.map(|a| a.to_string()).unwrap_or_default();
     template
@@ -91,7 +91,7 @@ fn fill(template: &str, job: &Job, host: &str, ip: IpAddr) -> String {
 }
 
 fn send(method: Method, url: String, job: &Job, http: &mut dyn Transport, expect: &str, unchanged: &str) -> Outcome {
-    let svc = job.service;
+    let svc = job.account;
     let (url, auth) = split_userinfo(&url);
     let mut req = Request::new(method, url).secret(svc.password.expose()).secret(svc.token.expose());
     if let Some((user, pass)) = auth {
