@@ -540,7 +540,7 @@ impl Engine {
             }
         }
         // Dyn and deSEC drop the family not sent: once anything is due, send both.
-        if svc.account.preset.setting("together") == Some("1") && due.iter().any(|d| !d.is_empty()) {
+        if svc.account.preset.together && due.iter().any(|d| !d.is_empty()) {
             due = sendable;
         }
         let [d4, d6] = due;

@@ -18,8 +18,12 @@ pub struct Preset {
     pub ipv6: bool,
     /// Where the protocol is documented.
     pub docs: String,
-    /// Fixed protocol settings for this preset (for example the name of the IPv6 query parameter).
+    /// Fixed protocol settings for this preset (for example the name of the IPv6 query
+    /// parameter), only those its protocol reads (`Protocol::settings`).
     pub settings: BTreeMap<String, String>,
+    /// The provider takes both families in one request and drops the one not sent (Dyn,
+    /// deSEC): the engine then always sends them together.
+    pub together: bool,
     /// How this provider labels the common fields (a deSEC "username" is the domain).
     pub labels: BTreeMap<String, String>,
     /// Protocol fields this provider does not use (Hurricane Electric needs no user name).
@@ -37,6 +41,7 @@ fn preset(v: &serde_json::Value) -> Option<Preset> {
         entries.filter_map(|(k, x)| Some((k.clone(), x.as_str()?.to_string()))).collect()
     };
     let flag = |k: &str, default: bool| v.get(k).and_then(|x| x.as_bool()).unwrap_or(default);
+    let settings = map("settings");
     Some(Preset {
         name: text("name")?,
         title: text("title")?,
@@ -44,7 +49,8 @@ fn preset(v: &serde_json::Value) -> Option<Preset> {
         server: text("server").unwrap_or_default(),
         ipv6: flag("ipv6", true),
         docs: text("docs")?,
-        settings: map("settings"),
+        together: settings.get("together").is_some_and(|t| t == "1"),
+        settings,
         labels: map("labels"),
         omit: v
             .get("omit")
@@ -106,7 +112,10 @@ static CATALOGUE: OnceLock<Vec<Preset>> = OnceLock::new();
 pub fn all() -> &'static [Preset] {
     CATALOGUE.get_or_init(|| {
         // Every entry is checked by a unit test.
-        entries().iter().filter_map(preset).filter(|p| protocol(&p.protocol).is_some()).collect()
+        let known = |p: &Preset| {
+            protocol(&p.protocol).is_some_and(|proto| p.settings.keys().all(|k| proto.settings().contains(&k.as_str())))
+        };
+        entries().iter().filter_map(preset).filter(known).collect()
     })
 }
 
@@ -169,7 +178,16 @@ mod tests {
         assert!(raw.len() > 100);
         let mut names = std::collections::BTreeSet::new();
         for p in &raw {
-            assert!(protocol(&p.protocol).is_some(), "{}: unknown protocol {}", p.name, p.protocol);
+            let proto = protocol(&p.protocol).unwrap_or_else(|| panic!("{}: unknown protocol {}", p.name, p.protocol));
+            for k in p.settings.keys() {
+                assert!(
+                    proto.settings().contains(&k.as_str()),
+                    "{}: protocol {} reads no setting '{k}'",
+                    p.name,
+                    p.protocol
+                );
+            }
+            assert!(p.settings.get("together").is_none_or(|t| t == "1"), "{}: together is \"1\" or absent", p.name);
             assert!(names.insert(p.name.to_lowercase()), "duplicate provider {}", p.name);
             assert!(p.docs.starts_with("http"), "{}: docs link", p.name);
             let urls = [Some(p.server.as_str()), p.setting("update_url"), p.setting("update_url6")];

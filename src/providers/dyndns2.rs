@@ -38,6 +38,10 @@ impl Protocol for Dyndns2 {
         FIELDS
     }
 
+    fn settings(&self) -> &'static [&'static str] {
+        &["user", "v4_param", "v6_param", "together", "keep"]
+    }
+
     fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let preset = job.account.preset;
         let per_host = preset.setting("user") == Some("hostname");
@@ -53,7 +57,7 @@ impl Protocol for Dyndns2 {
         };
         let families: Vec<(Family, std::net::IpAddr)> = job.families().collect();
         let groups: Vec<&[(Family, std::net::IpAddr)]> =
-            if preset.setting("together") == Some("1") { vec![&families[..]] } else { families.chunks(1).collect() };
+            if preset.together { vec![&families[..]] } else { families.chunks(1).collect() };
         let mut results = Vec::new();
         for group in groups {
             // Parameters in a stable order; families sharing a parameter are comma-joined.

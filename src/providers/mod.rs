@@ -422,6 +422,11 @@ pub struct Net<'a> {
 pub trait Protocol: Sync {
     /// The config fields this protocol reads, beyond hostname/ipv4/ipv6/interface.
     fn fields(&self) -> &'static [Field];
+    /// The catalogue `settings` this protocol reads; a catalogue entry with any other (a typo
+    /// such as "togther") is refused when the catalogue loads, and a unit test names it.
+    fn settings(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// The protocol's own work: send what the job needs and say, per record, what came of it.
     /// Never panics on any answer; a malformed answer is a `Retry` naming what was wrong.
     /// Callers use `update`, which masks what this returns.

@@ -52,6 +52,10 @@ impl Protocol for UrlTemplate {
         self.fields
     }
 
+    fn settings(&self) -> &'static [&'static str] {
+        &["update_url", "update_url6", "expect", "unchanged", "method"]
+    }
+
     fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let svc = job.account;
         let preset = svc.preset;
