@@ -2,7 +2,7 @@
 //! https://developer.hosting.ionos.com/docs/dns — the zone's id is found by name, its records of
 //! one name and type are read, then changed by id (`PUT …/records/{id}`) or created.
 
-use super::rest::{update_records, Api, Existing, Name, Records, ZoneId};
+use super::rest::{update_records, Api, Existing, Name, Records, V1Zones};
 use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::encoding::url_encode;
 use crate::http::{Method, Request};
@@ -25,44 +25,33 @@ impl Protocol for Ionos {
 
     fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "IONOS", &["/0/message", "/message"], api_key);
-        update_records(job, "IONOS", &mut Zones { api, zone: ZoneId::default() }, 3600, 60)
+        update_records(job, "IONOS", &mut Zones(V1Zones::new(api)), 3600, 60)
     }
 }
 
-struct Zones<'a> {
-    api: Api<'a>,
-    zone: ZoneId,
-}
-
-impl Zones<'_> {
-    /// `/v1/zones/{id}`.
-    fn zone(&mut self, zone: &str) -> Result<String, Outcome> {
-        let list = |api: &mut Api| api.call(Method::Get, "/v1/zones", None);
-        Ok(format!("/v1/zones/{}", self.zone.get(&mut self.api, zone, list, ("", "name"))?))
-    }
-}
+struct Zones<'a>(V1Zones<'a>);
 
 impl Records for Zones<'_> {
     fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
-        let zone = self.zone(name.zone)?;
+        let zone = self.0.path(name.zone)?;
         let path = format!("{zone}?recordName={}&recordType={}", url_encode(&name.fqdn()), name.rtype);
-        let found = self.api.call(Method::Get, &path, None)?;
+        let found = self.0.api.call(Method::Get, &path, None)?;
         Ok(Existing::collect(&found["records"], "id", "content", |r| r["type"] == name.rtype))
     }
 
     fn replace(&mut self, name: &Name, found: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome> {
-        let zone = self.zone(name.zone)?;
+        let zone = self.0.path(name.zone)?;
         for r in super::rest::stale(found, ip) {
             let body = json!({"content": ip, "ttl": ttl});
-            self.api.call(Method::Put, &format!("{zone}/records/{}", url_encode(&r.id)), Some(&body))?;
+            self.0.api.call(Method::Put, &format!("{zone}/records/{}", url_encode(&r.id)), Some(&body))?;
         }
         Ok(())
     }
 
     fn create(&mut self, name: &Name, ip: &str, ttl: u32) -> Result<(), Outcome> {
-        let zone = self.zone(name.zone)?;
+        let zone = self.0.path(name.zone)?;
         let body = json!([{"name": name.fqdn(), "type": name.rtype, "content": ip, "ttl": ttl}]);
-        self.api.call(Method::Post, &format!("{zone}/records"), Some(&body)).map(drop)
+        self.0.api.call(Method::Post, &format!("{zone}/records"), Some(&body)).map(drop)
     }
 }
 

@@ -2,7 +2,7 @@
 //! https://www.luadns.com/api.html — the zone's id is found by name, its records are listed
 //! (names are fully qualified with the final dot), changed by id or created.
 
-use super::rest::{update_records, Api, Existing, Name, Records, ZoneId};
+use super::rest::{update_records, Api, Existing, Name, Records, V1Zones};
 use super::{Field, FieldKind, Job, Net, Outcome, Protocol, RecordResult, SERVER_FIELD, ZONE_FIELD};
 use crate::http::{Method, Request};
 use serde_json::json;
@@ -27,22 +27,11 @@ impl Protocol for LuaDns {
 
     fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let api = Api::new(http, job, "LuaDNS", &["/message"], basic);
-        update_records(job, "LuaDNS", &mut Zones { api, zone: ZoneId::default() }, 300, 60)
+        update_records(job, "LuaDNS", &mut Zones(V1Zones::new(api)), 300, 60)
     }
 }
 
-struct Zones<'a> {
-    api: Api<'a>,
-    zone: ZoneId,
-}
-
-impl Zones<'_> {
-    /// `/v1/zones/{id}`.
-    fn zone(&mut self, zone: &str) -> Result<String, Outcome> {
-        let list = |api: &mut Api| api.call(Method::Get, "/v1/zones", None);
-        Ok(format!("/v1/zones/{}", self.zone.get(&mut self.api, zone, list, ("", "name"))?))
-    }
-}
+struct Zones<'a>(V1Zones<'a>);
 
 fn body(name: &Name, ip: &str, ttl: u32) -> serde_json::Value {
     json!({"name": format!("{}.", name.fqdn()), "type": name.rtype, "content": ip, "ttl": ttl})
@@ -50,24 +39,24 @@ fn body(name: &Name, ip: &str, ttl: u32) -> serde_json::Value {
 
 impl Records for Zones<'_> {
     fn find(&mut self, name: &Name) -> Result<Vec<Existing>, Outcome> {
-        let zone = self.zone(name.zone)?;
+        let zone = self.0.path(name.zone)?;
         let path = format!("{zone}/records");
-        let list = self.api.cached(&path, |api| api.call(Method::Get, &path, None))?;
+        let list = self.0.api.cached(&path, |api| api.call(Method::Get, &path, None))?;
         let fqdn = format!("{}.", name.fqdn());
         Ok(Existing::collect(&list, "id", "content", |r| r["type"] == name.rtype && r["name"] == fqdn.as_str()))
     }
 
     fn replace(&mut self, name: &Name, found: &[Existing], ip: &str, ttl: u32) -> Result<(), Outcome> {
-        let zone = self.zone(name.zone)?;
+        let zone = self.0.path(name.zone)?;
         for r in super::rest::stale(found, ip) {
-            self.api.call(Method::Put, &format!("{zone}/records/{}", r.id), Some(&body(name, ip, ttl)))?;
+            self.0.api.call(Method::Put, &format!("{zone}/records/{}", r.id), Some(&body(name, ip, ttl)))?;
         }
         Ok(())
     }
 
     fn create(&mut self, name: &Name, ip: &str, ttl: u32) -> Result<(), Outcome> {
-        let zone = self.zone(name.zone)?;
-        self.api.call(Method::Post, &format!("{zone}/records"), Some(&body(name, ip, ttl))).map(drop)
+        let zone = self.0.path(name.zone)?;
+        self.0.api.call(Method::Post, &format!("{zone}/records"), Some(&body(name, ip, ttl))).map(drop)
     }
 }
 

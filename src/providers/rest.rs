@@ -258,6 +258,25 @@ pub fn stale<'a>(found: &'a [Existing], ip: &'a str) -> impl Iterator<Item = &'a
     found.iter().filter(move |r| r.value != ip)
 }
 
+/// The APIs that list their zones at `/v1/zones` and address one as `/v1/zones/{id}` (IONOS,
+/// LuaDNS): the API, and the zone's path, looked up by name once per job.
+pub struct V1Zones<'a> {
+    pub api: Api<'a>,
+    zone: ZoneId,
+}
+
+impl<'a> V1Zones<'a> {
+    pub fn new(api: Api<'a>) -> V1Zones<'a> {
+        V1Zones { api, zone: ZoneId::default() }
+    }
+
+    /// `/v1/zones/{id}` of `zone`.
+    pub fn path(&mut self, zone: &str) -> Result<String, Outcome> {
+        let list = |api: &mut Api| api.call(Method::Get, "/v1/zones", None);
+        Ok(format!("/v1/zones/{}", self.zone.get(&mut self.api, zone, list, ("", "name"))?))
+    }
+}
+
 /// A zone's (or domain's) id at the provider, looked up by name once per job.
 #[derive(Default)]
 pub struct ZoneId(Option<String>);

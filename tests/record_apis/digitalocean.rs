@@ -18,14 +18,7 @@ fn route(r: &Recorded, s: &mut Store) -> Answer {
         }
         ("POST", p) if p == base => {
             let b = body(r).map_err(bad)?;
-            let rec = s
-                .add(
-                    str_of(&b, "name").map_err(bad)?,
-                    str_of(&b, "type").map_err(bad)?,
-                    str_of(&b, "data").map_err(bad)?,
-                    u64_of(&b, "ttl").map_err(bad)?,
-                )
-                .map_err(bad)?;
+            let rec = s.add_from(&b, ["name", "type", "data", "ttl"])?;
             Ok(Reply::json(201, &json!({"domain_record": view(&rec)})))
         }
         ("PATCH", p) if p.starts_with(&format!("{base}/")) => {

@@ -27,12 +27,7 @@ fn route(r: &Recorded, s: &mut Store) -> Answer {
                 return Err((404, "rrset not found".into()));
             }
             let b = body(r).map_err(bad)?;
-            let values: Vec<String> = b["records"]
-                .as_array()
-                .ok_or(bad("records missing".into()))?
-                .iter()
-                .map(|v| v["value"].as_str().unwrap_or("").to_string())
-                .collect();
+            let values = values(&b)?;
             let ttl = s.named(name, rtype)[0].ttl;
             s.set(name, rtype, &values, ttl).map_err(bad)?;
             Ok(Reply::json(201, &json!({"action": {"id": 1, "command": "set_rrset_records", "status": "running"}})))
@@ -43,15 +38,16 @@ fn route(r: &Recorded, s: &mut Store) -> Answer {
             if !s.named(name, rtype).is_empty() {
                 return Err((409, "rrset already exists".into()));
             }
-            let values: Vec<String> = b["records"]
-                .as_array()
-                .ok_or(bad("records missing".into()))?
-                .iter()
-                .map(|v| v["value"].as_str().unwrap_or("").to_string())
-                .collect();
+            let values = values(&b)?;
             s.set(name, rtype, &values, u64_of(&b, "ttl").map_err(bad)?).map_err(bad)?;
             Ok(Reply::json(201, &json!({"rrset": {"name": name, "type": rtype}, "action": {"id": 2}})))
         }
         _ => no_route(),
     }
+}
+
+/// The values of an RRset's `records` list.
+fn values(b: &Value) -> Result<Vec<String>, (u16, String)> {
+    let records = b["records"].as_array().ok_or(bad("records missing".into()))?;
+    Ok(records.iter().map(|v| v["value"].as_str().unwrap_or("").to_string()).collect())
 }

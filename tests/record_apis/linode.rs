@@ -28,14 +28,7 @@ fn route(r: &Recorded, s: &mut Store) -> Answer {
         }
         ("POST", "/v4/domains/7/records") => {
             let b = body(r).map_err(bad)?;
-            let rec = s
-                .add(
-                    &from_empty(str_of(&b, "name").map_err(bad)?),
-                    str_of(&b, "type").map_err(bad)?,
-                    str_of(&b, "target").map_err(bad)?,
-                    u64_of(&b, "ttl_sec").map_err(bad)?,
-                )
-                .map_err(bad)?;
+            let rec = s.add_from(&b, ["name", "type", "target", "ttl_sec"])?;
             json_ok(view(&rec))
         }
         ("PUT", p) if p.starts_with("/v4/domains/7/records/") => {

@@ -128,6 +128,15 @@ impl Store {
     }
 
     /// Add a record after checking what a real API checks: a known type, a valid address.
+    /// A record made from a request's body, by the API's names for its name, type, value and TTL
+    /// fields (an empty name is the apex); a missing field or a bad value is a 400.
+    fn add_from(&mut self, b: &Value, [name, rtype, value, ttl]: [&str; 4]) -> Result<Rec, (u16, String)> {
+        let name = from_empty(str_of(b, name).map_err(bad)?);
+        let (rtype, value, ttl) =
+            (str_of(b, rtype).map_err(bad)?, str_of(b, value).map_err(bad)?, u64_of(b, ttl).map_err(bad)?);
+        self.add(&name, rtype, value, ttl).map_err(bad)
+    }
+
     fn add(&mut self, name: &str, rtype: &str, value: &str, ttl: u64) -> Result<Rec, String> {
         valid(rtype, value)?;
         let rec =

@@ -58,14 +58,7 @@ fn route(r: &Recorded, s: &mut Store) -> Answer {
         }
         ("POST", p) if p == format!("{base}/record") => {
             let b = body(r).map_err(bad)?;
-            let rec = s
-                .add(
-                    &from_empty(str_of(&b, "subDomain").map_err(bad)?),
-                    str_of(&b, "fieldType").map_err(bad)?,
-                    str_of(&b, "target").map_err(bad)?,
-                    u64_of(&b, "ttl").map_err(bad)?,
-                )
-                .map_err(bad)?;
+            let rec = s.add_from(&b, ["subDomain", "fieldType", "target", "ttl"])?;
             json_ok(json!({"id": rec.id}))
         }
         ("POST", p) if p == format!("{base}/refresh") => json_ok(Value::Null),
