@@ -50,7 +50,7 @@ impl RealEnv {
     }
 
     pub fn with_global(global: &Global, dry_run: bool) -> Result<RealEnv, Error> {
-        let roots = Roots::load(&global.ca_bundle).map_err(Error::Config)?;
+        let roots = Roots::load(&global.ca_bundle)?;
         let http = ClientOptions { ca_bundle: global.ca_bundle.clone(), timeout: global.http_timeout };
         let kernel = Netlink::new().map_err(|e| Error::io("cannot read interface addresses", e))?;
         Ok(RealEnv { roots, http, kernel, dry_run, ubus: None, ubus_since: None, netifd_devices: HashMap::new() })

@@ -15,10 +15,10 @@ pub enum Error {
     Argument(String),
     /// The system refused what the daemon needs (a socket, a file); the text says which.
     Io(String),
-    /// A DNS exchange failed before an answer could be read.
-    Dns(String),
-    /// An answer (an echo service's, a DNS server's) that does not say what it must.
+    /// An echo service's answer that does not say what it must.
     Answer(String),
+    /// A file the daemon wrote itself (its state) that does not read back.
+    Corrupt(String),
 }
 
 impl Error {
@@ -34,8 +34,8 @@ impl fmt::Display for Error {
             | Error::Config(m)
             | Error::Argument(m)
             | Error::Io(m)
-            | Error::Dns(m)
-            | Error::Answer(m) => f.write_str(m),
+            | Error::Answer(m)
+            | Error::Corrupt(m) => f.write_str(m),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! (tmpfs) after every change, and to an optional flash copy only when a registered address or a
 //! stop changes, so a reboot does not force useless updates and flash is not worn.
 
+use crate::error::Error;
 use crate::net::Family;
 use crate::providers::{Code, Kind};
 use serde::Serialize;
@@ -40,7 +41,7 @@ pub struct Record {
 impl Record {
     /// A record as the state file holds it. Read through `Value`, not a derived reader (which
     /// costs several KB of flash); a field that is missing or of another type is left unset.
-    fn from_json(v: &Value) -> Result<Record, String> {
+    fn from_json(v: &Value) -> Result<Record, Error> {
         let num = |k: &str| v.get(k).and_then(Value::as_u64);
         let text = |k: &str| v.get(k).and_then(Value::as_str);
         let addr = |k: &str| text(k).and_then(|t| t.parse().ok());
@@ -68,9 +69,10 @@ impl Record {
 }
 
 /// The code `text` names among `all`; an unknown one is an error (a newer daemon's file).
-fn by_code<T: Copy>(all: &[T], name: fn(T) -> &'static str, text: Option<&str>) -> Result<Option<T>, String> {
+fn by_code<T: Copy>(all: &[T], name: fn(T) -> &'static str, text: Option<&str>) -> Result<Option<T>, Error> {
     let Some(text) = text else { return Ok(None) };
-    all.iter().find(|c| name(**c) == text).map(|c| Some(*c)).ok_or_else(|| format!("unknown code '{text}'"))
+    let found = all.iter().find(|c| name(**c) == text);
+    found.map(|c| Some(*c)).ok_or_else(|| Error::Corrupt(format!("unknown code '{text}'")))
 }
 
 /// Which record: one hostname of a service, in one family. The state file writes it as
@@ -125,7 +127,9 @@ impl State {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
                 Err(e) => Err(e.to_string()),
                 // Through `str`, as every other JSON the daemon reads: one reader in the binary.
-                Ok(bytes) => std::str::from_utf8(&bytes).map_err(|e| e.to_string()).and_then(State::from_json),
+                Ok(bytes) => std::str::from_utf8(&bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(|text| State::from_json(text).map_err(|e| e.to_string())),
             };
             parsed.map_err(|e| log::warn!("ignoring state file {}: {e}; starting without it", p.display())).ok()
         };
@@ -136,12 +140,13 @@ impl State {
     }
 
     /// The state file's text, as `save` writes it.
-    pub fn from_json(text: &str) -> Result<State, String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    pub fn from_json(text: &str) -> Result<State, Error> {
+        let v: Value = serde_json::from_str(text).map_err(|e| Error::Corrupt(e.to_string()))?;
         let mut records = BTreeMap::new();
         for (key, rec) in v.get("records").and_then(Value::as_object).into_iter().flatten() {
-            let k = RecordKey::parse(key).ok_or_else(|| format!("'{key}' is not service/host/ipv4|ipv6"))?;
-            records.insert(k, Record::from_json(rec).map_err(|e| format!("{key}: {e}"))?);
+            let k = RecordKey::parse(key)
+                .ok_or_else(|| Error::Corrupt(format!("'{key}' is not service/host/ipv4|ipv6")))?;
+            records.insert(k, Record::from_json(rec).map_err(|e| Error::Corrupt(format!("{key}: {e}")))?);
         }
         Ok(State { records, persisted: 0 })
     }
@@ -303,10 +308,10 @@ mod tests {
         assert_eq!(back.records[&key], rec);
         for bad in [r#"{"records":{"home/a.example.org":{}}}"#, r#"{"records":{"a/b/ipv5":{}}}"#] {
             let e = State::from_json(bad).unwrap_err();
-            assert!(e.contains("is not service/host/ipv4|ipv6"), "{bad}: {e}");
+            assert!(e.to_string().contains("is not service/host/ipv4|ipv6"), "{bad}: {e}");
         }
         let e = State::from_json(r#"{"records":{"a/b/ipv4":{"kind":"bogus"}}}"#).unwrap_err();
-        assert_eq!(e, "a/b/ipv4: unknown code 'bogus'");
+        assert_eq!(e, Error::Corrupt("a/b/ipv4: unknown code 'bogus'".into()));
         // Every field the daemon writes comes back.
         let full = Record {
             registered: "203.0.113.1".parse().ok(),

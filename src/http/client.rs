@@ -2,6 +2,7 @@
 //! provider cut down to what the public PKI needs, and its failures worded for a router owner.
 
 use super::{host_of, url_allowed, Deadline, HttpError, Request, Response, Transport, MAX_BODY};
+use crate::error::Error;
 use crate::net::Family;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +25,7 @@ impl Default for ClientOptions {
 pub struct Roots(ureq::tls::RootCerts);
 
 impl Roots {
-    pub fn load(path: &str) -> Result<Roots, String> {
+    pub fn load(path: &str) -> Result<Roots, Error> {
         match std::fs::read(path) {
             Ok(pem) => {
                 let certs: Vec<_> = ureq::tls::parse_pem(&pem)
@@ -34,7 +35,7 @@ impl Roots {
                     })
                     .collect();
                 if certs.is_empty() {
-                    return Err(format!("CA bundle {path} holds no certificate"));
+                    return Err(Error::Config(format!("CA bundle {path} holds no certificate")));
                 }
                 Ok(Roots(ureq::tls::RootCerts::Specific(Arc::new(certs))))
             }
@@ -43,14 +44,14 @@ impl Roots {
     }
 
     #[cfg(feature = "webpki-roots")]
-    fn fallback(why: String) -> Result<Roots, String> {
+    fn fallback(why: String) -> Result<Roots, Error> {
         crate::debug!("{why}; using the compiled-in roots");
         Ok(Roots(ureq::tls::RootCerts::WebPki))
     }
 
     #[cfg(not(feature = "webpki-roots"))]
-    fn fallback(why: String) -> Result<Roots, String> {
-        Err(why)
+    fn fallback(why: String) -> Result<Roots, Error> {
+        Err(Error::Config(why))
     }
 }
 

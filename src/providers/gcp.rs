@@ -9,6 +9,7 @@ use super::rest::{secrets_only, update_records, Api, Existing, Name, Records};
 use super::sign;
 use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD};
 use crate::encoding::{base64, url_encode};
+use crate::error::Error;
 use crate::http::{Method, Request};
 use serde_json::{json, Value};
 
@@ -48,8 +49,8 @@ fn b64url(data: &[u8]) -> String {
 }
 
 /// The signed JWT assertion for the key, issued at `now`.
-pub fn assertion(key: &Value, now: u64) -> Result<String, String> {
-    let pem = key["private_key"].as_str().ok_or("the key file has no private_key")?;
+pub fn assertion(key: &Value, now: u64) -> Result<String, Error> {
+    let pem = key["private_key"].as_str().ok_or_else(|| Error::Config("the key file has no private_key".into()))?;
     let claims =
         json!({"iss": key["client_email"], "scope": SCOPE, "aud": key["token_uri"], "iat": now, "exp": now + 3600});
     let signing_input =

@@ -10,6 +10,7 @@
 
 use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, ZONE_FIELD};
 use crate::dns::Exchange;
+use crate::error::Error;
 use crate::net::Family;
 use ring::hmac;
 use std::net::IpAddr;
@@ -40,15 +41,21 @@ pub struct Key {
 }
 
 impl Key {
-    pub fn new(name: &str, algorithm: &str, secret_b64: &str) -> Result<Key, String> {
+    pub fn new(name: &str, algorithm: &str, secret_b64: &str) -> Result<Key, Error> {
         let (wire, alg) = match algorithm.trim().trim_end_matches('.').to_ascii_lowercase().as_str() {
             "" | "hmac-sha256" => ("hmac-sha256", hmac::HMAC_SHA256),
             "hmac-sha512" => ("hmac-sha512", hmac::HMAC_SHA512),
             "hmac-sha1" => ("hmac-sha1", hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY),
-            other => return Err(format!("key_algorithm '{other}' is not one of hmac-sha256, hmac-sha512, hmac-sha1")),
+            other => {
+                return Err(Error::Config(format!(
+                    "key_algorithm '{other}' is not one of hmac-sha256, hmac-sha512, hmac-sha1"
+                )))
+            }
         };
         let secret = crate::encoding::base64_decode(secret_b64).filter(|s| !s.is_empty());
-        let secret = secret.ok_or("the TSIG key secret is not base64 (as in the server's key statement)")?;
+        let secret = secret.ok_or_else(|| {
+            Error::Config("the TSIG key secret is not base64 (as in the server's key statement)".into())
+        })?;
         Ok(Key {
             name: name.trim_end_matches('.').to_ascii_lowercase(),
             algorithm: wire,
@@ -394,7 +401,7 @@ impl Protocol for Rfc2136 {
             svc.token.expose(),
         ) {
             Ok(k) => k,
-            Err(e) => return job.all(Outcome::stop(Kind::Config, e)),
+            Err(e) => return job.all(Outcome::stop(Kind::Config, e.to_string())),
         };
         let (inside, outside): (Vec<String>, Vec<String>) = job.hosts.iter().cloned().partition(|h| in_zone(h, &zone));
         let mut results = Vec::new();
@@ -704,8 +711,8 @@ mod tests {
 
     #[test]
     fn keys_and_zones() {
-        assert!(Key::new("k", "hmac-md5", SECRET).err().unwrap().contains("hmac-md5"));
-        assert!(Key::new("k", "hmac-sha512", "not base64!").err().unwrap().contains("base64"));
+        assert!(Key::new("k", "hmac-md5", SECRET).err().unwrap().to_string().contains("hmac-md5"));
+        assert!(Key::new("k", "hmac-sha512", "not base64!").err().unwrap().to_string().contains("base64"));
         assert!(in_zone("a.Example.org.", "example.org"));
         assert!(in_zone("example.org", "example.org"));
         assert!(!in_zone("badexample.org", "example.org"));

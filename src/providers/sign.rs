@@ -2,6 +2,7 @@
 //! hex, and a random nonce.
 
 use crate::encoding::url_encode;
+use crate::error::Error;
 use ring::{digest, hmac};
 
 /// Seconds since the epoch, now.
@@ -132,18 +133,15 @@ pub fn derive_key(prefixed_secret: &str, scope: &[&str]) -> Vec<u8> {
 }
 
 /// An RSA signature over `msg` (PKCS#1 v1.5 with `alg`) with the PKCS#8 key in `pem`.
-pub fn rsa_sign(
-    pem: &str,
-    alg: &'static dyn ring::signature::RsaEncoding,
-    msg: &[u8],
-) -> Result<Vec<u8>, &'static str> {
+pub fn rsa_sign(pem: &str, alg: &'static dyn ring::signature::RsaEncoding, msg: &[u8]) -> Result<Vec<u8>, Error> {
+    let bad = |why: &str| Error::Config(why.into());
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let der = crate::encoding::base64_decode(&body).ok_or("the private key is not PEM")?;
-    let pair =
-        ring::signature::RsaKeyPair::from_pkcs8(&der).map_err(|_| "the private key is not an RSA key in PKCS#8")?;
+    let der = crate::encoding::base64_decode(&body).ok_or_else(|| bad("the private key is not PEM"))?;
+    let pair = ring::signature::RsaKeyPair::from_pkcs8(&der)
+        .map_err(|_| bad("the private key is not an RSA key in PKCS#8"))?;
     let mut signature = vec![0; pair.public().modulus_len()];
     pair.sign(alg, &ring::rand::SystemRandom::new(), msg, &mut signature)
-        .map_err(|_| "signing with the private key failed")?;
+        .map_err(|_| bad("signing with the private key failed"))?;
     Ok(signature)
 }
 
