@@ -240,6 +240,11 @@ impl Reader<'_> {
         format!("{}:{}", self.path, e.pos.line)
     }
 
+    /// Where option `name` is (the file alone if the section has none: no path to a panic).
+    fn at_option(&self, name: &str) -> String {
+        self.section.get(name).map_or_else(|| self.path.to_string(), |e| self.at(e))
+    }
+
     fn string(&mut self, name: &'static str) -> Result<Option<String>, Error> {
         let Some(e) = self.entry(name) else {
             return Ok(None);
@@ -247,7 +252,7 @@ impl Reader<'_> {
         match &e.value {
             uci::Value::Single(v) => Ok(Some(v.clone())),
             uci::Value::List(_) => {
-                let at = self.at(self.section.get(name).unwrap());
+                let at = self.at_option(name);
                 Err(Error::Config(format!("option '{name}' ({at}) takes one value, not a list")))
             }
         }
@@ -271,7 +276,7 @@ impl Reader<'_> {
         match self.string(name)? {
             None => Ok(default),
             Some(v) => parse(v.trim()).ok_or_else(|| {
-                let at = self.at(self.section.get(name).unwrap());
+                let at = self.at_option(name);
                 Error::Config(format!("option '{name}' ({at}): '{v}' is not {what}"))
             }),
         }
@@ -284,7 +289,7 @@ impl Reader<'_> {
     fn duration(&mut self, name: &'static str, default: Duration, min: Duration) -> Result<Duration, Error> {
         let d = self.parsed(name, default, "a duration (e.g. 90, 500ms, 10m, 2h, 25d)", parse_duration)?;
         if d < min {
-            let at = self.at(self.section.get(name).unwrap());
+            let at = self.at_option(name);
             return Err(Error::Config(format!("option '{name}' ({at}): must be at least {}", format_duration(min))));
         }
         Ok(d)
@@ -307,7 +312,7 @@ fn read_global(r: &mut Reader) -> Result<Global, Error> {
         // Echo services are never asked over plain http: anyone on the path could choose the
         // address that gets published.
         if let Some(url) = urls.iter().find(|u| !url_allowed(u, false)) {
-            let at = r.at(r.section.get(option).unwrap_or_else(|| unreachable!("{option} was just read")));
+            let at = r.at_option(option);
             let why = if url.starts_with("http://") {
                 "is plain http; echo services are asked over https only"
             } else {
