@@ -18,7 +18,9 @@ for t in $targets; do
 	start=$(date +%s)
 	cross_cargo build "$t" --release --bin edgeddns "${RELEASE_ARGS[@]}"
 	bin="$CARGO_TARGET_DIR/$t/release/edgeddns"
-	cp "$bin" "dist/edgeddns-$t"
+	# Strip leaves two sections the kernel never loads: MIPS's .pdr (procedure descriptors for
+	# debuggers, 157 KB on mips) and the toolchain's .comment. OpenWrt's sstrip drops them too.
+	llvm-objcopy --remove-section=.pdr --remove-section=.comment "$bin" "dist/edgeddns-$t"
 	info=$(file -b "dist/edgeddns-$t")
 	case "$info" in
 		*"statically linked"*) ;;

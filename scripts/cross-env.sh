@@ -16,6 +16,7 @@ cross_install() {
 	[ -d /usr/lib/rustlib/src/rust/library ] || need="$need rust-web-src"
 	command -v qemu-mips-static >/dev/null || need="$need qemu-user-static"
 	command -v file >/dev/null || need="$need file"
+	command -v llvm-objcopy >/dev/null || need="$need llvm"
 	if [ -n "$need" ]; then
 		apt-get update -q >/dev/null
 		# shellcheck disable=SC2086
