@@ -149,6 +149,13 @@ impl Env for RealEnv {
         self.echo_now(family, urls)
     }
 
+    /// odhcpd's leases; none without ubus or odhcpd (dnsmasq serves DHCPv6 on some routers).
+    fn dhcpv6_leases(&mut self) -> Vec<crate::sources::lan::Neighbour> {
+        use crate::ubus::odhcpd;
+        let reply = self.ubus.as_mut().map(|s| s.call(odhcpd::OBJECT, odhcpd::METHOD));
+        reply.and_then(Result::ok).map(|r| odhcpd::leases(&r)).unwrap_or_default()
+    }
+
     fn neighbours(&mut self) -> Vec<crate::sources::lan::Neighbour> {
         self.kernel.neighbours().unwrap_or_else(|e| {
             log::warn!("cannot read the neighbour table: {e}");

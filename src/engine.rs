@@ -30,6 +30,10 @@ pub trait Env {
     fn neighbours(&mut self) -> Vec<Neighbour> {
         Vec::new()
     }
+    /// The DHCPv6 server's leases by MAC (odhcpd), where there is one.
+    fn dhcpv6_leases(&mut self) -> Vec<Neighbour> {
+        Vec::new()
+    }
     /// The network of one provider job; jobs run in parallel threads.
     fn job_net(&mut self) -> JobNet;
 }
@@ -336,20 +340,23 @@ impl Engine {
         let mut seen: Seen = BTreeMap::new();
         let mut label_of = BTreeMap::new();
         let mut lan = Vec::new();
-        // One read of the table for every host found by MAC.
-        let mut table: Option<Vec<Neighbour>> = None;
+        // One read of the tables for every host found by MAC.
+        let mut tables: Option<[Vec<Neighbour>; 2]> = None;
         for svc in &self.config.services {
             for family in Family::ALL.into_iter().filter(|f| svc.wants(*f) && svc.ip_source != IpSource::Echo) {
                 let Reading { label, addrs, note } = env.interface_addrs(svc, family);
                 if let Some(host) = svc.lan_family(family) {
                     let from = host.v6.unwrap_or(V6From::Neighbour);
-                    let neighbours: &[Neighbour] = if family == Family::V4 || from == V6From::Neighbour {
-                        table.get_or_insert_with(|| env.neighbours())
-                    } else {
-                        &[]
-                    };
+                    let [neighbours, leases]: &[Vec<Neighbour>; 2] =
+                        if family == Family::V4 || from == V6From::Neighbour {
+                            tables.get_or_insert_with(|| [env.neighbours(), env.dhcpv6_leases()])
+                        } else {
+                            &[Vec::new(), Vec::new()]
+                        };
                     let addr = match &addrs {
-                        Ok(a) => lan::address(family, from, host.mac, a, neighbours).map_err(|m| lan_wait(m, &label)),
+                        Ok(a) => {
+                            lan::address(family, from, host.mac, a, neighbours, leases).map_err(|m| lan_wait(m, &label))
+                        }
                         Err(e) => Err((WaitFor::Lan, format!("{e}: waiting for the LAN"))),
                     };
                     lan.push((svc.name.clone(), family, addr));

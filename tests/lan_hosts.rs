@@ -147,6 +147,39 @@ fn a_prefix_change_reported_by_netifd_moves_every_lan_host() {
     netifd.stop();
 }
 
+#[test]
+fn neighbour_mode_takes_the_dhcpv6_lease_of_the_mac_from_odhcpd() {
+    let dir = TempDir::new("lanlease");
+    let ca = TestCa::new();
+    ca.write_bundle(&dir);
+    let ubusd = Ubusd::start(&dir.path("ubus.sock"));
+    let echo = HttpsServer::start(&ca, None, |_| Reply::ok("203.0.113.10"));
+    let provider = HttpsServer::start(&ca, None, dyndns2);
+    let host = "config host 'nas'\n\toption service 'home'\n\tlist hostname 'nas.example.org'\n\
+                \toption mac '52:54:00:12:34:56'\n\toption ipv6 'neighbour'\n";
+    let cfg = config(&dir, &echo.url("/"), &provider.url("/nic/update"), "", host);
+    let netifd =
+        FakeNetifd::start(&ubusd.path, &[("wan", Some("203.0.113.10"), None), ("lan", Some("192.168.1.1"), None)]);
+    netifd.set_prefix("lan", Some("2001:db8:0:10::/64"));
+    let odhcpd = support::odhcpd::FakeOdhcpd::start(&ubusd.path, "br-lan");
+    // A DUID-UUID names no MAC; the DUID-LLT of another MAC is another device.
+    odhcpd.set(vec![
+        support::odhcpd::lease("000400112233445566778899aabbccddeeff", "phone", "2001:db8:0:10::77"),
+        support::odhcpd::lease("000100012d3f5e7a525400aaaaaa", "tv", "2001:db8:0:10::78"),
+    ]);
+    let mut cmd = edgeddns();
+    cmd.args(["-c", &cfg, "--ubus-socket", ubusd.path.to_str().unwrap(), "run", "-f"]);
+    let d = Daemon::start(cmd);
+    let rec = wait_record(&dir, "nas", "ipv6", |r| r["next"]["for"] == "device");
+    assert_eq!(rec["registered"], serde_json::Value::Null);
+    // The NAS gets its lease (DUID-LLT ending in its MAC): published without a neighbour entry.
+    odhcpd.set(vec![support::odhcpd::lease("000100012d3f5e7a525400123456", "nas", "2001:db8:0:10::1234")]);
+    netifd.set("lan", Some("192.168.1.1"), None);
+    wait_sent(&provider, &[("nas.example.org".into(), "2001:db8:0:10::1234".into())], &d);
+    assert!(!d.log().contains(PASSWORD));
+    netifd.stop();
+}
+
 /// Router namespace `r` with the LAN veth `lan0`; the device namespace `d` holds its peer.
 struct Lan {
     r: Netns,

@@ -58,16 +58,19 @@ pub fn in_prefix(lan: Ipv6Addr, len: u8, iid: Ipv6Addr) -> Ipv6Addr {
 }
 
 /// The address of `family` a LAN host should hold: `lan` is what the LAN interface holds (the
-/// router's own address in the delegated prefix), `neighbours` the kernel's neighbour table.
-/// IPv4 is always the neighbour entry of `mac` (the host's LAN address).
+/// router's own address in the delegated prefix), `neighbours` the kernel's neighbour table and
+/// `leases` the DHCPv6 server's. IPv4 is always the neighbour entry of `mac` (its LAN address).
 pub fn address(
     family: Family,
     from: V6From,
     mac: Option<[u8; 6]>,
     lan: &[IfAddr],
     neighbours: &[Neighbour],
+    leases: &[Neighbour],
 ) -> Result<IpAddr, Missing> {
-    let mine = neighbours.iter().filter(|n| Some(n.mac) == mac).map(|n| n.addr);
+    let of_mac = |n: &&Neighbour| Some(n.mac) == mac;
+    let leased: Vec<IpAddr> = leases.iter().filter(of_mac).map(|n| n.addr).collect();
+    let mine = neighbours.iter().filter(of_mac).map(|n| n.addr).chain(leased.iter().copied());
     if family == Family::V4 {
         return mine.into_iter().find(|a| a.is_ipv4()).ok_or(Missing::Device);
     }
@@ -92,9 +95,13 @@ pub fn address(
         })
         .filter(|a| prefix.is_none_or(|(p, len)| in_prefix(p, len, *a) == *a))
         .collect();
-    // A privacy address looks random and changes daily; the EUI-64 one is the device's own.
-    // Of several random-looking ones none can be told stable from a single look.
-    let stable = candidates.iter().find(|a| in_prefix(**a, 64, iid) == **a);
+    // A privacy address looks random and changes daily; the EUI-64 one is the device's own, and
+    // so is the one its DHCPv6 lease gives. Of several random-looking ones none can be told
+    // stable from a single look.
+    let stable = candidates
+        .iter()
+        .find(|a| in_prefix(**a, 64, iid) == **a)
+        .or_else(|| candidates.iter().find(|a| leased.contains(&IpAddr::V6(**a))));
     match (stable, candidates.as_slice()) {
         (Some(a), _) | (None, [a]) => Ok(IpAddr::V6(*a)),
         (None, []) => Err(Missing::Device),
@@ -129,9 +136,9 @@ mod tests {
     #[test]
     fn prefix_and_suffix() {
         let s: Ipv6Addr = "::1:2:3:4".parse().unwrap();
-        let got = address(Family::V6, V6From::Suffix(s), None, &lan("2001:db8:5:10::1"), &[]);
+        let got = address(Family::V6, V6From::Suffix(s), None, &lan("2001:db8:5:10::1"), &[], &[]);
         assert_eq!(got, Ok("2001:db8:5:10:1:2:3:4".parse().unwrap()));
-        let got = address(Family::V6, V6From::Eui64, Some(MAC), &lan("2001:db8:5:10::1"), &[]);
+        let got = address(Family::V6, V6From::Eui64, Some(MAC), &lan("2001:db8:5:10::1"), &[], &[]);
         assert_eq!(got, Ok("2001:db8:5:10:5054:ff:fe12:3456".parse().unwrap()));
         // A /60 LAN keeps its own bits; a ULA alone is no prefix to publish.
         assert_eq!(
@@ -140,7 +147,7 @@ mod tests {
         );
         assert_eq!(in_prefix("2001:db8::1".parse().unwrap(), 0, s), s);
         let ula = [IfAddr::new("fd00::1".parse().unwrap(), 64)];
-        assert_eq!(address(Family::V6, V6From::Suffix(s), None, &ula, &[]), Err(Missing::Prefix));
+        assert_eq!(address(Family::V6, V6From::Suffix(s), None, &ula, &[], &[]), Err(Missing::Prefix));
     }
 
     #[test]
@@ -149,22 +156,35 @@ mod tests {
         let other = Neighbour { addr: "2001:db8:5:10::99".parse().unwrap(), mac: [2; 6] };
         let table = [n("fe80::1"), n("2001:db8:4:10::abcd"), n("2001:db8:5:10::abcd"), other, n("192.168.1.50")];
         assert_eq!(
-            address(Family::V6, V6From::Neighbour, Some(MAC), &l, &table),
+            address(Family::V6, V6From::Neighbour, Some(MAC), &l, &table, &[]),
             Ok("2001:db8:5:10::abcd".parse().unwrap())
         );
-        assert_eq!(address(Family::V4, V6From::Neighbour, Some(MAC), &l, &table), Ok("192.168.1.50".parse().unwrap()));
+        assert_eq!(
+            address(Family::V4, V6From::Neighbour, Some(MAC), &l, &table, &[]),
+            Ok("192.168.1.50".parse().unwrap())
+        );
         // A privacy address beside the EUI-64 one: the EUI-64 one wins.
         let table = [n("2001:db8:5:10:8f1e:1c2:aa:3"), n("2001:db8:5:10:5054:ff:fe12:3456")];
         assert_eq!(
-            address(Family::V6, V6From::Neighbour, Some(MAC), &l, &table),
+            address(Family::V6, V6From::Neighbour, Some(MAC), &l, &table, &[]),
             Ok("2001:db8:5:10:5054:ff:fe12:3456".parse().unwrap())
         );
         let table = [n("2001:db8:5:10:8f1e:1c2:aa:3"), n("2001:db8:5:10::abcd")];
-        assert_eq!(address(Family::V6, V6From::Neighbour, Some(MAC), &l, &table), Err(Missing::Ambiguous));
+        // The DHCPv6 lease settles it; a lease alone is enough.
+        let lease = [n("2001:db8:5:10::abcd")];
         assert_eq!(
-            address(Family::V6, V6From::Neighbour, Some(MAC), &l, &[n("2001:db8:4:10::1")]),
+            address(Family::V6, V6From::Neighbour, Some(MAC), &l, &table, &lease),
+            Ok("2001:db8:5:10::abcd".parse().unwrap())
+        );
+        assert_eq!(
+            address(Family::V6, V6From::Neighbour, Some(MAC), &l, &[], &lease),
+            Ok("2001:db8:5:10::abcd".parse().unwrap())
+        );
+        assert_eq!(address(Family::V6, V6From::Neighbour, Some(MAC), &l, &table, &[]), Err(Missing::Ambiguous));
+        assert_eq!(
+            address(Family::V6, V6From::Neighbour, Some(MAC), &l, &[n("2001:db8:4:10::1")], &[]),
             Err(Missing::Device)
         );
-        assert_eq!(address(Family::V4, V6From::Neighbour, Some(MAC), &l, &[]), Err(Missing::Device));
+        assert_eq!(address(Family::V4, V6From::Neighbour, Some(MAC), &l, &[], &[]), Err(Missing::Device));
     }
 }
