@@ -11,14 +11,19 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 enum Command {
-    Set { interface: String, v4: Option<String>, v6: Option<String> },
-    Prefix { interface: String, prefix: Option<String> },
+    Set { interface: String, change: Change },
     Stop,
 }
 
 pub struct FakeNetifd {
     tx: mpsc::Sender<Command>,
     done: mpsc::Receiver<()>,
+}
+
+/// What a `Set` changes: the addresses, or the delegated prefix assigned to the interface.
+enum Change {
+    Addrs(Option<String>, Option<String>),
+    Prefix(Option<String>),
 }
 
 /// An interface as the double keeps it: IPv4, IPv6 (IA_NA) and the delegated prefix assigned
@@ -81,17 +86,11 @@ impl FakeNetifd {
             loop {
                 match rx.try_recv() {
                     Ok(Command::Stop) | Err(mpsc::TryRecvError::Disconnected) => break,
-                    Ok(cmd @ (Command::Set { .. } | Command::Prefix { .. })) => {
-                        let (interface, new) = match cmd {
-                            Command::Set { interface, v4, v6 } => {
-                                let prefix = table.get(&interface).and_then(|i| i.2.clone());
-                                (interface, (v4, v6, prefix))
-                            }
-                            Command::Prefix { interface, prefix } => {
-                                let (v4, v6, _) = table.get(&interface).cloned().unwrap_or_default();
-                                (interface, (v4, v6, prefix))
-                            }
-                            Command::Stop => unreachable!(),
+                    Ok(Command::Set { interface, change }) => {
+                        let (v4, v6, prefix) = table.get(&interface).cloned().unwrap_or_default();
+                        let new = match change {
+                            Change::Addrs(v4, v6) => (v4, v6, prefix),
+                            Change::Prefix(prefix) => (v4, v6, prefix),
                         };
                         let was_up =
                             table.get(&interface).is_some_and(|i| i.0.is_some() || i.1.is_some() || i.2.is_some());
@@ -149,7 +148,10 @@ impl FakeNetifd {
     pub fn set(&self, interface: &str, v4: Option<&str>, v6: Option<&str>) -> Instant {
         let at = Instant::now();
         self.tx
-            .send(Command::Set { interface: interface.into(), v4: v4.map(String::from), v6: v6.map(String::from) })
+            .send(Command::Set {
+                interface: interface.into(),
+                change: Change::Addrs(v4.map(String::from), v6.map(String::from)),
+            })
             .unwrap();
         at
     }
@@ -158,7 +160,8 @@ impl FakeNetifd {
     /// as netifd does on the LAN when the upstream delegation changes.
     pub fn set_prefix(&self, interface: &str, prefix: Option<&str>) -> Instant {
         let at = Instant::now();
-        self.tx.send(Command::Prefix { interface: interface.into(), prefix: prefix.map(String::from) }).unwrap();
+        let change = Change::Prefix(prefix.map(String::from));
+        self.tx.send(Command::Set { interface: interface.into(), change }).unwrap();
         at
     }
 
