@@ -1144,6 +1144,29 @@ mod tests {
         assert!(e.next_due().is_none_or(|t| t > w.now));
     }
 
+    /// A new delegated prefix on the LAN: every LAN host of it is due in the same look, each with
+    /// its own address, and the LAN is never judged as a WAN.
+    #[test]
+    fn a_new_lan_prefix_makes_every_lan_host_due_at_once() {
+        let hosts: String = (1..=5)
+            .map(|i| format!("config host 'h{i}'\n option service 's'\n list hostname 'h{i}.example.org'\n option suffix '::{i}'\n"))
+            .collect();
+        let mut e = engine(&format!("{NOIP}{hosts}"));
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        w.addrs.push(IfAddr::new("2001:db8:0:10::1".parse().unwrap(), 64));
+        e.pass(&mut w, &Request::default());
+        assert_eq!(sent(&w).len(), 6, "{:?}", sent(&w));
+        w.addrs[1] = IfAddr::new("2001:db8:0:20::1".parse().unwrap(), 64);
+        w.now += 5;
+        e.observe(&mut w);
+        let jobs = e.take_jobs(w.now, usize::MAX);
+        let got: Vec<(String, Option<Ipv6Addr>)> = jobs.iter().map(|j| (j.hosts.join(","), j.v6)).collect();
+        let want: Vec<(String, Option<Ipv6Addr>)> =
+            (1..=5).map(|i| (format!("h{i}.example.org"), format!("2001:db8:0:20::{i}").parse().ok())).collect();
+        assert_eq!(got, want);
+        assert!(e.wan_views().all(|v| v.family == Family::V4), "the LAN is no WAN");
+    }
+
     /// SIGHUP while a job runs: the answer of a service whose configuration changed meanwhile
     /// is about a configuration that is gone, and is not recorded; the new one is sent afresh.
     #[test]
