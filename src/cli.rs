@@ -198,6 +198,9 @@ fn check_config(_o: &Options, cfg: Config) -> ExitCode {
             NatPolicy::Skip => "publish nothing",
         };
         println!("    address from {source}; behind NAT: {behind_nat}");
+        if let Some(l) = &s.lan {
+            println!("    LAN host published through '{}', prefix of {}", l.service, s.interface6);
+        }
         if !s.account.username.is_empty() {
             println!("    username {}", s.account.username);
         }

@@ -149,6 +149,20 @@ impl Env for RealEnv {
         self.echo_now(family, urls)
     }
 
+    /// odhcpd's leases; none without ubus or odhcpd (dnsmasq serves DHCPv6 on some routers).
+    fn dhcpv6_leases(&mut self) -> Vec<crate::sources::lan::Neighbour> {
+        use crate::ubus::odhcpd;
+        let reply = self.ubus.as_mut().map(|s| s.call(odhcpd::OBJECT, odhcpd::METHOD));
+        reply.and_then(Result::ok).map(|r| odhcpd::leases(&r)).unwrap_or_default()
+    }
+
+    fn neighbours(&mut self) -> Vec<crate::sources::lan::Neighbour> {
+        self.kernel.neighbours().unwrap_or_else(|e| {
+            log::warn!("cannot read the neighbour table: {e}");
+            Vec::new()
+        })
+    }
+
     /// The network of one provider job, bounded by the job's deadline: a few requests' worth
     /// of the HTTP timeout, which also bounds each DNS exchange.
     fn job_net(&mut self) -> JobNet {
@@ -350,7 +364,12 @@ impl Daemon<'_> {
                 return Some(code);
             }
         }
-        if nl_ready && self.monitor.as_mut().is_some_and(|m| m.changed()) {
+        // Neighbour events are many on a busy LAN: they count only for hosts found by MAC.
+        let by_mac =
+            self.engine.config.services.iter().any(|s| {
+                s.lan.as_ref().is_some_and(|l| l.v4_lan || l.v6 == Some(crate::sources::lan::V6From::Neighbour))
+            });
+        if nl_ready && self.monitor.as_mut().is_some_and(|m| m.changed(by_mac)) {
             self.debounce.event(Instant::now());
         }
         if ubus_ready {

@@ -8,6 +8,7 @@ use crate::http::Transport;
 use crate::net::Family;
 use crate::providers::{Job, Kind, Net, Outcome, RecordResult};
 use crate::sources::echo::EchoResult;
+use crate::sources::lan::{self, Missing, Neighbour, V6From};
 use crate::sources::{self, IfAddr, Note, Reading, SourceError};
 use crate::state::{Record, RecordKey, State};
 use crate::verdict::{self, Verdict};
@@ -25,6 +26,14 @@ pub trait Env {
     /// (`wan`, `eth1`) for status and logs.
     fn interface_addrs(&mut self, svc: &Service, family: Family) -> Reading;
     fn echo(&mut self, family: Family, urls: &[String]) -> EchoResult;
+    /// The kernel's neighbour table, for LAN hosts found by MAC.
+    fn neighbours(&mut self) -> Vec<Neighbour> {
+        Vec::new()
+    }
+    /// The DHCPv6 server's leases by MAC (odhcpd), where there is one.
+    fn dhcpv6_leases(&mut self) -> Vec<Neighbour> {
+        Vec::new()
+    }
     /// The network of one provider job; jobs run in parallel threads.
     fn job_net(&mut self) -> JobNet;
 }
@@ -91,6 +100,10 @@ pub enum WaitFor {
     Echo,
     Ipv6Match,
     NatPolicy,
+    /// A LAN host: the LAN has no global prefix.
+    Lan,
+    /// A LAN host: the device is not in the neighbour table (gone, or not seen yet).
+    Device,
 }
 
 impl WaitFor {
@@ -100,9 +113,13 @@ impl WaitFor {
             WaitFor::Echo => "echo",
             WaitFor::Ipv6Match => "ipv6-match",
             WaitFor::NatPolicy => "nat-policy",
+            WaitFor::Lan => "lan",
+            WaitFor::Device => "device",
         }
     }
 }
+
+type LanAddr = Result<IpAddr, (WaitFor, String)>;
 
 /// Echo answers and interface reads of the last observation, per family and WAN label.
 type Seen = BTreeMap<(Family, String), (Result<Vec<IfAddr>, SourceError>, Option<Note>)>;
@@ -123,6 +140,8 @@ pub struct Engine {
     seen: Seen,
     /// (service, family) → the WAN label it reads.
     label_of: BTreeMap<(String, Family), String>,
+    /// The address each LAN host record should hold, or what it waits for.
+    lan: Vec<(String, Family, LanAddr)>,
     plans: BTreeMap<RecordKey, Plan>,
     /// Services asked to send now whatever the state (`update`), until their job starts.
     forced: Vec<String>,
@@ -213,6 +232,7 @@ impl Engine {
             echo_needed: [false; 2],
             seen: BTreeMap::new(),
             label_of: BTreeMap::new(),
+            lan: Vec::new(),
             plans: BTreeMap::new(),
             forced: Vec::new(),
             busy: Vec::new(),
@@ -319,15 +339,36 @@ impl Engine {
         let now = env.now();
         let mut seen: Seen = BTreeMap::new();
         let mut label_of = BTreeMap::new();
+        let mut lan = Vec::new();
+        // One read of the tables for every host found by MAC.
+        let mut tables: Option<[Vec<Neighbour>; 2]> = None;
         for svc in &self.config.services {
             for family in Family::ALL.into_iter().filter(|f| svc.wants(*f) && svc.ip_source != IpSource::Echo) {
                 let Reading { label, addrs, note } = env.interface_addrs(svc, family);
+                if let Some(host) = svc.lan_family(family) {
+                    let from = host.v6.unwrap_or(V6From::Neighbour);
+                    let [neighbours, leases]: &[Vec<Neighbour>; 2] =
+                        if family == Family::V4 || from == V6From::Neighbour {
+                            tables.get_or_insert_with(|| [env.neighbours(), env.dhcpv6_leases()])
+                        } else {
+                            &[Vec::new(), Vec::new()]
+                        };
+                    let addr = match &addrs {
+                        Ok(a) => {
+                            lan::address(family, from, host.mac, a, neighbours, leases).map_err(|m| lan_wait(m, &label))
+                        }
+                        Err(e) => Err((WaitFor::Lan, format!("{e}: waiting for the LAN"))),
+                    };
+                    lan.push((svc.name.clone(), family, addr));
+                    continue;
+                }
                 label_of.insert((svc.name.clone(), family), label.clone());
                 seen.entry((family, label)).or_insert((addrs, note));
             }
         }
         self.seen = seen;
         self.label_of = label_of;
+        self.lan = lan;
         for family in Family::ALL {
             self.echo_needed[fidx(family)] =
                 self.config.services.iter().any(|s| s.wants(family) && s.ip_source == IpSource::Echo)
@@ -592,6 +633,13 @@ impl Engine {
                 ),
             };
         }
+        if svc.lan_family(family).is_some() {
+            return match self.lan.iter().find(|(n, f, _)| *n == svc.name && *f == family) {
+                Some((_, _, Ok(a))) => Plan { desired: Some(*a), ..Plan::default() },
+                Some((_, _, Err((w, text)))) => wait(*w, text.clone()),
+                None => wait(WaitFor::Lan, "the LAN has not been read yet".into()),
+            };
+        }
         let label = &self.label_of[&(svc.name.clone(), family)];
         let addrs = match &self.seen[&(family, label.clone())].0 {
             Ok(a) => a,
@@ -760,6 +808,17 @@ fn as_v6(a: IpAddr) -> Option<std::net::Ipv6Addr> {
     match a {
         IpAddr::V6(v) => Some(v),
         IpAddr::V4(_) => None,
+    }
+}
+
+fn lan_wait(m: Missing, lan: &str) -> (WaitFor, String) {
+    match m {
+        Missing::Prefix => (WaitFor::Lan, format!("{lan} has no global IPv6 prefix: waiting for the LAN")),
+        Missing::Device => (WaitFor::Device, format!("the device is not in the neighbour table of {lan}: left alone")),
+        Missing::Ambiguous => (
+            WaitFor::Device,
+            "the device has several addresses and none in EUI-64 form: set 'suffix' or ipv6 'eui64'".into(),
+        ),
     }
 }
 
@@ -1083,6 +1142,29 @@ mod tests {
         assert_eq!(sent(&w).len(), 1);
         assert!(e.wan_views().next().unwrap().explanation.contains("echo is switched off"));
         assert!(e.next_due().is_none_or(|t| t > w.now));
+    }
+
+    /// A new delegated prefix on the LAN: every LAN host of it is due in the same look, each with
+    /// its own address, and the LAN is never judged as a WAN.
+    #[test]
+    fn a_new_lan_prefix_makes_every_lan_host_due_at_once() {
+        let hosts: String = (1..=5)
+            .map(|i| format!("config host 'h{i}'\n option service 's'\n list hostname 'h{i}.example.org'\n option suffix '::{i}'\n"))
+            .collect();
+        let mut e = engine(&format!("{NOIP}{hosts}"));
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        w.addrs.push(IfAddr::new("2001:db8:0:10::1".parse().unwrap(), 64));
+        e.pass(&mut w, &Request::default());
+        assert_eq!(sent(&w).len(), 6, "{:?}", sent(&w));
+        w.addrs[1] = IfAddr::new("2001:db8:0:20::1".parse().unwrap(), 64);
+        w.now += 5;
+        e.observe(&mut w);
+        let jobs = e.take_jobs(w.now, usize::MAX);
+        let got: Vec<(String, Option<Ipv6Addr>)> = jobs.iter().map(|j| (j.hosts.join(","), j.v6)).collect();
+        let want: Vec<(String, Option<Ipv6Addr>)> =
+            (1..=5).map(|i| (format!("h{i}.example.org"), format!("2001:db8:0:20::{i}").parse().ok())).collect();
+        assert_eq!(got, want);
+        assert!(e.wan_views().all(|v| v.family == Family::V4), "the LAN is no WAN");
     }
 
     /// SIGHUP while a job runs: the answer of a service whose configuration changed meanwhile

@@ -43,7 +43,7 @@ pub fn choose(svc: &Service, family: Family, facts: &Facts) -> Source {
 
 /// The kernel device: the service's `device` option, else the one netifd last gave for the
 /// logical interface, else on a machine without netifd the logical name taken as a device if
-/// it exists, else the default route's.
+/// it exists, else (not for a LAN host) the default route's.
 pub fn device(svc: &Service, family: Family, facts: &Facts) -> String {
     if let Some(dev) = svc.device_for(family) {
         return dev.to_string();
@@ -52,7 +52,8 @@ pub fn device(svc: &Service, family: Family, facts: &Facts) -> String {
     if let Some(dev) = facts.netifd_devices.get(logical) {
         return dev.clone();
     }
-    if (facts.device_exists)(logical) {
+    // A LAN host's prefix never comes from the WAN that carries the default route.
+    if (facts.device_exists)(logical) || svc.lan_family(family).is_some() {
         return logical.to_string();
     }
     (facts.default_route_device)(family).unwrap_or_else(|| logical.to_string())

@@ -411,6 +411,14 @@ fn the_page_configures_services_shows_the_truth_and_updates_now() {
             }
         }),
     );
+    // dnsmasq's leases, which rpcd turns into the host hints the LAN host picker offers.
+    let leases = dir.write(
+        "dhcp.leases",
+        "1900000000 52:54:00:12:34:56 192.168.1.50 nas-box 01:52:54:00:12:34:56\n\
+         1900000000 52:54:00:12:34:56 2001:db8:0:10::abcd nas-box *\n\
+         1900000000 52:54:00:aa:bb:cc 192.168.1.77 * *\n",
+    );
+    *rpcd.dhcp_leases.lock().unwrap() = Some(leases);
     let web = Arc::new(Web {
         rpcd: rpcd.clone(),
         catalogues: compile_catalogues(&dir),
@@ -468,6 +476,7 @@ fn the_page_configures_services_shows_the_truth_and_updates_now() {
         "STEP root:cloudflare-fields",
         "STEP root:add-needs-a-name",
         "STEP root:invalid-hostname-refused",
+        "STEP root:host-picked",
         "STEP root:saved-applied",
         "STEP root:phone-table",
         "STEP owner:network-listed",
@@ -507,6 +516,12 @@ fn the_page_configures_services_shows_the_truth_and_updates_now() {
     assert_eq!(value(&home_cfg, "interface"), single("wan"), "the owner's save lost the interface");
     assert_eq!(value(&section("legacy").unwrap(), "interface"), single("wwan"), "an unlisted interface was deleted");
     assert!(section("cf").is_none(), "the dismissed Cloudflare service was not written");
+    let nas = section("nas").expect("the LAN host written");
+    assert_eq!(nas.kind, "host");
+    assert_eq!(value(&nas, "mac"), single("52:54:00:12:34:56"));
+    assert_eq!(value(&nas, "service"), single("home"));
+    assert_eq!(value(&nas, "suffix"), single("::1:2:3:4"));
+    assert_eq!(value(&nas, "hostname"), Some(uci::Value::List(vec!["nas.example.org".into()])));
     assert_eq!(
         rpcd.applied.lock().unwrap().iter().filter(|c| *c == "edgeddns").count(),
         2,
@@ -516,7 +531,8 @@ fn the_page_configures_services_shows_the_truth_and_updates_now() {
         provider.requests().iter().any(|r| r.query("hostname").as_deref() == Some("office.example.org")),
         "the new service was updated after the reload"
     );
-    daemon.wait_log("configuration reloaded: 3 service(s)", Duration::from_secs(5));
+    // home, office and the LAN host nas (the broken and the disabled section do not count).
+    daemon.wait_log("configuration reloaded: 4 service(s)", Duration::from_secs(5));
     let st = Connection::connect(Some(&ubusd.path))
         .and_then(|mut c| {
             let id = c.lookup("edgeddns")?;

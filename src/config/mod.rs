@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::http::url_allowed;
 use crate::providers::{self, catalogue::Preset, Account, FieldKind};
 use crate::secret::Secret;
+use crate::sources::lan::{parse_mac, V6From};
 use crate::sources::V6Match;
 use crate::uci::{self, parse_bool};
 use std::collections::BTreeMap;
@@ -104,6 +105,21 @@ pub struct Service {
     pub retry_max: Duration,
     /// Changes whenever anything in the section changes: a stopped record is retried then.
     pub fingerprint: u64,
+    /// A `config host` section: a LAN device published through a service's account.
+    pub lan: Option<LanHost>,
+}
+
+/// What makes a `config host` different from the service whose account it uses: the LAN
+/// families (IPv6, and IPv4 with `ipv4 'lan'`) are read from `interface6`/`device6` (and
+/// `interface`/`device`), the LAN interface, instead of the WAN.
+#[derive(Clone, Debug)]
+pub struct LanHost {
+    /// The service section whose provider and account publish it.
+    pub service: String,
+    pub v6: Option<V6From>,
+    /// IPv4 is the device's own LAN address, by its MAC (else the WAN's, or none).
+    pub v4_lan: bool,
+    pub mac: Option<[u8; 6]>,
 }
 
 impl Service {
@@ -120,6 +136,11 @@ impl Service {
             crate::net::Family::V4 => self.device.as_deref(),
             crate::net::Family::V6 => self.device6.as_deref(),
         }
+    }
+
+    /// The LAN host whose `family` is read on the LAN, if this is one.
+    pub fn lan_family(&self, family: crate::net::Family) -> Option<&LanHost> {
+        self.lan.as_ref().filter(|l| family == crate::net::Family::V6 || l.v4_lan)
     }
 
     pub fn interface_for(&self, family: crate::net::Family) -> &str {
@@ -183,6 +204,7 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, Error> {
     };
     let mut anonymous = 0;
     let mut global_at = None;
+    let mut hosts = Vec::new();
     for section in &file.sections {
         match section.kind.as_str() {
             "edgeddns" => {
@@ -214,13 +236,124 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, Error> {
                     Err(e) => cfg.errors.push(ServiceError { service: name, message: e.to_string() }),
                 }
             }
+            // Read once every service is known: a host may come before its service.
+            "host" => hosts.push(section),
             other => cfg.warnings.push(format!(
-                "{path}:{}: section type '{other}' is not used by edgeddns (expected 'edgeddns' or 'service')",
+                "{path}:{}: section type '{other}' is not used by edgeddns (expected 'edgeddns', 'service' or 'host')",
                 section.pos.line
             )),
         }
     }
+    for (i, section) in hosts.into_iter().enumerate() {
+        let name = section.name.clone().unwrap_or_else(|| format!("@host[{i}]"));
+        let mut r = Reader { path, section, used: Vec::new(), warnings: &mut cfg.warnings };
+        let read = if cfg.services.iter().any(|s| s.name == name) {
+            Err(Error::Config("a service section has the same name".into()))
+        } else {
+            read_host(&mut r, &cfg.services, &cfg.disabled)
+        };
+        match read {
+            Ok(Some(svc)) => {
+                r.warn_unused(&format!("host '{name}'"));
+                cfg.services.push(Service { name, ..svc })
+            }
+            Ok(None) => cfg.disabled.push(name),
+            Err(e) => cfg.errors.push(ServiceError { service: name, message: e.to_string() }),
+        }
+    }
     Ok(cfg)
+}
+
+/// A `config host` section: a copy of its service with the host's names and LAN target.
+fn read_host(r: &mut Reader, services: &[Service], disabled: &[String]) -> Result<Option<Service>, Error> {
+    let service = r.string("service")?.unwrap_or_default();
+    let parent = services.iter().find(|s| s.name == service && s.lan.is_none());
+    if !r.bool("enabled", true)? || (parent.is_none() && disabled.contains(&service)) {
+        return Ok(None);
+    }
+    let parent = parent.ok_or_else(|| {
+        Error::Config(if service.is_empty() {
+            "option 'service' is missing: the service section whose provider and account publish this host".into()
+        } else {
+            format!("option 'service': no usable service section named '{service}'")
+        })
+    })?;
+    let hostnames = r.list("hostname");
+    if hostnames.is_empty() {
+        return Err(Error::Config("no hostname: add 'list hostname <name>'".into()));
+    }
+    for h in &hostnames {
+        check_hostname(h).map_err(|why| Error::Config(format!("hostname '{h}': {why}")))?;
+    }
+    let mac = match r.string("mac")? {
+        None => None,
+        Some(m) => Some(parse_mac(m.trim()).ok_or_else(|| {
+            let at = r.at_option("mac");
+            Error::Config(format!("option 'mac' ({at}): '{m}' is not a MAC address (aa:bb:cc:dd:ee:ff)"))
+        })?),
+    };
+    let suffix = r.parsed("suffix", None, "an interface identifier such as ::1:2:3:4", |s| {
+        s.strip_prefix("::").and_then(|_| s.parse().ok()).map(Some)
+    })?;
+    let default6 = if suffix.is_some() { "suffix" } else { "none" };
+    let v6 =
+        match r.string("ipv6")?.as_deref().unwrap_or(default6) {
+            "suffix" => Some(V6From::Suffix(suffix.ok_or_else(|| {
+                Error::Config("option 'ipv6' 'suffix' needs option 'suffix' (e.g. '::1:2:3:4')".into())
+            })?)),
+            "eui64" => Some(V6From::Eui64),
+            "neighbour" | "neighbor" => Some(V6From::Neighbour),
+            "none" => None,
+            other => {
+                let at = r.at_option("ipv6");
+                return Err(Error::Config(format!(
+                    "option 'ipv6' ({at}): '{other}' is not one of suffix, eui64, neighbour, none"
+                )));
+            }
+        };
+    let v4 = r.parsed("ipv4", None, "one of wan, lan, none", |s| match s {
+        "wan" => Some(Some(false)),
+        "lan" => Some(Some(true)),
+        "none" => Some(None),
+        _ => None,
+    })?;
+    if mac.is_none() && (v4 == Some(true) || matches!(v6, Some(V6From::Eui64 | V6From::Neighbour))) {
+        return Err(Error::Config("ipv6 'eui64'/'neighbour' and ipv4 'lan' need option 'mac'".into()));
+    }
+    if v6.is_none() && v4.is_none() {
+        return Err(Error::Config("nothing to publish: set 'suffix', or ipv6 and/or ipv4".into()));
+    }
+    if v6.is_some() && !parent.account.preset.ipv6 {
+        return Err(Error::Config(format!("provider '{}' does not support IPv6", parent.provider)));
+    }
+    // Withdrawal needs a delete in the provider protocols, which update and create only.
+    r.parsed("on_absent", (), "'keep' (withdrawal ('delete') is not supported: providers here only update)", |s| {
+        (s == "keep").then_some(())
+    })?;
+    let lan_interface = r.string("lan_interface")?.unwrap_or_else(|| "lan".into());
+    let lan_device = r.string("lan_device")?.filter(|d| !d.is_empty());
+    let v4_lan = v4 == Some(true);
+    let (interface, device) = if v4_lan {
+        (lan_interface.clone(), lan_device.clone())
+    } else {
+        (parent.interface.clone(), parent.device.clone())
+    };
+    Ok(Some(Service {
+        hostnames,
+        ipv4: v4.is_some(),
+        ipv6: v6.is_some(),
+        interface,
+        device,
+        interface6: lan_interface,
+        device6: lan_device,
+        ip_source: match parent.ip_source {
+            IpSource::Echo => IpSource::Auto,
+            other => other,
+        },
+        fingerprint: fingerprint(r.section) ^ parent.fingerprint.rotate_left(1),
+        lan: Some(LanHost { service, v6, v4_lan, mac }),
+        ..parent.clone()
+    }))
 }
 
 struct Reader<'a> {
@@ -475,6 +608,7 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, Error> {
         retry_interval,
         retry_max,
         fingerprint: fingerprint(r.section),
+        lan: None,
     };
     check_fields(preset, &svc)?;
     Ok(Some(svc))
@@ -656,6 +790,83 @@ mod tests {
         let e = load(dir.to_str().unwrap()).unwrap_err().to_string();
         assert!(e.ends_with(": is a directory, not a regular file"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn lan_hosts_are_typed_copies_of_their_service() {
+        let svc = "config service 'home'\n option provider 'no-ip'\n list hostname 'r.example.org'\n \
+                   option username u\n option password p\n option device 'eth1'\n";
+        let hosts = "config host 'cam'\n option service 'home'\n list hostname 'cam.example.org'\n \
+                     option suffix '::1:2:3:4'\n option ipv4 'wan'\n\
+                     config host 'nas'\n option service 'home'\n list hostname 'nas.example.org'\n \
+                     option mac '52:54:00:12:34:56'\n option ipv6 'neighbour'\n option ipv4 'lan'\n \
+                     option lan_interface 'guest'\n";
+        // Hosts may come before their service.
+        let cfg = from_str("t", &format!("{hosts}{svc}")).unwrap();
+        assert!(cfg.errors.is_empty() && cfg.warnings.is_empty(), "{:?} {:?}", cfg.errors, cfg.warnings);
+        let [home, cam, nas] = &cfg.services[..] else { panic!("{:?}", cfg.services) };
+        assert!(home.lan.is_none());
+        assert_eq!(
+            (cam.name.as_str(), cam.account.username.as_str(), &cam.hostnames[..]),
+            ("cam", "u", &["cam.example.org".to_string()][..])
+        );
+        let lan = cam.lan.as_ref().unwrap();
+        assert_eq!(
+            (lan.service.as_str(), lan.v6, lan.v4_lan),
+            ("home", Some(V6From::Suffix("::1:2:3:4".parse().unwrap())), false)
+        );
+        // IPv4 'wan' reads the service's WAN; IPv6 the LAN.
+        assert_eq!(
+            (cam.device.as_deref(), cam.interface6.as_str(), cam.device6.as_deref()),
+            (Some("eth1"), "lan", None)
+        );
+        assert!(cam.ipv4 && cam.ipv6 && cam.fingerprint != home.fingerprint);
+        assert_eq!((nas.interface.as_str(), nas.device.as_deref(), nas.interface6.as_str()), ("guest", None, "guest"));
+        assert_eq!(nas.lan.as_ref().unwrap().mac, Some([0x52, 0x54, 0, 0x12, 0x34, 0x56]));
+
+        let bad = |extra: &str| {
+            let cfg = from_str(
+                "/etc/config/edgeddns",
+                &format!("{svc}config host 'h'\n list hostname 'h.example.org'\n{extra}"),
+            )
+            .unwrap();
+            assert_eq!(cfg.services.len(), 1, "{extra}");
+            assert_eq!(cfg.errors[0].service, "h");
+            cfg.errors[0].message.clone()
+        };
+        assert_eq!(
+            bad(" option suffix '::1'\n"),
+            "option 'service' is missing: the service section whose provider and account publish this host"
+        );
+        assert_eq!(
+            bad(" option service 'nope'\n option suffix '::1'\n"),
+            "option 'service': no usable service section named 'nope'"
+        );
+        assert_eq!(bad(" option service 'home'\n"), "nothing to publish: set 'suffix', or ipv6 and/or ipv4");
+        assert_eq!(
+            bad(" option service 'home'\n option suffix '1:2'\n"),
+            "option 'suffix' (/etc/config/edgeddns:10): '1:2' is not an interface identifier such as ::1:2:3:4"
+        );
+        assert_eq!(
+            bad(" option service 'home'\n option mac '52:54:00'\n"),
+            "option 'mac' (/etc/config/edgeddns:10): '52:54:00' is not a MAC address (aa:bb:cc:dd:ee:ff)"
+        );
+        assert_eq!(
+            bad(" option service 'home'\n option ipv6 'eui64'\n"),
+            "ipv6 'eui64'/'neighbour' and ipv4 'lan' need option 'mac'"
+        );
+        assert_eq!(
+            bad(" option service 'home'\n option ipv6 'suffix'\n"),
+            "option 'ipv6' 'suffix' needs option 'suffix' (e.g. '::1:2:3:4')"
+        );
+        assert!(
+            bad(" option service 'home'\n option ipv4 'public'\n").ends_with("'public' is not one of wan, lan, none")
+        );
+        assert!(bad(" option service 'home'\n option suffix '::1'\n option on_absent 'delete'\n")
+            .contains("'delete' is not 'keep' (withdrawal ('delete') is not supported"));
+        // A host of a disabled service is disabled with it.
+        let cfg = from_str("t", &format!("{svc} option enabled 0\n{hosts}")).unwrap();
+        assert_eq!((cfg.services.len(), cfg.disabled.len()), (0, 3));
     }
 
     #[test]

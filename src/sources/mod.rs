@@ -2,6 +2,7 @@
 //! and external echo services. Everything here only observes; deciding is the verdict's job.
 
 pub mod echo;
+pub mod lan;
 pub mod netlink;
 pub mod routes;
 

@@ -6,6 +6,7 @@
 //! Netlink headers are in the host's byte order (big-endian on ath79 MIPS), so everything here
 //! reads and writes native-endian integers.
 
+use super::lan::Neighbour;
 use super::{IfAddr, InterfaceSource, SourceError};
 use nix::libc;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -19,6 +20,9 @@ const RTM_DELADDR: u16 = 21;
 const RTM_NEWLINK: u16 = 16;
 const RTM_DELLINK: u16 = 17;
 const RTM_GETADDR: u16 = 22;
+const RTM_NEWNEIGH: u16 = 28;
+const RTM_DELNEIGH: u16 = 29;
+const RTM_GETNEIGH: u16 = 30;
 const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_DUMP: u16 = 0x300;
 
@@ -32,7 +36,13 @@ const IFA_F_DADFAILED: u32 = 0x08;
 const IFA_F_DEPRECATED: u32 = 0x20;
 const IFA_F_TENTATIVE: u32 = 0x40;
 
+const NDA_DST: u16 = 1;
+const NDA_LLADDR: u16 = 2;
+/// NUD_REACHABLE, STALE, DELAY, PROBE and PERMANENT: entries the kernel still holds as valid.
+const NUD_VALID: u16 = 0x02 | 0x04 | 0x08 | 0x10 | 0x80;
+
 const RTMGRP_LINK: u32 = 0x1;
+const RTMGRP_NEIGH: u32 = 0x4;
 const RTMGRP_IPV4_IFADDR: u32 = 0x10;
 const RTMGRP_IPV6_IFADDR: u32 = 0x100;
 
@@ -97,25 +107,38 @@ impl Netlink {
         Ok(Netlink { fd, seq: 0 })
     }
 
-    fn dump(&mut self, ifindex: u32) -> Result<Vec<IfAddr>, SourceError> {
+    /// Send a dump request of `kind` (its header `body_len` zero bytes: every family and
+    /// device) and hand each message of the answer to `each`.
+    fn dump(&mut self, kind: u16, body_len: usize, each: &mut dyn FnMut(u16, &[u8])) -> Result<(), SourceError> {
         self.seq = self.seq.wrapping_add(1);
-        let req = dump_request(self.seq);
+        let req = dump_request(self.seq, kind, body_len);
         // SAFETY: req is valid for reads of its length.
         let sent = unsafe { libc::send(self.fd.as_raw_fd(), req.as_ptr().cast(), req.len(), 0) };
         if sent < 0 {
             return Err(SourceError::Io(format!("rtnetlink send: {}", std::io::Error::last_os_error())));
         }
-        let mut out = Vec::new();
         let mut buf = vec![0u8; 32 * 1024];
         loop {
             let n = recv(&self.fd, &mut buf).map_err(|e| SourceError::Io(format!("rtnetlink receive: {e}")))?;
             if n == 0 {
                 return Err(SourceError::Io("rtnetlink closed".into()));
             }
-            if parse_dump(&buf[..n], self.seq, ifindex, &mut out)? {
-                return Ok(out);
+            if dump_datagram(&buf[..n], self.seq, each)? {
+                return Ok(());
             }
         }
+    }
+
+    /// The kernel's neighbour table (ARP and NDP, every device): the entries it still
+    /// believes in, with a link-layer address.
+    pub fn neighbours(&mut self) -> Result<Vec<Neighbour>, SourceError> {
+        let mut out = Vec::new();
+        self.dump(RTM_GETNEIGH, 12, &mut |kind, p| {
+            if kind == RTM_NEWNEIGH {
+                out.extend(parse_neighbour(p));
+            }
+        })?;
+        Ok(out)
     }
 }
 
@@ -123,20 +146,22 @@ impl InterfaceSource for Netlink {
     fn addresses(&mut self, interface: &str) -> Result<Vec<IfAddr>, SourceError> {
         let ifindex = nix::net::if_::if_nametoindex(interface)
             .map_err(|_| SourceError::NoSuchInterface(interface.to_string()))?;
-        self.dump(ifindex)
+        let mut out = Vec::new();
+        self.dump(RTM_GETADDR, 8, &mut |kind, p| address_of(kind, p, ifindex, &mut out))?;
+        Ok(out)
     }
 }
 
-fn dump_request(seq: u32) -> Vec<u8> {
-    let len = (NLMSG_HDRLEN + 8) as u32;
+fn dump_request(seq: u32, kind: u16, body_len: usize) -> Vec<u8> {
+    let len = (NLMSG_HDRLEN + body_len) as u32;
     let mut m = Vec::with_capacity(len as usize);
     m.extend_from_slice(&len.to_ne_bytes());
-    m.extend_from_slice(&RTM_GETADDR.to_ne_bytes());
+    m.extend_from_slice(&kind.to_ne_bytes());
     m.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
     m.extend_from_slice(&seq.to_ne_bytes());
     m.extend_from_slice(&0u32.to_ne_bytes());
-    // ifaddrmsg: AF_UNSPEC (both families), the rest zero.
-    m.extend_from_slice(&[0u8; 8]);
+    // ifaddrmsg / ndmsg: AF_UNSPEC (both families), the rest zero.
+    m.resize(len as usize, 0);
     m
 }
 
@@ -164,8 +189,8 @@ fn messages(buf: &[u8]) -> impl Iterator<Item = (u16, u32, &[u8])> {
     })
 }
 
-/// Add the addresses of `ifindex` in one datagram of a dump answer; `Ok(true)` at its end.
-fn parse_dump(buf: &[u8], seq: u32, ifindex: u32, out: &mut Vec<IfAddr>) -> Result<bool, SourceError> {
+/// Hand each message of one datagram of the answer to dump `seq` to `each`; `Ok(true)` at its end.
+fn dump_datagram(buf: &[u8], seq: u32, each: &mut dyn FnMut(u16, &[u8])) -> Result<bool, SourceError> {
     for (kind, msg_seq, payload) in messages(buf) {
         if msg_seq != seq {
             continue;
@@ -180,15 +205,49 @@ fn parse_dump(buf: &[u8], seq: u32, ifindex: u32, out: &mut Vec<IfAddr>) -> Resu
                 }
                 return Ok(true);
             }
-            RTM_NEWADDR => {
-                if let Some(a) = parse_address(payload).filter(|(idx, _)| *idx == ifindex) {
-                    out.push(a.1);
-                }
-            }
-            _ => {}
+            _ => each(kind, payload),
         }
     }
     Ok(false)
+}
+
+fn address_of(kind: u16, payload: &[u8], ifindex: u32, out: &mut Vec<IfAddr>) {
+    if kind == RTM_NEWADDR {
+        out.extend(parse_address(payload).filter(|(idx, _)| *idx == ifindex).map(|(_, a)| a));
+    }
+}
+
+/// Add the addresses of `ifindex` in one datagram of a dump answer; `Ok(true)` at its end.
+#[cfg(test)]
+fn parse_dump(buf: &[u8], seq: u32, ifindex: u32, out: &mut Vec<IfAddr>) -> Result<bool, SourceError> {
+    dump_datagram(buf, seq, &mut |kind, p| address_of(kind, p, ifindex, out))
+}
+
+/// An RTM_NEWNEIGH payload (ndmsg + attributes) → the entry, unless the kernel gave up on it
+/// (incomplete, failed) or it has no address of each layer.
+fn parse_neighbour(p: &[u8]) -> Option<Neighbour> {
+    let family = *p.first()?;
+    let state = u16_at(p, 8)?;
+    if state & NUD_VALID == 0 {
+        return None;
+    }
+    let (mut addr, mut mac) = (None, None);
+    let mut at = 12;
+    while at + 4 <= p.len() {
+        let len = u16_at(p, at)? as usize;
+        let kind = u16_at(p, at + 2)?;
+        if len < 4 || at + len > p.len() {
+            break;
+        }
+        let data = &p[at + 4..at + len];
+        match kind {
+            NDA_DST => addr = ip_from(family, data),
+            NDA_LLADDR => mac = <[u8; 6]>::try_from(data).ok(),
+            _ => {}
+        }
+        at += (len + 3) & !3;
+    }
+    Some(Neighbour { addr: addr?, mac: mac? })
 }
 
 /// An RTM_NEWADDR payload (ifaddrmsg + attributes) → (ifindex, address).
@@ -245,22 +304,26 @@ pub struct AddressMonitor {
 
 impl AddressMonitor {
     pub fn new() -> Result<AddressMonitor, SourceError> {
-        netlink_socket(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR, true)
+        netlink_socket(RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR, true)
             .map(|fd| AddressMonitor { fd })
             .map_err(|e| SourceError::Io(format!("rtnetlink subscription: {e}")))
     }
 
     /// Read everything pending without blocking; true when an address or link changed (or
-    /// events were lost to an overrun, when anything may have).
-    pub fn changed(&mut self) -> bool {
+    /// events were lost to an overrun, when anything may have), or with `neighbours` a
+    /// neighbour entry (a LAN host seen, changed or gone).
+    pub fn changed(&mut self, neighbours: bool) -> bool {
         let mut buf = vec![0u8; 16 * 1024];
         let mut changed = false;
         loop {
             match recv(&self.fd, &mut buf) {
                 Ok(0) => return changed,
                 Ok(n) => {
-                    changed |= messages(&buf[..n])
-                        .any(|(kind, _, _)| matches!(kind, RTM_NEWADDR | RTM_DELADDR | RTM_NEWLINK | RTM_DELLINK))
+                    changed |= messages(&buf[..n]).any(|(kind, _, _)| match kind {
+                        RTM_NEWADDR | RTM_DELADDR | RTM_NEWLINK | RTM_DELLINK => true,
+                        RTM_NEWNEIGH | RTM_DELNEIGH => neighbours,
+                        _ => false,
+                    })
                 }
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => changed = true,
                 Err(_) => return changed,

@@ -9,6 +9,7 @@
 
 pub mod blob;
 pub mod netifd;
+pub mod odhcpd;
 pub mod session;
 
 use blob::Attr;

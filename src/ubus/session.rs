@@ -69,6 +69,12 @@ impl Session {
         self.netifd.is_some()
     }
 
+    /// Call `method` of the object at `path` without arguments (odhcpd's leases).
+    pub fn call(&mut self, path: &str, method: &str) -> Result<Value> {
+        let id = self.conn.lookup(path)?;
+        self.conn.invoke(id, method, &serde_json::json!({}))
+    }
+
     /// netifd's status of a logical interface, from the last notification or by asking.
     pub fn interface_status(&mut self, interface: &str) -> Result<Value> {
         if let Some(st) = self.cache.get(interface) {

@@ -179,6 +179,30 @@ try {
 	assert.equal(await page.$eval(widget('legacy', 'interface'), (e) => e.value), '', 'wwan is not a listed network');
 	await page.type(widget('legacy', 'ttl'), '600');
 	await saveModal(page);
+
+	// A LAN host: the device picker offers what the router knows (rpcd's host hints: name and
+	// addresses per MAC) and still takes a MAC typed by hand; the suffix is checked.
+	const hosts = '.cbi-tblsection:has(#cbi-edgeddns-host)';
+	await page.type(`${hosts} .cbi-section-create-name`, 'nas');
+	await page.click(`${hosts} .cbi-button-add`);
+	await page.waitForSelector(`body.modal-overlay-active ${widget('nas', 'mac')}`);
+	const choices = await page.$$eval('[id="choices.cbid.edgeddns.nas.mac"] option', (os) => os.map((o) => [o.value, o.label]));
+	assert.deepEqual(choices, [['52:54:00:12:34:56', 'nas-box (192.168.1.50, 2001:db8:0:10::abcd)'],
+		['52:54:00:AA:BB:CC', '52:54:00:AA:BB:CC (192.168.1.77)']]);
+	const services = await page.$$eval(`${widget('nas', 'service')} option`, (os) => os.map((o) => o.value));
+	assert.ok(['home', 'broken', 'legacy'].every((s) => services.includes(s)), `the services of the config: ${services}`);
+	await page.fill(widget('nas', 'mac'), choices[0][0]);
+	await page.selectOption(widget('nas', 'service'), 'home');
+	await page.type(`${widget('nas', 'hostname')} .add-item input`, 'nas.example.org');
+	await page.type(widget('nas', 'suffix'), '1:2');
+	await page.click('body.modal-overlay-active .modal button.cbi-button-positive');
+	await page.waitForTimeout(300);
+	assert.ok(await modalOpen(page), 'a bad suffix keeps the modal open');
+	assert.match(await page.getAttribute(widget('nas', 'suffix'), 'data-tooltip'), /interface identifier such as ::1:2:3:4/);
+	await page.fill(widget('nas', 'suffix'), '::1:2:3:4');
+	await page.screenshot({ path: `${shots}/root-host-modal.png` });
+	step('host-picked');
+	await saveModal(page);
 	await saveApply(page);
 	step('saved-applied');
 

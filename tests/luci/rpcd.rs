@@ -8,7 +8,7 @@ use edgeddns::ubus::{Connection, Error};
 use edgeddns::uci;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -146,6 +146,8 @@ pub struct Rpcd {
     /// procd's part: what a config.change of a package sets off (the service's reload).
     pub on_config_change: Box<dyn Fn(&str) + Send + Sync>,
     pub applied: Mutex<Vec<String>>,
+    /// dnsmasq's lease file (`/tmp/dhcp.leases`), one of the sources of rpcd's host hints.
+    pub dhcp_leases: Mutex<Option<PathBuf>>,
     this: Weak<Rpcd>,
 }
 
@@ -177,6 +179,7 @@ impl Rpcd {
             pending: Mutex::new(None),
             on_config_change,
             applied: Mutex::new(Vec::new()),
+            dhcp_leases: Mutex::new(None),
             this: this.clone(),
         });
         let grants = acl_grants(&rpcd.acl_files, None);
@@ -238,6 +241,9 @@ impl Rpcd {
             "uci" => self.uci_call(sid, method, &args),
             "luci" if method == "getFeatures" => (0, Some(json!({"ipv6": true, "firewall4": true}))),
             "luci-rpc" if method == "getNetworkDevices" => (0, Some(network_devices())),
+            "luci-rpc" if method == "getHostHints" => {
+                (0, Some(host_hints(self.dhcp_leases.lock().unwrap().as_deref())))
+            }
             "luci" | "luci-rpc" => (UBUS_METHOD_NOT_FOUND, None),
             _ => self.forward(object, method, &args),
         };
@@ -544,6 +550,24 @@ fn network_devices() -> Value {
             json!({"name": name, "ifindex": read("ifindex").parse::<u64>().unwrap_or(0), "mac": read("address"),
                    "up": read("operstate") == "up"}),
         );
+    }
+    Value::Object(out)
+}
+
+/// luci-rpc getHostHints as rpcd-mod-luci answers it: an object keyed by MAC (upper case, as
+/// its ea2str writes it) with `ipv4`, `ipv6` and `name` where known. Here from dnsmasq's lease
+/// file (`expiry mac ip hostname clientid` per line; `*` is no name), one of rpcd's sources.
+fn host_hints(leases: Option<&Path>) -> Value {
+    let mut out = Map::new();
+    let text = leases.and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let [_, mac, ip, name, ..] = f[..] else { continue };
+        let hint = out.entry(mac.to_ascii_uppercase()).or_insert_with(|| json!({}));
+        hint[if ip.contains(':') { "ipv6" } else { "ipv4" }] = json!(ip);
+        if name != "*" {
+            hint["name"] = json!(name);
+        }
     }
     Value::Object(out)
 }

@@ -21,6 +21,8 @@
  *  - ui.showModal keeps the one .modal in #modal_overlay and toggles body.modal-overlay-active;
  *  - Save & Apply: save, POST admin/uci/apply_rollback, then admin/uci/confirm after the hold-off,
  *    "Configuration changes applied." and a reload of the page;
+ *  - a Value with choices (o.value(key, label)) offers them and still takes any text, as LuCI's
+ *    ui.Combobox does; here as the input's <datalist> (option value = key, label = label);
  *  - widgets.NetworkSelect lists the networks of the network config and netifd's dump (each read
  *    tolerating a denial, like network.js); a value not among them shows as "unspecified".
  */
@@ -616,7 +618,7 @@
 			return E('div', { 'class': 'cbi-value', 'id': 'cbi-%s-%s-%s'.format(this.map.config, sid, this.option),
 				'data-field': this.cbid(sid), 'data-name': this.option, 'data-widget': this.__name__ || '' }, [
 				E('label', { 'class': 'cbi-value-title', 'for': 'widget.' + this.cbid(sid) }, [ this.title ]),
-				E('div', { 'class': 'cbi-value-field' }, [ widget,
+				E('div', { 'class': 'cbi-value-field' }, [ widget, this.renderChoices ? this.renderChoices(sid) : '',
 					(this.description && !this.section.nodescriptions_modal) ? E('div', { 'class': 'cbi-value-description' }, [ this.description ]) : '' ])
 			]);
 		}
@@ -626,7 +628,14 @@
 		__name__: 'CBI.Value',
 		renderWidget: function(sid, value) {
 			return E('input', { 'id': 'widget.' + this.cbid(sid), 'type': this.password ? 'password' : 'text', 'class': 'cbi-input-text',
-				'placeholder': this.placeholder || null, 'value': value != null ? String(value) : '' });
+				'placeholder': this.placeholder || null, 'value': value != null ? String(value) : '',
+				'list': this.keylist.length ? 'choices.' + this.cbid(sid) : null });
+		},
+		renderChoices: function(sid) {
+			var self = this;
+			return this.keylist.length ? E('datalist', { 'id': 'choices.' + this.cbid(sid) }, this.keylist.map(function(k, i) {
+				return E('option', { 'value': k, 'label': String(self.vallist[i]) });
+			})) : '';
 		}
 	});
 

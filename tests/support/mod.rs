@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod netifd;
+pub mod odhcpd;
 pub mod ubusd;
 
 use std::io::{BufRead, BufReader, Read, Write};

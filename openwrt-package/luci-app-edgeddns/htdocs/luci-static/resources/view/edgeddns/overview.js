@@ -19,6 +19,9 @@
 var callStatus = rpc.declare({ object: 'edgeddns', method: 'status', expect: { '': {} } });
 var callProviders = rpc.declare({ object: 'edgeddns', method: 'providers', expect: { providers: [] } });
 var callUpdate = rpc.declare({ object: 'edgeddns', method: 'update', params: [ 'service' ], expect: { '': {} }, reject: true });
+/* What LuCI's own pages offer as host hints: MAC → name and addresses, from the DHCP leases and
+ * the neighbours the router knows. */
+var callHostHints = rpc.declare({ object: 'luci-rpc', method: 'getHostHints', expect: { '': {} } });
 var callAccess = rpc.declare({ object: 'session', method: 'access', params: [ 'scope', 'object', 'function' ], expect: { access: false } });
 
 /* How a provider's fields are titled: the catalogue gives names, the page gives words. */
@@ -161,7 +164,9 @@ var WAITING_WORDS = {
 	'wan': _('waiting for %s to come up'),
 	'echo': _('waiting for the echo services'),
 	'ipv6-match': _('waiting for an IPv6 address on %s'),
-	'nat-policy': _('not sent: %s is behind NAT (see "Behind CGNAT or double NAT")')
+	'nat-policy': _('not sent: %s is behind NAT (see "Behind CGNAT or double NAT")'),
+	'lan': _('waiting for a delegated IPv6 prefix on the LAN'),
+	'device': _('the device is not on the LAN: its record is left alone')
 };
 
 function kindWords(kind) {
@@ -330,7 +335,8 @@ return view.extend({
 			L.resolveDefault(callStatus(), {}),
 			L.resolveDefault(callProviders(), []),
 			L.resolveDefault(callAccess('ubus', 'edgeddns', 'update'), false),
-			uci.load('edgeddns')
+			uci.load('edgeddns'),
+			L.resolveDefault(callHostHints(), {})
 		]);
 	},
 
@@ -494,6 +500,64 @@ return view.extend({
 		o = s.option(form.Value, 'ttl', _('TTL (seconds)'));
 		o.modalonly = true;
 		o.datatype = 'range(1,86400)';
+
+		/* A device behind the router (`config host`), published through a service's account. */
+		s = m.section(form.GridSection, 'host', _('LAN hosts'),
+			_('Devices behind the router (NAS, camera), published at their address in the LAN\'s delegated IPv6 prefix.'));
+		s.addremove = true;
+		s.anonymous = false;
+		s.nodescriptions = true;
+		s.addbtntitle = _('Add host');
+		s.modaltitle = function(section_id) { return _('LAN host') + ' » ' + section_id; };
+
+		o = s.option(form.Flag, 'enabled', _('Enabled'));
+		o.default = '1';
+		o.editable = true;
+
+		o = s.option(form.ListValue, 'service', _('Published through'), _('The service whose provider and account publish it.'));
+		uci.sections('edgeddns', 'service').forEach(function(sv) { o.value(sv['.name']); });
+		o.rmempty = false;
+
+		o = s.option(form.DynamicList, 'hostname', _('Hostnames'));
+		o.rmempty = false;
+		o.validate = validateHostname;
+
+		/* The picker: every device the router knows, by MAC, with its name and addresses. */
+		o = s.option(form.Value, 'mac', _('Device (MAC)'));
+		Object.keys(data[4] || {}).sort().forEach(function(mac) {
+			var h = data[4][mac] || {};
+			var addrs = [ h.ipv4, h.ipv6 ].filter(function(a) { return a; }).join(', ');
+			o.value(mac, '%s (%s)'.format(h.name || mac, addrs || mac));
+		});
+		o.validate = function(section_id, value) {
+			return (!value || /^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/.test(value)) ? true : _('Expecting a MAC address');
+		};
+
+		o = s.option(form.ListValue, 'ipv6', _('IPv6 (AAAA)'));
+		o.value('suffix', _('LAN prefix + fixed interface identifier'));
+		o.value('eui64', _('LAN prefix + the MAC\'s EUI-64 identifier'));
+		o.value('neighbour', _('The device\'s own address (neighbours, DHCPv6 leases)'));
+		o.value('none', _('None'));
+		o.default = 'suffix';
+
+		o = s.option(form.Value, 'suffix', _('Interface identifier'));
+		o.modalonly = true;
+		o.placeholder = '::1:2:3:4';
+		o.depends('ipv6', 'suffix');
+		o.validate = function(section_id, value) {
+			return (value && /^::[0-9A-Fa-f:]+$/.test(value)) ? true : _('Expecting an interface identifier such as ::1:2:3:4');
+		};
+
+		o = s.option(form.ListValue, 'ipv4', _('IPv4 (A)'));
+		o.value('none', _('None'));
+		o.value('wan', _('The WAN address (port forward)'));
+		o.value('lan', _('The device\'s LAN address (internal DNS)'));
+		o.default = 'none';
+
+		o = keepUnlisted(s.option(widgets.NetworkSelect, 'lan_interface', _('LAN interface')));
+		o.modalonly = true;
+		o.nocreate = true;
+		o.default = 'lan';
 
 		return m.render().then(L.bind(function(mapNode) {
 			this.statusNode = E('div', { 'id': 'edgeddns-status' }, this.renderStatus(status));
