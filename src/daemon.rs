@@ -383,6 +383,9 @@ impl Daemon<'_> {
             let net = self.env.job_net();
             self.workers.job(job, net);
         }
+        for check in self.engine.take_checks(unix_now()) {
+            self.workers.verify(check);
+        }
         self.save();
     }
 
@@ -399,6 +402,9 @@ impl Daemon<'_> {
                 Done::Echo(family, result) => self.engine.echo_done(family, result, unix_now()),
                 Done::Job(job) => {
                     self.engine.finish(job, unix_now());
+                }
+                Done::Verify(check) => {
+                    self.engine.check_done(check, unix_now());
                 }
             }
         }
@@ -428,6 +434,7 @@ impl Daemon<'_> {
                     // ddns-scripts' hotplug does) must not turn a flapping line into a storm.
                     log::info!("check requested (SIGUSR1)");
                     self.engine.request(&Request { echo: true, update: None });
+                    self.engine.checks.soon(None, unix_now());
                     self.debounce.event(Instant::now());
                 }
                 Ok(Signal::SIGTERM) | Ok(Signal::SIGINT) => {

@@ -3,11 +3,16 @@
 //! negative answer's authority section, RFC 2308 §3), the servers from the zone's NS RRset,
 //! their addresses from glue or the resolver. One query per nameserver per record per check.
 
-use crate::config::Service;
+use crate::config::{Config, Service};
 use crate::dns::{self, Message};
 use crate::net::Family;
+use crate::state::{Record, RecordKey};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Duration;
+
+/// Checks running at once: each is a few short exchanges, and they are never urgent.
+const MAX_CHECKS: usize = 2;
 
 /// Seconds past the old record's TTL before an authoritative server still answering the old
 /// address means the update did not take (secondaries may lag a NOTIFY that long).
@@ -272,6 +277,159 @@ pub fn judge(
     }
 }
 
+/// One record's last check and the schedule of the next.
+#[derive(Clone, Debug)]
+pub struct Check {
+    pub key: RecordKey,
+    /// `None` until the first check is back.
+    pub verdict: Option<Verdict>,
+    pub reason: String,
+    pub answers: Vec<Answer>,
+    pub checked_at: Option<u64>,
+    due: u64,
+    busy: bool,
+    /// The registered address a check has seen published: a later difference is drift.
+    seen: Option<IpAddr>,
+    /// The registered address a corrective update was sent for: it is sent once.
+    corrected: Option<IpAddr>,
+}
+
+/// A check to run on a worker.
+pub struct Spec {
+    key: RecordKey,
+    own: Option<(String, String)>,
+    resolvers: Vec<String>,
+}
+
+impl Spec {
+    /// Blocking: run it off the event loop.
+    pub fn run(self) -> Done {
+        let own = self.own.as_ref().map(|(s, z)| (s.as_str(), z.as_str()));
+        let lookup = lookup(&self.key.host, self.key.family, own, &self.resolvers, TIMEOUT);
+        Done { key: self.key, lookup }
+    }
+}
+
+pub struct Done {
+    key: RecordKey,
+    lookup: Lookup,
+}
+
+/// What a finished check changed: the record's new verdict, and whether one corrective update
+/// must be sent for it.
+pub struct Changed {
+    pub key: RecordKey,
+    pub verdict: Verdict,
+    pub correct: bool,
+}
+
+/// Every record's checks: due at start, after each update the provider accepted, again after
+/// the answer's TTL while propagating, else every `verify_interval`.
+#[derive(Default)]
+pub struct Checks {
+    list: Vec<Check>,
+}
+
+impl Checks {
+    pub fn get(&self, key: &RecordKey) -> Option<&Check> {
+        self.list.iter().find(|c| &c.key == key)
+    }
+
+    /// Forget the records `keep` does not name.
+    pub fn retain(&mut self, keep: &[RecordKey]) {
+        self.list.retain(|c| keep.contains(&c.key));
+    }
+
+    /// Check `key` at once (an update went out; SIGUSR1 when `key` is `None`: all of them).
+    pub fn soon(&mut self, key: Option<&RecordKey>, now: u64) {
+        for c in self.list.iter_mut().filter(|c| key.is_none_or(|k| *k == c.key)) {
+            c.due = now;
+        }
+    }
+
+    pub fn next_due(&self) -> Option<u64> {
+        self.list.iter().filter(|c| !c.busy).map(|c| c.due).min()
+    }
+
+    /// The checks due now, of records with a registered address; `busy` says which services
+    /// have an update in flight (their records are checked after it).
+    pub fn take(
+        &mut self,
+        cfg: &Config,
+        records: &BTreeMap<RecordKey, Record>,
+        busy: &dyn Fn(&str) -> bool,
+        now: u64,
+    ) -> Vec<Spec> {
+        if cfg.global.verify_interval.is_zero() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut running = self.list.iter().filter(|c| c.busy).count();
+        for (key, _) in records.iter().filter(|(_, r)| r.registered.is_some()) {
+            let Some(svc) = cfg.services.iter().find(|s| s.name == key.service) else { continue };
+            if !self.list.iter().any(|c| c.key == *key) {
+                let c = Check {
+                    key: key.clone(),
+                    verdict: None,
+                    reason: String::new(),
+                    answers: Vec::new(),
+                    checked_at: None,
+                    due: now,
+                    busy: false,
+                    seen: None,
+                    corrected: None,
+                };
+                self.list.push(c);
+            }
+            let Some(c) = self.list.iter_mut().find(|c| c.key == *key) else { continue };
+            if c.busy || c.due > now || running >= MAX_CHECKS || busy(&svc.name) {
+                continue;
+            }
+            c.busy = true;
+            running += 1;
+            let own = own_server(svc).map(|(s, z)| (s.to_string(), z.to_string()));
+            out.push(Spec { key: key.clone(), own, resolvers: resolvers(&cfg.global.verify_resolver) });
+        }
+        out
+    }
+
+    /// Judge a finished check, log what changed and schedule the next.
+    pub fn done(&mut self, d: Done, cfg: &Config, records: &BTreeMap<RecordKey, Record>, now: u64) -> Option<Changed> {
+        let c = self.list.iter_mut().find(|c| c.key == d.key)?;
+        c.busy = false;
+        let svc = cfg.services.iter().find(|s| s.name == d.key.service)?;
+        let rec = records.get(&d.key)?;
+        let since = rec.updated_at.map(|t| now.saturating_sub(t));
+        let seen = rec.registered.is_some() && c.seen == rec.registered;
+        let (verdict, reason) = judge(&d.lookup, rec.registered, since, seen, proxied(svc));
+        let ttl = d.lookup.answers.iter().filter_map(|a| a.said.as_ref().ok()).map(|(_, t)| u64::from(*t)).max();
+        c.due = match verdict {
+            Verdict::Propagating => now + ttl.unwrap_or(60).clamp(10, 3600),
+            _ => now + cfg.global.verify_interval.as_secs(),
+        };
+        let what = format!("{}: {} {}", svc.name, d.key.host, d.key.family.record_type());
+        let correct = verdict == Verdict::Drift && c.corrected != rec.registered;
+        match verdict {
+            Verdict::Published => c.seen = rec.registered,
+            Verdict::Drift if correct => {
+                c.corrected = rec.registered;
+                log::warn!("{what}: DNS drift: {reason}; sending one corrective update");
+            }
+            Verdict::Drift => {
+                log::warn!("{what}: DNS drifted again after a corrective update: {reason}; not correcting again")
+            }
+            _ => {}
+        }
+        let changed = c.verdict != Some(verdict);
+        if changed && verdict != Verdict::Drift {
+            let level = if verdict == Verdict::Published { log::Level::Info } else { log::Level::Warn };
+            log::log!(level, "{what}: DNS {}: {reason}", verdict.as_str());
+        }
+        (c.verdict, c.reason, c.answers, c.checked_at) = (Some(verdict), reason, d.lookup.answers, Some(now));
+        (changed || correct).then_some(Changed { key: d.key, verdict, correct })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,6 +445,55 @@ mod tests {
     fn said(addrs: &[&str], ttl: u32) -> Answer {
         let v = addrs.iter().map(|a| a.parse().unwrap()).collect();
         Answer { server: "ns1.example.net".into(), at: "192.0.2.1".into(), said: Ok((v, ttl)) }
+    }
+
+    #[test]
+    fn drift_is_corrected_once_and_checks_are_scheduled() {
+        let cfg = crate::config::from_str(
+            "t",
+            "config service 'b'\n option provider 'rfc2136'\n list hostname 'h.example.org'\n option server '192.0.2.53'\n \
+             option zone 'example.org'\n option key_name 'k'\n option token 'c2VjcmV0'\n",
+        )
+        .unwrap();
+        let key = RecordKey::new("b", "h.example.org", Family::V4);
+        let mut records = BTreeMap::new();
+        records.insert(
+            key.clone(),
+            Record { registered: "198.51.100.7".parse().ok(), updated_at: Some(1000), ..Record::default() },
+        );
+        let mut checks = Checks::default();
+        let idle = |_: &str| false;
+        assert!(checks.take(&cfg, &records, &|_| true, 1000).is_empty(), "not while its update runs");
+        let specs = checks.take(&cfg, &records, &idle, 1000);
+        assert_eq!(specs.len(), 1);
+        assert_eq!(specs[0].own, Some(("192.0.2.53".into(), "example.org".into())));
+        assert!(checks.take(&cfg, &records, &idle, 1000).is_empty(), "one check at a time per record");
+        let done = |addr: &str, ttl| Done {
+            key: key.clone(),
+            lookup: Lookup { answers: vec![said(&[addr], ttl)], ..Lookup::default() },
+        };
+        // Still the old address right after the update: propagating, asked again after the TTL.
+        let c = checks.done(done("198.51.100.1", 30), &cfg, &records, 1001).unwrap();
+        assert_eq!((c.verdict, c.correct), (Verdict::Propagating, false));
+        assert_eq!(checks.next_due(), Some(1031));
+        checks.take(&cfg, &records, &idle, 1031);
+        assert_eq!(checks.done(done("198.51.100.7", 30), &cfg, &records, 1031).unwrap().verdict, Verdict::Published);
+        assert_eq!(checks.next_due(), Some(1031 + 3600), "then every verify_interval");
+        assert!(checks.get(&key).unwrap().reason.starts_with("DNS answers 198.51.100.7 at ns1.example.net"));
+        // Changed behind our back: one corrective update, then only a warning.
+        checks.soon(None, 5000);
+        checks.take(&cfg, &records, &idle, 5000);
+        let c = checks.done(done("203.0.113.9", 30), &cfg, &records, 5000).unwrap();
+        assert_eq!((c.verdict, c.correct), (Verdict::Drift, true));
+        checks.soon(Some(&key), 5010);
+        checks.take(&cfg, &records, &idle, 5010);
+        assert_eq!(checks.done(done("198.51.100.7", 30), &cfg, &records, 5010).unwrap().verdict, Verdict::Published);
+        checks.soon(None, 6000);
+        checks.take(&cfg, &records, &idle, 6000);
+        let c = checks.done(done("203.0.113.9", 30), &cfg, &records, 6000).unwrap();
+        assert_eq!((c.verdict, c.correct), (Verdict::Drift, false), "drifted again: not fought over");
+        checks.retain(&[]);
+        assert!(checks.get(&key).is_none());
     }
 
     #[test]

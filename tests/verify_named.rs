@@ -243,3 +243,59 @@ fn truncated_answers_are_read_over_tcp_and_private_zones_ask_the_own_server() {
     assert!(t.contains("10.53.0.2 (10.53.0.2): no such record"), "{t}");
     assert_eq!(out.status.code(), Some(1), "{t}");
 }
+
+#[test]
+#[ignore = "needs root, BIND's named, dig and nsupdate; run scripts/test.sh"]
+fn the_daemon_verifies_after_updating_and_repairs_drift_once() {
+    let lab = Lab::new("vdrift");
+    let ca = TestCa::new();
+    ca.write_bundle(&lab.dir);
+    let echo = HttpsServer::start(&ca, Some(&lab.ns), |_| Reply::ok("203.0.113.80"));
+    let cfg = lab.config("edgeddns", &echo.url("/"), &[("bind", "home.example.test", "example.test")]);
+    let mut cmd = lab.ns.command(BIN);
+    cmd.args(["-c", &cfg, "-f", "run"]);
+    let daemon = Daemon::start(cmd);
+    let limit = Duration::from_secs(20);
+    let updated = "bind: home.example.test A = 203.0.113.80 (updated)";
+    let published = "bind: home.example.test A: DNS published: DNS answers 203.0.113.80 at ns1.example.test, TTL 60 \
+                     (not answering: ns2.example.test)";
+    daemon.wait_log(updated, limit);
+    // The check follows the update at once, on a worker.
+    daemon.wait_log(published, limit);
+    let status = || -> serde_json::Value {
+        let text = std::fs::read_to_string(lab.dir.path("run/status.json")).unwrap_or_default();
+        serde_json::from_str(&text).unwrap_or_default()
+    };
+    let start = Instant::now();
+    while status()["services"][0]["records"][0]["dns"]["verdict"] != "published" {
+        assert!(start.elapsed() < limit, "no dns verdict in the status: {}", status());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let dns = &status()["services"][0]["records"][0]["dns"];
+    assert_eq!(dns["answers"][0]["server"], "ns1.example.test", "{dns}");
+    assert_eq!(dns["answers"][0]["addresses"], serde_json::json!(["203.0.113.80"]), "{dns}");
+    assert_eq!(dns["answers"][0]["ttl"], 60, "{dns}");
+    assert_eq!(dns["answers"][1]["server"], "ns2.example.test", "{dns}");
+    assert!(dns["answers"][1]["error"].as_str().unwrap_or("").contains("10.53.0.4:53: no answer"), "{dns}");
+
+    // Changed behind the daemon's back; SIGUSR1 asks for a check now: drift, one corrective
+    // update, published again.
+    lab.nsupdate("home.example.test", "198.51.100.66");
+    daemon.signal(nix::sys::signal::Signal::SIGUSR1);
+    daemon.wait_log(
+        "bind: home.example.test A: DNS drift: ns1.example.test answers 198.51.100.66 (TTL 60), expected 203.0.113.80 \
+         (not answering: ns2.example.test); sending one corrective update",
+        limit,
+    );
+    daemon.wait_log_times(updated, 2, limit);
+    daemon.wait_log_times(published, 2, limit);
+    assert_eq!(lab.dig("home.example.test"), "203.0.113.80");
+
+    // Again: only a warning, the record is left as the other party set it.
+    lab.nsupdate("home.example.test", "198.51.100.67");
+    daemon.signal(nix::sys::signal::Signal::SIGUSR1);
+    daemon.wait_log("DNS drifted again after a corrective update: ns1.example.test answers 198.51.100.67", limit);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(daemon.log().matches(updated).count(), 2, "{}", daemon.log());
+    assert_eq!(lab.dig("home.example.test"), "198.51.100.67");
+}
