@@ -310,7 +310,9 @@ impl Daemon<'_> {
         let now = Instant::now();
         let due = self.engine.next_due().map(|t| now + Duration::from_secs(t.saturating_sub(unix_now())));
         let reconnect = (self.env.ubus.is_none() && self.ubus_expected()).then_some(self.reconnect.at);
+        let checks = self.engine.checks_due().map(|t| now + Duration::from_secs(t.saturating_sub(unix_now())));
         let wake = [
+            checks,
             self.asap.then_some(now),
             self.debounce.due(self.engine.config.global.coalesce),
             Some(self.next_check),
@@ -366,6 +368,8 @@ impl Daemon<'_> {
         let quiet = self.debounce.due(self.engine.config.global.coalesce).is_some_and(|t| now >= t);
         if self.asap || quiet || now >= self.next_check || due.is_some_and(|d| now >= d) {
             self.cycle();
+        } else if checks.is_some_and(|c| now >= c) {
+            self.start_checks();
         }
         None
     }
@@ -383,10 +387,14 @@ impl Daemon<'_> {
             let net = self.env.job_net();
             self.workers.job(job, net);
         }
+        self.start_checks();
+        self.save();
+    }
+
+    fn start_checks(&mut self) {
         for check in self.engine.take_checks(unix_now()) {
             self.workers.verify(check);
         }
-        self.save();
     }
 
     /// Take in what the workers finished. An echo answer or a job's end may make more work

@@ -587,6 +587,12 @@ impl Engine {
             .collect()
     }
 
+    /// When the next authoritative check is due, as Unix time (apart from `next_due`: a check
+    /// must not cut short the coalescing of address events).
+    pub fn checks_due(&self) -> Option<u64> {
+        self.checks.next_due().filter(|_| !self.config.global.verify_interval.is_zero())
+    }
+
     /// The authoritative checks due now (none for a service whose update is in flight).
     pub fn take_checks(&mut self, now: u64) -> Vec<verify::Spec> {
         let busy = |s: &str| self.busy.iter().any(|b| b.service == s);
@@ -710,9 +716,6 @@ impl Engine {
                     }
                 }
             }
-        }
-        if let Some(t) = self.checks.next_due().filter(|_| !self.config.global.verify_interval.is_zero()) {
-            at(t);
         }
         if !self.echo_off() {
             for (i, c) in self.echo.iter().enumerate() {
