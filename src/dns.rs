@@ -370,6 +370,13 @@ mod tests {
     }
 
     #[test]
+    fn fuzz_regressions_are_refused() {
+        for (name, input) in crate::testing::regression_inputs("dns_answer") {
+            assert!(parse(&input).is_none(), "{name}");
+        }
+    }
+
+    #[test]
     fn server_forms() {
         assert_eq!(resolve("127.0.0.1").unwrap(), "127.0.0.1:53".parse().unwrap());
         assert_eq!(resolve("127.0.0.1:5353").unwrap(), "127.0.0.1:5353".parse().unwrap());

@@ -128,6 +128,9 @@ pub fn lookup(
     resolvers: &[String],
     timeout: Duration,
 ) -> Lookup {
+    // As the parser gives names back: in lower case, without the final dot.
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = host.as_str();
     let mut l = Lookup::default();
     let walked = find_servers(host, resolvers, timeout, &mut l);
     let servers = match (walked, own) {
