@@ -236,13 +236,13 @@ pub fn judge(
     if let Some(e) = &l.error {
         return (Verdict::Unverifiable, e.clone());
     }
-    let failed: Vec<String> =
-        l.answers.iter().filter_map(|a| a.said.as_ref().err().map(|e| format!("{}: {e}", a.server))).collect();
     let said: Vec<(&str, &Vec<IpAddr>, u32)> =
         l.answers.iter().filter_map(|a| a.said.as_ref().ok().map(|(v, t)| (a.server.as_str(), v, *t))).collect();
     let silent: Vec<&str> = l.answers.iter().filter(|a| a.said.is_err()).map(|a| a.server.as_str()).collect();
     let mut lame = if silent.is_empty() { String::new() } else { format!(" (not answering: {})", silent.join(", ")) };
     if said.is_empty() {
+        let failed: Vec<String> =
+            l.answers.iter().filter_map(|a| a.said.as_ref().err().map(|e| format!("{}: {e}", a.server))).collect();
         return (Verdict::Unverifiable, format!("no authoritative server answered: {}", failed.join("; ")));
     }
     if proxied {
