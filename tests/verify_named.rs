@@ -1,7 +1,8 @@
 //! Authoritative verification against real BIND 9 servers in a network namespace of the test's
 //! own, each on port 53 of its own address: 10.53.0.1 serves the root zone (the parent) with a
 //! delegation of example.test (NS + glue) to ns1 = 10.53.0.2 (a second named, which takes
-//! RFC 2136 updates) and ns2 = 10.53.0.4 (lame: listed, nothing listens); 10.53.0.3 is a
+//! RFC 2136 updates) and ns2 = 10.53.0.4 (lame: listed, nothing listens), in one test also ns3 =
+//! 10.53.0.5 (silent: takes queries, never answers); 10.53.0.3 is a
 //! recursive named whose hints point at the test root. The zone cut and the nameservers are
 //! found by real queries through that resolver. Plain `cargo test` ignores it; scripts/test.sh
 //! runs it as root.
@@ -23,6 +24,25 @@ impl Drop for Named {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// A nameserver that takes every query over UDP and every TCP connection and never answers.
+fn silent(ns: &Netns, addr: &str) {
+    let (name, addr) = (ns.name.clone(), addr.to_string());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        enter_netns(&name);
+        let udp = std::net::UdpSocket::bind((addr.as_str(), 53)).unwrap();
+        let tcp = std::net::TcpListener::bind((addr.as_str(), 53)).unwrap();
+        tx.send(()).unwrap();
+        std::thread::spawn(move || {
+            let held: Vec<_> = tcp.incoming().collect();
+            drop(held);
+        });
+        let mut buf = [0u8; 512];
+        while udp.recv_from(&mut buf).is_ok() {}
+    });
+    rx.recv().unwrap();
 }
 
 struct Lab {
@@ -59,22 +79,30 @@ impl Lab {
         named
     }
 
-    fn new(tag: &str) -> Lab {
+    fn new(tag: &str, silent_ns3: bool) -> Lab {
         require(&format!("{NAMED} (Debian package bind9)"), Path::new(NAMED).exists());
         require("dig and nsupdate (Debian package dnsutils)", have("dig", &["-v"]) && have("nsupdate", &["-V"]));
         let ns = Netns::create(tag);
-        for a in ["10.53.0.1/32", "10.53.0.2/32", "10.53.0.3/32", "10.53.0.4/32"] {
+        for a in ["10.53.0.1/32", "10.53.0.2/32", "10.53.0.3/32", "10.53.0.4/32", "10.53.0.5/32"] {
             ns.ip(&["addr", "add", a, "dev", "lo"]);
         }
+        let ns3 = if silent_ns3 {
+            silent(&ns, "10.53.0.5");
+            "example.test. IN NS ns3.example.test.\nns3.example.test. IN A 10.53.0.5\n"
+        } else {
+            ""
+        };
         let dir = TempDir::new(tag);
         for sub in ["root", "child", "resolver"] {
             std::fs::create_dir_all(dir.path(sub)).unwrap();
         }
         dir.write(
             "root/root.zone",
-            "$TTL 300\n. IN SOA a.root. admin.root. ( 1 3600 600 86400 60 )\n. IN NS a.root.\na.root. IN A 10.53.0.1\n\
+            &format!(
+                "$TTL 300\n. IN SOA a.root. admin.root. ( 1 3600 600 86400 60 )\n. IN NS a.root.\na.root. IN A 10.53.0.1\n\
              example.test. IN NS ns1.example.test.\nexample.test. IN NS ns2.example.test.\n\
-             ns1.example.test. IN A 10.53.0.2\nns2.example.test. IN A 10.53.0.4\n",
+             ns1.example.test. IN A 10.53.0.2\nns2.example.test. IN A 10.53.0.4\n{ns3}"
+            ),
         );
         // 40 addresses at big: 40 × 16 bytes do not fit a 512-byte UDP answer.
         let big: String = (1..=40).map(|i| format!("big 60 IN A 192.0.2.{i}\n")).collect();
@@ -82,7 +110,8 @@ impl Lab {
             "child/example.test.zone",
             &format!(
                 "$TTL 300\n@ IN SOA ns1 admin ( 1 3600 600 86400 60 )\n@ IN NS ns1\n@ IN NS ns2\n\
-                 ns1 IN A 10.53.0.2\nns2 IN A 10.53.0.4\n{big}"
+                 ns1 IN A 10.53.0.2\nns2 IN A 10.53.0.4\n{big}{}",
+                ns3.replace("example.test. IN NS", "@ IN NS")
             ),
         );
         dir.write(
@@ -171,7 +200,7 @@ impl Lab {
 #[test]
 #[ignore = "needs root, BIND's named, dig and nsupdate; run scripts/test.sh"]
 fn check_walks_to_the_zone_and_asks_its_nameservers() {
-    let lab = Lab::new("vcheck");
+    let lab = Lab::new("vcheck", true);
     let ca = TestCa::new();
     ca.write_bundle(&lab.dir);
     let echo = HttpsServer::start(&ca, Some(&lab.ns), |_| Reply::ok("203.0.113.80"));
@@ -182,10 +211,14 @@ fn check_walks_to_the_zone_and_asks_its_nameservers() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(lab.dig("home.example.test"), "203.0.113.80");
 
+    let started = Instant::now();
     let out = lab.edgeddns(&["-c", &cfg, "check"]);
+    let took = started.elapsed();
     let t = text(&out);
     println!("{t}");
     assert_eq!(out.status.code(), Some(0), "{t}");
+    // The silent ns3 costs one bounded exchange (3 s), not a hang.
+    assert!(took < Duration::from_secs(8), "check took {took:?}");
     for want in [
         "bind: home.example.test A, registered 203.0.113.80",
         "zone cut: example.test (SOA via 10.53.0.3)",
@@ -193,12 +226,17 @@ fn check_walks_to_the_zone_and_asks_its_nameservers() {
         "nameserver ns2.example.test at 10.53.0.4",
         "ns1.example.test (10.53.0.2): 203.0.113.80 TTL 60",
         "ns2.example.test (10.53.0.4): no answer",
-        "verdict: published (DNS answers 203.0.113.80 at ns1.example.test, TTL 60 (not answering: ns2.example.test))",
+        "ns3.example.test (10.53.0.5): no answer: 10.53.0.5:53: no answer (UDP: no answer in time; TCP (0 of 2 bytes \
+         received): no answer in time",
     ] {
         assert!(t.contains(want), "missing '{want}' in:\n{t}");
     }
     // One query per nameserver: the lame one is named once, in its answer line.
     assert_eq!(t.matches("ns2.example.test (10.53.0.4)").count(), 1, "{t}");
+    let verdict = t.lines().find(|l| l.contains("verdict:")).unwrap_or_default();
+    assert!(verdict
+        .starts_with("  verdict: published (DNS answers 203.0.113.80 at ns1.example.test, TTL 60 (not answering: "));
+    assert!(verdict.contains("ns2.example.test") && verdict.contains("ns3.example.test"), "{verdict}");
 
     // Changed behind the daemon's back: the authoritative answer shows it, the verdict is not
     // "published", and the exit code says so.
@@ -214,7 +252,7 @@ fn check_walks_to_the_zone_and_asks_its_nameservers() {
 #[test]
 #[ignore = "needs root, BIND's named, dig and nsupdate; run scripts/test.sh"]
 fn truncated_answers_are_read_over_tcp_and_private_zones_ask_the_own_server() {
-    let lab = Lab::new("vtcp");
+    let lab = Lab::new("vtcp", false);
     let cfg = lab.config(
         "edgeddns",
         "https://127.0.0.1:1/",
@@ -247,7 +285,7 @@ fn truncated_answers_are_read_over_tcp_and_private_zones_ask_the_own_server() {
 #[test]
 #[ignore = "needs root, BIND's named, dig and nsupdate; run scripts/test.sh"]
 fn the_daemon_verifies_after_updating_and_repairs_drift_once() {
-    let lab = Lab::new("vdrift");
+    let lab = Lab::new("vdrift", false);
     let ca = TestCa::new();
     ca.write_bundle(&lab.dir);
     let echo = HttpsServer::start(&ca, Some(&lab.ns), |_| Reply::ok("203.0.113.80"));
