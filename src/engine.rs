@@ -579,7 +579,7 @@ impl Engine {
             .into_iter()
             .map(|r| {
                 self.apply(&svc, &r, sent[fidx(r.family)], now);
-                if r.outcome == Outcome::Updated {
+                if r.outcome.is_success() {
                     self.checks.soon(Some(&RecordKey::new(&service, &r.host, r.family)), now);
                 }
                 (service.clone(), r)

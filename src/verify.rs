@@ -191,7 +191,9 @@ fn find_servers(
     let ns = resolve(resolvers, &l.zone, dns::TYPE_NS, timeout)?;
     let mut servers = Vec::new();
     for name in ns.answer.iter().filter(|r| r.rtype == dns::TYPE_NS).map(|r| &r.target) {
-        let glue = ns.additional.iter().find(|r| &r.name == name && r.rtype == dns::TYPE_A).and_then(|r| r.addr);
+        // IPv4 glue first (what most routers can reach), else IPv6.
+        let glue = ns.additional.iter().filter(|r| &r.name == name && r.addr.is_some()).min_by_key(|r| r.rtype);
+        let glue = glue.and_then(|r| r.addr);
         let addr = match glue {
             Some(a) => Ok(a),
             None => resolve(resolvers, name, dns::TYPE_A, timeout).and_then(|m| {
