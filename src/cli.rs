@@ -20,6 +20,7 @@ commands:
   detect          show interface addresses, echo addresses and the NAT verdict per family
   check-config    validate the configuration and show it with secrets masked
   status          print the daemon's status document (JSON)
+  check [SERVICE] ask each record's authoritative nameservers; exit 0 when all are published
   providers       list the supported providers (--json: with the fields each needs)
 
 options:
@@ -44,6 +45,7 @@ pub enum Command {
     Detect,
     CheckConfig,
     Status,
+    Check,
     Providers,
     Version,
     Help,
@@ -57,6 +59,7 @@ impl Command {
             "detect" => Command::Detect,
             "check-config" => Command::CheckConfig,
             "status" => Command::Status,
+            "check" => Command::Check,
             "providers" => Command::Providers,
             _ => return None,
         })
@@ -86,6 +89,7 @@ pub fn parse_args(args: &[String]) -> Result<(Command, Options), Error> {
             s if command.is_none() => {
                 command = Some(Command::parse(s).ok_or_else(|| Error::Usage(format!("unknown command '{s}'")))?);
             }
+            s if command == Some(Command::Check) && o.service.is_none() => o.service = Some(s.to_string()),
             s => return Err(Error::Usage(format!("unexpected argument '{s}'"))),
         }
     }
@@ -121,6 +125,7 @@ pub fn main(args: &[String]) -> ExitCode {
         Command::CheckConfig => with_config(&o, check_config),
         Command::Detect => detect(&o),
         Command::Once => with_config(&o, once),
+        Command::Check => with_config(&o, check),
         Command::Run => with_config(&o, daemon::run),
     }
 }
@@ -255,6 +260,59 @@ fn once(o: &Options, cfg: Config) -> ExitCode {
         println!("nothing to update");
     }
     if report.all_ok() && config_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// `check`: per record, how its zone and nameservers were found, what each said, the verdict.
+fn check(o: &Options, cfg: Config) -> ExitCode {
+    use crate::verify;
+    let services: Vec<&config::Service> =
+        cfg.services.iter().filter(|s| o.service.as_ref().is_none_or(|n| *n == s.name)).collect();
+    if services.is_empty() {
+        eprintln!("edgeddns: no enabled service {}", o.service.as_deref().unwrap_or(""));
+        return ExitCode::from(2);
+    }
+    let (state_file, persist) = daemon::state_paths(&cfg);
+    let state = crate::state::State::load(&state_file, persist.as_deref());
+    let resolvers = verify::resolvers(&cfg.global.verify_resolver);
+    let now = daemon::unix_now();
+    let mut all = true;
+    for svc in services {
+        for host in &svc.hostnames {
+            for family in Family::ALL.into_iter().filter(|f| svc.wants(*f)) {
+                let rec = state.records.get(&crate::state::RecordKey::new(&svc.name, host, family));
+                let registered = rec.and_then(|r| r.registered);
+                let since = rec.and_then(|r| r.updated_at).map(|t| now.saturating_sub(t));
+                println!(
+                    "{}: {host} {}, registered {}",
+                    svc.name,
+                    family.record_type(),
+                    registered.map_or("nothing".into(), |a| a.to_string())
+                );
+                let l = verify::lookup(host, family, verify::own_server(svc), &resolvers, verify::TIMEOUT);
+                for t in &l.trace {
+                    println!("  {t}");
+                }
+                for a in &l.answers {
+                    let said = match &a.said {
+                        Ok((v, _)) if v.is_empty() => "no such record".to_string(),
+                        Ok((v, ttl)) => {
+                            format!("{} TTL {ttl}", v.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" "))
+                        }
+                        Err(e) => format!("no answer: {e}"),
+                    };
+                    println!("  {} ({}): {said}", a.server, a.at);
+                }
+                let (v, why) = verify::judge(&l, registered, since, false, verify::proxied(svc));
+                println!("  verdict: {} ({why})", v.as_str());
+                all &= v == verify::Verdict::Published;
+            }
+        }
+    }
+    if all {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

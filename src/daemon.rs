@@ -194,7 +194,7 @@ impl Exchange for DryRun {
     }
 }
 
-fn unix_now() -> u64 {
+pub fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
@@ -324,7 +324,9 @@ impl Daemon<'_> {
         let now = Instant::now();
         let due = self.engine.next_due().map(|t| now + Duration::from_secs(t.saturating_sub(unix_now())));
         let reconnect = (self.env.ubus.is_none() && self.ubus_expected()).then_some(self.reconnect.at);
+        let checks = self.engine.checks_due().map(|t| now + Duration::from_secs(t.saturating_sub(unix_now())));
         let wake = [
+            checks,
             self.asap.then_some(now),
             self.debounce.due(self.engine.config.global.coalesce),
             Some(self.next_check),
@@ -385,6 +387,8 @@ impl Daemon<'_> {
         let quiet = self.debounce.due(self.engine.config.global.coalesce).is_some_and(|t| now >= t);
         if self.asap || quiet || now >= self.next_check || due.is_some_and(|d| now >= d) {
             self.cycle();
+        } else if checks.is_some_and(|c| now >= c) {
+            self.start_checks();
         }
         None
     }
@@ -402,7 +406,14 @@ impl Daemon<'_> {
             let net = self.env.job_net();
             self.workers.job(job, net);
         }
+        self.start_checks();
         self.save();
+    }
+
+    fn start_checks(&mut self) {
+        for check in self.engine.take_checks(unix_now()) {
+            self.workers.verify(check);
+        }
     }
 
     /// Take in what the workers finished. An echo answer or a job's end may make more work
@@ -418,6 +429,9 @@ impl Daemon<'_> {
                 Done::Echo(family, result) => self.engine.echo_done(family, result, unix_now()),
                 Done::Job(job) => {
                     self.engine.finish(job, unix_now());
+                }
+                Done::Verify(check) => {
+                    self.engine.check_done(check, unix_now());
                 }
             }
         }
@@ -447,6 +461,7 @@ impl Daemon<'_> {
                     // ddns-scripts' hotplug does) must not turn a flapping line into a storm.
                     log::info!("check requested (SIGUSR1)");
                     self.engine.request(&Request { echo: true, update: None });
+                    self.engine.checks.soon(None, unix_now());
                     self.debounce.event(Instant::now());
                 }
                 Ok(Signal::SIGTERM) | Ok(Signal::SIGINT) => {

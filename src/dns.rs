@@ -1,12 +1,149 @@
-//! DNS message exchange for RFC 2136 updates: UDP first, TCP when the answer is truncated or
-//! UDP gets no answer (RFC 1035 §4.2, RFC 2136 §6). Every wait is bounded.
+//! DNS messages and their exchange, for RFC 2136 updates and the authoritative checks: UDP
+//! first, TCP when the answer is truncated or UDP gets no answer (RFC 1035 §4.2, RFC 2136 §6).
+//! Every wait is bounded; the parser follows RFC 1035 §4.1 and trusts no length or pointer.
 
 use crate::http::{Deadline, HttpError};
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::time::{Duration, Instant};
 
 const TRUNCATED: u8 = 0x02;
+
+pub const TYPE_A: u16 = 1;
+pub const TYPE_NS: u16 = 2;
+pub const TYPE_CNAME: u16 = 5;
+pub const TYPE_SOA: u16 = 6;
+pub const TYPE_AAAA: u16 = 28;
+pub const RCODE_NXDOMAIN: u8 = 3;
+
+/// Append `name` in wire form, uncompressed.
+pub fn put_name(out: &mut Vec<u8>, name: &str) {
+    for label in name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
+        out.push(label.len() as u8);
+        out.extend_from_slice(label.as_bytes());
+    }
+    out.push(0);
+}
+
+pub fn u16_at(m: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes(m.get(at..at.checked_add(2)?)?.try_into().ok()?))
+}
+
+/// The name at `at` (lower case, no final dot) and the offset after it. Compression pointers
+/// must point backwards, so a loop ends; the name may not exceed 255 bytes (RFC 1035 §2.3.4).
+pub fn name_at(m: &[u8], mut at: usize) -> Option<(String, usize)> {
+    let mut name = String::new();
+    let mut end = None;
+    let mut limit = at;
+    loop {
+        let len = *m.get(at)?;
+        match len {
+            0 => return Some((name, end.unwrap_or(at + 1))),
+            l if l & 0xc0 == 0xc0 => {
+                let to = usize::from(u16_at(m, at)? & 0x3fff);
+                if to >= limit {
+                    return None;
+                }
+                end.get_or_insert(at + 2);
+                (at, limit) = (to, to);
+            }
+            l if l < 64 => {
+                let label = m.get(at + 1..at + 1 + usize::from(l))?;
+                if !name.is_empty() {
+                    name.push('.');
+                }
+                name.extend(label.iter().map(|b| char::from(b.to_ascii_lowercase())));
+                if name.len() > 255 {
+                    return None;
+                }
+                at += 1 + usize::from(l);
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// A random message ID: with the source port, what keeps a forged answer out (RFC 5452);
+/// TSIG, where used, does more.
+pub fn message_id() -> u16 {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 2];
+    let _ = ring::rand::SystemRandom::new().fill(&mut b);
+    u16::from_be_bytes(b)
+}
+
+/// A query for `name`'s `qtype` records; `recurse` sets RD (a resolver's job, not an
+/// authoritative server's).
+pub fn query(id: u16, name: &str, qtype: u16, recurse: bool) -> Vec<u8> {
+    let mut m = id.to_be_bytes().to_vec();
+    m.extend_from_slice(&[u8::from(recurse), 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    put_name(&mut m, name);
+    m.extend_from_slice(&qtype.to_be_bytes());
+    m.extend_from_slice(&1u16.to_be_bytes());
+    m
+}
+
+/// One resource record of a parsed message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rr {
+    pub name: String,
+    pub rtype: u16,
+    pub ttl: u32,
+    /// A and AAAA: the address.
+    pub addr: Option<IpAddr>,
+    /// NS, CNAME: the target; SOA: the primary server (MNAME).
+    pub target: String,
+}
+
+/// A parsed answer: the header bits that matter and the three record sections.
+#[derive(Debug, Default)]
+pub struct Message {
+    pub rcode: u8,
+    pub authoritative: bool,
+    pub truncated: bool,
+    pub answer: Vec<Rr>,
+    pub authority: Vec<Rr>,
+    pub additional: Vec<Rr>,
+}
+
+/// Parse an answer; `None` for anything malformed (a record running past the end, a bad name,
+/// a pointer loop, an address of the wrong length).
+pub fn parse(m: &[u8]) -> Option<Message> {
+    let flags = u16_at(m, 2)?;
+    let mut msg = Message {
+        rcode: (flags & 0x0f) as u8,
+        authoritative: flags & 0x0400 != 0,
+        truncated: flags & 0x0200 != 0,
+        ..Message::default()
+    };
+    let mut at = 12;
+    for _ in 0..u16_at(m, 4)? {
+        at = name_at(m, at)?.1 + 4;
+    }
+    for (section, count_at) in [(0, 6), (1, 8), (2, 10)] {
+        for _ in 0..u16_at(m, count_at)? {
+            let (name, p) = name_at(m, at)?;
+            let rtype = u16_at(m, p)?;
+            let ttl = u32::from(u16_at(m, p + 4)?) << 16 | u32::from(u16_at(m, p + 6)?);
+            let len = usize::from(u16_at(m, p + 8)?);
+            let data = m.get(p + 10..p + 10 + len)?;
+            let addr = match (rtype, data.len()) {
+                (TYPE_A, 4) => Some(IpAddr::from(<[u8; 4]>::try_from(data).ok()?)),
+                (TYPE_AAAA, 16) => Some(IpAddr::from(<[u8; 16]>::try_from(data).ok()?)),
+                (TYPE_A | TYPE_AAAA, _) => return None,
+                _ => None,
+            };
+            let target = match rtype {
+                TYPE_NS | TYPE_CNAME | TYPE_SOA => name_at(m, p + 10)?.0,
+                _ => String::new(),
+            };
+            at = p + 10 + len;
+            let rr = Rr { name, rtype, ttl, addr, target };
+            [&mut msg.answer, &mut msg.authority, &mut msg.additional][section].push(rr);
+        }
+    }
+    Some(msg)
+}
 
 /// DNS as a protocol sees it, apart from `http::Transport` so that HTTP transports and their
 /// doubles know nothing of it. Failures are `HttpError`s, so a provider makes an outcome of a
@@ -160,6 +297,84 @@ fn read_by(s: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> Result<(), H
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An authoritative referral-style answer: `home.example.test A`, compressed names, an NS in
+    /// authority and its glue in additional.
+    fn sample() -> Vec<u8> {
+        let mut m = query(0x4242, "home.example.test", TYPE_A, false);
+        m[2] = 0x84; // QR, AA
+        m[7] = 1; // ANCOUNT
+        m[9] = 1; // NSCOUNT
+        m[11] = 1; // ARCOUNT
+                   // answer: pointer to the question's name (offset 12), A, IN, TTL 60, 198.51.100.7
+        m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 198, 51, 100, 7]);
+        // authority: example.test (offset 17) NS ns1.example.test (label + pointer)
+        m.extend_from_slice(&[0xc0, 17, 0, 2, 0, 1, 0, 0, 0x0e, 0x10, 0, 6, 3, b'n', b's', b'1', 0xc0, 17]);
+        let ns1 = m.len() - 6;
+        // additional: glue for ns1 (pointer to the NS target)
+        m.extend_from_slice(&[0xc0, ns1 as u8, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 10, 53, 0, 2]);
+        m
+    }
+
+    #[test]
+    fn parses_answers_with_compression_and_glue() {
+        let m = parse(&sample()).unwrap();
+        assert!(m.authoritative && !m.truncated && m.rcode == 0);
+        assert_eq!(m.answer.len(), 1);
+        assert_eq!((m.answer[0].name.as_str(), m.answer[0].ttl), ("home.example.test", 60));
+        assert_eq!(m.answer[0].addr, Some("198.51.100.7".parse().unwrap()));
+        assert_eq!((m.authority[0].rtype, m.authority[0].target.as_str()), (TYPE_NS, "ns1.example.test"));
+        assert_eq!(m.additional[0].name, "ns1.example.test");
+        assert_eq!(m.additional[0].addr, Some("10.53.0.2".parse().unwrap()));
+    }
+
+    #[test]
+    fn hostile_messages_are_refused_not_panicked_on() {
+        let good = sample();
+        // Every truncation of a good message.
+        for n in 0..good.len() {
+            assert!(parse(&good[..n]).is_none(), "cut at {n}");
+        }
+        // A pointer to itself, a forward pointer, and two pointers pointing at each other.
+        let mut lp = query(1, "a", TYPE_A, false);
+        lp[7] = 1;
+        let at = lp.len() as u8;
+        lp.extend_from_slice(&[0xc0, at, 0, 1, 0, 1, 0, 0, 0, 1, 0, 4, 1, 2, 3, 4]);
+        assert!(parse(&lp).is_none(), "self pointer");
+        lp[at as usize + 1] = at + 20;
+        assert!(parse(&lp).is_none(), "forward pointer");
+        let mut pair = vec![0, 1, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 14, 0xc0, 12, 0, 1, 0, 1];
+        assert!(parse(&pair).is_none(), "pointer pair");
+        pair[13] = 200;
+        assert!(parse(&pair).is_none(), "pointer past the end");
+        // A 40-byte A record, a reserved label type, an overlong name built from pointers.
+        let mut wrong = sample();
+        wrong[good.len() - 34 - 5] = 40;
+        assert!(parse(&wrong).is_none());
+        let mut reserved = query(1, "a", TYPE_A, false);
+        reserved[12] = 0x41;
+        assert!(parse(&reserved).is_none());
+        let mut long = vec![0, 1, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        long.extend_from_slice(&[63; 64]);
+        long.push(0);
+        let mut prev = 12usize;
+        for _ in 0..5 {
+            let here = long.len();
+            long.extend_from_slice(&[63]);
+            long.extend_from_slice(&[b'x'; 63]);
+            long.extend_from_slice(&[0xc0 | (prev >> 8) as u8, prev as u8]);
+            prev = here;
+        }
+        long[4..6].copy_from_slice(&[0, 0]);
+        assert!(name_at(&long, prev).is_none(), "a name over 255 bytes");
+    }
+
+    #[test]
+    fn fuzz_regressions_are_refused() {
+        for (name, input) in crate::testing::regression_inputs("dns_answer") {
+            assert!(parse(&input).is_none(), "{name}");
+        }
+    }
 
     #[test]
     fn server_forms() {

@@ -12,6 +12,7 @@ use crate::sources::lan::{self, Missing, Neighbour, V6From};
 use crate::sources::{self, IfAddr, Note, Reading, SourceError};
 use crate::state::{Record, RecordKey, State};
 use crate::verdict::{self, Verdict};
+use crate::verify;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -147,6 +148,8 @@ pub struct Engine {
     forced: Vec<String>,
     /// Services with jobs in flight: never two at once for one service.
     busy: Vec<Busy>,
+    /// The authoritative checks of the records.
+    pub checks: verify::Checks,
 }
 
 // Lists rather than maps: a router has a handful of services, and every map type costs flash.
@@ -236,6 +239,7 @@ impl Engine {
             plans: BTreeMap::new(),
             forced: Vec::new(),
             busy: Vec::new(),
+            checks: verify::Checks::default(),
         };
         e.forget_unconfigured();
         e
@@ -262,6 +266,7 @@ impl Engine {
             })
             .collect();
         self.state.retain(|k| keys.iter().any(|x| x == k));
+        self.checks.retain(&keys);
     }
 
     pub fn wan_views(&self) -> impl Iterator<Item = &WanView> {
@@ -615,9 +620,34 @@ impl Engine {
             .into_iter()
             .map(|r| {
                 self.apply(&svc, &r, sent[fidx(r.family)], now);
+                if r.outcome.is_success() {
+                    self.checks.soon(Some(&RecordKey::new(&service, &r.host, r.family)), now);
+                }
                 (service.clone(), r)
             })
             .collect()
+    }
+
+    /// When the next authoritative check is due, as Unix time (apart from `next_due`: a check
+    /// must not cut short the coalescing of address events).
+    pub fn checks_due(&self) -> Option<u64> {
+        self.checks.next_due().filter(|_| !self.config.global.verify_interval.is_zero())
+    }
+
+    /// The authoritative checks due now (none for a service whose update is in flight).
+    pub fn take_checks(&mut self, now: u64) -> Vec<verify::Spec> {
+        let busy = |s: &str| self.busy.iter().any(|b| b.service == s);
+        self.checks.take(&self.config, &self.state.records, &busy, now)
+    }
+
+    /// A check came back: its record's verdict if it changed (drift included), for events. A
+    /// first drift forces one update of the service, which puts the address back.
+    pub fn check_done(&mut self, done: verify::Done, now: u64) -> Option<verify::Changed> {
+        let changed = self.checks.done(done, &self.config, &self.state.records, now)?;
+        if changed.correct && !self.forced.contains(&changed.key.service) {
+            self.forced.push(changed.key.service.clone());
+        }
+        Some(changed)
     }
 
     fn plan_for(&self, svc: &Service, family: Family) -> Plan {

@@ -23,6 +23,7 @@ pub mod status;
 pub mod ubus;
 pub mod uci;
 pub mod verdict;
+pub mod verify;
 pub mod wan_source;
 pub mod worker;
 

@@ -14,6 +14,8 @@ pub struct Options {
     pub run_dir: Option<String>,
     pub persist_file: Option<String>,
     pub ubus_socket: Option<String>,
+    /// `check`: the one service to check.
+    pub service: Option<String>,
 }
 
 /// The configuration with the command line's overrides applied.

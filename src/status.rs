@@ -65,6 +65,7 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
                         "next": next.to_json(),
                         "next_action": next_action,
                         "next_at": next_at,
+                        "dns": engine.checks.get(&key).and_then(dns),
                     }));
                 }
             }
@@ -96,6 +97,19 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
         "services": services,
         "warnings": cfg.warnings,
     })
+}
+
+/// A record's last authoritative check: the verdict, why, and what each server answered.
+fn dns(c: &crate::verify::Check) -> Option<Value> {
+    let answers: Vec<Value> = c
+        .answers
+        .iter()
+        .map(|a| match &a.said {
+            Ok((addrs, ttl)) => json!({"server": a.server, "at": a.at, "addresses": addrs, "ttl": ttl}),
+            Err(e) => json!({"server": a.server, "at": a.at, "error": e}),
+        })
+        .collect();
+    Some(json!({"verdict": c.verdict?.as_str(), "reason": c.reason, "checked_at": c.checked_at, "answers": answers}))
 }
 
 /// What happens next to one record.

@@ -23,6 +23,7 @@ const STACK: usize = 256 * 1024;
 pub enum Done {
     Echo(Family, EchoResult),
     Job(JobDone),
+    Verify(crate::verify::Done),
 }
 
 pub struct Workers {
@@ -48,6 +49,10 @@ impl Workers {
     pub fn job(&mut self, job: JobSpec, mut net: JobNet) {
         self.jobs += 1;
         self.spawn(Box::new(move || Done::Job(job.run(net.as_net()))));
+    }
+
+    pub fn verify(&mut self, check: crate::verify::Spec) {
+        self.spawn(Box::new(move || Done::Verify(check.run())));
     }
 
     pub fn echo(&mut self, family: Family, urls: Vec<String>, roots: Roots, opts: ClientOptions) {

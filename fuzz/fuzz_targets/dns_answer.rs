@@ -1,4 +1,5 @@
-//! The DNS server's answer to an RFC 2136 UPDATE (header, sections, TSIG), through the provider.
+//! A DNS answer: to an RFC 2136 UPDATE (header, sections, TSIG), through the provider; and to
+//! the authoritative checks' queries, through the parser they use.
 #![no_main]
 
 use edgeddns::dns::Exchange;
@@ -23,6 +24,7 @@ impl Exchange for Answer<'_> {
 }
 
 fuzz_target!(|data: &[u8]| {
+    let _ = edgeddns::dns::parse(data);
     let svc = &edgeddns_fuzz::rfc2136()[0];
     let job = edgeddns_fuzz::job(svc);
     let _ = svc.account.preset.protocol().update(&job, Net { http: &mut NoHttp, dns: &mut Answer(data) });

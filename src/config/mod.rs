@@ -11,6 +11,7 @@ use crate::sources::V6Match;
 use crate::uci::{self, parse_bool};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 pub const DEFAULT_PATH: &str = "/etc/config/edgeddns";
@@ -53,6 +54,11 @@ pub struct Global {
     /// Flash copy of the state, written only when a registered address changes; empty = none.
     pub persist_file: Option<String>,
     pub log_level: log::LevelFilter,
+    /// How often records are checked at their authoritative servers; zero: never.
+    pub verify_interval: Duration,
+    /// Resolvers that find the zone cuts (addresses, optionally with a port); empty: the
+    /// upstream servers in resolv.conf.
+    pub verify_resolver: Vec<String>,
 }
 
 pub const DEFAULT_ECHO_URLS: &[&str] = &[
@@ -78,6 +84,8 @@ impl Default for Global {
             run_dir: "/var/run/edgeddns".into(),
             persist_file: Some("/etc/edgeddns/state.json".into()),
             log_level: log::LevelFilter::Info,
+            verify_interval: Duration::from_secs(3600),
+            verify_resolver: Vec::new(),
         }
     }
 }
@@ -454,6 +462,14 @@ fn read_global(r: &mut Reader) -> Result<Global, Error> {
             return Err(Error::Config(format!("{at}: global option '{option}': '{url}' {why}")));
         }
     }
+    let verify_resolver = r.list("verify_resolver");
+    if let Some(bad) = verify_resolver.iter().find(|a| a.parse::<IpAddr>().is_err() && a.parse::<SocketAddr>().is_err())
+    {
+        let at = r.at_option("verify_resolver");
+        return Err(Error::Config(format!(
+            "{at}: global option 'verify_resolver': '{bad}' is not an IP address (optionally [v6]:port or v4:port)"
+        )));
+    }
     let log_level = match r.string("log_level")?.as_deref() {
         None => d.log_level,
         Some("error") => log::LevelFilter::Error,
@@ -484,6 +500,11 @@ fn read_global(r: &mut Reader) -> Result<Global, Error> {
             Some(p) => Some(p).filter(|p| !p.is_empty()),
         },
         log_level,
+        verify_interval: match r.duration("verify_interval", d.verify_interval, Duration::ZERO)? {
+            i if i.is_zero() || i >= Duration::from_secs(60) => i,
+            _ => return Err(Error::Config("global option verify_interval: must be 0 (off) or at least 1m".into())),
+        },
+        verify_resolver,
     })
 }
 
@@ -692,6 +713,22 @@ pub fn check_hostname(h: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verify_options() {
+        let g = |opts: &str| from_str("t", &format!("config edgeddns\n{opts}")).map(|c| c.global);
+        let d = g("").unwrap();
+        assert_eq!((d.verify_interval, d.verify_resolver.len()), (Duration::from_secs(3600), 0));
+        let s = g(" option verify_interval '0'\n list verify_resolver '192.0.2.53'\n list verify_resolver '[2001:db8::1]:5353'\n");
+        let s = s.unwrap();
+        assert_eq!(
+            (s.verify_interval, s.verify_resolver),
+            (Duration::ZERO, vec!["192.0.2.53".into(), "[2001:db8::1]:5353".into()])
+        );
+        let e = g(" list verify_resolver 'dns.example'\n").unwrap_err().to_string();
+        assert!(e.contains("t:2: global option 'verify_resolver': 'dns.example' is not an IP address"), "{e}");
+        assert!(g(" option verify_interval '10'\n").unwrap_err().to_string().contains("verify_interval"));
+    }
 
     #[test]
     fn hostnames() {

@@ -9,7 +9,7 @@
 //! TSIG is verified before it is believed.
 
 use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, ZONE_FIELD};
-use crate::dns::Exchange;
+use crate::dns::{message_id, name_at, put_name, u16_at, Exchange, TYPE_SOA};
 use crate::error::Error;
 use crate::net::Family;
 use ring::hmac;
@@ -25,7 +25,6 @@ static FIELDS: &[Field] = &[
     Field::choice("key_algorithm", &["hmac-sha256", "hmac-sha512", "hmac-sha1"], "TSIG algorithm of the key"),
 ];
 
-const TYPE_SOA: u16 = 6;
 const TYPE_TSIG: u16 = 250;
 const CLASS_IN: u16 = 1;
 const CLASS_ANY: u16 = 255;
@@ -106,14 +105,6 @@ impl Key {
     }
 }
 
-fn put_name(out: &mut Vec<u8>, name: &str) {
-    for label in name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
-        out.push(label.len() as u8);
-        out.extend_from_slice(label.as_bytes());
-    }
-    out.push(0);
-}
-
 fn put_rr(out: &mut Vec<u8>, name: &str, rtype: u16, class: u16, ttl: u32, rdata: &[u8]) {
     put_name(out, name);
     out.extend_from_slice(&rtype.to_be_bytes());
@@ -172,21 +163,8 @@ pub fn check_message(id: u16, zone: &str, hosts: &[String], ip: IpAddr) -> Vec<u
     m
 }
 
-/// Skip a possibly compressed name at `at`; the offset after it.
-fn skip_name(m: &[u8], mut at: usize) -> Option<usize> {
-    loop {
-        let len = *m.get(at)?;
-        match len {
-            0 => return Some(at + 1),
-            l if l & 0xc0 == 0xc0 => return Some(at + 2),
-            l if l < 64 => at += 1 + usize::from(l),
-            _ => return None,
-        }
-    }
-}
-
-fn u16_at(m: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes(m.get(at..at + 2)?.try_into().ok()?))
+fn skip_name(m: &[u8], at: usize) -> Option<usize> {
+    Some(name_at(m, at)?.1)
 }
 
 struct Tsig<'a> {
@@ -377,14 +355,6 @@ impl Zone<'_> {
 fn in_zone(host: &str, zone: &str) -> bool {
     let (h, z) = (host.trim_end_matches('.').to_ascii_lowercase(), zone.trim_end_matches('.').to_ascii_lowercase());
     h == z || h.ends_with(&format!(".{z}"))
-}
-
-fn message_id() -> u16 {
-    use ring::rand::SecureRandom;
-    let mut b = [0u8; 2];
-    // A predictable ID only weakens spoofing protection, which TSIG already gives.
-    let _ = ring::rand::SystemRandom::new().fill(&mut b);
-    u16::from_be_bytes(b)
 }
 
 impl Protocol for Rfc2136 {

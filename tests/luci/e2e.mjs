@@ -293,9 +293,14 @@ try {
 		services: [ { name: 'home', enabled: true, provider: 'cloudflare', provider_title: 'Cloudflare', records: [
 			{ hostname: 'a.example.org', family: 'ipv4', type: 'A', registered: '198.51.100.9', last_update: now - 120,
 				result: 'ENGLISH-RESULT', next_action: 'ENGLISH-NEXT', outcome: { code: 'retry', kind: 'rate-limited' },
-				next: { code: 'retry', at: now + 90, by: 'provider', reason: { kind: 'rate-limited' } } },
+				next: { code: 'retry', at: now + 90, by: 'provider', reason: { kind: 'rate-limited' } },
+				dns: { verdict: 'published', reason: 'ENGLISH-REASON', checked_at: now - 60, answers: [
+					{ server: 'ns1.example.net', at: '192.0.2.1', addresses: ['198.51.100.9'], ttl: 60 },
+					{ server: 'ns2.example.net', at: '192.0.2.2', error: 'ENGLISH-ERROR' } ] } },
 			{ hostname: 'b.example.org', family: 'ipv6', type: 'AAAA', outcome: { code: 'stopped', kind: 'auth' },
-				result: 'ENGLISH-RESULT', next_action: 'ENGLISH-NEXT', next: { code: 'stopped', reason: { kind: 'auth' } } },
+				result: 'ENGLISH-RESULT', next_action: 'ENGLISH-NEXT', next: { code: 'stopped', reason: { kind: 'auth' } },
+				dns: { verdict: 'drift', reason: 'ENGLISH-REASON', checked_at: now, answers: [
+					{ server: 'ns1.example.net', at: '192.0.2.1', addresses: ['203.0.113.9'], ttl: 300 } ] } },
 			{ hostname: 'c.example.org', family: 'ipv4', type: 'A', outcome: null, result: null, next_action: 'ENGLISH-NEXT',
 				next: { code: 'waiting', for: 'wan', interface: 'wan', verdict: null } } ] } ] };
 	const render = (page, d) => page.evaluate((d) => {
@@ -304,7 +309,9 @@ try {
 		L.dom.content(box, v.renderStatus(d));
 		const cell = (r, f) => box.querySelector(`tr[data-record="${r}"] td[data-field="${f}"]`).textContent;
 		return { text: box.textContent, a: [cell('a.example.org/ipv4', 'result'), cell('a.example.org/ipv4', 'next')],
-			b: [cell('b.example.org/ipv6', 'result'), cell('b.example.org/ipv6', 'next')], c: cell('c.example.org/ipv4', 'next') };
+			b: [cell('b.example.org/ipv6', 'result'), cell('b.example.org/ipv6', 'next')], c: cell('c.example.org/ipv4', 'next'),
+			dns: ['a.example.org/ipv4', 'b.example.org/ipv6', 'c.example.org/ipv4'].map((r) => cell(r, 'dns')),
+			tip: box.querySelector('tr[data-record="a.example.org/ipv4"] td[data-field="dns"] span').title };
 	}, d);
 	page = await login('root', 'root-pw');
 	let out = await render(page, doc);
@@ -314,6 +321,17 @@ try {
 	assert.match(out.b[1], /^stopped \(the provider refused the credentials\)/);
 	assert.equal(out.c, 'waiting for wan to come up');
 	assert.ok(out.text.includes('last known address: netifd is restarting'));
+	// The DNS column: the verdict and what the authoritative server answers, the daemon's reason as the tooltip.
+	assert.deepEqual(out.dns, ['published — DNS answers 198.51.100.9 at ns1.example.net, TTL 60',
+		'changed by someone else — DNS answers 203.0.113.9 at ns1.example.net, TTL 300', '—']);
+	assert.equal(out.tip, 'ENGLISH-REASON');
+	await page.evaluate((d) => {
+		const box = document.createElement('div');
+		box.id = 'dns-shot';
+		L.dom.content(box, L.dom.findClassInstance(document.getElementById('view')).renderStatus(d));
+		document.getElementById('view').prepend(box);
+	}, doc);
+	await page.locator('#dns-shot #edgeddns-services').screenshot({ path: `${shots}/renderer-services-dns.png` });
 	// Without codes (a daemon before schema 2) the daemon's English still shows.
 	const old = JSON.parse(JSON.stringify(doc));
 	delete old.schema;
@@ -324,7 +342,7 @@ try {
 	await page.context().close();
 	page = await login('root', 'root-pw', 'zh-CN');
 	out = await render(page, doc);
-	assert.ok(!/[a-z]{4,} [a-z]{4,}/.test(out.a.join(' ') + out.b.join(' ') + out.c), `zh renderer left English: ${JSON.stringify(out)}`);
+	assert.ok(!/[a-z]{4,} [a-z]{4,}/.test(out.a.join(' ') + out.b.join(' ') + out.c + out.dns.join(' ')), `zh renderer left English: ${JSON.stringify(out)}`);
 	await page.context().close();
 	step('codes');
 

@@ -183,6 +183,26 @@ function resultText(r) {
 	return why ? _('%s: %s').format(words, why) : words;
 }
 
+var DNS_WORDS = {
+	'published': _('published'),
+	'propagating': _('propagating'),
+	'drift': _('changed by someone else'),
+	'not-published': _('not published'),
+	'unverifiable': _('cannot be checked')
+};
+
+/* The DNS column from `dns`: the verdict, and what the first authoritative server that answered
+ * holds (the daemon's reason, in English, as the tooltip). */
+function dnsCell(d) {
+	if (!d)
+		return txt('—');
+	var a = (d.answers || []).filter(function(a) { return a.addresses; })[0], said;
+	if (a)
+		said = a.addresses.length ? _('DNS answers %s at %s, TTL %d').format(a.addresses.join(' '), a.server, a.ttl)
+			: _('%s has no such record').format(a.server);
+	return E('span', { 'title': d.reason || '' }, [ E('strong', {}, txt(DNS_WORDS[d.verdict] || d.verdict)), said ? ' — ' + said : '' ]);
+}
+
 /* The "Next" column from `next`; the daemon's English text when it has no codes. */
 function nextText(r, now) {
 	var n = r.next;
@@ -294,11 +314,11 @@ function renderStatus(st, canUpdate) {
 		};
 		if (svc.error) {
 			row({}, [ txt(svc.name), '', txt(svc.provider_title || svc.provider), '', '', { attrs: { 'data-field': 'result' },
-				cell: E('span', { 'style': 'color:#c00' }, txt(_('Configuration error: %s').format(svc.error))) }, '', '', button ]);
+				cell: E('span', { 'style': 'color:#c00' }, txt(_('Configuration error: %s').format(svc.error))) }, '', '', '', button ]);
 			return;
 		}
 		if (!svc.enabled) {
-			row({}, [ txt(svc.name), '', '', '', '', { attrs: { 'data-field': 'result' }, cell: E('em', _('disabled')) }, '', '', '' ]);
+			row({}, [ txt(svc.name), '', '', '', '', { attrs: { 'data-field': 'result' }, cell: E('em', _('disabled')) }, '', '', '', '' ]);
 			return;
 		}
 		(svc.records || []).forEach(function(r) {
@@ -310,6 +330,7 @@ function renderStatus(st, canUpdate) {
 				{ attrs: { 'data-field': 'registered' }, cell: txt(r.registered || '—') },
 				txt(ago(r.last_update, now)),
 				{ attrs: { 'data-field': 'result' }, cell: stopped ? E('strong', { 'style': 'color:#c00' }, txt(resultText(r))) : txt(resultText(r)) },
+				{ attrs: { 'data-field': 'dns' }, cell: dnsCell(r.dns) },
 				{ attrs: { 'data-field': 'next' }, cell: txt(nextText(r, now)) },
 				{ attrs: { 'data-field': 'error' }, cell: txt(r.error) },
 				first ? button : ''
@@ -325,7 +346,7 @@ function renderStatus(st, canUpdate) {
 		E('div', {}, warnings),
 		E('h3', _('Service status')),
 		table('edgeddns-services', [ _('Service'), _('Hostname'), _('Provider'), _('Registered address'), _('Last update'),
-			_('Result'), _('Next'), _('Last error'), _('Action') ], svcRows, _('No service configured yet: add one below.'))
+			_('Result'), _('DNS'), _('Next'), _('Last error'), _('Action') ], svcRows, _('No service configured yet: add one below.'))
 	]);
 }
 
