@@ -51,7 +51,7 @@ impl RealEnv {
 
     pub fn with_global(global: &Global, dry_run: bool) -> Result<RealEnv, Error> {
         let roots = Roots::load(&global.ca_bundle)?;
-        let http = ClientOptions { ca_bundle: global.ca_bundle.clone(), timeout: global.http_timeout };
+        let http = ClientOptions { ca_bundle: global.ca_bundle.clone(), timeout: global.http_timeout, device: None };
         let kernel = Netlink::new().map_err(|e| Error::io("cannot read interface addresses", e))?;
         Ok(RealEnv { roots, http, kernel, dry_run, ubus: None, ubus_since: None, netifd_devices: HashMap::new() })
     }
@@ -81,6 +81,13 @@ impl RealEnv {
 
     pub fn echo_now(&self, family: Family, urls: &[String]) -> EchoResult {
         crate::worker::query_echo(urls, family, &self.roots, &self.http)
+    }
+
+    /// The HTTP options of requests through WAN `wan` (a label of `interface_addrs`): bound
+    /// to the device netifd gave for it, or to the device it names.
+    fn http_on(&self, wan: Option<&str>) -> ClientOptions {
+        let device = wan.map(|w| self.netifd_devices.get(w).map_or(w, String::as_str).to_string());
+        ClientOptions { device, ..self.http.clone() }
     }
 
     /// netifd's view of a logical interface, or the kernel's when netifd is restarting and
@@ -145,20 +152,21 @@ impl Env for RealEnv {
         }
     }
 
-    fn echo(&mut self, family: Family, urls: &[String]) -> EchoResult {
-        self.echo_now(family, urls)
+    fn echo(&mut self, family: Family, wan: Option<&str>, urls: &[String]) -> EchoResult {
+        crate::worker::query_echo(urls, family, &self.roots, &self.http_on(wan))
     }
 
     /// The network of one provider job, bounded by the job's deadline: a few requests' worth
     /// of the HTTP timeout, which also bounds each DNS exchange.
-    fn job_net(&mut self) -> JobNet {
+    fn job_net(&mut self, wan: Option<&str>) -> JobNet {
         if self.dry_run {
             return JobNet { http: Box::new(DryRun), dns: Box::new(DryRun) };
         }
         let until = Deadline::after(self.http.timeout * 3);
+        let opts = self.http_on(wan);
         JobNet {
-            http: Box::new(Client::new(&self.roots, &self.http, None).with_deadline(until)),
-            dns: Box::new(crate::dns::Client::new(self.http.timeout, until)),
+            dns: Box::new(crate::dns::Client::new(self.http.timeout, until, opts.device.clone())),
+            http: Box::new(Client::new(&self.roots, &opts, None).with_deadline(until)),
         }
     }
 }
@@ -376,11 +384,12 @@ impl Daemon<'_> {
         self.asap = false;
         self.debounce.fired(now, self.engine.config.global.coalesce);
         self.next_check = now + self.engine.config.global.check_interval;
-        for (family, urls) in self.engine.observe(&mut self.env) {
-            self.workers.echo(family, urls, self.env.roots.clone(), self.env.http.clone());
+        for (family, wan, urls) in self.engine.observe(&mut self.env) {
+            let opts = self.env.http_on(wan.as_deref());
+            self.workers.echo(family, wan, urls, self.env.roots.clone(), opts);
         }
         for job in self.engine.take_jobs(unix_now(), self.workers.free_job_slots()) {
-            let net = self.env.job_net();
+            let net = self.env.job_net(job.wan.as_deref());
             self.workers.job(job, net);
         }
         self.save();
@@ -396,7 +405,7 @@ impl Daemon<'_> {
         }
         for d in done {
             match d {
-                Done::Echo(family, result) => self.engine.echo_done(family, result, unix_now()),
+                Done::Echo(family, wan, result) => self.engine.echo_done(family, wan, result, unix_now()),
                 Done::Job(job) => {
                     self.engine.finish(job, unix_now());
                 }

@@ -32,11 +32,9 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
             })
         })
         .collect();
-    let echo: Vec<Value> = Family::ALL
-        .into_iter()
-        .filter_map(|f| {
-            engine.echo_result(f).map(|r| json!({"family": f.as_str(), "address": r.addr, "answers": echo_answers(r)}))
-        })
+    let echo: Vec<Value> = engine
+        .echo_results()
+        .map(|(f, wan, r)| json!({"family": f.as_str(), "interface": wan, "address": r.addr, "answers": echo_answers(r)}))
         .collect();
     let mut services: Vec<Value> = cfg
         .services
@@ -55,6 +53,7 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
                         "family": family.as_str(),
                         "type": family.record_type(),
                         "desired": plan.desired,
+                        "wan": plan.wan.as_ref().map(|w| json!({"interface": w, "fallback": plan.fallback})),
                         "registered": rec.registered,
                         "last_update": rec.updated_at,
                         "last_attempt": rec.last_attempt,

@@ -52,6 +52,8 @@ pub struct Global {
     /// Flash copy of the state, written only when a registered address changes; empty = none.
     pub persist_file: Option<String>,
     pub log_level: log::LevelFilter,
+    /// `bind_wan` as written; `None`: decided by `Config::bind_wan`.
+    pub bind_wan: Option<bool>,
 }
 
 pub const DEFAULT_ECHO_URLS: &[&str] = &[
@@ -77,6 +79,7 @@ impl Default for Global {
             run_dir: "/var/run/edgeddns".into(),
             persist_file: Some("/etc/edgeddns/state.json".into()),
             log_level: log::LevelFilter::Info,
+            bind_wan: None,
         }
     }
 }
@@ -90,9 +93,12 @@ pub struct Service {
     pub hostnames: Vec<String>,
     pub ipv4: bool,
     pub ipv6: bool,
-    /// netifd logical networks for each family (`wan`, `wan6`).
+    /// netifd logical networks for each family (`wan`, `wan6`): the first of `wans`/`wans6`.
     pub interface: String,
     pub interface6: String,
+    /// The WANs in order of preference: the first that can be published is.
+    pub wans: Vec<String>,
+    pub wans6: Vec<String>,
     /// Kernel devices for each family; `None`: the logical interface's, through netifd.
     pub device: Option<String>,
     pub device6: Option<String>,
@@ -128,6 +134,23 @@ impl Service {
             crate::net::Family::V6 => &self.interface6,
         }
     }
+
+    pub fn wans(&self, family: crate::net::Family) -> &[String] {
+        match family {
+            crate::net::Family::V4 => &self.wans,
+            crate::net::Family::V6 => &self.wans6,
+        }
+    }
+
+    /// The service as it reads one of its WANs.
+    pub fn on_wan(&self, family: crate::net::Family, wan: &str) -> Service {
+        let mut s = self.clone();
+        match family {
+            crate::net::Family::V4 => s.interface = wan.to_string(),
+            crate::net::Family::V6 => s.interface6 = wan.to_string(),
+        }
+        s
+    }
 }
 
 /// A service section that could not be used; the others run on.
@@ -154,6 +177,27 @@ pub struct Config {
     pub errors: Vec<ServiceError>,
     /// Things that do not stop anything but look like mistakes (unknown options).
     pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Whether echo queries and provider requests leave through the WAN they are for: as
+    /// `bind_wan` says, else when the services read more than one WAN of a family (with one,
+    /// a request to a LAN server, such as an RFC 2136 primary, must stay free to go there).
+    pub fn bind_wan(&self) -> bool {
+        self.global.bind_wan.unwrap_or_else(|| {
+            crate::net::Family::ALL.iter().any(|f| {
+                let mut all: Vec<&String> = self
+                    .services
+                    .iter()
+                    .filter(|s| s.wants(*f) && s.ip_source != IpSource::Echo)
+                    .flat_map(|s| s.wans(*f))
+                    .collect();
+                all.sort();
+                all.dedup();
+                all.len() > 1
+            })
+        })
+    }
 }
 
 /// The largest configuration file read: a router's is a few KB, so anything near this is a
@@ -351,6 +395,8 @@ fn read_global(r: &mut Reader) -> Result<Global, Error> {
             Some(p) => Some(p).filter(|p| !p.is_empty()),
         },
         log_level,
+        bind_wan: r
+            .parsed("bind_wan", None, "a boolean (0/1, yes/no, on/off, true/false)", |v| parse_bool(v).map(Some))?,
     })
 }
 
@@ -380,9 +426,24 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, Error> {
     if ipv6 && !preset.ipv6 {
         return Err(Error::Config(format!("provider '{provider}' does not support IPv6 (set ipv6 to 0)")));
     }
-    let interface = r.string("interface")?.unwrap_or_else(|| "wan".into());
-    let interface6 = r.string("interface6")?.unwrap_or_else(|| "wan6".into());
+    let wan_list = |r: &mut Reader, name: &'static str, default: &str| {
+        let mut l = r.list(name);
+        l.retain(|w| !w.is_empty());
+        l.dedup();
+        if l.is_empty() {
+            l.push(default.to_string());
+        }
+        l
+    };
+    let wans = wan_list(r, "interface", "wan");
+    let wans6 = wan_list(r, "interface6", "wan6");
+    let (interface, interface6) = (wans[0].clone(), wans6[0].clone());
     let device = r.string("device")?.filter(|d| !d.is_empty());
+    if device.is_some() && (wans.len() > 1 || wans6.len() > 1) {
+        return Err(Error::Config(
+            "option 'device' names one device, but 'interface' lists several WANs: leave 'device' out".into(),
+        ));
+    }
     let device6 = r.string("device6")?.filter(|d| !d.is_empty()).or_else(|| device.clone());
     let ip_source = r.parsed("ip_source", IpSource::Auto, "one of auto, device, netifd, echo", |s| match s {
         "auto" => Some(IpSource::Auto),
@@ -466,6 +527,8 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, Error> {
         ipv6,
         interface,
         interface6,
+        wans,
+        wans6,
         device,
         device6,
         ip_source,
