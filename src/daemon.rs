@@ -267,6 +267,7 @@ pub fn run(o: &Options, cfg: Config) -> ExitCode {
     let (run_file, persist) = state_paths(&cfg);
     let state = State::load(&run_file, persist.as_deref());
     let mut engine = Engine::new(cfg, state, o.dry_run);
+    engine.clock_floor = crate::engine::build_time();
     engine.request(&Request { echo: true, update: None });
     log::info!("started: {} service(s)", engine.config.services.len());
     let now = Instant::now();
@@ -280,6 +281,7 @@ pub fn run(o: &Options, cfg: Config) -> ExitCode {
         debounce: Debounce::default(),
         next_check: now,
         reconnect: Reconnect { at: now, wait: Duration::from_secs(1) },
+        clock: clock_offset(),
     };
     d.connect_ubus();
     loop {
@@ -306,6 +308,16 @@ struct Daemon<'a> {
     debounce: Debounce,
     next_check: Instant,
     reconnect: Reconnect,
+    /// The wall clock minus the time since boot, at the last turn: a change is a clock step.
+    clock: i64,
+}
+
+/// CLOCK_REALTIME − CLOCK_BOOTTIME in seconds: constant while the clock runs, changed by
+/// whatever sets it (NTP's step at boot, `date -s`).
+fn clock_offset() -> i64 {
+    use nix::time::{clock_gettime, ClockId};
+    let secs = |id| clock_gettime(id).map_or(0, |t| t.tv_sec());
+    secs(ClockId::CLOCK_REALTIME) - secs(ClockId::CLOCK_BOOTTIME)
 }
 
 impl Daemon<'_> {
@@ -318,8 +330,11 @@ impl Daemon<'_> {
         let now = Instant::now();
         let due = self.engine.next_due().map(|t| now + Duration::from_secs(t.saturating_sub(unix_now())));
         let reconnect = (self.env.ubus.is_none() && self.ubus_expected()).then_some(self.reconnect.at);
+        // Waiting for the clock: look every second whether it was set.
+        let clock = self.engine.waiting_for_clock().then(|| now + Duration::from_secs(1));
         let wake = [
             self.asap.then_some(now),
+            clock,
             self.debounce.due(self.engine.config.global.coalesce),
             Some(self.next_check),
             due,
@@ -367,6 +382,13 @@ impl Daemon<'_> {
         if work_ready {
             self.collect();
         }
+        let offset = clock_offset();
+        if (offset - self.clock).abs() > 5 {
+            log::info!("the clock was set ({:+} s): looking again", offset - self.clock);
+            self.engine.request(&Request { echo: true, update: None });
+            self.asap = true;
+        }
+        self.clock = offset;
         if self.env.ubus.is_none() && self.ubus_expected() && Instant::now() >= self.reconnect.at {
             self.connect_ubus();
         }

@@ -17,6 +17,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// After a failed echo, ask again this soon rather than waiting the whole echo interval.
 const ECHO_RETRY_SECS: u64 = 60;
 
+/// When this binary was built (Unix time): a clock that reads earlier has not been set yet.
+pub fn build_time() -> u64 {
+    env!("EDGEDDNS_BUILD_TIME").parse().unwrap_or(0)
+}
+
 /// What the engine needs from the outside world.
 pub trait Env {
     /// Unix time in seconds.
@@ -108,6 +113,8 @@ pub enum WaitFor {
     Echo,
     Ipv6Match,
     NatPolicy,
+    /// The router's clock is not set yet (NTP).
+    Clock,
 }
 
 impl WaitFor {
@@ -117,6 +124,7 @@ impl WaitFor {
             WaitFor::Echo => "echo",
             WaitFor::Ipv6Match => "ipv6-match",
             WaitFor::NatPolicy => "nat-policy",
+            WaitFor::Clock => "clock",
         }
     }
 }
@@ -140,6 +148,11 @@ pub struct Engine {
     forced: Vec<String>,
     /// Services with jobs in flight: never two at once for one service.
     busy: Vec<Busy>,
+    /// No true clock reads earlier than this (the daemon sets the build time; 0: no floor).
+    pub clock_floor: u64,
+    /// The clock is not set yet (it read before `clock_floor`, or a certificate was not valid
+    /// yet): no job goes out until the clock jumps or someone asks.
+    clock_wait: bool,
 }
 
 // Lists rather than maps: a router has a handful of services, and every map type costs flash.
@@ -228,9 +241,16 @@ impl Engine {
             plans: BTreeMap::new(),
             forced: Vec::new(),
             busy: Vec::new(),
+            clock_floor: 0,
+            clock_wait: false,
         };
         e.forget_unconfigured();
         e
+    }
+
+    /// Whether updates wait for the clock to be set (NTP).
+    pub fn waiting_for_clock(&self) -> bool {
+        self.clock_wait
     }
 
     /// Whether requests leave through the WAN they are for (then each WAN has its own echo).
@@ -288,6 +308,8 @@ impl Engine {
 
     /// Take note of what was asked for; `observe`, `echo_wanted` and `take_jobs` act on it.
     pub fn request(&mut self, req: &Request) {
+        // Whatever the request, the clock may have been set meanwhile: try again.
+        self.clock_wait = false;
         if req.echo {
             self.echo.iter_mut().for_each(|e| e.asked = true);
         }
@@ -508,11 +530,15 @@ impl Engine {
     pub fn take_jobs(&mut self, now: u64, limit: usize) -> Vec<JobSpec> {
         let mut jobs: Vec<JobSpec> = Vec::new();
         let services = self.config.services.clone();
+        if now < self.clock_floor && !self.clock_wait {
+            log::warn!("the clock reads {now}, before this program was built: waiting for the clock (NTP)");
+            self.clock_wait = true;
+        }
         for svc in &services {
             let forced = self.forced.contains(&svc.name);
             let due = self.due_records(svc, now, forced);
             let [(d4, a4), (d6, a6)] = due;
-            if d4.is_empty() && d6.is_empty() {
+            if d4.is_empty() && d6.is_empty() || self.clock_wait {
                 continue;
             }
             let busy = self.in_flight(&svc.name).is_some() || jobs.len() >= limit;
@@ -711,6 +737,14 @@ impl Engine {
                 rec.retry_at = None;
                 rec.retry_for = None;
                 rec.retry_by_provider = false;
+            }
+            // Not a failure of the provider or the line: no backoff, sent when the clock is set.
+            Outcome::Retry { kind: Kind::Clock, reason, .. } => {
+                if !self.clock_wait {
+                    log::warn!("{what}: {reason}");
+                }
+                self.clock_wait = true;
+                rec.error = Some(reason.clone());
             }
             Outcome::Retry { reason, after, .. } => {
                 rec.failures = rec.failures.saturating_add(1);

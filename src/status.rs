@@ -118,6 +118,14 @@ fn next_step(engine: &Engine, svc: &Service, rec: &Record, plan: &Plan, family: 
     if rec.stopped {
         return Next::Stopped { kind: rec.kind };
     }
+    if engine.waiting_for_clock() && plan.desired.is_some_and(|d| rec.registered != Some(d)) {
+        return Next::Waiting {
+            why: "waiting for the clock (NTP): the router's time is not set yet".into(),
+            wait_for: WaitFor::Clock,
+            interface: None,
+            verdict: None,
+        };
+    }
     if let Some(at) = rec.retry_at.filter(|t| *t > now) {
         return Next::Retry { at, by_provider: rec.retry_by_provider, kind: rec.kind };
     }

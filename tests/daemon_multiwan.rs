@@ -52,7 +52,7 @@ impl Rig {
         let service = |name: &str, wans: &str| {
             format!(
                 "config service '{name}'\n\toption provider 'dyndns2'\n\toption server '{}'\n\
-                 \tlist hostname '{name}.example.org'\n\toption username 'u'\n\toption password 'p'\n\
+                 \tlist hostname '{name}.example.org'\n\toption username 'u'\n\toption password 'pw-3b8d'\n\
                  \toption interface '{wans}'\n",
                 provider.url("/nic/update")
             )

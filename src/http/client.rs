@@ -295,22 +295,34 @@ impl ureq::unversioned::transport::Transport for Tcp {
 fn describe(e: &ureq::Error, url: &str, mask: impl Fn(String) -> String) -> HttpError {
     let host = host_of(url);
     let tls = |what: String| HttpError::Tls(mask(format!("{host}: TLS: {what}")));
+    let handshake = |err: &rustls::Error| match not_valid_yet(err) {
+        true => HttpError::Clock(mask(format!(
+            "{host}: TLS: the certificate is not valid yet: waiting for the clock (NTP)"
+        ))),
+        false => tls(describe_tls(err)),
+    };
     match e {
         ureq::Error::Timeout(_) => HttpError::Timeout(mask(format!("{host}: no answer in time"))),
         ureq::Error::HostNotFound => HttpError::Transport(mask(format!("{host}: host name not found"))),
         ureq::Error::ConnectionFailed => HttpError::Transport(mask(format!("{host}: connection failed"))),
         // rustls reports handshake failures through the socket's I/O error.
         ureq::Error::Io(io) => match io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-            Some(err) => tls(describe_tls(err)),
+            Some(err) => handshake(err),
             None if io.kind() == std::io::ErrorKind::TimedOut || io.kind() == std::io::ErrorKind::WouldBlock => {
                 HttpError::Timeout(mask(format!("{host}: no answer in time ({io})")))
             }
             None => HttpError::Transport(mask(format!("{host}: {io}"))),
         },
         ureq::Error::Tls(msg) => tls(msg.to_string()),
-        ureq::Error::Rustls(err) => tls(describe_tls(err)),
+        ureq::Error::Rustls(err) => handshake(err),
         other => HttpError::Transport(mask(format!("{host}: {other}"))),
     }
+}
+
+/// Verification is never lowered for this: the update waits for the clock instead.
+fn not_valid_yet(e: &rustls::Error) -> bool {
+    use rustls::CertificateError as C;
+    matches!(e, rustls::Error::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }))
 }
 
 /// What went wrong in a handshake, in words: routers are built without `Debug` formatting,
@@ -324,9 +336,6 @@ fn describe_tls(e: &rustls::Error) -> String {
             }
             C::Expired | C::ExpiredContext { .. } => {
                 "the certificate has expired (is the router's clock right?)".into()
-            }
-            C::NotValidYet | C::NotValidYetContext { .. } => {
-                "the certificate is not valid yet (is the router's clock right?)".into()
             }
             C::NotValidForName | C::NotValidForNameContext { .. } => "the certificate is for another host name".into(),
             C::Revoked => "the certificate has been revoked".into(),

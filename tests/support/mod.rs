@@ -50,6 +50,11 @@ pub struct TestCa {
 
 impl TestCa {
     pub fn new() -> TestCa {
+        Self::valid_from(None)
+    }
+
+    /// A CA whose server certificate is valid from `not_before` (year, month, day) on.
+    pub fn valid_from(not_before: Option<(i32, u8, u8)>) -> TestCa {
         let ca_key = rcgen::KeyPair::generate().unwrap();
         let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -58,7 +63,10 @@ impl TestCa {
         let key = rcgen::KeyPair::generate().unwrap();
         // 192.0.2.10: the servers "on the internet" of the two-WAN tests, behind both links.
         let names = ["localhost", "127.0.0.1", "::1", "192.0.2.10"];
-        let params = rcgen::CertificateParams::new(names.map(String::from).to_vec()).unwrap();
+        let mut params = rcgen::CertificateParams::new(names.map(String::from).to_vec()).unwrap();
+        if let Some((y, m, d)) = not_before {
+            params.not_before = rcgen::date_time_ymd(y, m, d);
+        }
         let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let server = rustls::ServerConfig::builder_with_provider(provider)
