@@ -7,4 +7,7 @@ fn main() {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
     });
     println!("cargo:rustc-env=EDGEDDNS_BUILD_TIME={at}");
+    // The time of the last change to the program, not of every test edit.
+    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
 }

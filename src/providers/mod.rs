@@ -579,7 +579,8 @@ mod tests {
                 "tls",
                 "timeout",
                 "malformed-answer",
-                "config"
+                "config",
+                "clock"
             ]
         );
         for k in Kind::ALL {
