@@ -722,6 +722,36 @@ mod tests {
     }
 
     #[test]
+    fn several_wans_in_order_and_binding_to_them() {
+        let svc = |name: &str, extra: &str| {
+            format!("config service '{name}'\n option provider 'duckdns'\n list hostname '{name}.duckdns.org'\n option token 't'\n{extra}")
+        };
+        let cfg = from_str("t", &svc("a", " option interface 'wan  wanb'\n")).unwrap();
+        assert_eq!(cfg.services[0].wans, ["wan", "wanb"]);
+        assert_eq!(
+            (cfg.services[0].interface.as_str(), cfg.services[0].wans6.as_slice()),
+            ("wan", &["wan6".to_string()][..])
+        );
+        assert!(cfg.bind_wan(), "two WANs: requests go through theirs");
+        let cfg = from_str("t", &svc("a", " list interface 'wanb'\n list interface 'wan'\n")).unwrap();
+        assert_eq!(cfg.services[0].wans, ["wanb", "wan"], "a UCI list keeps its order");
+        let one = from_str("t", &format!("{}{}", svc("a", ""), svc("b", " option interface 'wan'\n"))).unwrap();
+        assert!(!one.bind_wan(), "one WAN: requests may go to the LAN");
+        let off = from_str(
+            "t",
+            &format!("config edgeddns\n option bind_wan 0\n{}", svc("a", " option interface 'wan wanb'\n")),
+        );
+        assert!(!off.unwrap().bind_wan());
+        let both = from_str("t", &svc("a", " option interface 'wan wanb'\n option device 'eth1'\n")).unwrap();
+        assert_eq!(
+            both.errors[0].message,
+            "option 'device' names one device, but 'interface' lists several WANs: leave 'device' out"
+        );
+        let e = from_str("t", "config edgeddns\n option bind_wan maybe\n").unwrap_err().to_string();
+        assert!(e.contains("option 'bind_wan' (t:2): 'maybe' is not a boolean"), "{e}");
+    }
+
+    #[test]
     fn a_provider_without_https_needs_the_opt_in() {
         let svc = "config service 'o'\n option provider 'oray'\n list hostname 'h.example.org'\n \
                    option username 'u'\n option password 'p'\n";
