@@ -308,8 +308,10 @@ impl Engine {
 
     /// Take note of what was asked for; `observe`, `echo_wanted` and `take_jobs` act on it.
     pub fn request(&mut self, req: &Request) {
-        // Whatever the request, the clock may have been set meanwhile: try again.
-        self.clock_wait = false;
+        // Whatever was asked, the clock may have been set meanwhile: try again.
+        if req.echo || req.update.is_some() {
+            self.clock_wait = false;
+        }
         if req.echo {
             self.echo.iter_mut().for_each(|e| e.asked = true);
         }
@@ -1002,6 +1004,44 @@ mod tests {
         assert_eq!(e.state.records[&key].registered, "203.0.113.1".parse().ok());
         assert_eq!(w.through, ["job wan"], "the echo of wan spoke for this very address");
         assert_eq!(sent(&w).len(), 3);
+    }
+
+    /// A clock before the build, or a certificate "not valid yet": nothing is sent, nothing
+    /// backs off, and the update goes out as soon as the clock is set.
+    #[test]
+    fn updates_wait_for_the_clock_without_backoff() {
+        let mut e = engine(NOIP);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        let key = RecordKey::new("s", "h.example.org", Family::V4);
+        e.clock_floor = w.now + 1000;
+        e.pass(&mut w, &Request::default());
+        assert!(sent(&w).is_empty() && e.waiting_for_clock());
+        assert_eq!(e.plan(&key).unwrap().desired, "203.0.113.1".parse().ok(), "decided, only held back");
+        w.now += 2000;
+        e.pass(&mut w, &Request::default());
+        assert!(sent(&w).is_empty(), "still waiting: nobody said the clock was set");
+        e.pass(&mut w, &Request { echo: true, update: None });
+        assert_eq!(sent(&w).len(), 1, "the clock was set: sent at once");
+
+        // The handshake says "not valid yet": a wait, with no failure counted.
+        e.request(&Request { echo: false, update: Some(None) });
+        let job = e.take_jobs(w.now, usize::MAX).remove(0);
+        let done = JobDone {
+            service: job.service.name.clone(),
+            fingerprint: job.service.fingerprint,
+            sent: [job.v4.map(IpAddr::V4), None],
+            results: vec![RecordResult {
+                host: "h.example.org".into(),
+                family: Family::V4,
+                outcome: Outcome::retry(Kind::Clock, "h: TLS: the certificate is not valid yet"),
+            }],
+            expected: vec![],
+        };
+        e.finish(done, w.now);
+        let rec = &e.state.records[&key];
+        assert!(e.waiting_for_clock());
+        assert_eq!((rec.failures, rec.retry_at, rec.kind), (0, None, Some(Kind::Clock)));
+        assert!(e.take_jobs(w.now, usize::MAX).is_empty());
     }
 
     #[test]
