@@ -91,6 +91,7 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
         "dry_run": engine.dry_run,
         "config": cfg.path,
         "wan": wan,
+        "bind_wan": engine.binds(),
         "echo": echo,
         "services": services,
         "warnings": cfg.warnings,

@@ -95,6 +95,7 @@ impl Rig {
     fn record_wan(&self, service: &str) -> serde_json::Value {
         let text = std::fs::read_to_string(self.dir.path("run/status.json")).unwrap();
         let status: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(status["bind_wan"], true, "two WANs: bound by default");
         let svc = status["services"].as_array().unwrap().iter().find(|s| s["name"] == service).unwrap().clone();
         svc["records"][0]["wan"].clone()
     }
@@ -120,6 +121,16 @@ fn each_wan_is_reached_through_its_own_link_and_the_next_takes_over() {
     assert!(echo_peers.contains(&WAN.to_string()) && echo_peers.contains(&WANB.to_string()), "{echo_peers:?}");
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(rig.record_wan("multi"), serde_json::json!({"interface": "wan0", "fallback": null}));
+    // Each WAN's own echo, asked through it, says what the internet sees of that link.
+    let status: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(rig.dir.path("run/status.json")).unwrap()).unwrap();
+    let echoes: Vec<(String, String)> = status["echo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["interface"].as_str().unwrap_or("").to_string(), e["address"].as_str().unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(echoes, [("wan0".to_string(), WAN.to_string()), ("wanb0".to_string(), WANB.to_string())]);
 
     // wan0 loses its lease: within the coalescing window wanb0 is published, sent over wanb0.
     let t = Instant::now();
