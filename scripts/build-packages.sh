@@ -79,6 +79,8 @@ stage_edgeddns() { # stage_edgeddns BINARY ARCH
 	# Passwords and tokens: root only until the init script hands the group to the daemon.
 	install -m 0600 "$files/edgeddns.config" "$s/root/etc/config/edgeddns"
 	install -m 0644 "$files/edgeddns.acl.json" "$s/root/usr/share/acl.d/edgeddns.json"
+	install -d -m 0755 "$s/root/etc/hotplug.d/ntp"
+	install -m 0644 "$files/edgeddns.ntp" "$s/root/etc/hotplug.d/ntp/25-edgeddns"
 	echo /etc/config/edgeddns > "$s/meta/conffiles"
 	printf 'edgeddns:edgeddns' > "$s/meta/user"
 	echo "$s"
@@ -309,7 +311,7 @@ sdk=dist/feed/openwrt
 mkdir -p "$sdk/edgeddns/crate"
 mkdir -p "$sdk/edgeddns/files"
 cp openwrt-package/edgeddns/Makefile "$sdk/edgeddns/"
-cp "$files/edgeddns.init" "$files/edgeddns.config" "$files/edgeddns.acl.json" "$sdk/edgeddns/files/"
-cp -R Cargo.toml Cargo.lock LICENSE src "$sdk/edgeddns/crate/"
+cp "$files/edgeddns.init" "$files/edgeddns.config" "$files/edgeddns.acl.json" "$files/edgeddns.ntp" "$sdk/edgeddns/files/"
+cp -R Cargo.toml Cargo.lock LICENSE build.rs src "$sdk/edgeddns/crate/"
 cp -R "$luci" "$sdk/"
 echo "SDK feed: $sdk"

@@ -262,7 +262,7 @@ for layout in src-git src-link src-link-subdir src-cpy src-cpy-feed; do
 	mkdir -p "$sdk/package/feeds/edgeddns"
 	ln -sfn "$pkg" "$sdk/package/feeds/edgeddns/edgeddns"
 	prepare "$sdk/package/feeds/edgeddns/edgeddns" || fail "feed layout $layout: Build/Prepare failed"
-	for f in Cargo.toml Cargo.lock LICENSE src/main.rs; do
+	for f in Cargo.toml Cargo.lock LICENSE build.rs src/main.rs; do
 		cmp -s "$f" "$tmp/build/$f" || fail "feed layout $layout: $f not prepared from this crate"
 	done
 done

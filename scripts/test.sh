@@ -30,6 +30,8 @@ for pair in ip:iproute2 busybox:busybox chromium:chromium node:nodejs npm:npm na
 	command -v "${pair%%:*}" >/dev/null || need="$need ${pair#*:}"
 done
 [ -e /usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql ] || need="$need pdns-backend-sqlite3"
+# tests/daemon_clock.rs: libfaketime sets the daemon's clock back and steps it while it runs.
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need="$need libfaketime"
 fc-list 2>/dev/null | grep -qi wqy || need="$need fonts-wqy-zenhei"
 python3 -c 'import ensurepip' 2>/dev/null || need="$need python3-venv"
 if [ -n "$need" ]; then

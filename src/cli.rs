@@ -195,7 +195,8 @@ fn check_config(_o: &Options, cfg: Config) -> ExitCode {
         let source = match (s.ip_source, &s.device) {
             (IpSource::Echo, _) => "echo only".to_string(),
             (_, Some(device)) => format!("device {device}"),
-            _ => format!("interface {}/{}", s.interface, s.interface6),
+            // Several WANs are tried in their order.
+            _ => format!("interface {}/{}", s.wans.join(" then "), s.wans6.join(" then ")),
         };
         let behind_nat = match s.nat_policy {
             NatPolicy::Echo => "publish what the internet sees",

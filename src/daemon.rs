@@ -51,7 +51,7 @@ impl RealEnv {
 
     pub fn with_global(global: &Global, dry_run: bool) -> Result<RealEnv, Error> {
         let roots = Roots::load(&global.ca_bundle)?;
-        let http = ClientOptions { ca_bundle: global.ca_bundle.clone(), timeout: global.http_timeout };
+        let http = ClientOptions { ca_bundle: global.ca_bundle.clone(), timeout: global.http_timeout, device: None };
         let kernel = Netlink::new().map_err(|e| Error::io("cannot read interface addresses", e))?;
         Ok(RealEnv { roots, http, kernel, dry_run, ubus: None, ubus_since: None, netifd_devices: HashMap::new() })
     }
@@ -81,6 +81,13 @@ impl RealEnv {
 
     pub fn echo_now(&self, family: Family, urls: &[String]) -> EchoResult {
         crate::worker::query_echo(urls, family, &self.roots, &self.http)
+    }
+
+    /// The HTTP options of requests through WAN `wan` (a label of `interface_addrs`): bound
+    /// to the device netifd gave for it, or to the device it names.
+    fn http_on(&self, wan: Option<&str>) -> ClientOptions {
+        let device = wan.map(|w| self.netifd_devices.get(w).map_or(w, String::as_str).to_string());
+        ClientOptions { device, ..self.http.clone() }
     }
 
     /// netifd's view of a logical interface, or the kernel's when netifd is restarting and
@@ -145,8 +152,8 @@ impl Env for RealEnv {
         }
     }
 
-    fn echo(&mut self, family: Family, urls: &[String]) -> EchoResult {
-        self.echo_now(family, urls)
+    fn echo(&mut self, family: Family, wan: Option<&str>, urls: &[String]) -> EchoResult {
+        crate::worker::query_echo(urls, family, &self.roots, &self.http_on(wan))
     }
 
     /// odhcpd's leases; none without ubus or odhcpd (dnsmasq serves DHCPv6 on some routers).
@@ -165,14 +172,15 @@ impl Env for RealEnv {
 
     /// The network of one provider job, bounded by the job's deadline: a few requests' worth
     /// of the HTTP timeout, which also bounds each DNS exchange.
-    fn job_net(&mut self) -> JobNet {
+    fn job_net(&mut self, wan: Option<&str>) -> JobNet {
         if self.dry_run {
             return JobNet { http: Box::new(DryRun), dns: Box::new(DryRun) };
         }
         let until = Deadline::after(self.http.timeout * 3);
+        let opts = self.http_on(wan);
         JobNet {
-            http: Box::new(Client::new(&self.roots, &self.http, None).with_deadline(until)),
-            dns: Box::new(crate::dns::Client::new(self.http.timeout, until)),
+            dns: Box::new(crate::dns::Client::new(self.http.timeout, until, opts.device.clone())),
+            http: Box::new(Client::new(&self.roots, &opts, None).with_deadline(until)),
         }
     }
 }
@@ -273,6 +281,7 @@ pub fn run(o: &Options, cfg: Config) -> ExitCode {
     let (run_file, persist) = state_paths(&cfg);
     let state = State::load(&run_file, persist.as_deref());
     let mut engine = Engine::new(cfg, state, o.dry_run);
+    engine.clock_floor = crate::engine::build_time();
     engine.request(&Request { echo: true, update: None });
     log::info!("started: {} service(s)", engine.config.services.len());
     let now = Instant::now();
@@ -286,6 +295,7 @@ pub fn run(o: &Options, cfg: Config) -> ExitCode {
         debounce: Debounce::default(),
         next_check: now,
         reconnect: Reconnect { at: now, wait: Duration::from_secs(1) },
+        clock: clock_offset(),
     };
     d.connect_ubus();
     loop {
@@ -312,6 +322,16 @@ struct Daemon<'a> {
     debounce: Debounce,
     next_check: Instant,
     reconnect: Reconnect,
+    /// The wall clock minus the time since boot, at the last turn: a change is a clock step.
+    clock: i64,
+}
+
+/// CLOCK_REALTIME − CLOCK_BOOTTIME in seconds: constant while the clock runs, changed by
+/// whatever sets it (NTP's step at boot, `date -s`).
+fn clock_offset() -> i64 {
+    use nix::time::{clock_gettime, ClockId};
+    let secs = |id| clock_gettime(id).map_or(0, |t| t.tv_sec());
+    secs(ClockId::CLOCK_REALTIME) - secs(ClockId::CLOCK_BOOTTIME)
 }
 
 impl Daemon<'_> {
@@ -325,9 +345,12 @@ impl Daemon<'_> {
         let due = self.engine.next_due().map(|t| now + Duration::from_secs(t.saturating_sub(unix_now())));
         let reconnect = (self.env.ubus.is_none() && self.ubus_expected()).then_some(self.reconnect.at);
         let checks = self.engine.checks_due().map(|t| now + Duration::from_secs(t.saturating_sub(unix_now())));
+        // Waiting for the clock: look every second whether it was set.
+        let clock = self.engine.waiting_for_clock().then(|| now + Duration::from_secs(1));
         let wake = [
             checks,
             self.asap.then_some(now),
+            clock,
             self.debounce.due(self.engine.config.global.coalesce),
             Some(self.next_check),
             due,
@@ -380,6 +403,13 @@ impl Daemon<'_> {
         if work_ready {
             self.collect();
         }
+        let offset = clock_offset();
+        if (offset - self.clock).abs() > 5 {
+            log::info!("the clock was set ({:+} s): looking again", offset - self.clock);
+            self.engine.request(&Request { echo: true, update: None });
+            self.asap = true;
+        }
+        self.clock = offset;
         if self.env.ubus.is_none() && self.ubus_expected() && Instant::now() >= self.reconnect.at {
             self.connect_ubus();
         }
@@ -399,11 +429,12 @@ impl Daemon<'_> {
         self.asap = false;
         self.debounce.fired(now, self.engine.config.global.coalesce);
         self.next_check = now + self.engine.config.global.check_interval;
-        for (family, urls) in self.engine.observe(&mut self.env) {
-            self.workers.echo(family, urls, self.env.roots.clone(), self.env.http.clone());
+        for (family, wan, urls) in self.engine.observe(&mut self.env) {
+            let opts = self.env.http_on(wan.as_deref());
+            self.workers.echo(family, wan, urls, self.env.roots.clone(), opts);
         }
         for job in self.engine.take_jobs(unix_now(), self.workers.free_job_slots()) {
-            let net = self.env.job_net();
+            let net = self.env.job_net(job.wan.as_deref());
             self.workers.job(job, net);
         }
         self.start_checks();
@@ -426,7 +457,7 @@ impl Daemon<'_> {
         }
         for d in done {
             match d {
-                Done::Echo(family, result) => self.engine.echo_done(family, result, unix_now()),
+                Done::Echo(family, wan, result) => self.engine.echo_done(family, wan, result, unix_now()),
                 Done::Job(job) => {
                     self.engine.finish(job, unix_now());
                 }

@@ -158,18 +158,20 @@ pub trait Exchange {
 pub struct Client {
     timeout: Duration,
     until: Deadline,
+    /// The WAN device the exchange leaves through, if bound.
+    device: Option<String>,
 }
 
 impl Client {
-    pub fn new(timeout: Duration, until: Deadline) -> Client {
-        Client { timeout, until }
+    pub fn new(timeout: Duration, until: Deadline, device: Option<String>) -> Client {
+        Client { timeout, until, device }
     }
 }
 
 impl Exchange for Client {
     fn exchange(&mut self, server: &str, message: &[u8]) -> Result<Vec<u8>, HttpError> {
         self.until.check()?;
-        exchange(server, message, self.timeout)
+        exchange(server, message, self.timeout, self.device.as_deref())
     }
 }
 
@@ -192,7 +194,7 @@ pub fn resolve(server: &str) -> Result<SocketAddr, HttpError> {
 /// Send `message` and return the answer whose ID matches. `timeout` bounds the whole exchange,
 /// UDP and TCP together: stray datagrams and a server that drips its answer cannot stretch it.
 /// A failure is a `Timeout` when the last try ran out of time, else a `Transport` failure.
-pub fn exchange(server: &str, message: &[u8], timeout: Duration) -> Result<Vec<u8>, HttpError> {
+pub fn exchange(server: &str, message: &[u8], timeout: Duration, device: Option<&str>) -> Result<Vec<u8>, HttpError> {
     let addr = resolve(server)?;
     let id = message.get(..2).ok_or_else(|| HttpError::Refused("empty DNS message".into()))?;
     let start = Instant::now();
@@ -200,12 +202,12 @@ pub fn exchange(server: &str, message: &[u8], timeout: Duration) -> Result<Vec<u
     // UDP may use half the time when nothing comes back, so the TCP retry still has some.
     let limit = crate::duration::format_duration(timeout);
     // Truncated, or no answer over UDP: TCP carries any size and passes some firewalls.
-    match udp(addr, message, id, start + timeout / 2) {
+    match udp(addr, message, id, start + timeout / 2, device) {
         Ok(answer) if answer.get(2).is_some_and(|f| f & TRUNCATED == 0) => Ok(answer),
-        Ok(_) => tcp(addr, message, id, deadline).map_err(|e| {
+        Ok(_) => tcp(addr, message, id, deadline, device).map_err(|e| {
             reworded(e, |e| format!("{addr}: the UDP answer was truncated; {e} (the exchange may take {limit})"))
         }),
-        Err(udp_err) => tcp(addr, message, id, deadline).map_err(|tcp_err| {
+        Err(udp_err) => tcp(addr, message, id, deadline, device).map_err(|tcp_err| {
             reworded(tcp_err, |e| format!("{addr}: no answer ({udp_err}; {e}; the exchange may take {limit})"))
         }),
     }
@@ -235,9 +237,14 @@ fn left(deadline: Instant, what: &str) -> Result<Duration, HttpError> {
     }
 }
 
-fn udp(addr: SocketAddr, message: &[u8], id: &[u8], deadline: Instant) -> Result<Vec<u8>, HttpError> {
-    let bind = if addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
-    let sock = UdpSocket::bind(bind).map_err(|e| broken("UDP", e))?;
+fn udp(
+    addr: SocketAddr,
+    message: &[u8],
+    id: &[u8],
+    deadline: Instant,
+    dev: Option<&str>,
+) -> Result<Vec<u8>, HttpError> {
+    let sock = UdpSocket::from(crate::net::socket_on(addr, dev, true).map_err(|e| broken("UDP", e))?);
     sock.connect(addr).map_err(|e| broken("UDP", e))?;
     sock.send(message).map_err(|e| broken("UDP", e))?;
     let mut buf = vec![0u8; 4096];
@@ -258,8 +265,17 @@ fn udp(addr: SocketAddr, message: &[u8], id: &[u8], deadline: Instant) -> Result
     }
 }
 
-fn tcp(addr: SocketAddr, message: &[u8], id: &[u8], deadline: Instant) -> Result<Vec<u8>, HttpError> {
-    let mut s = TcpStream::connect_timeout(&addr, left(deadline, "TCP")?).map_err(|e| broken("TCP", e))?;
+fn tcp(
+    addr: SocketAddr,
+    message: &[u8],
+    id: &[u8],
+    deadline: Instant,
+    dev: Option<&str>,
+) -> Result<Vec<u8>, HttpError> {
+    let mut s = crate::net::connect_tcp(addr, dev, left(deadline, "TCP")?).map_err(|e| match e.kind() {
+        ErrorKind::TimedOut => too_late("TCP connect"),
+        _ => broken("TCP", e),
+    })?;
     let mut framed = (message.len() as u16).to_be_bytes().to_vec();
     framed.extend_from_slice(message);
     s.set_write_timeout(Some(left(deadline, "TCP")?)).map_err(|e| broken("TCP", e))?;
@@ -411,7 +427,7 @@ mod tests {
             s.write_all(&msg).unwrap();
         });
         let answer =
-            exchange(&format!("127.0.0.1:{port}"), &[0xab, 0xcd, 0x28, 0, 0, 0], Duration::from_secs(2)).unwrap();
+            exchange(&format!("127.0.0.1:{port}"), &[0xab, 0xcd, 0x28, 0, 0, 0], Duration::from_secs(2), None).unwrap();
         assert!(answer.ends_with(b"full"));
     }
 
@@ -420,7 +436,7 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let start = Instant::now();
-            let r = exchange(&server, &[0xab, 0xcd, 0x28, 0, 0, 0], timeout);
+            let r = exchange(&server, &[0xab, 0xcd, 0x28, 0, 0, 0], timeout, None);
             let _ = tx.send((r, start.elapsed()));
         });
         rx.recv_timeout(limit).expect("the exchange outlived its deadline")

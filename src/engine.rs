@@ -19,6 +19,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// After a failed echo, ask again this soon rather than waiting the whole echo interval.
 const ECHO_RETRY_SECS: u64 = 60;
 
+/// When this binary was built (Unix time): a clock that reads earlier has not been set yet.
+pub fn build_time() -> u64 {
+    env!("EDGEDDNS_BUILD_TIME").parse().unwrap_or(0)
+}
+
 /// What the engine needs from the outside world.
 pub trait Env {
     /// Unix time in seconds.
@@ -26,7 +31,8 @@ pub trait Env {
     /// The addresses on the interface this service reads for `family`, and a label naming it
     /// (`wan`, `eth1`) for status and logs.
     fn interface_addrs(&mut self, svc: &Service, family: Family) -> Reading;
-    fn echo(&mut self, family: Family, urls: &[String]) -> EchoResult;
+    /// Ask the echo services, through WAN `wan` (a label of `interface_addrs`) if given.
+    fn echo(&mut self, family: Family, wan: Option<&str>, urls: &[String]) -> EchoResult;
     /// The kernel's neighbour table, for LAN hosts found by MAC.
     fn neighbours(&mut self) -> Vec<Neighbour> {
         Vec::new()
@@ -35,8 +41,8 @@ pub trait Env {
     fn dhcpv6_leases(&mut self) -> Vec<Neighbour> {
         Vec::new()
     }
-    /// The network of one provider job; jobs run in parallel threads.
-    fn job_net(&mut self) -> JobNet;
+    /// The network of one provider job, through WAN `wan` if given; jobs run in parallel threads.
+    fn job_net(&mut self, wan: Option<&str>) -> JobNet;
 }
 
 /// A job's `Net`, owned, so that it can move to the worker thread that runs the job.
@@ -75,6 +81,19 @@ pub struct WanView {
     pub checked_at: u64,
 }
 
+/// The echo of one family: per WAN when requests leave through the WAN they are for
+/// (`bind_wan`), else one (`wan` None) asked along the routing table.
+#[derive(Clone, Debug)]
+struct Echo {
+    family: Family,
+    wan: Option<String>,
+    cache: Option<EchoCache>,
+    /// A query under way: since when, and the interface addresses it speaks for.
+    busy: Option<(u64, Vec<Option<IpAddr>>)>,
+    /// Someone asked for a fresh echo (start-up, SIGUSR1, ubus `detect`).
+    asked: bool,
+}
+
 #[derive(Clone, Debug)]
 struct EchoCache {
     result: EchoResult,
@@ -92,6 +111,9 @@ pub struct Plan {
     pub waiting: Option<(WaitFor, String)>,
     /// Due, but the service's previous job is still running: sent as soon as it ends.
     pub queued: bool,
+    /// The WAN `desired` comes from, and when it is not the service's first choice, why not.
+    pub wan: Option<String>,
+    pub fallback: Option<String>,
 }
 
 /// What a record without an address to publish waits for.
@@ -105,6 +127,8 @@ pub enum WaitFor {
     Lan,
     /// A LAN host: the device is not in the neighbour table (gone, or not seen yet).
     Device,
+    /// The router's clock is not set yet (NTP).
+    Clock,
 }
 
 impl WaitFor {
@@ -116,6 +140,7 @@ impl WaitFor {
             WaitFor::NatPolicy => "nat-policy",
             WaitFor::Lan => "lan",
             WaitFor::Device => "device",
+            WaitFor::Clock => "clock",
         }
     }
 }
@@ -130,17 +155,12 @@ pub struct Engine {
     pub state: State,
     pub dry_run: bool,
     wan: BTreeMap<(Family, String), WanView>,
-    echo: [Option<EchoCache>; 2],
-    /// An echo query under way: since when, and the interface addresses it speaks for.
-    echo_busy: [Option<(u64, Vec<Option<IpAddr>>)>; 2],
-    /// Someone asked for a fresh echo (start-up, SIGUSR1, ubus `detect`).
-    echo_asked: [bool; 2],
-    /// Whether the last observation had anything to compare the echo with (an interface
-    /// address, or a service that publishes the echo address); an unneeded echo is never due.
-    echo_needed: [bool; 2],
+    echo: Vec<Echo>,
+    /// `Config::bind_wan`, decided at (re)load.
+    bind: bool,
     seen: Seen,
-    /// (service, family) → the WAN label it reads.
-    label_of: BTreeMap<(String, Family), String>,
+    /// (service, family) → the labels of the WANs it reads, in its order.
+    label_of: BTreeMap<(String, Family), Vec<String>>,
     /// The address each LAN host record should hold, or what it waits for.
     lan: Vec<(String, Family, LanAddr)>,
     plans: BTreeMap<RecordKey, Plan>,
@@ -150,6 +170,11 @@ pub struct Engine {
     busy: Vec<Busy>,
     /// The authoritative checks of the records.
     pub checks: verify::Checks,
+    /// No true clock reads earlier than this (the daemon sets the build time; 0: no floor).
+    pub clock_floor: u64,
+    /// The clock is not set yet (it read before `clock_floor`, or a certificate was not valid
+    /// yet): no job goes out until the clock jumps or someone asks.
+    clock_wait: bool,
 }
 
 // Lists rather than maps: a router has a handful of services, and every map type costs flash.
@@ -168,6 +193,8 @@ pub struct JobSpec {
     pub hosts: Vec<String>,
     pub v4: Option<Ipv4Addr>,
     pub v6: Option<Ipv6Addr>,
+    /// The WAN the job leaves through, when requests are bound to theirs.
+    pub wan: Option<String>,
 }
 
 /// What one provider job answered, and which records it was meant to cover.
@@ -229,10 +256,8 @@ impl Engine {
             state,
             dry_run,
             wan: BTreeMap::new(),
-            echo: [None, None],
-            echo_busy: [None, None],
-            echo_asked: [false; 2],
-            echo_needed: [false; 2],
+            echo: Vec::new(),
+            bind: false,
             seen: BTreeMap::new(),
             label_of: BTreeMap::new(),
             lan: Vec::new(),
@@ -240,9 +265,21 @@ impl Engine {
             forced: Vec::new(),
             busy: Vec::new(),
             checks: verify::Checks::default(),
+            clock_floor: 0,
+            clock_wait: false,
         };
         e.forget_unconfigured();
         e
+    }
+
+    /// Whether updates wait for the clock to be set (NTP).
+    pub fn waiting_for_clock(&self) -> bool {
+        self.clock_wait
+    }
+
+    /// Whether requests leave through the WAN they are for (then each WAN has its own echo).
+    pub fn binds(&self) -> bool {
+        self.bind
     }
 
     /// New configuration (SIGHUP, ubus reload). Records of services that are gone are dropped;
@@ -255,6 +292,7 @@ impl Engine {
     }
 
     fn forget_unconfigured(&mut self) {
+        self.bind = self.config.bind_wan();
         let keys: Vec<RecordKey> = self
             .config
             .services
@@ -277,14 +315,15 @@ impl Engine {
         self.plans.get(key)
     }
 
-    /// The WAN a service reads for `family`, as last judged.
+    /// The first WAN a service reads for `family`, as last judged.
     pub fn wan_for(&self, svc: &Service, family: Family) -> Option<&WanView> {
-        let label = self.label_of.get(&(svc.name.clone(), family))?;
+        let label = self.label_of.get(&(svc.name.clone(), family))?.first()?;
         self.wan.get(&(family, label.clone()))
     }
 
-    pub fn echo_result(&self, family: Family) -> Option<&EchoResult> {
-        self.echo[fidx(family)].as_ref().map(|c| &c.result)
+    /// Every echo's last answer: family, and the WAN it was asked through if bound.
+    pub fn echo_results(&self) -> impl Iterator<Item = (Family, Option<&str>, &EchoResult)> {
+        self.echo.iter().filter_map(|e| Some((e.family, e.wan.as_deref(), &e.cache.as_ref()?.result)))
     }
 
     /// Since when the service's job has been running, if one is.
@@ -294,8 +333,12 @@ impl Engine {
 
     /// Take note of what was asked for; `observe`, `echo_wanted` and `take_jobs` act on it.
     pub fn request(&mut self, req: &Request) {
+        // Whatever was asked, the clock may have been set meanwhile: try again.
+        if req.echo || req.update.is_some() {
+            self.clock_wait = false;
+        }
         if req.echo {
-            self.echo_asked = [true; 2];
+            self.echo.iter_mut().for_each(|e| e.asked = true);
         }
         match &req.update {
             None => {}
@@ -316,19 +359,19 @@ impl Engine {
             if asked.is_empty() {
                 break;
             }
-            for (family, urls) in asked {
-                let result = env.echo(family, &urls);
-                self.echo_done(family, result, env.now());
+            for (family, wan, urls) in asked {
+                let result = env.echo(family, wan.as_deref(), &urls);
+                self.echo_done(family, wan, result, env.now());
             }
             asked = self.observe(env);
         }
-        for (family, _) in asked {
-            self.echo_busy[fidx(family)] = None;
+        for e in &mut self.echo {
+            e.busy = None;
         }
         let jobs = self.take_jobs(env.now(), usize::MAX);
         // One after another: each is bounded by its deadline, and the daemon runs them on its
         // workers in parallel instead.
-        let done: Vec<JobDone> = jobs.iter().map(|job| job.run(env.job_net().as_net())).collect();
+        let done: Vec<JobDone> = jobs.iter().map(|job| job.run(env.job_net(job.wan.as_deref()).as_net())).collect();
         let now = env.now();
         let mut report = PassReport::default();
         for d in done {
@@ -340,7 +383,7 @@ impl Engine {
     /// Read every service's interface addresses (local: netifd's cache or the kernel), judge
     /// each WAN with the echo answer that still speaks for it, and return the echo queries
     /// now due (marked as under way until `echo_done`).
-    pub fn observe(&mut self, env: &mut dyn Env) -> Vec<(Family, Vec<String>)> {
+    pub fn observe(&mut self, env: &mut dyn Env) -> Vec<(Family, Option<String>, Vec<String>)> {
         let now = env.now();
         let mut seen: Seen = BTreeMap::new();
         let mut label_of = BTreeMap::new();
@@ -349,8 +392,8 @@ impl Engine {
         let mut tables: Option<[Vec<Neighbour>; 2]> = None;
         for svc in &self.config.services {
             for family in Family::ALL.into_iter().filter(|f| svc.wants(*f) && svc.ip_source != IpSource::Echo) {
-                let Reading { label, addrs, note } = env.interface_addrs(svc, family);
                 if let Some(host) = svc.lan_family(family) {
+                    let Reading { label, addrs, .. } = env.interface_addrs(svc, family);
                     let from = host.v6.unwrap_or(V6From::Neighbour);
                     let [neighbours, leases]: &[Vec<Neighbour>; 2] =
                         if family == Family::V4 || from == V6From::Neighbour {
@@ -367,63 +410,97 @@ impl Engine {
                     lan.push((svc.name.clone(), family, addr));
                     continue;
                 }
-                label_of.insert((svc.name.clone(), family), label.clone());
-                seen.entry((family, label)).or_insert((addrs, note));
+                let mut labels = Vec::new();
+                for wan in svc.wans(family) {
+                    let Reading { label, addrs, note } = env.interface_addrs(&svc.on_wan(family, wan), family);
+                    labels.push(label.clone());
+                    seen.entry((family, label)).or_insert((addrs, note));
+                }
+                label_of.insert((svc.name.clone(), family), labels);
             }
         }
         self.seen = seen;
         self.label_of = label_of;
         self.lan = lan;
-        for family in Family::ALL {
-            self.echo_needed[fidx(family)] =
-                self.config.services.iter().any(|s| s.wants(family) && s.ip_source == IpSource::Echo)
-                    || self.basis(family).iter().any(Option::is_some);
+        // The echoes wanted now: per WAN seen when bound, else one per family; the unbound
+        // one also for services that publish what the echo sees.
+        let mut wanted: Vec<(Family, Option<String>)> = Vec::new();
+        for family in Family::ALL.into_iter().filter(|f| self.config.services.iter().any(|s| s.wants(*f))) {
+            if !self.bind || self.echo_services(family) {
+                wanted.push((family, None));
+            }
+            if self.bind {
+                wanted.extend(self.seen.keys().filter(|(f, _)| *f == family).map(|(f, l)| (*f, Some(l.clone()))));
+            }
+        }
+        self.echo.retain(|e| wanted.iter().any(|(f, w)| *f == e.family && *w == e.wan));
+        for (family, wan) in wanted {
+            if !self.echo.iter().any(|e| e.family == family && e.wan == wan) {
+                self.echo.push(Echo { family, wan, cache: None, busy: None, asked: false });
+            }
         }
         let asked = self.echo_wanted(now);
         self.judge_wans(now);
         asked
     }
 
-    /// The picked interface address of every WAN of `family`, as last observed.
-    fn basis(&self, family: Family) -> Vec<Option<IpAddr>> {
+    fn echo_services(&self, family: Family) -> bool {
+        self.config.services.iter().any(|s| s.wants(family) && s.ip_source == IpSource::Echo)
+    }
+
+    /// The picked interface address of every WAN of `family` the echo through `wan` speaks
+    /// for (all of them for the unbound echo), as last observed.
+    fn basis(&self, family: Family, wan: Option<&str>) -> Vec<Option<IpAddr>> {
         self.seen
             .iter()
-            .filter(|((f, _), _)| *f == family)
+            .filter(|((f, l), _)| *f == family && wan.is_none_or(|w| w == l))
             .map(|(_, (r, _))| r.as_ref().ok().and_then(|a| sources::pick(family, a, None)))
             .collect()
     }
 
+    /// Whether the echo has anything to be compared with (an interface address, or a service
+    /// that publishes the echo address); an unneeded echo is never due.
+    fn needed(&self, e: &Echo) -> bool {
+        match &e.wan {
+            Some(w) => self.basis(e.family, Some(w)).iter().any(Option::is_some),
+            None => {
+                self.echo_services(e.family) || (!self.bind && self.basis(e.family, None).iter().any(Option::is_some))
+            }
+        }
+    }
+
+    /// The echo that speaks for WAN `label` (`None`: for the services that publish the echo).
+    fn echo_for(&self, family: Family, label: Option<&str>) -> Option<&Echo> {
+        let wan = label.filter(|_| self.bind);
+        self.echo.iter().find(|e| e.family == family && e.wan.as_deref() == wan)
+    }
+
     /// The echo's address, if it was asked for the interface addresses seen now: an answer
     /// given for an address that has gone since says nothing about the new one.
-    fn current_echo(&self, family: Family) -> Option<IpAddr> {
-        let c = self.echo[fidx(family)].as_ref()?;
-        let services_publish_echo =
-            self.config.services.iter().any(|s| s.wants(family) && s.ip_source == IpSource::Echo);
-        (c.basis == self.basis(family) || services_publish_echo).then_some(c.result.addr).flatten()
+    fn current_echo(&self, family: Family, label: Option<&str>) -> Option<IpAddr> {
+        let e = self.echo_for(family, label)?;
+        let c = e.cache.as_ref()?;
+        let fresh = c.basis == self.basis(family, e.wan.as_deref());
+        (fresh || (e.wan.is_none() && self.echo_services(family))).then_some(c.result.addr).flatten()
     }
 
     fn echo_off(&self) -> bool {
         self.config.global.echo_interval.is_zero()
     }
 
-    fn echo_wanted(&mut self, now: u64) -> Vec<(Family, Vec<String>)> {
+    fn echo_wanted(&mut self, now: u64) -> Vec<(Family, Option<String>, Vec<String>)> {
         let mut out = Vec::new();
-        for family in Family::ALL {
-            let i = fidx(family);
-            let urls = match family {
+        for i in 0..self.echo.len() {
+            let e = &self.echo[i];
+            let urls = match e.family {
                 Family::V4 => &self.config.global.echo_urls_v4,
                 Family::V6 => &self.config.global.echo_urls_v6,
             };
-            if self.echo_busy[i].is_some()
-                || !self.echo_needed[i]
-                || urls.is_empty()
-                || self.echo_off()
-                || !self.config.services.iter().any(|s| s.wants(family))
-            {
+            if e.busy.is_some() || urls.is_empty() || self.echo_off() || !self.needed(e) {
                 continue;
             }
-            let basis = self.basis(family);
-            let due = match &self.echo[i] {
+            let basis = self.basis(e.family, e.wan.as_deref());
+            let due = match &e.cache {
                 None => true,
                 Some(c) => {
                     let wait = if c.result.addr.is_some() {
@@ -431,26 +508,32 @@ impl Engine {
                     } else {
                         ECHO_RETRY_SECS
                     };
-                    self.echo_asked[i] || c.basis != basis || now >= c.at.saturating_add(wait)
+                    e.asked || c.basis != basis || now >= c.at.saturating_add(wait)
                 }
             };
             if due {
-                self.echo_asked[i] = false;
-                self.echo_busy[i] = Some((now, basis));
-                out.push((family, urls.clone()));
+                out.push((e.family, e.wan.clone(), urls.clone()));
+                let e = &mut self.echo[i];
+                e.asked = false;
+                e.busy = Some((now, basis));
             }
         }
         out
     }
 
-    /// The echo of `family` answered: keep it for the addresses it was asked for.
-    pub fn echo_done(&mut self, family: Family, result: EchoResult, now: u64) {
-        let basis = self.echo_busy[fidx(family)].take().map(|(_, b)| b).unwrap_or_else(|| self.basis(family));
+    /// The echo of `family` (through `wan`) answered: keep it for the addresses it was asked
+    /// for. An echo no longer wanted (a reload) is dropped.
+    pub fn echo_done(&mut self, family: Family, wan: Option<String>, result: EchoResult, now: u64) {
+        let through = wan.as_deref().map(|w| format!(" through {w}")).unwrap_or_default();
         match &result.addr {
-            Some(a) => crate::debug!("echo ({family}): the internet sees {a}"),
-            None => log::warn!("echo ({family}): {}", result.failure()),
+            Some(a) => crate::debug!("echo ({family}{through}): the internet sees {a}"),
+            None => log::warn!("echo ({family}{through}): {}", result.failure()),
         }
-        self.echo[fidx(family)] = Some(EchoCache { result, at: now, basis });
+        let basis = self.basis(family, wan.as_deref());
+        if let Some(e) = self.echo.iter_mut().find(|e| e.family == family && e.wan == wan) {
+            let basis = e.busy.take().map_or(basis, |(_, b)| b);
+            e.cache = Some(EchoCache { result, at: now, basis });
+        }
         self.judge_wans(now);
     }
 
@@ -458,10 +541,10 @@ impl Engine {
     fn judge_wans(&mut self, now: u64) {
         self.wan.retain(|k, _| self.seen.contains_key(k));
         for ((family, label), (addrs, note)) in &self.seen {
-            let echo = self.current_echo(*family);
+            let echo = self.current_echo(*family, Some(label));
             let state = if self.echo_off() {
                 EchoState::Off
-            } else if self.echo_busy[fidx(*family)].is_some() {
+            } else if self.echo_for(*family, Some(label)).is_some_and(|e| e.busy.is_some()) {
                 EchoState::Asking
             } else {
                 EchoState::Asked
@@ -496,11 +579,15 @@ impl Engine {
     pub fn take_jobs(&mut self, now: u64, limit: usize) -> Vec<JobSpec> {
         let mut jobs: Vec<JobSpec> = Vec::new();
         let services = self.config.services.clone();
+        if now < self.clock_floor && !self.clock_wait {
+            log::warn!("the clock reads {now}, before this program was built: waiting for the clock (NTP)");
+            self.clock_wait = true;
+        }
         for svc in &services {
             let forced = self.forced.contains(&svc.name);
             let due = self.due_records(svc, now, forced);
             let [(d4, a4), (d6, a6)] = due;
-            if d4.is_empty() && d6.is_empty() {
+            if d4.is_empty() && d6.is_empty() || self.clock_wait {
                 continue;
             }
             let busy = self.in_flight(&svc.name).is_some() || jobs.len() >= limit;
@@ -516,6 +603,8 @@ impl Engine {
                 continue;
             }
             self.forced.retain(|n| *n != svc.name);
+            let wan = |f: Family| if self.bind { self.plan_for(svc, f).wan } else { None };
+            let wans = [wan(Family::V4), wan(Family::V6)];
             // One job for both families when they cover the same hosts (DuckDNS and others
             // take A and AAAA in one request), else one per family.
             let job = |hosts: Vec<String>, v4: bool, v6: bool| JobSpec {
@@ -523,6 +612,7 @@ impl Engine {
                 hosts,
                 v4: a4.filter(|_| v4).and_then(as_v4),
                 v6: a6.filter(|_| v6).and_then(as_v6),
+                wan: wans[usize::from(!v4)].clone(),
             };
             let parts = if !d4.is_empty() && d4 == d6 {
                 vec![job(d4, true, true)]
@@ -650,16 +740,17 @@ impl Engine {
         Some(changed)
     }
 
+    /// The plan on the first of the service's WANs that can be published; when none can, the
+    /// first one's reason.
     fn plan_for(&self, svc: &Service, family: Family) -> Plan {
-        let echo_addr = self.current_echo(family);
         let wait = |w: WaitFor, text: String| Plan { waiting: Some((w, text)), ..Plan::default() };
         if svc.ip_source == IpSource::Echo {
-            let echo = self.echo[fidx(family)].as_ref();
-            return match echo_addr {
+            let cache = self.echo_for(family, None).and_then(|e| e.cache.as_ref());
+            return match self.current_echo(family, None) {
                 Some(a) => Plan { desired: Some(a), ..Plan::default() },
                 None => wait(
                     WaitFor::Echo,
-                    echo.map(|c| c.result.failure()).unwrap_or_else(|| "waiting for the echo".into()),
+                    cache.map(|c| c.result.failure()).unwrap_or_else(|| "waiting for the echo".into()),
                 ),
             };
         }
@@ -670,10 +761,26 @@ impl Engine {
                 None => wait(WaitFor::Lan, "the LAN has not been read yet".into()),
             };
         }
-        let label = &self.label_of[&(svc.name.clone(), family)];
-        let addrs = match &self.seen[&(family, label.clone())].0 {
-            Ok(a) => a,
-            Err(e) => return wait(WaitFor::Wan, format!("{e}: waiting for wan")),
+        let mut first: Option<Plan> = None;
+        for label in self.label_of.get(&(svc.name.clone(), family)).into_iter().flatten() {
+            let mut plan = self.plan_on(svc, family, label);
+            if plan.desired.is_some() {
+                plan.wan = Some(label.clone());
+                plan.fallback = first.and_then(|p| p.waiting).map(|(_, why)| why);
+                return plan;
+            }
+            first.get_or_insert(plan);
+        }
+        first.unwrap_or_else(|| wait(WaitFor::Wan, "waiting for wan".into()))
+    }
+
+    fn plan_on(&self, svc: &Service, family: Family, label: &String) -> Plan {
+        let echo_addr = self.current_echo(family, Some(label));
+        let wait = |w: WaitFor, text: String| Plan { waiting: Some((w, text)), ..Plan::default() };
+        let addrs = match self.seen.get(&(family, label.clone())).map(|s| &s.0) {
+            Some(Ok(a)) => a,
+            Some(Err(e)) => return wait(WaitFor::Wan, format!("{e}: waiting for {label}")),
+            None => return wait(WaitFor::Wan, format!("waiting for {label}")),
         };
         let picked = sources::pick(family, addrs, svc.ipv6_match.as_ref());
         let all: Vec<IpAddr> = addrs.iter().map(|a| a.addr).collect();
@@ -711,6 +818,14 @@ impl Engine {
                 rec.retry_at = None;
                 rec.retry_for = None;
                 rec.retry_by_provider = false;
+            }
+            // Not a failure of the provider or the line: no backoff, sent when the clock is set.
+            Outcome::Retry { kind: Kind::Clock, reason, .. } => {
+                if !self.clock_wait {
+                    log::warn!("{what}: {reason}");
+                }
+                self.clock_wait = true;
+                rec.error = Some(reason.clone());
             }
             Outcome::Retry { reason, after, .. } => {
                 rec.failures = rec.failures.saturating_add(1);
@@ -766,8 +881,8 @@ impl Engine {
             }
         }
         if !self.echo_off() {
-            for (i, c) in self.echo.iter().enumerate() {
-                let Some(c) = c.as_ref().filter(|_| self.echo_needed[i] && self.echo_busy[i].is_none()) else {
+            for e in &self.echo {
+                let Some(c) = e.cache.as_ref().filter(|_| e.busy.is_none() && self.needed(e)) else {
                     continue;
                 };
                 let wait =
@@ -886,6 +1001,9 @@ mod tests {
         addrs: Vec<IfAddr>,
         echo: Option<IpAddr>,
         echo_calls: usize,
+        /// What the WAN `wanb` holds, and the WANs echoes and jobs were sent through.
+        wanb: Vec<IfAddr>,
+        through: Vec<String>,
         sent: Arc<Mutex<Vec<HttpRequest>>>,
         down: Arc<Mutex<bool>>,
     }
@@ -907,14 +1025,18 @@ mod tests {
         fn now(&self) -> u64 {
             self.now
         }
-        fn interface_addrs(&mut self, _: &Service, _: Family) -> Reading {
-            Reading { label: "wan".into(), addrs: Ok(self.addrs.clone()), note: None }
+        fn interface_addrs(&mut self, svc: &Service, _: Family) -> Reading {
+            let addrs = if svc.interface == "wanb" { self.wanb.clone() } else { self.addrs.clone() };
+            Reading { label: svc.interface.clone(), addrs: Ok(addrs), note: None }
         }
-        fn echo(&mut self, _: Family, _: &[String]) -> EchoResult {
+        fn echo(&mut self, _: Family, wan: Option<&str>, _: &[String]) -> EchoResult {
             self.echo_calls += 1;
-            EchoResult { addr: self.echo, answers: vec![] }
+            self.through.push(format!("echo {}", wan.unwrap_or("-")));
+            let addr = if wan == Some("wanb") { self.wanb.first().map(|a| a.addr) } else { self.echo };
+            EchoResult { addr, answers: vec![] }
         }
-        fn job_net(&mut self) -> JobNet {
+        fn job_net(&mut self, wan: Option<&str>) -> JobNet {
+            self.through.push(format!("job {}", wan.unwrap_or("-")));
             JobNet {
                 http: Box::new(Recorder(self.sent.clone(), self.down.clone())),
                 dns: Box::new(crate::providers::testing::NoDns),
@@ -928,6 +1050,8 @@ mod tests {
             addrs: vec![IfAddr::new(addr.parse().unwrap(), 24)],
             echo: echo.parse().ok(),
             echo_calls: 0,
+            wanb: Vec::new(),
+            through: Vec::new(),
             sent: Arc::default(),
             down: Arc::default(),
         }
@@ -939,6 +1063,75 @@ mod tests {
                 .unwrap();
         assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
         Engine::new(cfg, State::default(), false)
+    }
+
+    /// `interface 'wan wanb'`: the first WAN that can be published is, each WAN with its own
+    /// echo and requests through it; when wan loses its address wanb takes over, and back.
+    #[test]
+    fn ordered_wans_fail_over_and_back_through_their_own_link() {
+        let mut e = engine(&format!("{NOIP} option interface 'wan wanb'\n"));
+        assert!(e.binds(), "two WANs: requests are bound to theirs");
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        w.wanb = vec![IfAddr::new("198.51.100.9".parse().unwrap(), 24)];
+        let key = RecordKey::new("s", "h.example.org", Family::V4);
+        e.pass(&mut w, &Request::default());
+        assert_eq!(e.state.records[&key].registered, "203.0.113.1".parse().ok());
+        assert_eq!(e.plan(&key).unwrap().wan.as_deref(), Some("wan"));
+        assert_eq!(w.through, ["echo wan", "echo wanb", "job wan"]);
+        w.addrs.clear();
+        w.now += 1;
+        w.through.clear();
+        e.pass(&mut w, &Request::default());
+        assert_eq!(e.state.records[&key].registered, "198.51.100.9".parse().ok());
+        let plan = e.plan(&key).unwrap();
+        assert_eq!(plan.wan.as_deref(), Some("wanb"));
+        assert_eq!(plan.fallback.as_deref(), Some("wan has no ipv4 address: waiting for wan"));
+        assert_eq!(w.through, ["job wanb"], "wanb's echo still speaks for its address");
+        w.addrs = vec![IfAddr::new("203.0.113.1".parse().unwrap(), 24)];
+        w.now += 1;
+        w.through.clear();
+        e.pass(&mut w, &Request::default());
+        assert_eq!(e.state.records[&key].registered, "203.0.113.1".parse().ok());
+        assert_eq!(w.through, ["job wan"], "the echo of wan spoke for this very address");
+        assert_eq!(sent(&w).len(), 3);
+    }
+
+    /// A clock before the build, or a certificate "not valid yet": nothing is sent, nothing
+    /// backs off, and the update goes out as soon as the clock is set.
+    #[test]
+    fn updates_wait_for_the_clock_without_backoff() {
+        let mut e = engine(NOIP);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        let key = RecordKey::new("s", "h.example.org", Family::V4);
+        e.clock_floor = w.now + 1000;
+        e.pass(&mut w, &Request::default());
+        assert!(sent(&w).is_empty() && e.waiting_for_clock());
+        assert_eq!(e.plan(&key).unwrap().desired, "203.0.113.1".parse().ok(), "decided, only held back");
+        w.now += 2000;
+        e.pass(&mut w, &Request::default());
+        assert!(sent(&w).is_empty(), "still waiting: nobody said the clock was set");
+        e.pass(&mut w, &Request { echo: true, update: None });
+        assert_eq!(sent(&w).len(), 1, "the clock was set: sent at once");
+
+        // The handshake says "not valid yet": a wait, with no failure counted.
+        e.request(&Request { echo: false, update: Some(None) });
+        let job = e.take_jobs(w.now, usize::MAX).remove(0);
+        let done = JobDone {
+            service: job.service.name.clone(),
+            fingerprint: job.service.fingerprint,
+            sent: [job.v4.map(IpAddr::V4), None],
+            results: vec![RecordResult {
+                host: "h.example.org".into(),
+                family: Family::V4,
+                outcome: Outcome::retry(Kind::Clock, "h: TLS: the certificate is not valid yet"),
+            }],
+            expected: vec![],
+        };
+        e.finish(done, w.now);
+        let rec = &e.state.records[&key];
+        assert!(e.waiting_for_clock());
+        assert_eq!((rec.failures, rec.retry_at, rec.kind), (0, None, Some(Kind::Clock)));
+        assert!(e.take_jobs(w.now, usize::MAX).is_empty());
     }
 
     #[test]
@@ -1142,7 +1335,7 @@ mod tests {
         let job = e.take_jobs(w.now, usize::MAX);
         assert_eq!(job.len(), 1, "a public-looking address is published while the echo runs");
         assert!(e.in_flight("s").is_some());
-        e.echo_done(Family::V4, EchoResult { addr: w.echo, answers: vec![] }, w.now);
+        e.echo_done(Family::V4, None, EchoResult { addr: w.echo, answers: vec![] }, w.now);
         // The address changes while the job runs.
         w.addrs = vec![IfAddr::new("203.0.113.7".parse().unwrap(), 24)];
         w.echo = "203.0.113.7".parse().ok();
@@ -1150,7 +1343,7 @@ mod tests {
         assert!(e.take_jobs(w.now, usize::MAX).is_empty(), "never two jobs for one service");
         let key = RecordKey::new("s", "h.example.org", Family::V4);
         assert!(e.plan(&key).unwrap().queued);
-        let done = job[0].run(w.job_net().as_net());
+        let done = job[0].run(w.job_net(None).as_net());
         e.finish(done, w.now);
         assert!(e.in_flight("s").is_none());
         let next = e.take_jobs(w.now, usize::MAX);
@@ -1211,7 +1404,7 @@ mod tests {
         )
         .unwrap();
         e.reload(changed);
-        let done = job.run(w.job_net().as_net());
+        let done = job.run(w.job_net(None).as_net());
         assert!(e.finish(done, w.now).is_empty());
         let key = RecordKey::new("s", "h.example.org", Family::V4);
         assert_eq!(e.state.records.get(&key).and_then(|r| r.registered), None);

@@ -1,6 +1,7 @@
 //! Address families and the address-range facts the verdict and the sources share.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::os::fd::OwnedFd;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Family {
@@ -78,6 +79,41 @@ pub fn is_public(a: IpAddr) -> bool {
     match a {
         IpAddr::V4(v4) => is_public_v4(v4),
         IpAddr::V6(v6) => is_global_v6(v6),
+    }
+}
+
+/// A socket for `addr` that leaves through `device` only (SO_BINDTODEVICE): with two WANs,
+/// policy routing or a second default route could otherwise send it out of the other link.
+pub fn socket_on(addr: std::net::SocketAddr, device: Option<&str>, datagram: bool) -> std::io::Result<OwnedFd> {
+    use nix::sys::socket::{setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType};
+    let domain = if addr.is_ipv4() { AddressFamily::Inet } else { AddressFamily::Inet6 };
+    let kind = if datagram { SockType::Datagram } else { SockType::Stream };
+    let fd = socket(domain, kind, SockFlag::SOCK_CLOEXEC, None)?;
+    if let Some(dev) = device {
+        setsockopt(&fd, sockopt::BindToDevice, &std::ffi::OsString::from(dev))
+            .map_err(|e| std::io::Error::other(format!("cannot send through {dev}: {e}")))?;
+    }
+    Ok(fd)
+}
+
+/// A TCP connection to `addr` through `device`, given up after `timeout` (Linux bounds a
+/// blocking connect by the send timeout).
+pub fn connect_tcp(
+    addr: std::net::SocketAddr,
+    device: Option<&str>,
+    timeout: std::time::Duration,
+) -> std::io::Result<std::net::TcpStream> {
+    use nix::sys::socket::{connect, setsockopt, sockopt, SockaddrStorage};
+    use nix::sys::time::{TimeVal, TimeValLike};
+    use std::os::fd::AsRawFd;
+    let fd = socket_on(addr, device, false)?;
+    // A zero send timeout would mean none at all.
+    let micros = i64::try_from(timeout.as_micros()).unwrap_or(i64::MAX).max(1000);
+    setsockopt(&fd, sockopt::SendTimeout, &TimeVal::microseconds(micros))?;
+    match connect(fd.as_raw_fd(), &SockaddrStorage::from(addr)) {
+        Ok(()) => Ok(std::net::TcpStream::from(fd)),
+        Err(nix::errno::Errno::EINPROGRESS) => Err(std::io::ErrorKind::TimedOut.into()),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -32,11 +32,9 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
             })
         })
         .collect();
-    let echo: Vec<Value> = Family::ALL
-        .into_iter()
-        .filter_map(|f| {
-            engine.echo_result(f).map(|r| json!({"family": f.as_str(), "address": r.addr, "answers": echo_answers(r)}))
-        })
+    let echo: Vec<Value> = engine
+        .echo_results()
+        .map(|(f, wan, r)| json!({"family": f.as_str(), "interface": wan, "address": r.addr, "answers": echo_answers(r)}))
         .collect();
     let mut services: Vec<Value> = cfg
         .services
@@ -55,6 +53,7 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
                         "family": family.as_str(),
                         "type": family.record_type(),
                         "desired": plan.desired,
+                        "wan": plan.wan.as_ref().map(|w| json!({"interface": w, "fallback": plan.fallback})),
                         "registered": rec.registered,
                         "last_update": rec.updated_at,
                         "last_attempt": rec.last_attempt,
@@ -93,6 +92,7 @@ pub fn snapshot(engine: &Engine, now: u64) -> Value {
         "dry_run": engine.dry_run,
         "config": cfg.path,
         "wan": wan,
+        "bind_wan": engine.binds(),
         "echo": echo,
         "services": services,
         "warnings": cfg.warnings,
@@ -132,6 +132,14 @@ fn next_step(engine: &Engine, svc: &Service, rec: &Record, plan: &Plan, family: 
     }
     if rec.stopped {
         return Next::Stopped { kind: rec.kind };
+    }
+    if engine.waiting_for_clock() && plan.desired.is_some_and(|d| rec.registered != Some(d)) {
+        return Next::Waiting {
+            why: "waiting for the clock (NTP): the router's time is not set yet".into(),
+            wait_for: WaitFor::Clock,
+            interface: None,
+            verdict: None,
+        };
     }
     if let Some(at) = rec.retry_at.filter(|t| *t > now) {
         return Next::Retry { at, by_provider: rec.retry_by_provider, kind: rec.kind };

@@ -88,7 +88,7 @@ fn nameservers(text: &str) -> Vec<String> {
 
 /// Ask `server` one question; the parsed answer, or why there is none.
 fn ask(server: &str, name: &str, qtype: u16, recurse: bool, timeout: Duration) -> Result<Message, String> {
-    let bytes = dns::exchange(server, &dns::query(dns::message_id(), name, qtype, recurse), timeout)
+    let bytes = dns::exchange(server, &dns::query(dns::message_id(), name, qtype, recurse), timeout, None)
         .map_err(|e| e.to_string())?;
     match dns::parse(&bytes) {
         Some(m) if bytes.get(2).is_some_and(|f| f & 0x80 != 0) => Ok(m),

@@ -21,7 +21,8 @@ const STACK: usize = 256 * 1024;
 
 /// A finished piece of work.
 pub enum Done {
-    Echo(Family, EchoResult),
+    /// An echo answer: its family, and the WAN it was asked through if bound.
+    Echo(Family, Option<String>, EchoResult),
     Job(JobDone),
     Verify(crate::verify::Done),
 }
@@ -55,8 +56,8 @@ impl Workers {
         self.spawn(Box::new(move || Done::Verify(check.run())));
     }
 
-    pub fn echo(&mut self, family: Family, urls: Vec<String>, roots: Roots, opts: ClientOptions) {
-        self.spawn(Box::new(move || Done::Echo(family, query_echo(&urls, family, &roots, &opts))));
+    pub fn echo(&mut self, family: Family, wan: Option<String>, urls: Vec<String>, roots: Roots, opts: ClientOptions) {
+        self.spawn(Box::new(move || Done::Echo(family, wan, query_echo(&urls, family, &roots, &opts))));
     }
 
     fn spawn(&mut self, work: Box<dyn FnOnce() -> Done + Send>) {

@@ -59,6 +59,8 @@ pub struct Global {
     /// Resolvers that find the zone cuts (addresses, optionally with a port); empty: the
     /// upstream servers in resolv.conf.
     pub verify_resolver: Vec<String>,
+    /// `bind_wan` as written; `None`: decided by `Config::bind_wan`.
+    pub bind_wan: Option<bool>,
 }
 
 pub const DEFAULT_ECHO_URLS: &[&str] = &[
@@ -86,6 +88,7 @@ impl Default for Global {
             log_level: log::LevelFilter::Info,
             verify_interval: Duration::from_secs(3600),
             verify_resolver: Vec::new(),
+            bind_wan: None,
         }
     }
 }
@@ -99,9 +102,12 @@ pub struct Service {
     pub hostnames: Vec<String>,
     pub ipv4: bool,
     pub ipv6: bool,
-    /// netifd logical networks for each family (`wan`, `wan6`).
+    /// netifd logical networks for each family (`wan`, `wan6`): the first of `wans`/`wans6`.
     pub interface: String,
     pub interface6: String,
+    /// The WANs in order of preference: the first that can be published is.
+    pub wans: Vec<String>,
+    pub wans6: Vec<String>,
     /// Kernel devices for each family; `None`: the logical interface's, through netifd.
     pub device: Option<String>,
     pub device6: Option<String>,
@@ -157,6 +163,23 @@ impl Service {
             crate::net::Family::V6 => &self.interface6,
         }
     }
+
+    pub fn wans(&self, family: crate::net::Family) -> &[String] {
+        match family {
+            crate::net::Family::V4 => &self.wans,
+            crate::net::Family::V6 => &self.wans6,
+        }
+    }
+
+    /// The service as it reads one of its WANs.
+    pub fn on_wan(&self, family: crate::net::Family, wan: &str) -> Service {
+        let mut s = self.clone();
+        match family {
+            crate::net::Family::V4 => s.interface = wan.to_string(),
+            crate::net::Family::V6 => s.interface6 = wan.to_string(),
+        }
+        s
+    }
 }
 
 /// A service section that could not be used; the others run on.
@@ -183,6 +206,27 @@ pub struct Config {
     pub errors: Vec<ServiceError>,
     /// Things that do not stop anything but look like mistakes (unknown options).
     pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Whether echo queries and provider requests leave through the WAN they are for: as
+    /// `bind_wan` says, else when the services read more than one WAN of a family (with one,
+    /// a request to a LAN server, such as an RFC 2136 primary, must stay free to go there).
+    pub fn bind_wan(&self) -> bool {
+        self.global.bind_wan.unwrap_or_else(|| {
+            crate::net::Family::ALL.iter().any(|f| {
+                let mut all: Vec<&String> = self
+                    .services
+                    .iter()
+                    .filter(|s| s.wants(*f) && s.ip_source != IpSource::Echo)
+                    .flat_map(|s| s.wans(*f))
+                    .collect();
+                all.sort();
+                all.dedup();
+                all.len() > 1
+            })
+        })
+    }
 }
 
 /// The largest configuration file read: a router's is a few KB, so anything near this is a
@@ -341,10 +385,10 @@ fn read_host(r: &mut Reader, services: &[Service], disabled: &[String]) -> Resul
     let lan_interface = r.string("lan_interface")?.unwrap_or_else(|| "lan".into());
     let lan_device = r.string("lan_device")?.filter(|d| !d.is_empty());
     let v4_lan = v4 == Some(true);
-    let (interface, device) = if v4_lan {
-        (lan_interface.clone(), lan_device.clone())
+    let (interface, device, wans) = if v4_lan {
+        (lan_interface.clone(), lan_device.clone(), vec![lan_interface.clone()])
     } else {
-        (parent.interface.clone(), parent.device.clone())
+        (parent.interface.clone(), parent.device.clone(), parent.wans.clone())
     };
     Ok(Some(Service {
         hostnames,
@@ -352,6 +396,8 @@ fn read_host(r: &mut Reader, services: &[Service], disabled: &[String]) -> Resul
         ipv6: v6.is_some(),
         interface,
         device,
+        wans,
+        wans6: vec![lan_interface.clone()],
         interface6: lan_interface,
         device6: lan_device,
         ip_source: match parent.ip_source {
@@ -505,6 +551,8 @@ fn read_global(r: &mut Reader) -> Result<Global, Error> {
             _ => return Err(Error::Config("global option verify_interval: must be 0 (off) or at least 1m".into())),
         },
         verify_resolver,
+        bind_wan: r
+            .parsed("bind_wan", None, "a boolean (0/1, yes/no, on/off, true/false)", |v| parse_bool(v).map(Some))?,
     })
 }
 
@@ -534,9 +582,24 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, Error> {
     if ipv6 && !preset.ipv6 {
         return Err(Error::Config(format!("provider '{provider}' does not support IPv6 (set ipv6 to 0)")));
     }
-    let interface = r.string("interface")?.unwrap_or_else(|| "wan".into());
-    let interface6 = r.string("interface6")?.unwrap_or_else(|| "wan6".into());
+    let wan_list = |r: &mut Reader, name: &'static str, default: &str| {
+        let mut l = r.list(name);
+        l.retain(|w| !w.is_empty());
+        l.dedup();
+        if l.is_empty() {
+            l.push(default.to_string());
+        }
+        l
+    };
+    let wans = wan_list(r, "interface", "wan");
+    let wans6 = wan_list(r, "interface6", "wan6");
+    let (interface, interface6) = (wans[0].clone(), wans6[0].clone());
     let device = r.string("device")?.filter(|d| !d.is_empty());
+    if device.is_some() && (wans.len() > 1 || wans6.len() > 1) {
+        return Err(Error::Config(
+            "option 'device' names one device, but 'interface' lists several WANs: leave 'device' out".into(),
+        ));
+    }
     let device6 = r.string("device6")?.filter(|d| !d.is_empty()).or_else(|| device.clone());
     let ip_source = r.parsed("ip_source", IpSource::Auto, "one of auto, device, netifd, echo", |s| match s {
         "auto" => Some(IpSource::Auto),
@@ -620,6 +683,8 @@ fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, Error> {
         ipv6,
         interface,
         interface6,
+        wans,
+        wans6,
         device,
         device6,
         ip_source,
@@ -904,6 +969,36 @@ mod tests {
         // A host of a disabled service is disabled with it.
         let cfg = from_str("t", &format!("{svc} option enabled 0\n{hosts}")).unwrap();
         assert_eq!((cfg.services.len(), cfg.disabled.len()), (0, 3));
+    }
+
+    #[test]
+    fn several_wans_in_order_and_binding_to_them() {
+        let svc = |name: &str, extra: &str| {
+            format!("config service '{name}'\n option provider 'duckdns'\n list hostname '{name}.duckdns.org'\n option token 't'\n{extra}")
+        };
+        let cfg = from_str("t", &svc("a", " option interface 'wan  wanb'\n")).unwrap();
+        assert_eq!(cfg.services[0].wans, ["wan", "wanb"]);
+        assert_eq!(
+            (cfg.services[0].interface.as_str(), cfg.services[0].wans6.as_slice()),
+            ("wan", &["wan6".to_string()][..])
+        );
+        assert!(cfg.bind_wan(), "two WANs: requests go through theirs");
+        let cfg = from_str("t", &svc("a", " list interface 'wanb'\n list interface 'wan'\n")).unwrap();
+        assert_eq!(cfg.services[0].wans, ["wanb", "wan"], "a UCI list keeps its order");
+        let one = from_str("t", &format!("{}{}", svc("a", ""), svc("b", " option interface 'wan'\n"))).unwrap();
+        assert!(!one.bind_wan(), "one WAN: requests may go to the LAN");
+        let off = from_str(
+            "t",
+            &format!("config edgeddns\n option bind_wan 0\n{}", svc("a", " option interface 'wan wanb'\n")),
+        );
+        assert!(!off.unwrap().bind_wan());
+        let both = from_str("t", &svc("a", " option interface 'wan wanb'\n option device 'eth1'\n")).unwrap();
+        assert_eq!(
+            both.errors[0].message,
+            "option 'device' names one device, but 'interface' lists several WANs: leave 'device' out"
+        );
+        let e = from_str("t", "config edgeddns\n option bind_wan maybe\n").unwrap_err().to_string();
+        assert!(e.contains("option 'bind_wan' (t:2): 'maybe' is not a boolean"), "{e}");
     }
 
     #[test]

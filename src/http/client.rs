@@ -4,19 +4,27 @@
 use super::{host_of, url_allowed, Deadline, HttpError, Request, Response, Transport, MAX_BODY};
 use crate::error::Error;
 use crate::net::Family;
+use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
+use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, LazyBuffers, NextTimeout};
 
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
     /// PEM bundle of trusted roots (OpenWrt's ca-bundle puts it at the default path).
     pub ca_bundle: String,
     pub timeout: Duration,
+    /// The WAN device every connection leaves through (SO_BINDTODEVICE); `None`: as routed.
+    pub device: Option<String>,
 }
 
 impl Default for ClientOptions {
     fn default() -> Self {
-        ClientOptions { ca_bundle: "/etc/ssl/certs/ca-certificates.crt".into(), timeout: Duration::from_secs(10) }
+        ClientOptions {
+            ca_bundle: "/etc/ssl/certs/ca-certificates.crt".into(),
+            timeout: Duration::from_secs(10),
+            device: None,
+        }
     }
 }
 
@@ -162,7 +170,10 @@ impl Client {
             // Env proxies are not read: a router's daemon environment is procd's, not a shell's.
             .proxy(None)
             .build();
-        Client { agent: config.into(), until: Deadline::default() }
+        // ureq's own TLS over our TCP: the socket is bound to the WAN before it connects.
+        let connector = BoundTcp(opts.device.clone()).chain(ureq::unversioned::transport::RustlsConnector::default());
+        let agent = ureq::Agent::with_parts(config, connector, ureq::unversioned::resolver::DefaultResolver::default());
+        Client { agent, until: Deadline::default() }
     }
 
     /// No request of this client starts after `until`.
@@ -212,26 +223,106 @@ impl Transport for Client {
     }
 }
 
+/// Opens the TCP connection of a request, through the WAN device when there is one.
+#[derive(Debug)]
+struct BoundTcp(Option<String>);
+
+impl Connector<()> for BoundTcp {
+    type Out = Tcp;
+
+    fn connect(&self, details: &ConnectionDetails, _: Option<()>) -> Result<Option<Tcp>, ureq::Error> {
+        let timeout = details.timeout.not_zero().map_or(Duration::from_secs(10), |d| *d);
+        let mut last = ureq::Error::ConnectionFailed;
+        for addr in &details.addrs {
+            match crate::net::connect_tcp(*addr, self.0.as_deref(), timeout) {
+                Ok(stream) => {
+                    let config = details.config;
+                    let buffers = LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size());
+                    return Ok(Some(Tcp { stream, buffers }));
+                }
+                Err(e) => last = io_error(e, ureq::Timeout::Connect),
+            }
+        }
+        Err(last)
+    }
+}
+
+#[derive(Debug)]
+struct Tcp {
+    stream: std::net::TcpStream,
+    buffers: LazyBuffers,
+}
+
+fn io_error(e: std::io::Error, reason: ureq::Timeout) -> ureq::Error {
+    match e.kind() {
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => ureq::Error::Timeout(reason),
+        _ => ureq::Error::Io(e),
+    }
+}
+
+impl ureq::unversioned::transport::Transport for Tcp {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        let t = timeout.for_write();
+        self.stream.set_write_timeout(t.not_zero().map(|d| *d))?;
+        let out = self.buffers.output();
+        let out = out.get(..amount).unwrap_or(out);
+        self.stream.write_all(out).map_err(|e| io_error(e, t.reason))
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let t = timeout.for_read();
+        self.stream.set_read_timeout(t.not_zero().map(|d| *d))?;
+        let n = self.stream.read(self.buffers.input_append_buf()).map_err(|e| io_error(e, t.reason))?;
+        self.buffers.input_appended(n);
+        Ok(n > 0)
+    }
+
+    /// A pooled connection is reused only if the server has neither closed it nor sent
+    /// anything unasked.
+    fn is_open(&mut self) -> bool {
+        let mut b = [0u8; 1];
+        let _ = self.stream.set_nonblocking(true);
+        let idle = matches!(self.stream.peek(&mut b), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+        self.stream.set_nonblocking(false).is_ok() && idle
+    }
+}
+
 /// The failure in words (masked by `mask`), as the kind of failure it is.
 fn describe(e: &ureq::Error, url: &str, mask: impl Fn(String) -> String) -> HttpError {
     let host = host_of(url);
     let tls = |what: String| HttpError::Tls(mask(format!("{host}: TLS: {what}")));
+    let handshake = |err: &rustls::Error| match not_valid_yet(err) {
+        true => HttpError::Clock(mask(format!(
+            "{host}: TLS: the certificate is not valid yet: waiting for the clock (NTP)"
+        ))),
+        false => tls(describe_tls(err)),
+    };
     match e {
         ureq::Error::Timeout(_) => HttpError::Timeout(mask(format!("{host}: no answer in time"))),
         ureq::Error::HostNotFound => HttpError::Transport(mask(format!("{host}: host name not found"))),
         ureq::Error::ConnectionFailed => HttpError::Transport(mask(format!("{host}: connection failed"))),
         // rustls reports handshake failures through the socket's I/O error.
         ureq::Error::Io(io) => match io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-            Some(err) => tls(describe_tls(err)),
+            Some(err) => handshake(err),
             None if io.kind() == std::io::ErrorKind::TimedOut || io.kind() == std::io::ErrorKind::WouldBlock => {
                 HttpError::Timeout(mask(format!("{host}: no answer in time ({io})")))
             }
             None => HttpError::Transport(mask(format!("{host}: {io}"))),
         },
         ureq::Error::Tls(msg) => tls(msg.to_string()),
-        ureq::Error::Rustls(err) => tls(describe_tls(err)),
+        ureq::Error::Rustls(err) => handshake(err),
         other => HttpError::Transport(mask(format!("{host}: {other}"))),
     }
+}
+
+/// Verification is never lowered for this: the update waits for the clock instead.
+fn not_valid_yet(e: &rustls::Error) -> bool {
+    use rustls::CertificateError as C;
+    matches!(e, rustls::Error::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }))
 }
 
 /// What went wrong in a handshake, in words: routers are built without `Debug` formatting,
@@ -245,9 +336,6 @@ fn describe_tls(e: &rustls::Error) -> String {
             }
             C::Expired | C::ExpiredContext { .. } => {
                 "the certificate has expired (is the router's clock right?)".into()
-            }
-            C::NotValidYet | C::NotValidYetContext { .. } => {
-                "the certificate is not valid yet (is the router's clock right?)".into()
             }
             C::NotValidForName | C::NotValidForNameContext { .. } => "the certificate is for another host name".into(),
             C::Revoked => "the certificate has been revoked".into(),
@@ -285,7 +373,11 @@ mod tests {
         let ca = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
         let bundle = dir.join("ca.pem");
         std::fs::write(&bundle, ca.cert.pem()).unwrap();
-        let opts = ClientOptions { ca_bundle: bundle.display().to_string(), timeout: Duration::from_millis(700) };
+        let opts = ClientOptions {
+            ca_bundle: bundle.display().to_string(),
+            timeout: Duration::from_millis(700),
+            device: None,
+        };
         let mut client = Client::new(&Roots::load(&opts.ca_bundle).unwrap(), &opts, None);
         let url = |l: &std::net::TcpListener| format!("https://127.0.0.1:{}/", l.local_addr().unwrap().port());
 

@@ -162,6 +162,8 @@ pub enum HttpError {
     Tls(String),
     /// No answer in time.
     Timeout(String),
+    /// The certificate is not valid yet: the clock has not been set (no RTC, no NTP yet).
+    Clock(String),
     /// `--dry-run`: the request was shown, not sent.
     DryRun,
 }
@@ -169,9 +171,11 @@ pub enum HttpError {
 impl std::fmt::Display for HttpError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            HttpError::Refused(m) | HttpError::Transport(m) | HttpError::Tls(m) | HttpError::Timeout(m) => {
-                f.write_str(m)
-            }
+            HttpError::Refused(m)
+            | HttpError::Transport(m)
+            | HttpError::Tls(m)
+            | HttpError::Timeout(m)
+            | HttpError::Clock(m) => f.write_str(m),
             HttpError::DryRun => f.write_str("dry run: request not sent"),
         }
     }

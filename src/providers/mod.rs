@@ -76,10 +76,13 @@ pub enum Kind {
     /// The service's own settings are wrong (a refused URL, an unreadable key file, a host
     /// outside its zone).
     Config,
+    /// The router's clock is not set yet (certificates are "not valid yet"): no backoff, the
+    /// update goes out when the clock jumps.
+    Clock,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Auth,
         Kind::NoSuchRecord,
         Kind::RateLimited,
@@ -89,6 +92,7 @@ impl Kind {
         Kind::Timeout,
         Kind::MalformedAnswer,
         Kind::Config,
+        Kind::Clock,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -102,6 +106,7 @@ impl Kind {
             Kind::Timeout => "timeout",
             Kind::MalformedAnswer => "malformed-answer",
             Kind::Config => "config",
+            Kind::Clock => "clock",
         }
     }
 }
@@ -231,6 +236,7 @@ impl Outcome {
             HttpError::Transport(m) => Outcome::retry(Kind::Network, m.clone()),
             HttpError::Tls(m) => Outcome::retry(Kind::Tls, m.clone()),
             HttpError::Timeout(m) => Outcome::retry(Kind::Timeout, m.clone()),
+            HttpError::Clock(m) => Outcome::retry(Kind::Clock, m.clone()),
         }
     }
 
@@ -573,7 +579,8 @@ mod tests {
                 "tls",
                 "timeout",
                 "malformed-answer",
-                "config"
+                "config",
+                "clock"
             ]
         );
         for k in Kind::ALL {
@@ -621,6 +628,7 @@ mod tests {
             (HttpError::Tls("x".into()), Some(Kind::Tls)),
             (HttpError::Timeout("x".into()), Some(Kind::Timeout)),
             (HttpError::Refused("x".into()), Some(Kind::Config)),
+            (HttpError::Clock("x".into()), Some(Kind::Clock)),
             (HttpError::DryRun, None),
         ];
         for (e, kind) in cases {

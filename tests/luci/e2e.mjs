@@ -302,7 +302,14 @@ try {
 				dns: { verdict: 'drift', reason: 'ENGLISH-REASON', checked_at: now, answers: [
 					{ server: 'ns1.example.net', at: '192.0.2.1', addresses: ['203.0.113.9'], ttl: 300 } ] } },
 			{ hostname: 'c.example.org', family: 'ipv4', type: 'A', outcome: null, result: null, next_action: 'ENGLISH-NEXT',
-				next: { code: 'waiting', for: 'wan', interface: 'wan', verdict: null } } ] } ] };
+				next: { code: 'waiting', for: 'wan', interface: 'wan', verdict: null } },
+			// No clock yet (NTP): a wait, not a failure.
+			{ hostname: 'd.example.org', family: 'ipv4', type: 'A', outcome: { code: 'retry', kind: 'clock' },
+				result: 'ENGLISH-RESULT', next_action: 'ENGLISH-NEXT', next: { code: 'waiting', for: 'clock', interface: null, verdict: null } },
+			// The first WAN is down: published from the second.
+			{ hostname: 'e.example.org', family: 'ipv4', type: 'A', registered: '198.51.100.1', outcome: { code: 'updated', kind: null },
+				result: 'ENGLISH-RESULT', next_action: 'ENGLISH-NEXT', next: { code: 'refresh', at: now + 86400 * 25 },
+				wan: { interface: 'wanb', fallback: 'wan has no ipv4 address: waiting for wan' } } ] } ] };
 	const render = (page, d) => page.evaluate((d) => {
 		const v = L.dom.findClassInstance(document.getElementById('view'));
 		const box = document.createElement('div');
@@ -311,7 +318,9 @@ try {
 		return { text: box.textContent, a: [cell('a.example.org/ipv4', 'result'), cell('a.example.org/ipv4', 'next')],
 			b: [cell('b.example.org/ipv6', 'result'), cell('b.example.org/ipv6', 'next')], c: cell('c.example.org/ipv4', 'next'),
 			dns: ['a.example.org/ipv4', 'b.example.org/ipv6', 'c.example.org/ipv4'].map((r) => cell(r, 'dns')),
-			tip: box.querySelector('tr[data-record="a.example.org/ipv4"] td[data-field="dns"] span').title };
+			tip: box.querySelector('tr[data-record="a.example.org/ipv4"] td[data-field="dns"] span').title,
+			d: [cell('d.example.org/ipv4', 'result'), cell('d.example.org/ipv4', 'next')],
+			e: box.querySelector('tr[data-record="e.example.org/ipv4"] [data-field="via"]').textContent };
 	}, d);
 	page = await login('root', 'root-pw');
 	let out = await render(page, doc);
@@ -320,6 +329,8 @@ try {
 	assert.equal(out.b[0], 'stopped: the provider refused the credentials');
 	assert.match(out.b[1], /^stopped \(the provider refused the credentials\)/);
 	assert.equal(out.c, 'waiting for wan to come up');
+	assert.deepEqual(out.d, ['failed, will retry: the router\'s clock is not set yet', 'waiting for the clock to be set (NTP)']);
+	assert.equal(out.e, 'published via wanb: wan has no ipv4 address: waiting for wan');
 	assert.ok(out.text.includes('last known address: netifd is restarting'));
 	// The DNS column: the verdict and what the authoritative server answers, the daemon's reason as the tooltip.
 	assert.deepEqual(out.dns, ['published — DNS answers 198.51.100.9 at ns1.example.net, TTL 60',
@@ -339,6 +350,12 @@ try {
 	out = await render(page, old);
 	assert.equal(out.a[0], 'ENGLISH-RESULT');
 	assert.equal(out.c, 'ENGLISH-NEXT');
+	// Seen as the owner sees it: the clock wait and the second WAN in the status table.
+	await page.evaluate((d) => {
+		const v = L.dom.findClassInstance(document.getElementById('view'));
+		L.dom.content(document.getElementById('view'), v.renderStatus(d));
+	}, doc);
+	await page.screenshot({ path: `${shots}/root-status-clock-and-second-wan.png`, fullPage: true });
 	await page.context().close();
 	page = await login('root', 'root-pw', 'zh-CN');
 	out = await render(page, doc);

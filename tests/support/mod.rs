@@ -51,13 +51,23 @@ pub struct TestCa {
 
 impl TestCa {
     pub fn new() -> TestCa {
+        Self::valid_from(None)
+    }
+
+    /// A CA whose server certificate is valid from `not_before` (year, month, day) on.
+    pub fn valid_from(not_before: Option<(i32, u8, u8)>) -> TestCa {
         let ca_key = rcgen::KeyPair::generate().unwrap();
         let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         ca_params.distinguished_name.push(rcgen::DnType::CommonName, "edgeddns test CA");
         let ca = ca_params.self_signed(&ca_key).unwrap();
         let key = rcgen::KeyPair::generate().unwrap();
-        let params = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]).unwrap();
+        // 192.0.2.10: the servers "on the internet" of the two-WAN tests, behind both links.
+        let names = ["localhost", "127.0.0.1", "::1", "192.0.2.10"];
+        let mut params = rcgen::CertificateParams::new(names.map(String::from).to_vec()).unwrap();
+        if let Some((y, m, d)) = not_before {
+            params.not_before = rcgen::date_time_ymd(y, m, d);
+        }
         let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let server = rustls::ServerConfig::builder_with_provider(provider)
@@ -85,6 +95,8 @@ pub struct Recorded {
     pub headers: Vec<(String, String)>,
     pub body: String,
     pub at: Instant,
+    /// Where the connection came from: which link a request left by.
+    pub peer: Option<SocketAddr>,
 }
 
 impl Recorded {
@@ -230,6 +242,7 @@ fn serve_one(
     // so later than a client keeps one for reuse (ureq: 15 s); closing earlier made a slow
     // client (under qemu) send its next request into a connection already reset.
     let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+    let peer = stream.peer_addr().ok();
     let Ok(conn) = rustls::ServerConnection::new(cfg) else {
         return;
     };
@@ -268,8 +281,8 @@ fn serve_one(
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let rec =
-            Recorded { method, target, headers, body: String::from_utf8_lossy(&body).into_owned(), at: Instant::now() };
+        let body = String::from_utf8_lossy(&body).into_owned();
+        let rec = Recorded { method, target, headers, body, at: Instant::now(), peer };
         let reply = (handler.lock().unwrap())(&rec);
         reqs.lock().unwrap().push(rec);
         let mut out = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\n", reply.status, reply.body.len());

@@ -157,7 +157,8 @@ var KIND_WORDS = {
 	'tls': _('the secure connection failed'),
 	'timeout': _('the provider did not answer in time'),
 	'malformed-answer': _('the provider\'s answer was not understood'),
-	'config': _('the configuration is not accepted')
+	'config': _('the configuration is not accepted'),
+	'clock': _('the router\'s clock is not set yet')
 };
 
 var WAITING_WORDS = {
@@ -166,7 +167,8 @@ var WAITING_WORDS = {
 	'ipv6-match': _('waiting for an IPv6 address on %s'),
 	'nat-policy': _('not sent: %s is behind NAT (see "Behind CGNAT or double NAT")'),
 	'lan': _('waiting for a delegated IPv6 prefix on the LAN'),
-	'device': _('the device is not on the LAN: its record is left alone')
+	'device': _('the device is not on the LAN: its record is left alone'),
+	'clock': _('waiting for the clock to be set (NTP)')
 };
 
 function kindWords(kind) {
@@ -230,6 +232,11 @@ function nextText(r, now) {
 		return _('update at the next check');
 	}
 	return n.code;
+}
+
+/* Which WAN a record is published from, when it is not the service's first choice. */
+function viaText(r) {
+	return (r.wan && r.wan.fallback) ? _('published via %s: %s').format(r.wan['interface'], r.wan.fallback) : null;
 }
 
 /* What a router owner can do about it, in plain words. */
@@ -331,7 +338,9 @@ function renderStatus(st, canUpdate) {
 				txt(ago(r.last_update, now)),
 				{ attrs: { 'data-field': 'result' }, cell: stopped ? E('strong', { 'style': 'color:#c00' }, txt(resultText(r))) : txt(resultText(r)) },
 				{ attrs: { 'data-field': 'dns' }, cell: dnsCell(r.dns) },
-				{ attrs: { 'data-field': 'next' }, cell: txt(nextText(r, now)) },
+				{ attrs: { 'data-field': 'next' }, cell: viaText(r)
+					? E('span', {}, [ nextText(r, now), E('br'), E('small', { 'data-field': 'via' }, txt(viaText(r))) ])
+					: txt(nextText(r, now)) },
 				{ attrs: { 'data-field': 'error' }, cell: txt(r.error) },
 				first ? button : ''
 			]);
