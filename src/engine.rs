@@ -6,7 +6,7 @@ use crate::config::{Config, IpSource, Service};
 use crate::dns::Exchange;
 use crate::http::Transport;
 use crate::net::Family;
-use crate::providers::{Job, Kind, Net, Outcome, RecordResult};
+use crate::providers::{Code, Job, Kind, Net, Outcome, RecordResult};
 use crate::sources::echo::EchoResult;
 use crate::sources::lan::{self, Missing, Neighbour, V6From};
 use crate::sources::{self, IfAddr, Note, Reading, SourceError};
@@ -161,8 +161,9 @@ pub struct Engine {
     seen: Seen,
     /// (service, family) → the labels of the WANs it reads, in its order.
     label_of: BTreeMap<(String, Family), Vec<String>>,
-    /// The address each LAN host record should hold, or what it waits for.
-    lan: Vec<(String, Family, LanAddr)>,
+    /// The address each LAN host record should hold, or what it waits for, and whether its
+    /// device is gone (`Missing::Device`: the one absence `on_absent 'delete'` acts on).
+    lan: Vec<(String, Family, LanAddr, bool)>,
     plans: BTreeMap<RecordKey, Plan>,
     /// Services asked to send now whatever the state (`update`), until their job starts.
     forced: Vec<String>,
@@ -195,6 +196,8 @@ pub struct JobSpec {
     pub v6: Option<Ipv6Addr>,
     /// The WAN the job leaves through, when requests are bound to theirs.
     pub wan: Option<String>,
+    /// Withdraw the records (their LAN device is gone) instead of writing the addresses.
+    pub delete: bool,
 }
 
 /// What one provider job answered, and which records it was meant to cover.
@@ -206,18 +209,26 @@ pub struct JobDone {
     sent: [Option<IpAddr>; 2],
     results: Vec<RecordResult>,
     expected: Vec<(String, Family)>,
+    delete: bool,
 }
 
 impl JobSpec {
     /// Send the job through `net` (blocking: run it off the event loop).
     pub fn run(&self, net: Net) -> JobDone {
-        let job = Job { account: &self.service.account, hosts: self.hosts.clone(), v4: self.v4, v6: self.v6 };
+        let job = Job {
+            account: &self.service.account,
+            hosts: self.hosts.clone(),
+            v4: self.v4,
+            v6: self.v6,
+            delete: self.delete,
+        };
         let svc = &self.service;
         let expected: Vec<(String, Family)> =
             job.families().flat_map(|(f, _)| job.hosts.iter().map(move |h| (h.clone(), f))).collect();
         for (family, ip) in job.families() {
+            let verb = if self.delete { "deleting (device gone)" } else { "sending" };
             log::info!(
-                "{}: sending {} {} → {ip} via {}",
+                "{}: {verb} {} {} → {ip} via {}",
                 svc.name,
                 job.hosts.join(","),
                 family.record_type(),
@@ -226,7 +237,14 @@ impl JobSpec {
         }
         let results = svc.account.preset.protocol().update(&job, net);
         let sent = [self.v4.map(IpAddr::V4), self.v6.map(IpAddr::V6)];
-        JobDone { service: svc.name.clone(), fingerprint: svc.fingerprint, sent, results, expected }
+        JobDone {
+            service: svc.name.clone(),
+            fingerprint: svc.fingerprint,
+            sent,
+            results,
+            expected,
+            delete: self.delete,
+        }
     }
 }
 
@@ -401,13 +419,13 @@ impl Engine {
                         } else {
                             &[Vec::new(), Vec::new()]
                         };
-                    let addr = match &addrs {
-                        Ok(a) => {
-                            lan::address(family, from, host.mac, a, neighbours, leases).map_err(|m| lan_wait(m, &label))
-                        }
+                    let read = addrs.as_ref().map(|a| lan::address(family, from, host.mac, a, neighbours, leases));
+                    let gone = matches!(read, Ok(Err(Missing::Device)));
+                    let addr = match read {
+                        Ok(r) => r.map_err(|m| lan_wait(m, &label, host.withdraw_after.is_some())),
                         Err(e) => Err((WaitFor::Lan, format!("{e}: waiting for the LAN"))),
                     };
-                    lan.push((svc.name.clone(), family, addr));
+                    lan.push((svc.name.clone(), family, addr, gone));
                     continue;
                 }
                 let mut labels = Vec::new();
@@ -587,7 +605,8 @@ impl Engine {
             let forced = self.forced.contains(&svc.name);
             let due = self.due_records(svc, now, forced);
             let [(d4, a4), (d6, a6)] = due;
-            if d4.is_empty() && d6.is_empty() || self.clock_wait {
+            let withdrawal = if d4.is_empty() && d6.is_empty() { self.withdrawal(svc, now) } else { None };
+            if withdrawal.is_none() && d4.is_empty() && d6.is_empty() || self.clock_wait {
                 continue;
             }
             let busy = self.in_flight(&svc.name).is_some() || jobs.len() >= limit;
@@ -602,6 +621,11 @@ impl Engine {
             if busy {
                 continue;
             }
+            if let Some(job) = withdrawal {
+                self.busy.push(Busy { service: svc.name.clone(), since: now, jobs: 1 });
+                jobs.push(job);
+                continue;
+            }
             self.forced.retain(|n| *n != svc.name);
             let wan = |f: Family| if self.bind { self.plan_for(svc, f).wan } else { None };
             let wans = [wan(Family::V4), wan(Family::V6)];
@@ -613,6 +637,7 @@ impl Engine {
                 v4: a4.filter(|_| v4).and_then(as_v4),
                 v6: a6.filter(|_| v6).and_then(as_v6),
                 wan: wans[usize::from(!v4)].clone(),
+                delete: false,
             };
             let parts = if !d4.is_empty() && d4 == d6 {
                 vec![job(d4, true, true)]
@@ -683,10 +708,48 @@ impl Engine {
         [(d4, addr[0]), (d6, addr[1])]
     }
 
+    /// The deletion due for a LAN host with `on_absent 'delete'` whose device has been gone
+    /// for its grace: of the records still published and not backing off, per family, or of
+    /// both families at once when they cover the same hosts.
+    fn withdrawal(&mut self, svc: &Service, now: u64) -> Option<JobSpec> {
+        let grace = svc.lan.as_ref()?.withdraw_after?.as_secs();
+        let mut due: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+        let mut addr: [Option<IpAddr>; 2] = [None, None];
+        for family in Family::ALL.into_iter().filter(|f| svc.wants(*f)) {
+            let gone = self.lan.iter().any(|(n, f, _, g)| *n == svc.name && *f == family && *g);
+            for host in &svc.hostnames {
+                let Some(rec) = self.state.records.get_mut(&RecordKey::new(&svc.name, host, family)) else {
+                    continue;
+                };
+                if !gone {
+                    rec.absent_since = None;
+                    continue;
+                }
+                let since = *rec.absent_since.get_or_insert(now);
+                let backing_off = rec.retry_at.is_some_and(|t| now < t);
+                if rec.registered.is_some() && !rec.stopped && !backing_off && now >= since.saturating_add(grace) {
+                    addr[fidx(family)] = addr[fidx(family)].or(rec.registered);
+                    due[fidx(family)].push(host.clone());
+                }
+            }
+        }
+        let [d4, d6] = due;
+        let both = d4 == d6;
+        let (hosts, v4, v6) = if !d4.is_empty() { (d4, true, both) } else { (d6, false, true) };
+        (!hosts.is_empty()).then(|| JobSpec {
+            service: svc.clone(),
+            hosts,
+            v4: addr[0].filter(|_| v4).and_then(as_v4),
+            v6: addr[1].filter(|_| v6).and_then(as_v6),
+            wan: None,
+            delete: true,
+        })
+    }
+
     /// A job came back: record its outcome. A job of a service that was reconfigured or
     /// removed while it ran is dropped, as its answer is about a configuration that is gone.
     pub fn finish(&mut self, done: JobDone, now: u64) -> Vec<(String, RecordResult)> {
-        let JobDone { service, fingerprint, sent, mut results, expected } = done;
+        let JobDone { service, fingerprint, sent, mut results, expected, delete } = done;
         if let Some(b) = self.busy.iter_mut().find(|b| b.service == service) {
             b.jobs = b.jobs.saturating_sub(1);
         }
@@ -709,9 +772,15 @@ impl Engine {
         results
             .into_iter()
             .map(|r| {
-                self.apply(&svc, &r, sent[fidx(r.family)], now);
-                if r.outcome.is_success() {
-                    self.checks.soon(Some(&RecordKey::new(&service, &r.host, r.family)), now);
+                let key = RecordKey::new(&service, &r.host, r.family);
+                // A withdrawn record holds nothing: the device's return publishes it again.
+                self.apply(&svc, &r, sent[fidx(r.family)].filter(|_| !delete), now);
+                if r.outcome.is_success() && delete {
+                    if let Some(rec) = self.state.records.get_mut(&key) {
+                        rec.result = Some(Code::Withdrawn);
+                    }
+                } else if r.outcome.is_success() {
+                    self.checks.soon(Some(&key), now);
                 }
                 (service.clone(), r)
             })
@@ -755,9 +824,9 @@ impl Engine {
             };
         }
         if svc.lan_family(family).is_some() {
-            return match self.lan.iter().find(|(n, f, _)| *n == svc.name && *f == family) {
-                Some((_, _, Ok(a))) => Plan { desired: Some(*a), ..Plan::default() },
-                Some((_, _, Err((w, text)))) => wait(*w, text.clone()),
+            return match self.lan.iter().find(|(n, f, ..)| *n == svc.name && *f == family) {
+                Some((_, _, Ok(a), _)) => Plan { desired: Some(*a), ..Plan::default() },
+                Some((_, _, Err((w, text)), _)) => wait(*w, text.clone()),
                 None => wait(WaitFor::Lan, "the LAN has not been read yet".into()),
             };
         }
@@ -869,6 +938,12 @@ impl Engine {
                     let Some(rec) = self.state.records.get(&key) else {
                         continue;
                     };
+                    let grace = svc.lan.as_ref().and_then(|l| l.withdraw_after);
+                    if let (Some(g), Some(since), Some(_), false) =
+                        (grace, rec.absent_since, rec.registered, rec.stopped)
+                    {
+                        at(rec.retry_at.unwrap_or(0).max(since.saturating_add(g.as_secs())));
+                    }
                     if rec.stopped || self.plans.get(&key).is_none_or(|p| p.desired.is_none()) {
                         continue;
                     }
@@ -956,10 +1031,11 @@ fn as_v6(a: IpAddr) -> Option<std::net::Ipv6Addr> {
     }
 }
 
-fn lan_wait(m: Missing, lan: &str) -> (WaitFor, String) {
+fn lan_wait(m: Missing, lan: &str, withdraw: bool) -> (WaitFor, String) {
+    let then = if withdraw { "deleted after absent_grace" } else { "left alone" };
     match m {
         Missing::Prefix => (WaitFor::Lan, format!("{lan} has no global IPv6 prefix: waiting for the LAN")),
-        Missing::Device => (WaitFor::Device, format!("the device is not in the neighbour table of {lan}: left alone")),
+        Missing::Device => (WaitFor::Device, format!("the device is not in the neighbour table of {lan}: {then}")),
         Missing::Ambiguous => (
             WaitFor::Device,
             "the device has several addresses and none in EUI-64 form: set 'suffix' or ipv6 'eui64'".into(),
@@ -993,6 +1069,8 @@ pub fn backoff(base: u64, max: u64, failures: u32, seed: u64) -> u64 {
 mod tests {
     use super::*;
     use crate::http::{HttpError, Request as HttpRequest, Response};
+    use crate::providers::testing::Scripted;
+    use serde_json::{json, Value};
     use std::sync::{Arc, Mutex};
 
     /// The world as the engine sees it, under the test's control.
@@ -1006,6 +1084,7 @@ mod tests {
         through: Vec<String>,
         sent: Arc<Mutex<Vec<HttpRequest>>>,
         down: Arc<Mutex<bool>>,
+        neighbours: Vec<Neighbour>,
     }
 
     /// Records every request; answers `good`, or fails as a network error while `down` holds.
@@ -1035,6 +1114,9 @@ mod tests {
             let addr = if wan == Some("wanb") { self.wanb.first().map(|a| a.addr) } else { self.echo };
             EchoResult { addr, answers: vec![] }
         }
+        fn neighbours(&mut self) -> Vec<Neighbour> {
+            self.neighbours.clone()
+        }
         fn job_net(&mut self, wan: Option<&str>) -> JobNet {
             self.through.push(format!("job {}", wan.unwrap_or("-")));
             JobNet {
@@ -1054,6 +1136,7 @@ mod tests {
             through: Vec::new(),
             sent: Arc::default(),
             down: Arc::default(),
+            neighbours: Vec::new(),
         }
     }
 
@@ -1120,6 +1203,7 @@ mod tests {
             service: job.service.name.clone(),
             fingerprint: job.service.fingerprint,
             sent: [job.v4.map(IpAddr::V4), None],
+            delete: false,
             results: vec![RecordResult {
                 host: "h.example.org".into(),
                 family: Family::V4,
@@ -1301,6 +1385,7 @@ mod tests {
             service: job.service.name.clone(),
             fingerprint: job.service.fingerprint,
             sent: [job.v4.map(IpAddr::V4), None],
+            delete: false,
             results: vec![RecordResult {
                 host: "h.example.org".into(),
                 family: Family::V4,
@@ -1388,6 +1473,104 @@ mod tests {
             (1..=5).map(|i| (format!("h{i}.example.org"), format!("2001:db8:0:20::{i}").parse().ok())).collect();
         assert_eq!(got, want);
         assert!(e.wan_views().all(|v| v.family == Family::V4), "the LAN is no WAN");
+    }
+
+    const CLOUDFLARE: &str = "config service s\n option provider 'cloudflare'\n list hostname 'r.example.org'\n \
+                              option token t\n option zone 'example.org'\n";
+    const MAC: [u8; 6] = [0x52, 0x54, 0, 0x12, 0x34, 0x56];
+
+    /// Run `job` against Cloudflare answering `records` to the record lookup and success to
+    /// anything else; returns what came back and the requests sent.
+    fn at_cloudflare(job: &JobSpec, records: Value) -> (JobDone, Vec<String>) {
+        let ok = |r: Value| Scripted::body(200, &json!({"success": true, "errors": [], "result": r}).to_string());
+        let mut t = Scripted::new(vec![ok(json!([{"id": "z1"}])), ok(records), ok(json!({"id": "r1"}))]);
+        let done = job.run(Net { http: &mut t, dns: &mut crate::providers::testing::NoDns });
+        (done, t.sent.iter().map(|q| format!("{} {}", q.method.as_str(), q.url)).collect())
+    }
+
+    /// `on_absent 'delete'`: a device gone for less than `absent_grace` (rebooting) is left
+    /// alone; then one deletion goes out, the record is `withdrawn`, and the device's return
+    /// publishes it again.
+    #[test]
+    fn a_gone_device_is_withdrawn_after_its_grace_and_published_on_return() {
+        let host = "config host 'nas'\n option service 's'\n list hostname 'nas.example.org'\n \
+                    option mac '52:54:00:12:34:56'\n option ipv4 'lan'\n option on_absent 'delete'\n \
+                    option absent_grace '60'\n";
+        let mut e = engine(&format!("{CLOUDFLARE}{host}"));
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        let nas: IpAddr = "192.168.1.5".parse().unwrap();
+        w.neighbours = vec![Neighbour { addr: nas, mac: MAC }];
+        let key = RecordKey::new("nas", "nas.example.org", Family::V4);
+        let nas_jobs = |e: &mut Engine, now: u64| {
+            let jobs = e.take_jobs(now, usize::MAX);
+            jobs.into_iter().filter(|j| j.service.name == "nas").collect::<Vec<_>>()
+        };
+        e.observe(&mut w);
+        let jobs = nas_jobs(&mut e, w.now);
+        assert_eq!((jobs.len(), jobs[0].v4, jobs[0].delete), (1, as_v4(nas), false));
+        let (done, _) = at_cloudflare(&jobs[0], json!([{"id": "r1", "content": "192.168.1.4"}]));
+        e.finish(done, w.now);
+        assert_eq!(e.state.records[&key].registered, Some(nas));
+
+        w.neighbours.clear();
+        w.now += 10;
+        e.observe(&mut w);
+        let gone_at = w.now;
+        assert!(nas_jobs(&mut e, w.now).is_empty(), "within the grace: maybe rebooting");
+        assert_eq!(e.plan(&key).unwrap().waiting.as_ref().map(|w| w.0), Some(WaitFor::Device));
+        assert_eq!(e.next_due().filter(|t| *t <= gone_at + 60), Some(gone_at + 60), "woken when the grace ends");
+        w.now = gone_at + 59;
+        e.observe(&mut w);
+        assert!(nas_jobs(&mut e, w.now).is_empty());
+        w.now = gone_at + 60;
+        e.observe(&mut w);
+        let jobs = nas_jobs(&mut e, w.now);
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(
+            (jobs[0].delete, &jobs[0].hosts[..], jobs[0].v4),
+            (true, &["nas.example.org".to_string()][..], as_v4(nas))
+        );
+        let (done, sent) = at_cloudflare(&jobs[0], json!([{"id": "r1", "content": "192.168.1.5"}]));
+        assert_eq!(
+            sent.last().map(String::as_str),
+            Some("DELETE https://api.cloudflare.com/client/v4/zones/z1/dns_records/r1")
+        );
+        e.finish(done, w.now);
+        let rec = &e.state.records[&key];
+        assert_eq!((rec.registered, rec.result), (None, Some(Code::Withdrawn)));
+        w.now += 3600;
+        e.observe(&mut w);
+        assert!(nas_jobs(&mut e, w.now).is_empty(), "withdrawn once");
+
+        w.neighbours = vec![Neighbour { addr: nas, mac: MAC }];
+        w.now += 1;
+        e.observe(&mut w);
+        let jobs = nas_jobs(&mut e, w.now);
+        assert_eq!((jobs.len(), jobs[0].v4, jobs[0].delete), (1, as_v4(nas), false), "back: published again");
+    }
+
+    /// A LAN that lost its prefix says nothing about the device: its record is never deleted.
+    #[test]
+    fn a_missing_prefix_never_deletes() {
+        let host = "config host 'cam'\n option service 's'\n list hostname 'cam.example.org'\n \
+                    option suffix '::5'\n option on_absent 'delete'\n option absent_grace '0'\n";
+        let mut e = engine(&format!("{CLOUDFLARE}{host}"));
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        w.addrs.push(IfAddr::new("2001:db8:0:10::1".parse().unwrap(), 64));
+        e.observe(&mut w);
+        let jobs = e.take_jobs(w.now, usize::MAX);
+        let cam = jobs.iter().find(|j| j.service.name == "cam").unwrap();
+        e.finish(at_cloudflare(cam, json!([{"id": "r6", "content": "2001:db8::1"}])).0, w.now);
+        let key = RecordKey::new("cam", "cam.example.org", Family::V6);
+        assert_eq!(e.state.records[&key].registered, "2001:db8:0:10::5".parse().ok());
+        w.addrs.pop();
+        for _ in 0..3 {
+            w.now += 86400;
+            e.observe(&mut w);
+            assert!(e.take_jobs(w.now, usize::MAX).iter().all(|j| !j.delete));
+        }
+        assert_eq!(e.plan(&key).unwrap().waiting.as_ref().map(|w| w.0), Some(WaitFor::Lan));
+        assert!(e.state.records[&key].registered.is_some());
     }
 
     /// SIGHUP while a job runs: the answer of a service whose configuration changed meanwhile

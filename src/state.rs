@@ -36,6 +36,9 @@ pub struct Record {
     pub retry_for: Option<IpAddr>,
     /// The wait is the provider's (`Retry-After`, 911), which holds for any address.
     pub retry_by_provider: bool,
+    /// Since when its LAN device is gone (not kept: after a restart the grace starts again).
+    #[serde(skip)]
+    pub absent_since: Option<u64>,
 }
 
 impl Record {
@@ -59,6 +62,7 @@ impl Record {
             retry_at: num("retry_at"),
             retry_for: addr("retry_for"),
             retry_by_provider: flag("retry_by_provider"),
+            absent_since: None,
         })
     }
 
@@ -326,6 +330,7 @@ mod tests {
             retry_at: Some(4),
             retry_for: "2001:db8::1".parse().ok(),
             retry_by_provider: true,
+            absent_since: None,
         };
         s.records.insert(key.clone(), full.clone());
         assert_eq!(State::from_json(&serde_json::to_string(&s).unwrap()).unwrap().records[&key], full);

@@ -163,6 +163,7 @@ fn no_secret_survives_a_provider_that_quotes_the_request() {
                     hosts: svc.hostnames.clone(),
                     v4: Some("203.0.113.7".parse().unwrap()),
                     v6: preset.ipv6.then(|| "2001:db8::7".parse().unwrap()),
+                    delete: false,
                 };
                 let results = svc.account.preset.protocol().update(&job, Net { http: &mut t, dns: &mut Echo });
                 assert!(!results.is_empty(), "{}: no outcome", preset.name);

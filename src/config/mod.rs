@@ -134,6 +134,9 @@ pub struct LanHost {
     /// IPv4 is the device's own LAN address, by its MAC (else the WAN's, or none).
     pub v4_lan: bool,
     pub mac: Option<[u8; 6]>,
+    /// `on_absent 'delete'`: how long the device must be gone before its records are deleted
+    /// (`absent_grace`); `None`: they are left alone.
+    pub withdraw_after: Option<Duration>,
 }
 
 impl Service {
@@ -378,10 +381,19 @@ fn read_host(r: &mut Reader, services: &[Service], disabled: &[String]) -> Resul
     if v6.is_some() && !parent.account.preset.ipv6 {
         return Err(Error::Config(format!("provider '{}' does not support IPv6", parent.provider)));
     }
-    // Withdrawal needs a delete in the provider protocols, which update and create only.
-    r.parsed("on_absent", (), "'keep' (withdrawal ('delete') is not supported: providers here only update)", |s| {
-        (s == "keep").then_some(())
+    let delete = r.parsed("on_absent", false, "one of keep, delete", |s| match s {
+        "keep" => Some(false),
+        "delete" => Some(true),
+        _ => None,
     })?;
+    if delete && !parent.account.preset.protocol().deletes() {
+        let at = r.at_option("on_absent");
+        return Err(Error::Config(format!(
+            "option 'on_absent' ({at}): provider '{}' cannot delete records; use 'keep'",
+            parent.provider
+        )));
+    }
+    let grace = r.duration("absent_grace", Duration::from_secs(300), Duration::ZERO)?;
     let lan_interface = r.string("lan_interface")?.unwrap_or_else(|| "lan".into());
     let lan_device = r.string("lan_device")?.filter(|d| !d.is_empty());
     let v4_lan = v4 == Some(true);
@@ -405,7 +417,7 @@ fn read_host(r: &mut Reader, services: &[Service], disabled: &[String]) -> Resul
             other => other,
         },
         fingerprint: fingerprint(r.section) ^ parent.fingerprint.rotate_left(1),
-        lan: Some(LanHost { service, v6, v4_lan, mac }),
+        lan: Some(LanHost { service, v6, v4_lan, mac, withdraw_after: Some(grace).filter(|_| delete) }),
         ..parent.clone()
     }))
 }
@@ -964,8 +976,18 @@ mod tests {
         assert!(
             bad(" option service 'home'\n option ipv4 'public'\n").ends_with("'public' is not one of wan, lan, none")
         );
-        assert!(bad(" option service 'home'\n option suffix '::1'\n option on_absent 'delete'\n")
-            .contains("'delete' is not 'keep' (withdrawal ('delete') is not supported"));
+        assert_eq!(
+            bad(" option service 'home'\n option suffix '::1'\n option on_absent 'delete'\n"),
+            "option 'on_absent' (/etc/config/edgeddns:11): provider 'no-ip' cannot delete records; use 'keep'"
+        );
+        assert_eq!(nas.lan.as_ref().unwrap().withdraw_after, None, "kept by default");
+        let cf =
+            "config service 'cf'\n option provider 'cloudflare'\n list hostname 'r.example.org'\n option token t\n\
+                  config host 'h'\n option service 'cf'\n list hostname 'h.example.org'\n option suffix '::1'\n";
+        let grace = |extra: &str| from_str("t", &format!("{cf}{extra}")).unwrap().services[1].lan.clone().unwrap();
+        assert_eq!(grace(" option on_absent 'delete'\n").withdraw_after, Some(Duration::from_secs(300)));
+        let h = grace(" option on_absent 'delete'\n option absent_grace '1h'\n");
+        assert_eq!(h.withdraw_after, Some(Duration::from_secs(3600)));
         // A host of a disabled service is disabled with it.
         let cfg = from_str("t", &format!("{svc} option enabled 0\n{hosts}")).unwrap();
         assert_eq!((cfg.services.len(), cfg.disabled.len()), (0, 3));

@@ -4,7 +4,7 @@
 //!
 //! Per hostname: find its zone (the `zone` option, or the longest parent domain Cloudflare
 //! knows), look the record up, and PATCH it only when its content differs. A missing record
-//! is created only with `create_missing`.
+//! is created only with `create_missing`. A withdrawal (`Job::delete`) DELETEs the record found.
 
 use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, SERVER_FIELD};
 use crate::encoding::url_encode;
@@ -25,6 +25,10 @@ static FIELDS: &[Field] = &[
 impl Protocol for Cloudflare {
     fn fields(&self) -> &'static [Field] {
         FIELDS
+    }
+
+    fn deletes(&self) -> bool {
+        true
     }
 
     fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
@@ -115,6 +119,20 @@ impl Api<'_, '_> {
             self.request(Method::Get, &format!("/zones/{zone}/dns_records?type={rtype}&name={}", url_encode(host)));
         let found = self.call(req, "record lookup")?;
         let existing = found.as_array().and_then(|a| a.first()).cloned();
+        let id = |rec: &Value| {
+            rec["id"]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| Outcome::retry(Kind::MalformedAnswer, "Cloudflare listed a record without an id"))
+        };
+        if self.job.delete {
+            // Withdrawn already when Cloudflare lists none.
+            if let Some(rec) = &existing {
+                let req = self.request(Method::Delete, &format!("/zones/{zone}/dns_records/{}", id(rec)?));
+                self.call(req, "record deletion")?;
+            }
+            return Ok(Outcome::Updated);
+        }
         let mut body = json!({ "type": rtype, "name": host, "content": ip, "ttl": ttl });
         if let Some(p) = proxied {
             body["proxied"] = p.into();
@@ -127,10 +145,8 @@ impl Api<'_, '_> {
                 if same {
                     return Ok(Outcome::Unchanged);
                 }
-                let id = rec["id"]
-                    .as_str()
-                    .ok_or_else(|| Outcome::retry(Kind::MalformedAnswer, "Cloudflare listed a record without an id"))?;
-                let req = self.request(Method::Patch, &format!("/zones/{zone}/dns_records/{id}")).json_body(&body);
+                let req =
+                    self.request(Method::Patch, &format!("/zones/{zone}/dns_records/{}", id(&rec)?)).json_body(&body);
                 self.call(req, "record update")?;
                 Ok(Outcome::Updated)
             }
@@ -262,6 +278,20 @@ mod tests {
         let body: Value = serde_json::from_str(t.sent[2].body.as_deref().unwrap()).unwrap();
         assert_eq!(body["proxied"], true);
         assert_eq!(r[0].outcome, Outcome::Updated);
+    }
+
+    #[test]
+    fn a_withdrawal_deletes_what_is_listed_and_nothing_else() {
+        let svc = service(&cfg(" option zone 'example.org'\n"));
+        let gone = |svc| Job { delete: true, ..job(svc, Some("198.51.100.2"), None) };
+        let mut t = Scripted::new(vec![ok(json!([{"id": "z1"}])), ok(json!([{"id": "r1"}])), ok(json!({"id": "r1"}))]);
+        let r = Cloudflare.update(&gone(&svc), &mut t);
+        let last = t.sent.last().map(|q| format!("{} {}", q.method.as_str(), q.url));
+        assert_eq!(last.as_deref(), Some("DELETE https://api.cloudflare.com/client/v4/zones/z1/dns_records/r1"));
+        assert_eq!(r[0].outcome, Outcome::Updated);
+        let mut t = Scripted::new(vec![ok(json!([{"id": "z1"}])), ok(json!([]))]);
+        assert_eq!(Cloudflare.update(&gone(&svc), &mut t)[0].outcome, Outcome::Updated, "already gone");
+        assert_eq!(t.sent.len(), 2);
     }
 
     #[test]

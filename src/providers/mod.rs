@@ -119,10 +119,13 @@ pub enum Code {
     Retry,
     Stopped,
     DryRun,
+    /// The record was deleted at the provider: its LAN device is gone (`on_absent 'delete'`).
+    Withdrawn,
 }
 
 impl Code {
-    pub const ALL: [Code; 5] = [Code::Updated, Code::Unchanged, Code::Retry, Code::Stopped, Code::DryRun];
+    pub const ALL: [Code; 6] =
+        [Code::Updated, Code::Unchanged, Code::Retry, Code::Stopped, Code::DryRun, Code::Withdrawn];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -131,6 +134,7 @@ impl Code {
             Code::Retry => "retry",
             Code::Stopped => "stopped",
             Code::DryRun => "dry-run",
+            Code::Withdrawn => "withdrawn",
         }
     }
 }
@@ -307,6 +311,9 @@ pub struct Job<'a> {
     pub hosts: Vec<String>,
     pub v4: Option<Ipv4Addr>,
     pub v6: Option<Ipv6Addr>,
+    /// Withdraw the hosts' records of the families given (the addresses are the ones last
+    /// published) instead of writing them; only sent to protocols whose `deletes` is true.
+    pub delete: bool,
 }
 
 impl Job<'_> {
@@ -437,6 +444,11 @@ pub trait Protocol: Sync {
     /// Never panics on any answer; a malformed answer is a `Retry` naming what was wrong.
     /// Callers use `update`, which masks what this returns.
     fn run(&self, job: &Job, net: Net) -> Vec<RecordResult>;
+    /// Whether `run` can withdraw records (`Job::delete`); a withdrawn record that was already
+    /// gone is `Updated`.
+    fn deletes(&self) -> bool {
+        false
+    }
 }
 
 impl dyn Protocol {

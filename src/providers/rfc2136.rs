@@ -142,13 +142,16 @@ fn rdata(ip: IpAddr) -> Vec<u8> {
     }
 }
 
-/// The unsigned UPDATE: zone section, then per host "delete RRset" and "add RR".
-pub fn update_message(id: u16, zone: &str, hosts: &[String], ip: IpAddr, ttl: u32) -> Vec<u8> {
+/// The unsigned UPDATE: zone section, then per host "delete RRset" (RFC 2136 §2.5.2) and, with
+/// a `ttl`, "add RR"; without one the RRsets of `ip`'s type are withdrawn.
+pub fn update_message(id: u16, zone: &str, hosts: &[String], ip: IpAddr, ttl: Option<u32>) -> Vec<u8> {
     let kind = rtype(Family::of(&ip));
-    let mut m = update_header(id, zone, 0, hosts.len() * 2);
+    let mut m = update_header(id, zone, 0, hosts.len() * (1 + usize::from(ttl.is_some())));
     for h in hosts {
         put_rr(&mut m, h, kind, CLASS_ANY, 0, &[]);
-        put_rr(&mut m, h, kind, CLASS_IN, ttl, &rdata(ip));
+        if let Some(ttl) = ttl {
+            put_rr(&mut m, h, kind, CLASS_IN, ttl, &rdata(ip));
+        }
     }
     m
 }
@@ -318,12 +321,14 @@ impl Zone<'_> {
 
     /// The outcome of every host of one family: those already right are unchanged (and not
     /// written), the others are replaced in one UPDATE.
-    fn sync(&mut self, hosts: &[String], ip: IpAddr, ttl: u32) -> Vec<(String, Outcome)> {
+    /// With no `ttl`, the hosts' RRsets are deleted instead, with no check first (deleting what
+    /// is not there is NOERROR too).
+    fn sync(&mut self, hosts: &[String], ip: IpAddr, ttl: Option<u32>) -> Vec<(String, Outcome)> {
         let all = |o: Outcome| hosts.iter().map(|h| (h.clone(), o.clone())).collect();
-        let stale: Vec<String> = match self.holds(hosts, ip) {
+        let stale: Vec<String> = match ttl.map(|_| self.holds(hosts, ip)).unwrap_or(Ok(false)) {
             Err(o) => return all(o),
             Ok(true) => return all(Outcome::Unchanged),
-            Ok(false) if hosts.len() == 1 => hosts.to_vec(),
+            Ok(false) if hosts.len() == 1 || ttl.is_none() => hosts.to_vec(),
             Ok(false) => {
                 let mut stale = Vec::new();
                 for h in hosts {
@@ -362,6 +367,10 @@ impl Protocol for Rfc2136 {
         FIELDS
     }
 
+    fn deletes(&self) -> bool {
+        true
+    }
+
     fn run(&self, job: &Job, Net { dns, .. }: Net) -> Vec<RecordResult> {
         let svc = job.account;
         let zone = svc.param("zone").unwrap_or("").trim_end_matches('.').to_string();
@@ -384,7 +393,7 @@ impl Protocol for Rfc2136 {
                 continue;
             }
             let mut server = Zone { dns: &mut *dns, server: job.endpoint(), key: &key, name: &zone };
-            let synced = server.sync(&inside, ip, svc.ttl.unwrap_or(60));
+            let synced = server.sync(&inside, ip, Some(svc.ttl.unwrap_or(60)).filter(|_| !job.delete));
             results.extend(synced.into_iter().map(|(host, outcome)| RecordResult { host, family, outcome }));
         }
         results
@@ -442,7 +451,7 @@ mod tests {
     #[test]
     fn update_message_layout() {
         let hosts = vec!["home.example.org".to_string()];
-        let m = update_message(0x1234, "example.org", &hosts, "203.0.113.9".parse().unwrap(), 60);
+        let m = update_message(0x1234, "example.org", &hosts, "203.0.113.9".parse().unwrap(), Some(60));
         let mut want = vec![0x12, 0x34, 0x28, 0x00, 0, 1, 0, 0, 0, 2, 0, 0];
         want.extend_from_slice(b"\x07example\x03org\x00\x00\x06\x00\x01");
         want.extend_from_slice(b"\x04home\x07example\x03org\x00\x00\x01\x00\xff\x00\x00\x00\x00\x00\x00");
@@ -450,15 +459,19 @@ mod tests {
             b"\x04home\x07example\x03org\x00\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\xcb\x00\x71\x09",
         );
         assert_eq!(m, want);
-        let m6 = update_message(1, "example.org", &hosts, "2001:db8::9".parse().unwrap(), 300);
+        let m6 = update_message(1, "example.org", &hosts, "2001:db8::9".parse().unwrap(), Some(300));
         assert_eq!(&m6[m6.len() - 22..m6.len() - 18], &[0, 0, 0x01, 0x2c][..], "TTL 300");
         assert_eq!(u16::from_be_bytes([m6[m6.len() - 26], m6[m6.len() - 25]]), 28, "AAAA");
+        let gone = update_message(0x1234, "example.org", &hosts, "203.0.113.9".parse().unwrap(), None);
+        // Only the "delete RRset" RR, counted once.
+        assert_eq!((&gone[..9], gone[9], &gone[10..]), (&want[..9], 1, &want[10..want.len() - 32]));
     }
 
     #[test]
     fn signed_answers_verify_and_tampering_is_caught() {
         let key = Key::new("ddns-key.", "hmac-sha256", SECRET).unwrap();
-        let mut req = update_message(7, "example.org", &["a.example.org".into()], "203.0.113.1".parse().unwrap(), 60);
+        let mut req =
+            update_message(7, "example.org", &["a.example.org".into()], "203.0.113.1".parse().unwrap(), Some(60));
         let mac = key.sign(&mut req, 1_800_000_000);
         assert_eq!(req[11], 1, "TSIG counted in ARCOUNT");
         let mut good = answer_to(7, 0);

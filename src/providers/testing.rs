@@ -79,6 +79,7 @@ pub fn job<'a>(svc: &'a Service, v4: Option<&str>, v6: Option<&str>) -> Job<'a> 
         hosts: svc.hostnames.clone(),
         v4: v4.map(|a| a.parse().unwrap()),
         v6: v6.map(|a| a.parse().unwrap()),
+        delete: false,
     }
 }
 
