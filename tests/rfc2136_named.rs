@@ -130,4 +130,23 @@ fn updates_a_bind_zone_with_tsig_and_reports_a_wrong_key() {
     assert!(text(&out).contains("BADSIG") || text(&out).contains("NOTAUTH"), "{}", text(&out));
     assert!(!text(&out).contains(wrong) && !text(&out).contains(SECRET));
     assert_eq!(dig(named.port, "home.example.test", "A"), "203.0.113.81");
+
+    // nas.example.test becomes a LAN host (`on_absent 'delete'`) published before, whose device
+    // (a MAC nothing here has) is in no neighbour table: a signed UPDATE deletes its A RRset.
+    let path = config(SECRET);
+    let host = "config host 'nasdev'\n\toption service 'bind'\n\tlist hostname 'nas.example.test'\n\
+                \toption mac '02:00:5e:10:ed:02'\n\toption ipv4 'lan'\n\toption lan_device 'lo'\n\
+                \toption on_absent 'delete'\n\toption absent_grace '0'\n";
+    let cfg = std::fs::read_to_string(&path).unwrap().replace("\tlist hostname 'nas.example.test'\n", "");
+    std::fs::write(&path, format!("{cfg}{host}")).unwrap();
+    let state_file = dir.path("run/state.json");
+    let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_file).unwrap()).unwrap();
+    state["records"]["nasdev/nas.example.test/ipv4"] = serde_json::json!({"registered": "203.0.113.80"});
+    std::fs::write(&state_file, state.to_string()).unwrap();
+    let out = run(&["-c", &path, "once"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(dig(named.port, "nas.example.test", "A"), "", "{}", text(&out));
+    assert_eq!(dig(named.port, "home.example.test", "A"), "203.0.113.82");
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_file).unwrap()).unwrap();
+    assert_eq!(state["records"]["nasdev/nas.example.test/ipv4"]["result"], "withdrawn", "{state:#}");
 }

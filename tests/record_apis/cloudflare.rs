@@ -1,5 +1,5 @@
-//! Cloudflare API v4: the zone found by name, records by type and name, PATCH by id; every
-//! answer an envelope with `success` and coded `errors`.
+//! Cloudflare API v4: the zone found by name, records by type and name, PATCH and DELETE by id;
+//! every answer an envelope with `success` and coded `errors`.
 
 use super::*;
 
@@ -68,8 +68,46 @@ fn route(r: &Recorded, s: &mut Store) -> Answer {
             let rec = s.add(rel, rtype, content, ttl).map_err(bad)?;
             success(view(&rec))
         }
+        // The API answers a deletion with the id of the record it removed.
+        ("DELETE", p) if p.starts_with(records) => {
+            let id = p.rsplit("/rec").next().unwrap_or("");
+            if s.by_id(id).is_none() {
+                return Ok(failure(404, 81044, "Record does not exist."));
+            }
+            s.recs.retain(|x| x.id.to_string() != id);
+            s.writes += 1;
+            success(json!({"id": format!("rec{id}")}))
+        }
         _ => no_route(),
     }
+}
+
+/// `on_absent 'delete'`: a LAN host published before whose device is in no neighbour table (a
+/// MAC nothing on this machine has) is withdrawn: one DELETE, the zone loses that record and only
+/// it, the state says `withdrawn`, and a second run sends nothing more.
+#[test]
+fn a_gone_lan_device_is_deleted() {
+    let rig = Rig::start(&DOUBLE, Family::V4);
+    let path = rig.config(SECRET, "");
+    let host = "config host 'nas'\n\toption service 'api'\n\tlist hostname 'other.example.org'\n\
+                \toption mac '02:00:5e:10:ed:01'\n\toption ipv4 'lan'\n\toption lan_device 'lo'\n\
+                \toption on_absent 'delete'\n\toption absent_grace '0'\n";
+    let cfg = std::fs::read_to_string(&path).unwrap().replace("\tlist hostname 'new.example.org'\n", "");
+    std::fs::write(&path, format!("{cfg}{host}")).unwrap();
+    std::fs::create_dir_all(rig.dir.path("run")).unwrap();
+    rig.dir.write("run/state.json", r#"{"records": {"nas/other.example.org/ipv4": {"registered": "192.0.2.9"}}}"#);
+    let deletes =
+        || rig.api.requests().iter().filter(|r| r.method == "DELETE").map(|r| r.path().to_string()).collect::<Vec<_>>();
+    for _ in 0..2 {
+        let out = run(&["-c", &path, "once"]);
+        assert!(out.status.success(), "{}\n{:#?}", text(&out), rig.api.requests());
+        assert_eq!(deletes(), ["/client/v4/zones/zone-1/dns_records/rec102"], "{}", text(&out));
+    }
+    assert!(rig.values("other").is_empty());
+    assert_eq!(rig.values("home"), [Family::V4.address()], "the router's own record is updated as ever");
+    let state: Value = serde_json::from_str(&std::fs::read_to_string(rig.dir.path("run/state.json")).unwrap()).unwrap();
+    let rec = &state["records"]["nas/other.example.org/ipv4"];
+    assert_eq!((rec["result"].as_str(), rec["registered"].as_str()), (Some("withdrawn"), None), "{rec}");
 }
 
 #[test]
