@@ -521,6 +521,7 @@ fn the_page_configures_services_shows_the_truth_and_updates_now() {
     assert_eq!(value(&nas, "mac"), single("52:54:00:12:34:56"));
     assert_eq!(value(&nas, "service"), single("home"));
     assert_eq!(value(&nas, "suffix"), single("::1:2:3:4"));
+    assert_eq!(value(&nas, "absent_grace"), None, "the grace of 'delete' is not written for 'keep'");
     assert_eq!(value(&nas, "hostname"), Some(uci::Value::List(vec!["nas.example.org".into()])));
     assert_eq!(
         rpcd.applied.lock().unwrap().iter().filter(|c| *c == "edgeddns").count(),

@@ -200,6 +200,14 @@ try {
 	assert.ok(await modalOpen(page), 'a bad suffix keeps the modal open');
 	assert.match(await page.getAttribute(widget('nas', 'suffix'), 'data-tooltip'), /interface identifier such as ::1:2:3:4/);
 	await page.fill(widget('nas', 'suffix'), '::1:2:3:4');
+	// Withdrawal asks for its grace only when chosen ('home' cannot delete: kept in the end).
+	assert.equal(await page.isVisible(widget('nas', 'absent_grace')), false, 'no grace while records are kept');
+	await page.selectOption(widget('nas', 'on_absent'), 'delete');
+	await page.waitForSelector(widget('nas', 'absent_grace'), { state: 'visible' });
+	assert.equal(await page.getAttribute(widget('nas', 'absent_grace'), 'placeholder'), '5m');
+	await page.screenshot({ path: `${shots}/root-host-on-absent.png` });
+	await page.selectOption(widget('nas', 'on_absent'), 'keep');
+	await page.waitForSelector(widget('nas', 'absent_grace'), { state: 'hidden' });
 	await page.screenshot({ path: `${shots}/root-host-modal.png` });
 	step('host-picked');
 	await saveModal(page);

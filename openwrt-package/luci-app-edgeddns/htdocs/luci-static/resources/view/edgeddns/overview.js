@@ -589,6 +589,18 @@ return view.extend({
 		o.nocreate = true;
 		o.default = 'lan';
 
+		/* The daemon refuses 'delete' for a service whose provider cannot delete, and says which. */
+		o = s.option(form.ListValue, 'on_absent', _('When the device is gone'),
+			_('Delete withdraws its records (RFC 2136 and Cloudflare only) and publishes them again when it is back.'));
+		o.value('keep', _('Keep its records'));
+		o.value('delete', _('Delete its records'));
+		o.default = 'keep';
+
+		o = s.option(form.Value, 'absent_grace', _('Grace before deleting'));
+		o.modalonly = true;
+		o.depends('on_absent', 'delete');
+		o.placeholder = '5m';
+
 		return m.render().then(L.bind(function(mapNode) {
 			this.statusNode = E('div', { 'id': 'edgeddns-status' }, this.renderStatus(status));
 			poll.add(L.bind(this.refreshStatus, this), 5);
