@@ -605,7 +605,8 @@ impl Engine {
             let forced = self.forced.contains(&svc.name);
             let due = self.due_records(svc, now, forced);
             let [(d4, a4), (d6, a6)] = due;
-            let withdrawal = if d4.is_empty() && d6.is_empty() { self.withdrawal(svc, now) } else { None };
+            // Asked every pass, as it also notes when a device went or came back.
+            let withdrawal = self.withdrawal(svc, now).filter(|_| d4.is_empty() && d6.is_empty());
             if withdrawal.is_none() && d4.is_empty() && d6.is_empty() || self.clock_wait {
                 continue;
             }
@@ -1547,6 +1548,13 @@ mod tests {
         e.observe(&mut w);
         let jobs = nas_jobs(&mut e, w.now);
         assert_eq!((jobs.len(), jobs[0].v4, jobs[0].delete), (1, as_v4(nas), false), "back: published again");
+        e.finish(at_cloudflare(&jobs[0], json!([{"id": "r1", "content": "192.168.1.4"}])).0, w.now);
+        assert_eq!(e.state.records[&key].registered, Some(nas));
+        // Gone again: a fresh grace, not the one of the last absence.
+        w.neighbours.clear();
+        w.now += 1;
+        e.observe(&mut w);
+        assert!(nas_jobs(&mut e, w.now).is_empty(), "the grace starts again");
     }
 
     /// A LAN that lost its prefix says nothing about the device: its record is never deleted.
