@@ -317,7 +317,10 @@ try {
 			// The first WAN is down: published from the second.
 			{ hostname: 'e.example.org', family: 'ipv4', type: 'A', registered: '198.51.100.1', outcome: { code: 'updated', kind: null },
 				result: 'ENGLISH-RESULT', next_action: 'ENGLISH-NEXT', next: { code: 'refresh', at: now + 86400 * 25 },
-				wan: { interface: 'wanb', fallback: 'wan has no ipv4 address: waiting for wan' } } ] } ] };
+				wan: { interface: 'wanb', fallback: 'wan has no ipv4 address: waiting for wan' } },
+			// A LAN device gone past its grace with on_absent 'delete'.
+			{ hostname: 'f.example.org', family: 'ipv6', type: 'AAAA', registered: null, outcome: { code: 'withdrawn', kind: null },
+				result: 'ENGLISH-RESULT', next_action: 'ENGLISH-NEXT', next: { code: 'waiting', for: 'device', interface: 'lan', verdict: null } } ] } ] };
 	const render = (page, d) => page.evaluate((d) => {
 		const v = L.dom.findClassInstance(document.getElementById('view'));
 		const box = document.createElement('div');
@@ -333,6 +336,7 @@ try {
 	page = await login('root', 'root-pw');
 	let out = await render(page, doc);
 	assert.ok(!/ENGLISH-/.test(out.text), `codes win over the daemon's English: ${out.text}`);
+	assert.ok(out.text.includes('deleted: the device is gone'), `withdrawn shown: ${out.text}`);
 	assert.deepEqual(out.a, ['failed, will retry: the provider asks to slow down', 'retry in 2 min, as the provider asked']);
 	assert.equal(out.b[0], 'stopped: the provider refused the credentials');
 	assert.match(out.b[1], /^stopped \(the provider refused the credentials\)/);

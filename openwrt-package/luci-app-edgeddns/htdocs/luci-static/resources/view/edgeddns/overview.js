@@ -145,7 +145,8 @@ var OUTCOME_WORDS = {
 	'unchanged': _('already up to date'),
 	'retry': _('failed, will retry'),
 	'stopped': _('stopped'),
-	'dry-run': _('dry run: nothing sent')
+	'dry-run': _('dry run: nothing sent'),
+	'withdrawn': _('deleted: the device is gone')
 };
 
 var KIND_WORDS = {
