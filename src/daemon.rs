@@ -8,6 +8,7 @@ use crate::engine::{Engine, Env, JobNet, Request};
 use crate::error::Error;
 use crate::http::{Client, ClientOptions, Deadline, HttpError, Request as HttpRequest, Response, Roots, Transport};
 use crate::net::Family;
+use crate::notify::Outbox;
 use crate::options::{load_config, Options};
 use crate::sources::echo::EchoResult;
 use crate::sources::netlink::{AddressMonitor, Netlink};
@@ -186,7 +187,8 @@ fn unix_now() -> u64 {
 
 /// Every secret of every service, in the forms a log line could carry them.
 pub fn secrets_of(cfg: &Config) -> Vec<String> {
-    cfg.services.iter().flat_map(|s| crate::providers::secrets_of(&s.account, &s.hostnames)).collect()
+    let notifiers = cfg.notifiers.iter().filter_map(|n| Some(n.token.as_ref()?.expose().to_string()));
+    cfg.services.iter().flat_map(|s| crate::providers::secrets_of(&s.account, &s.hostnames)).chain(notifiers).collect()
 }
 
 pub fn state_paths(cfg: &Config) -> (PathBuf, Option<PathBuf>) {
@@ -271,6 +273,7 @@ pub fn run(o: &Options, cfg: Config) -> ExitCode {
         asap: true,
         debounce: Debounce::default(),
         next_check: now,
+        outbox: Outbox::default(),
         reconnect: Reconnect { at: now, wait: Duration::from_secs(1) },
     };
     d.connect_ubus();
@@ -297,6 +300,7 @@ struct Daemon<'a> {
     asap: bool,
     debounce: Debounce,
     next_check: Instant,
+    outbox: Outbox,
     reconnect: Reconnect,
 }
 
@@ -367,7 +371,26 @@ impl Daemon<'_> {
         if self.asap || quiet || now >= self.next_check || due.is_some_and(|d| now >= d) {
             self.cycle();
         }
+        self.dispatch();
         None
+    }
+
+    /// Send on what changed: a ubus event (never waiting for ubusd), the hotplug scripts and
+    /// the notifiers (on their own threads).
+    fn dispatch(&mut self) {
+        if self.engine.events.is_empty() {
+            return;
+        }
+        let secrets = secrets_of(&self.engine.config);
+        for mut e in std::mem::take(&mut self.engine.events) {
+            e.detail = crate::secret::mask_secrets(&e.detail, &secrets);
+            if let Some(s) = self.env.ubus.as_mut() {
+                if let Err(err) = s.send_event(e.ubus_name(), &e.to_json()) {
+                    log::warn!("cannot send the ubus event {}: {err}", e.ubus_name());
+                }
+            }
+            self.outbox.event(&self.engine.config, &e, &self.env.roots, &self.env.http);
+        }
     }
 
     /// Look at the interfaces, and hand out the echo queries and provider jobs now due.
@@ -543,6 +566,17 @@ impl Daemon<'_> {
                 (0, Some(json!({"services": self.engine.config.services.len()})))
             }
             "providers" => (0, Some(crate::providers::catalogue::to_json())),
+            "notify_test" => {
+                let name = call.data.get("name").and_then(|v| v.as_str());
+                let sent = self.outbox.test(&self.engine.config, name, &self.env.roots, &self.env.http);
+                match (name, sent.is_empty()) {
+                    (Some(n), true) => (
+                        crate::ubus::STATUS_NOT_FOUND,
+                        Some(json!({"error": format!("no notify section named '{n}'")})),
+                    ),
+                    _ => (0, Some(json!({"queued": sent}))),
+                }
+            }
             _ => (crate::ubus::STATUS_METHOD_NOT_FOUND, None),
         }
     }
@@ -556,6 +590,7 @@ pub const METHODS: &[(&str, &[(&str, u8)])] = &[
     ("detect", &[]),
     ("reload", &[]),
     ("providers", &[]),
+    ("notify_test", &[("name", crate::ubus::blob::BLOBMSG_STRING)]),
 ];
 
 /// A call's arguments against `METHODS`: a wrongly typed or unknown argument is refused, never

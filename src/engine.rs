@@ -4,9 +4,10 @@
 
 use crate::config::{Config, IpSource, Service};
 use crate::dns::Exchange;
+use crate::event::{Action, Event};
 use crate::http::Transport;
 use crate::net::Family;
-use crate::providers::{Job, Kind, Net, Outcome, RecordResult};
+use crate::providers::{Code, Job, Kind, Net, Outcome, RecordResult};
 use crate::sources::echo::EchoResult;
 use crate::sources::{self, IfAddr, Note, Reading, SourceError};
 use crate::state::{Record, RecordKey, State};
@@ -63,6 +64,9 @@ pub struct WanView {
     pub verdict: Verdict,
     pub explanation: String,
     pub checked_at: u64,
+    /// The verdict last reported (logged, sent as an event): a "checking" in between, while
+    /// the echo is asked about a new address, is no change.
+    pub reported: Option<Verdict>,
 }
 
 #[derive(Clone, Debug)]
@@ -128,6 +132,8 @@ pub struct Engine {
     forced: Vec<String>,
     /// Services with jobs in flight: never two at once for one service.
     busy: Vec<Busy>,
+    /// Changes of a record's result or a WAN's verdict, for the daemon to send on.
+    pub events: Vec<Event>,
 }
 
 // Lists rather than maps: a router has a handful of services, and every map type costs flash.
@@ -216,6 +222,7 @@ impl Engine {
             plans: BTreeMap::new(),
             forced: Vec::new(),
             busy: Vec::new(),
+            events: Vec::new(),
         };
         e.forget_unconfigured();
         e
@@ -420,7 +427,7 @@ impl Engine {
             } else {
                 EchoState::Asked
             };
-            let view = judge(*family, label, addrs, *note, echo, state, now);
+            let mut view = judge(*family, label, addrs, *note, echo, state, now);
             let v = view.verdict;
             let old = self.wan.get(&(*family, label.clone()));
             match old {
@@ -434,11 +441,22 @@ impl Engine {
             }
             // "Checking" is no verdict worth a log line: the answer comes in a moment.
             let checking = v == Verdict::EchoUnreachable && state == EchoState::Asking;
-            if old.map(|o| o.verdict) != Some(v) && !checking {
+            view.reported = old.and_then(|o| o.reported);
+            if view.reported != Some(v) && !checking {
+                view.reported = Some(v);
                 match v {
                     Verdict::Public | Verdict::NoAddress => log::info!("{label} ({family}): {}", view.explanation),
                     _ => log::warn!("{label} ({family}): {}", view.explanation),
                 }
+                self.events.push(Event {
+                    action: Action::Verdict,
+                    service: label.clone(),
+                    hostname: String::new(),
+                    family: *family,
+                    address: view.address,
+                    result: v.as_str().to_string(),
+                    detail: view.explanation.clone(),
+                });
             }
             self.wan.insert((*family, label.clone()), view);
         }
@@ -622,6 +640,7 @@ impl Engine {
         let key = RecordKey::new(&svc.name, &r.host, r.family);
         let rec = self.state.records.entry(key).or_default();
         let what = format!("{}: {} {}", svc.name, r.host, r.family.record_type());
+        let before = (rec.result, rec.registered);
         match &r.outcome {
             Outcome::NotSent => return,
             Outcome::Updated | Outcome::Unchanged => {
@@ -662,6 +681,26 @@ impl Engine {
         rec.last_attempt = Some(now);
         rec.result = Some(r.outcome.code());
         rec.kind = r.outcome.kind();
+        // A result repeated (the same failure again, an address confirmed) is no event.
+        let ok = |c: Option<Code>| matches!(c, Some(Code::Updated | Code::Unchanged));
+        let changed =
+            if r.outcome.is_success() { !ok(before.0) || before.1 != rec.registered } else { before.0 != rec.result };
+        if changed {
+            let action = match r.outcome {
+                Outcome::Retry { .. } => Action::Failed,
+                Outcome::Stop { .. } => Action::Stopped,
+                _ => Action::Updated,
+            };
+            self.events.push(Event {
+                action,
+                service: svc.name.clone(),
+                hostname: r.host.clone(),
+                family: r.family,
+                address: desired,
+                result: r.outcome.label().to_string(),
+                detail: r.outcome.reason().unwrap_or_default().to_string(),
+            });
+        }
     }
 
     /// When the engine next has something to do on its own (a retry, a forced refresh, an
@@ -746,6 +785,7 @@ pub fn judge(
         verdict: v,
         explanation,
         checked_at: now,
+        reported: None,
     }
 }
 

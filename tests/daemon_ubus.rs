@@ -19,6 +19,7 @@ struct Rig {
     _echo: HttpsServer,
     provider: HttpsServer,
     cfg: String,
+    ca: TestCa,
 }
 
 impl Rig {
@@ -42,7 +43,7 @@ impl Rig {
             d = dir.0.display()
         );
         let cfg = dir.write("edgeddns", &cfg).display().to_string();
-        Rig { dir, ubusd, echo_ip, _echo: echo, provider, cfg }
+        Rig { dir, ubusd, echo_ip, _echo: echo, provider, cfg, ca }
     }
 
     fn daemon(&self) -> Daemon {
@@ -377,5 +378,171 @@ fn bench_ten_slow_services() {
         took[took.len() * 99 / 100],
         took.len()
     );
+    netifd.stop();
+}
+
+/// OpenWrt's /sbin/hotplug-call, with the directory moved into the test's: HOTPLUG_TYPE, then
+/// every script of the type's directory sourced in a subshell, in `ls` order.
+const HOTPLUG_CALL: &str = "#!/bin/sh\nexport HOTPLUG_TYPE=\"$1\"\nPATH=/usr/sbin:/usr/bin:/sbin:/bin\n\
+LOGNAME=root\nUSER=root\nexport PATH LOGNAME USER\n\
+[ -n \"$1\" -a -d DIR/$1 ] && {\n\tfor script in $(ls DIR/$1/* 2>&-); do (\n\t\t[ -f $script ] && . $script\n\t); done\n}\n";
+
+/// Every event of the daemon, three ways: a ubus subscriber registered for `edgeddns.*` on the
+/// fake ubusd, hotplug scripts run by a hotplug-call stand-in that record their environment,
+/// and an ntfy notifier on an HTTPS double. Five address changes in a row are five events each
+/// way but one ntfy message (rate_limit); a webhook that hangs and fails delays no update.
+#[test]
+fn events_reach_ubus_hotplug_scripts_and_notifiers() {
+    const NTFY_TOKEN: &str = "tk_ntfy_sekrit_42";
+    let rig = Rig::new("events", "203.0.113.10");
+    let ca = &rig.ca;
+    let d = &rig.dir.0.display().to_string();
+    let hp = rig.dir.path("hotplug.d/edgeddns");
+    std::fs::create_dir_all(&hp).unwrap();
+    std::fs::write(hp.join("10-record"), format!("{{ echo ---; env | sort; }} >> {d}/env.log\n")).unwrap();
+    std::fs::write(hp.join("20-order"), format!("echo \"$ACTION $ADDRESS\" >> {d}/order.log\n")).unwrap();
+    let call = rig.dir.write("hotplug-call", &HOTPLUG_CALL.replace("DIR", &format!("{d}/hotplug.d")));
+    std::fs::set_permissions(&call, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let ntfy = HttpsServer::start(ca, None, |_| Reply::json(200, &json!({"id": "x1", "event": "message"})));
+    let hook = HttpsServer::start(ca, None, |_| {
+        std::thread::sleep(Duration::from_secs(3));
+        Reply::status(500, "down")
+    });
+    let cfg = std::fs::read_to_string(&rig.cfg).unwrap().replacen(
+        "config service",
+        &format!("\toption hotplug '{}'\n\toption http_timeout '5s'\nconfig service", call.display()),
+        1,
+    );
+    let cfg = format!(
+        "{cfg}config notify 'phone'\n\toption type 'ntfy'\n\toption server '{}'\n\toption topic 'home-router'\n\
+         \toption token '{NTFY_TOKEN}'\n\toption priority '4'\n\tlist on 'updated'\n\toption rate_limit '1h'\n\
+         config notify 'hook'\n\toption type 'webhook'\n\toption url '{}'\n\tlist on 'updated'\n\tlist on 'failed'\n",
+        ntfy.url("/"),
+        hook.url("/hooks/abc123")
+    );
+    std::fs::write(&rig.cfg, cfg).unwrap();
+
+    let mut sub = Connection::connect(Some(&rig.ubusd.path)).unwrap();
+    let listener = sub.add_object(None, &[]).unwrap();
+    sub.register_event(listener, "edgeddns.*").unwrap();
+    let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
+    let daemon = rig.daemon();
+    assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", daemon.log());
+    daemon.wait_log("is public and is what the internet sees", Duration::from_secs(5));
+    let mut reaction = Vec::new();
+    for i in 11..15 {
+        let ip = format!("203.0.113.{i}");
+        let t = rig.change(&netifd, &ip);
+        let reqs = rig.provider.wait_for(i - 9, Duration::from_secs(10));
+        assert_eq!(reqs.last().unwrap().query("myip").as_deref(), Some(ip.as_str()), "{}", daemon.log());
+        reaction.push(reqs.last().unwrap().at.duration_since(t));
+    }
+    // The webhook takes 3 s per attempt and fails: updates went out as fast as ever.
+    eprintln!("address change → provider while a notifier hangs: {reaction:?}");
+    assert!(reaction.iter().all(|r| *r < Duration::from_secs(2)), "{reaction:?}\n{}", daemon.log());
+    // The provider fails once: a `failed` event.
+    rig.provider.set_handler(|_| Reply::ok("911\n"));
+    rig.change(&netifd, "203.0.113.15");
+    rig.provider.wait_for(6, Duration::from_secs(10));
+
+    // ubus: one record event per change, with the typed fields, and the WAN's verdicts (a
+    // public address goes out before the echo confirms it, so the two come in either order;
+    // the echo may see a new address before netifd reports it, a real if short mismatch).
+    let mut events = Vec::new();
+    let until = Instant::now() + Duration::from_secs(10);
+    while events.iter().filter(|(n, _): &&(String, serde_json::Value)| n == "edgeddns.record").count() < 6 {
+        assert!(Instant::now() < until, "{events:#?}\n{}", daemon.log());
+        if let Some(edgeddns::ubus::Incoming::Invoke(inv)) = sub.wait_incoming(Duration::from_millis(200)).unwrap() {
+            assert_eq!(inv.object, listener);
+            events.push((inv.method.clone(), inv.data.clone()));
+        }
+    }
+    while let Some(edgeddns::ubus::Incoming::Invoke(inv)) = sub.wait_incoming(Duration::from_millis(500)).unwrap() {
+        events.push((inv.method.clone(), inv.data.clone()));
+    }
+    let verdicts: Vec<&serde_json::Value> =
+        events.iter().filter(|(n, _)| n == "edgeddns.verdict").map(|(_, d)| d).collect();
+    assert!(verdicts.iter().all(|v| v["interface"] == "wan" && v["verdict"] == v["result"]), "{events:#?}");
+    assert!(verdicts.iter().any(|v| v["verdict"] == "public" && v["address"] == "203.0.113.10"), "{events:#?}");
+    // Each verdict differs from the one before (asking the echo again is no change).
+    assert!(verdicts.windows(2).all(|w| w[0]["verdict"] != w[1]["verdict"]), "{events:#?}");
+    let records: Vec<&serde_json::Value> =
+        events.iter().filter(|(n, _)| n == "edgeddns.record").map(|(_, d)| d).collect();
+    for (i, r) in records[..5].iter().enumerate() {
+        assert_eq!(
+            **r,
+            json!({"action": "updated", "service": "home", "hostname": "home.example.org", "family": "ipv4",
+                   "address": format!("203.0.113.{}", 10 + i), "result": "updated"})
+        );
+    }
+    assert_eq!(records[5]["action"], "failed");
+    assert_eq!(records[5]["result"], "retry");
+    assert_eq!(records[5]["address"], "203.0.113.15");
+    assert!(records[5]["error"].as_str().unwrap().contains("911"), "{}", records[5]);
+
+    // hotplug: both scripts ran for every event, in order, with the event in the environment.
+    let order_path = rig.dir.path("order.log");
+    let until = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(&order_path).unwrap_or_default().lines().count() < 6 + verdicts.len() {
+        assert!(Instant::now() < until, "{}", daemon.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let order = std::fs::read_to_string(&order_path).unwrap();
+    let mut want: Vec<String> = (10..15).map(|i| format!("updated 203.0.113.{i}")).collect();
+    want.push("failed 203.0.113.15".into());
+    let lines: Vec<&str> = order.lines().collect();
+    assert_eq!(lines.iter().filter(|l| !l.starts_with("verdict")).copied().collect::<Vec<_>>(), want);
+    assert_eq!(lines.len(), 6 + verdicts.len(), "{order}");
+    let env = std::fs::read_to_string(rig.dir.path("env.log")).unwrap();
+    let blocks: Vec<&str> = env.split("---\n").filter(|b| !b.is_empty()).collect();
+    assert_eq!(blocks.len(), 6 + verdicts.len(), "{env}");
+    let verdict = blocks.iter().find(|b| b.contains("ACTION=verdict") && b.contains("VERDICT=public")).unwrap();
+    for line in ["INTERFACE=wan", "VERDICT=public", "FAMILY=ipv4", "ADDRESS=203.0.113.10", "HOTPLUG_TYPE=edgeddns"] {
+        assert!(verdict.lines().any(|l| l == line), "{line} missing:\n{verdict}");
+    }
+    let failed = blocks.iter().find(|b| b.contains("ACTION=failed")).unwrap();
+    for line in [
+        "ACTION=failed",
+        "SERVICE=home",
+        "HOSTNAME=home.example.org",
+        "FAMILY=ipv4",
+        "ADDRESS=203.0.113.15",
+        "RESULT=retry",
+        "HOTPLUG_TYPE=edgeddns",
+    ] {
+        assert!(failed.lines().any(|l| l == line), "{line} missing:\n{env}");
+    }
+    assert!(!env.contains(PASSWORD) && !env.contains(NTFY_TOKEN), "{env}");
+
+    // ntfy: five `updated` events, one message (rate_limit 1h), exactly as ntfy documents a
+    // JSON publish: POST to the server's root, topic/title/message/priority, a bearer token.
+    std::thread::sleep(Duration::from_secs(1));
+    let sent = ntfy.requests();
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    let m = &sent[0];
+    assert_eq!((m.method.as_str(), m.target.as_str()), ("POST", "/"));
+    assert_eq!(m.header("authorization"), Some(format!("Bearer {NTFY_TOKEN}").as_str()));
+    assert_eq!(m.header("content-type"), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_str(&m.body).unwrap();
+    assert_eq!(
+        body,
+        json!({"topic": "home-router", "title": "edgeddns: updated", "priority": 4,
+               "message": "edgeddns updated home: home.example.org A 203.0.113.10 (updated)"})
+    );
+
+    // notify_test over ubus: one more message, not rate-limited; an unknown name is refused.
+    assert_eq!(rig.call("notify_test", json!({"name": "phone"})).unwrap(), json!({"queued": ["phone"]}));
+    assert!(matches!(rig.call("notify_test", json!({"name": "nope"})), Err(Error::Status(4))));
+    let sent = ntfy.wait_for(2, Duration::from_secs(10));
+    let body: serde_json::Value = serde_json::from_str(&sent[1].body).unwrap();
+    assert_eq!(body["title"], "edgeddns: test");
+
+    // The hanging webhook was tried three times per message and given up on, without its path.
+    daemon.wait_log("notify 'hook': not sent after 3 attempts: HTTP 500", Duration::from_secs(40));
+    let hooked = hook.requests();
+    assert_eq!(hooked[0].target, "/hooks/abc123");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&hooked[0].body).unwrap()["address"], "203.0.113.10");
+    let log = daemon.log();
+    assert!(!log.contains(PASSWORD) && !log.contains(NTFY_TOKEN) && !log.contains("abc123"), "{log}");
     netifd.stop();
 }

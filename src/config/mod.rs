@@ -3,6 +3,7 @@
 
 use crate::duration::{format_duration, parse_duration};
 use crate::error::Error;
+use crate::event::Action;
 use crate::http::url_allowed;
 use crate::providers::{self, catalogue::Preset, Account, FieldKind};
 use crate::secret::Secret;
@@ -52,6 +53,9 @@ pub struct Global {
     /// Flash copy of the state, written only when a registered address changes; empty = none.
     pub persist_file: Option<String>,
     pub log_level: log::LevelFilter,
+    /// OpenWrt's hotplug runner, called as `hotplug-call edgeddns` on every event; None = off.
+    pub hotplug: Option<String>,
+    pub hotplug_timeout: Duration,
 }
 
 pub const DEFAULT_ECHO_URLS: &[&str] = &[
@@ -77,6 +81,8 @@ impl Default for Global {
             run_dir: "/var/run/edgeddns".into(),
             persist_file: Some("/etc/edgeddns/state.json".into()),
             log_level: log::LevelFilter::Info,
+            hotplug: Some("/sbin/hotplug-call".into()),
+            hotplug_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -152,6 +158,7 @@ pub struct Config {
     /// Names of sections with `enabled 0`.
     pub disabled: Vec<String>,
     pub errors: Vec<ServiceError>,
+    pub notifiers: Vec<Notifier>,
     /// Things that do not stop anything but look like mistakes (unknown options).
     pub warnings: Vec<String>,
 }
@@ -179,6 +186,7 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, Error> {
         services: Vec::new(),
         disabled: Vec::new(),
         errors: Vec::new(),
+        notifiers: Vec::new(),
         warnings: Vec::new(),
     };
     let mut anonymous = 0;
@@ -214,8 +222,21 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, Error> {
                     Err(e) => cfg.errors.push(ServiceError { service: name, message: e.to_string() }),
                 }
             }
+            "notify" => {
+                let name = section.name.clone().unwrap_or_else(|| format!("@notify[{}]", cfg.notifiers.len()));
+                let mut r = Reader { path, section, used: Vec::new(), warnings: &mut cfg.warnings };
+                match read_notifier(&mut r, &name) {
+                    Ok(Some(n)) => {
+                        r.warn_unused(&format!("notify '{name}'"));
+                        cfg.notifiers.push(n);
+                    }
+                    Ok(None) => {}
+                    // A broken notifier is reported and left out; updates run on.
+                    Err(e) => cfg.warnings.push(format!("notify '{name}' is off: {e}")),
+                }
+            }
             other => cfg.warnings.push(format!(
-                "{path}:{}: section type '{other}' is not used by edgeddns (expected 'edgeddns' or 'service')",
+                "{path}:{}: section type '{other}' is not used by edgeddns (expected 'edgeddns', 'service' or 'notify')",
                 section.pos.line
             )),
         }
@@ -351,7 +372,102 @@ fn read_global(r: &mut Reader) -> Result<Global, Error> {
             Some(p) => Some(p).filter(|p| !p.is_empty()),
         },
         log_level,
+        hotplug: match r.string("hotplug")? {
+            None => d.hotplug,
+            Some(p) => Some(p).filter(|p| !p.is_empty()),
+        },
+        hotplug_timeout: r.duration("hotplug_timeout", d.hotplug_timeout, Duration::from_secs(1))?,
     })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotifyType {
+    Webhook,
+    Ntfy,
+    Telegram,
+    Gotify,
+    Healthchecks,
+}
+
+/// Per type: its name, the option holding its URL and that option's default, the option
+/// naming the destination (topic, chat), and whether a token is required.
+type NotifySpec = (&'static str, NotifyType, &'static str, Option<&'static str>, Option<&'static str>, bool);
+const NOTIFY_TYPES: [NotifySpec; 5] = [
+    ("webhook", NotifyType::Webhook, "url", None, None, false),
+    ("ntfy", NotifyType::Ntfy, "server", Some("https://ntfy.sh"), Some("topic"), false),
+    ("telegram", NotifyType::Telegram, "server", Some("https://api.telegram.org"), Some("chat_id"), true),
+    ("gotify", NotifyType::Gotify, "server", None, None, true),
+    ("healthchecks", NotifyType::Healthchecks, "url", None, None, false),
+];
+
+/// A `config notify` section.
+#[derive(Clone, Debug)]
+pub struct Notifier {
+    pub name: String,
+    pub kind: NotifyType,
+    /// The event kinds it is told about.
+    pub on: Vec<Action>,
+    /// Webhook URL (or URL template), healthchecks ping URL, or the server's base URL.
+    pub url: String,
+    /// ntfy topic, Telegram chat_id.
+    pub target: String,
+    pub token: Option<Secret>,
+    pub priority: Option<u8>,
+    /// At most one message per event kind and record in this period.
+    pub rate_limit: Duration,
+    pub allow_http: bool,
+}
+
+fn read_notifier(r: &mut Reader, name: &str) -> Result<Option<Notifier>, Error> {
+    if !r.bool("enabled", true)? {
+        return Ok(None);
+    }
+    let line = r.section.pos.line;
+    let kind = r.string("type")?.unwrap_or_default();
+    let Some(&(_, typ, url_option, default_url, target_option, needs_token)) =
+        NOTIFY_TYPES.iter().find(|t| t.0 == kind)
+    else {
+        return Err(Error::Config(format!(
+            "{}:{line}: option 'type': '{kind}' is not one of webhook, ntfy, telegram, gotify, healthchecks",
+            r.path
+        )));
+    };
+    let path = r.path;
+    let missing = |o: &str| Error::Config(format!("{path}:{line}: option '{o}' is required for type '{kind}'"));
+    let url = r.string(url_option)?.or(default_url.map(String::from)).ok_or_else(|| missing(url_option))?;
+    let target = match target_option {
+        Some(o) => r.string(o)?.filter(|t| !t.is_empty()).ok_or_else(|| missing(o))?,
+        None => String::new(),
+    };
+    let token = r.string("token")?.filter(|t| !t.is_empty()).map(Secret::new);
+    if needs_token && token.is_none() {
+        return Err(missing("token"));
+    }
+    let allow_http = r.bool("allow_http", false)?;
+    if !url_allowed(&url, allow_http) {
+        // The URL itself is not repeated: it may hold a token.
+        let at = r.at_option(url_option);
+        return Err(Error::Config(format!(
+            "option '{url_option}' ({at}): must be an https:// URL (plain http needs allow_http '1')"
+        )));
+    }
+    let priority =
+        r.parsed("priority", None, "a priority from 0 to 10", |v| v.parse().ok().filter(|p| *p <= 10).map(Some))?;
+    let mut on = Vec::new();
+    for word in r.list("on") {
+        let a = Action::parse(&word).filter(|a| *a != Action::Test).ok_or_else(|| {
+            let at = r.at_option("on");
+            Error::Config(format!(
+                "option 'on' ({at}): '{word}' is not one of updated, failed, stopped, drift, verdict"
+            ))
+        })?;
+        on.push(a);
+    }
+    if on.is_empty() {
+        on = vec![Action::Updated, Action::Failed, Action::Stopped, Action::Drift];
+    }
+    let rate_limit = r.duration("rate_limit", Duration::from_secs(600), Duration::ZERO)?;
+    Ok(Some(Notifier { name: name.to_string(), kind: typ, on, url, target, token, priority, rate_limit, allow_http }))
 }
 
 fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, Error> {

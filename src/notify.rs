@@ -1,0 +1,231 @@
+//! Telling the owner: hotplug scripts (`hotplug-call edgeddns`) and the notifiers of the
+//! `config notify` sections. The scripts, and each notifier, run on a lane of their own: a
+//! thread that works through its queue in order, so a slow script or a dead notification
+//! server delays neither the event loop, nor the updates, nor the other notifiers, and scripts
+//! see events in the order they happened.
+
+use crate::config::{Config, Notifier, NotifyType};
+use crate::event::{Action, Event};
+use crate::http::{Client, ClientOptions, Method, Request, Roots, Transport};
+use std::collections::VecDeque;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Tasks waiting on one lane; beyond this, new ones are dropped (a flapping line must not fill
+/// a router's memory with messages nobody will read in time).
+const LANE_MAX: usize = 64;
+
+/// Waits before the second and third attempt of a message.
+const RETRY_WAITS: [u64; 2] = [2, 10];
+
+type Task = Box<dyn FnOnce() + Send>;
+
+/// A queue and whether its thread runs; the thread ends when the queue is empty.
+#[derive(Clone, Default)]
+struct Lane(Arc<Mutex<(VecDeque<Task>, bool)>>);
+
+impl Lane {
+    fn push(&self, what: &str, task: Task) {
+        let Ok(mut q) = self.0.lock() else { return };
+        if q.0.len() >= LANE_MAX {
+            log::warn!("{what}: {LANE_MAX} waiting already; dropped");
+            return;
+        }
+        q.0.push_back(task);
+        if q.1 {
+            return;
+        }
+        let lane = self.clone();
+        let run = move || loop {
+            let task = match lane.0.lock() {
+                Ok(mut q) => match q.0.pop_front() {
+                    Some(t) => t,
+                    None => {
+                        q.1 = false;
+                        return;
+                    }
+                },
+                Err(_) => return,
+            };
+            task();
+        };
+        match std::thread::Builder::new().stack_size(256 * 1024).spawn(run) {
+            Ok(_) => q.1 = true,
+            Err(e) => log::error!("{what}: cannot start a thread: {e}"),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Outbox {
+    hotplug: Lane,
+    /// Per notifier section.
+    notify: Vec<(String, Lane)>,
+    /// (notifier, event kind, record) → when its last message went, and the notifier's period.
+    sent: Vec<(String, Instant, Duration)>,
+}
+
+impl Outbox {
+    /// Run the hotplug scripts for `e` and hand it to every notifier that wants it, at most
+    /// one message per kind and record per `rate_limit`.
+    pub fn event(&mut self, cfg: &Config, e: &Event, roots: &Roots, http: &ClientOptions) {
+        if let Some(program) = cfg.global.hotplug.clone().filter(|p| std::path::Path::new(p).exists()) {
+            let (e, limit) = (e.clone(), cfg.global.hotplug_timeout);
+            self.hotplug.push("hotplug", Box::new(move || hotplug(&program, &e, limit)));
+        }
+        let now = Instant::now();
+        self.sent.retain(|(_, at, period)| now.duration_since(*at) < *period);
+        for n in cfg.notifiers.iter().filter(|n| n.on.contains(&e.action)) {
+            let key = format!("{}\0{}\0{}\0{}\0{}", n.name, e.action.as_str(), e.service, e.hostname, e.family);
+            if self.sent.iter().any(|(k, _, _)| *k == key) {
+                crate::debug!("notify '{}': {} held back (rate_limit)", n.name, e.action.as_str());
+                continue;
+            }
+            self.sent.push((key, now, n.rate_limit));
+            self.send(n, e, roots, http);
+        }
+    }
+
+    /// A test message through the notifier `name`, or through all; the names it went to.
+    pub fn test(&mut self, cfg: &Config, name: Option<&str>, roots: &Roots, http: &ClientOptions) -> Vec<String> {
+        let mut out = Vec::new();
+        for n in cfg.notifiers.iter().filter(|n| name.is_none_or(|w| w == n.name)) {
+            let e = Event {
+                action: Action::Test,
+                service: n.name.clone(),
+                hostname: String::new(),
+                family: crate::net::Family::V4,
+                address: None,
+                result: "ok".into(),
+                detail: String::new(),
+            };
+            self.send(n, &e, roots, http);
+            out.push(n.name.clone());
+        }
+        out
+    }
+
+    fn send(&mut self, n: &Notifier, e: &Event, roots: &Roots, http: &ClientOptions) {
+        let lane = match self.notify.iter().find(|(k, _)| *k == n.name) {
+            Some((_, l)) => l.clone(),
+            None => {
+                self.notify.push((n.name.clone(), Lane::default()));
+                self.notify.last().map(|(_, l)| l.clone()).unwrap_or_default()
+            }
+        };
+        let (req, name, roots, http) = (request(n, e), n.name.clone(), roots.clone(), http.clone());
+        lane.push("notify", Box::new(move || deliver(&name, &req, &roots, &http)));
+    }
+}
+
+/// `hotplug-call edgeddns` with the event in the environment, and nothing of ours: the
+/// daemon's environment is not passed on. Killed (its whole process group, as scripts start
+/// their own children) when it outlives `limit`.
+fn hotplug(program: &str, e: &Event, limit: Duration) {
+    let mut cmd = Command::new(program);
+    cmd.arg("edgeddns").env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").current_dir("/").stdin(Stdio::null());
+    for (k, v) in e.fields() {
+        cmd.env(k.to_ascii_uppercase(), v);
+    }
+    let mut child = match cmd.process_group(0).spawn() {
+        Ok(c) => c,
+        Err(err) => return log::warn!("hotplug: cannot run {program}: {err}"),
+    };
+    let until = Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if !status.success() => {
+                return log::warn!("hotplug: {program} edgeddns ({}) ended with {status}", e.action.as_str())
+            }
+            Ok(Some(_)) => return,
+            Ok(None) if Instant::now() < until => std::thread::sleep(Duration::from_millis(20)),
+            _ => break,
+        }
+    }
+    log::warn!("hotplug: {program} edgeddns ({}) still running after {} s: killed", e.action.as_str(), limit.as_secs());
+    if let Ok(pid) = i32::try_from(child.id()) {
+        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+    }
+    let _ = child.wait();
+}
+
+/// Placeholders of a webhook URL template: `[ACTION]`, `[SERVICE]`... as the hotplug variables.
+const PLACEHOLDERS: [&str; 10] =
+    ["action", "service", "interface", "hostname", "family", "address", "result", "error", "explanation", "verdict"];
+
+/// The request each service documents for one message.
+pub fn request(n: &Notifier, e: &Event) -> Request {
+    use serde_json::json;
+    let token = n.token.as_ref().map_or("", |t| t.expose());
+    let base = n.url.trim_end_matches('/');
+    let (text, title) = (e.text(), format!("edgeddns: {}", e.action.as_str()));
+    let (url, mut body) = match n.kind {
+        NotifyType::Webhook => {
+            let fields = e.fields();
+            let value = |k: &str| fields.iter().find(|(n, _)| *n == k).map_or("", |(_, v)| v.as_str());
+            let url = PLACEHOLDERS.iter().fold(n.url.clone(), |u, k| {
+                u.replace(&format!("[{}]", k.to_ascii_uppercase()), &crate::encoding::url_encode(value(k)))
+            });
+            (url, e.to_json())
+        }
+        NotifyType::Ntfy => (base.to_string(), json!({"topic": n.target, "title": title, "message": text})),
+        NotifyType::Telegram => (format!("{base}/bot{token}/sendMessage"), json!({"chat_id": n.target, "text": text})),
+        NotifyType::Gotify => (format!("{base}/message"), json!({"title": title, "message": text})),
+        NotifyType::Healthchecks => {
+            let bad = matches!(e.action, Action::Failed | Action::Stopped | Action::Drift);
+            (if bad { format!("{base}/fail") } else { base.to_string() }, e.to_json())
+        }
+    };
+    // ntfy knows priorities 1 to 5, Gotify 0 to 10.
+    let priority = match n.kind {
+        NotifyType::Ntfy => n.priority.map(|p| p.clamp(1, 5)),
+        NotifyType::Gotify => n.priority,
+        _ => None,
+    };
+    if let (Some(p), Some(o)) = (priority, body.as_object_mut()) {
+        o.insert("priority".into(), p.into());
+    }
+    // A URL template carries the event itself: it is called as it is.
+    let mut req = if n.kind == NotifyType::Webhook && url != n.url {
+        Request::get(url)
+    } else {
+        Request::new(Method::Post, url).json_body(&body)
+    };
+    req = match (n.kind, token) {
+        (_, "") => req,
+        (NotifyType::Gotify, t) => req.header("X-Gotify-Key", t).secret(t),
+        (NotifyType::Telegram, t) => req.secret(t),
+        (_, t) => req.bearer(t),
+    };
+    // A webhook's or ping's path is a credential of its own (anyone who has it can post):
+    // logs show the host only.
+    if matches!(n.kind, NotifyType::Webhook | NotifyType::Healthchecks) {
+        if let Some(i) = n.url.find("://").and_then(|i| n.url[i + 3..].find('/').map(|j| i + 3 + j + 1)) {
+            req = req.secret(n.url.get(i..).unwrap_or_default());
+        }
+    }
+    req.allow_http = n.allow_http;
+    req
+}
+
+/// Send one message, retrying a failed connection, 429 or 5xx twice with growing waits.
+fn deliver(name: &str, req: &Request, roots: &Roots, http: &ClientOptions) {
+    let mut why = String::new();
+    for attempt in 0..=RETRY_WAITS.len() {
+        if let Some(wait) = attempt.checked_sub(1).and_then(|i| RETRY_WAITS.get(i)) {
+            std::thread::sleep(Duration::from_secs(*wait));
+        }
+        match Client::new(roots, http, None).send(req) {
+            Ok(r) if (200..300).contains(&r.status) => return crate::debug!("notify '{name}': sent"),
+            Ok(r) if r.status == 429 || r.status >= 500 => why = format!("HTTP {}", r.status),
+            Ok(r) => {
+                let body: String = r.body.chars().take(200).collect();
+                return log::warn!("notify '{name}': refused with HTTP {}: {}", r.status, req.mask(&body));
+            }
+            Err(e) => why = req.mask(&e.to_string()),
+        }
+    }
+    log::warn!("notify '{name}': not sent after {} attempts: {why}", RETRY_WAITS.len() + 1);
+}
