@@ -396,6 +396,7 @@ impl Daemon<'_> {
     /// Look at the interfaces, and hand out the echo queries and provider jobs now due.
     fn cycle(&mut self) {
         let now = Instant::now();
+        let timer = now >= self.next_check;
         self.asap = false;
         self.debounce.fired(now, self.engine.config.global.coalesce);
         self.next_check = now + self.engine.config.global.check_interval;
@@ -405,6 +406,10 @@ impl Daemon<'_> {
         for job in self.engine.take_jobs(unix_now(), self.workers.free_job_slots()) {
             let net = self.env.job_net();
             self.workers.job(job, net);
+        }
+        if timer {
+            let ok = self.engine.state.records.values().all(|r| r.error.is_none());
+            self.outbox.check_pass(&self.engine.config, ok, &self.env.roots, &self.env.http);
         }
         self.save();
     }

@@ -75,17 +75,39 @@ impl Outbox {
             let (e, limit) = (e.clone(), cfg.global.hotplug_timeout);
             self.hotplug.push("hotplug", Box::new(move || hotplug(&program, &e, limit)));
         }
+        for n in cfg.notifiers.iter().filter(|n| n.on.contains(&e.action)) {
+            self.offer(n, e, roots, http);
+        }
+    }
+
+    /// A periodic check ended, good or not: healthchecks pings tell an external monitor that
+    /// the router is alive (and stop when it is dead).
+    pub fn check_pass(&mut self, cfg: &Config, ok: bool, roots: &Roots, http: &ClientOptions) {
+        let e = Event {
+            action: if ok { Action::Updated } else { Action::Failed },
+            service: String::new(),
+            hostname: String::new(),
+            family: crate::net::Family::V4,
+            address: None,
+            result: "check".into(),
+            detail: String::new(),
+        };
+        for n in cfg.notifiers.iter().filter(|n| n.kind == NotifyType::Healthchecks) {
+            self.offer(n, &e, roots, http);
+        }
+    }
+
+    /// Send unless this notifier had the same kind of message about the same record within
+    /// its `rate_limit`.
+    fn offer(&mut self, n: &Notifier, e: &Event, roots: &Roots, http: &ClientOptions) {
         let now = Instant::now();
         self.sent.retain(|(_, at, period)| now.duration_since(*at) < *period);
-        for n in cfg.notifiers.iter().filter(|n| n.on.contains(&e.action)) {
-            let key = format!("{}\0{}\0{}\0{}\0{}", n.name, e.action.as_str(), e.service, e.hostname, e.family);
-            if self.sent.iter().any(|(k, _, _)| *k == key) {
-                crate::debug!("notify '{}': {} held back (rate_limit)", n.name, e.action.as_str());
-                continue;
-            }
-            self.sent.push((key, now, n.rate_limit));
-            self.send(n, e, roots, http);
+        let key = format!("{}\0{}\0{}\0{}\0{}", n.name, e.action.as_str(), e.service, e.hostname, e.family);
+        if self.sent.iter().any(|(k, _, _)| *k == key) {
+            return crate::debug!("notify '{}': {} held back (rate_limit)", n.name, e.action.as_str());
         }
+        self.sent.push((key, now, n.rate_limit));
+        self.send(n, e, roots, http);
     }
 
     /// A test message through the notifier `name`, or through all; the names it went to.
@@ -228,4 +250,86 @@ fn deliver(name: &str, req: &Request, roots: &Roots, http: &ClientOptions) {
         }
     }
     log::warn!("notify '{name}': not sent after {} attempts: {why}", RETRY_WAITS.len() + 1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn notifier(kind: NotifyType, url: &str, target: &str, token: &str) -> Notifier {
+        Notifier {
+            name: "n".into(),
+            kind,
+            on: vec![Action::Updated],
+            url: url.into(),
+            target: target.into(),
+            token: Some(token).filter(|t| !t.is_empty()).map(Secret::new),
+            priority: Some(7),
+            rate_limit: Duration::from_secs(60),
+            allow_http: false,
+        }
+    }
+
+    fn event(action: Action) -> Event {
+        Event {
+            action,
+            service: "home".into(),
+            hostname: "h.example.org".into(),
+            family: crate::net::Family::V6,
+            address: "2001:db8::7".parse().ok(),
+            result: "updated".into(),
+            detail: String::new(),
+        }
+    }
+
+    /// What each service documents, field by field; secrets masked when shown.
+    #[test]
+    fn each_type_builds_its_documented_request() {
+        let body = |r: &Request| serde_json::from_str::<serde_json::Value>(r.body.as_deref().unwrap()).unwrap();
+        let t = request(
+            &notifier(NotifyType::Telegram, "https://api.telegram.org/", "-100", "123:ABC"),
+            &event(Action::Updated),
+        );
+        assert_eq!((t.method, t.url.as_str()), (Method::Post, "https://api.telegram.org/bot123:ABC/sendMessage"));
+        assert_eq!(body(&t), serde_json::json!({"chat_id": "-100", "text": event(Action::Updated).text()}));
+        assert!(!t.display_masked().contains("123:ABC"), "{}", t.display_masked());
+        let g = request(&notifier(NotifyType::Gotify, "https://g.example", "", "AppTok"), &event(Action::Updated));
+        assert_eq!((g.url.as_str(), g.header_value("X-Gotify-Key")), ("https://g.example/message", Some("AppTok")));
+        assert_eq!(body(&g)["priority"], 7);
+        assert!(!g.display_masked().contains("AppTok"));
+        let n = request(&notifier(NotifyType::Ntfy, "https://ntfy.sh", "t", ""), &event(Action::Updated));
+        assert_eq!((n.url.as_str(), body(&n)["priority"].as_u64()), ("https://ntfy.sh", Some(5)));
+        assert_eq!(n.header_value("Authorization"), None);
+        let hc = notifier(NotifyType::Healthchecks, "https://hc-ping.com/uuid-1", "", "");
+        assert_eq!(request(&hc, &event(Action::Updated)).url, "https://hc-ping.com/uuid-1");
+        let fail = request(&hc, &event(Action::Failed));
+        assert_eq!(fail.url, "https://hc-ping.com/uuid-1/fail");
+        assert!(!fail.display_masked().contains("uuid-1"), "{}", fail.display_masked());
+        let w = notifier(NotifyType::Webhook, "https://h.example/in?a=[ACTION]&ip=[ADDRESS]&e=[ERROR]", "", "");
+        let w = request(&w, &event(Action::Updated));
+        assert_eq!((w.method, w.url.as_str()), (Method::Get, "https://h.example/in?a=updated&ip=2001%3Adb8%3A%3A7&e="));
+        let w = request(&notifier(NotifyType::Webhook, "https://h.example/in", "", "tok"), &event(Action::Drift));
+        assert_eq!((w.method, body(&w)["action"].as_str()), (Method::Post, Some("drift")));
+        assert_eq!(w.header_value("Authorization"), Some("Bearer tok"));
+    }
+
+    /// A script that hangs is killed with its children at the limit, and the next one runs.
+    #[test]
+    fn a_hanging_hotplug_script_is_killed_at_the_limit() {
+        let dir = std::env::temp_dir().join(format!("edgeddns-hp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("hotplug-call");
+        let mark = dir.join("child-alive");
+        let text = format!("#!/bin/sh\n(sleep 3; echo alive > {}) &\nsleep 30\n", mark.display());
+        std::fs::write(&script, text).unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let t = Instant::now();
+        hotplug(script.to_str().unwrap(), &event(Action::Updated), Duration::from_secs(1));
+        let took = t.elapsed();
+        assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(3), "{took:?}");
+        std::thread::sleep(Duration::from_millis(3000));
+        assert!(!mark.exists(), "a child of the killed script lived on");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

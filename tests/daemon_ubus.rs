@@ -546,3 +546,96 @@ fn events_reach_ubus_hotplug_scripts_and_notifiers() {
     assert!(!log.contains(PASSWORD) && !log.contains(NTFY_TOKEN) && !log.contains("abc123"), "{log}");
     netifd.stop();
 }
+
+/// Telegram, Gotify and healthchecks against doubles that answer as the services document
+/// (Telegram's `{"ok": ...}` envelope and 404 for a wrong bot token, Gotify's 401 without a
+/// valid X-Gotify-Key, healthchecks' `OK`): the start-up check pings healthchecks, `notify_test`
+/// reaches all three, and a failed update pings `/fail`.
+#[test]
+fn telegram_gotify_and_healthchecks_get_their_documented_requests() {
+    const BOT: &str = "123456:AAH-bot-token";
+    const GOTIFY: &str = "AppTokenXYZ";
+    let rig = Rig::new("notifiers", "203.0.113.10");
+    let telegram = HttpsServer::start(&rig.ca, None, |r| {
+        let body: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+        if r.method != "POST" || r.path() != format!("/bot{BOT}/sendMessage") {
+            Reply::json(404, &json!({"ok": false, "error_code": 404, "description": "Not Found"}))
+        } else if body["chat_id"].is_null() || body["text"].as_str().unwrap_or("").is_empty() {
+            Reply::json(
+                400,
+                &json!({"ok": false, "error_code": 400, "description": "Bad Request: message text is empty"}),
+            )
+        } else {
+            Reply::json(
+                200,
+                &json!({"ok": true, "result": {"message_id": 1, "chat": {"id": body["chat_id"]}, "text": body["text"]}}),
+            )
+        }
+    });
+    let gotify = HttpsServer::start(&rig.ca, None, |r| {
+        let body: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+        if r.header("x-gotify-key") != Some(GOTIFY) {
+            Reply::json(
+                401,
+                &json!({"error": "Unauthorized", "errorCode": 401,
+                "errorDescription": "you need to provide a valid access token or user credentials to access this api"}),
+            )
+        } else if r.method != "POST" || r.path() != "/message" || body["message"].as_str().is_none() {
+            Reply::json(
+                400,
+                &json!({"error": "Bad Request", "errorCode": 400, "errorDescription": "Field 'message' is required"}),
+            )
+        } else {
+            Reply::json(
+                200,
+                &json!({"id": 1, "appid": 1, "message": body["message"], "title": body["title"],
+                "priority": body["priority"], "date": "2026-12-02T05:00:00Z"}),
+            )
+        }
+    });
+    let hc = HttpsServer::start(&rig.ca, None, |r| match r.path() {
+        "/ping/5bf66975-d4c7" | "/ping/5bf66975-d4c7/fail" => Reply::ok("OK"),
+        _ => Reply::status(404, "not found"),
+    });
+    let cfg = std::fs::read_to_string(&rig.cfg).unwrap();
+    let cfg = format!(
+        "{cfg}config notify 'tg'\n\toption type 'telegram'\n\toption server '{}'\n\toption token '{BOT}'\n\
+         \toption chat_id '-1001234'\n\
+         config notify 'gotify'\n\toption type 'gotify'\n\toption server '{}'\n\toption token '{GOTIFY}'\n\
+         \toption priority '8'\n\
+         config notify 'hc'\n\toption type 'healthchecks'\n\toption url '{}'\n\tlist on 'failed'\n",
+        telegram.url(""),
+        gotify.url("/"),
+        hc.url("/ping/5bf66975-d4c7")
+    );
+    std::fs::write(&rig.cfg, cfg).unwrap();
+    let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
+    let d = rig.daemon();
+    assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", d.log());
+    let first = hc.wait_for(1, Duration::from_secs(10));
+    assert_eq!((first[0].method.as_str(), first[0].path()), ("POST", "/ping/5bf66975-d4c7"));
+
+    let queued = rig.call("notify_test", json!({})).unwrap();
+    assert_eq!(queued, json!({"queued": ["tg", "gotify", "hc"]}));
+    let tg = telegram.wait_for(1, Duration::from_secs(10));
+    assert_eq!(tg[0].header("content-type"), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_str(&tg[0].body).unwrap();
+    assert_eq!(body["chat_id"], "-1001234");
+    assert!(body["text"].as_str().unwrap().starts_with("edgeddns test"), "{body}");
+    let g = gotify.wait_for(1, Duration::from_secs(10));
+    let body: serde_json::Value = serde_json::from_str(&g[0].body).unwrap();
+    assert_eq!((body["title"].as_str(), body["priority"].as_u64()), (Some("edgeddns: test"), Some(8)));
+    hc.wait_for(2, Duration::from_secs(10));
+
+    rig.provider.set_handler(|_| Reply::ok("911\n"));
+    rig.change(&netifd, "203.0.113.11");
+    let pings = hc.wait_for(3, Duration::from_secs(10));
+    assert_eq!(pings[2].path(), "/ping/5bf66975-d4c7/fail", "{pings:#?}");
+    let event: serde_json::Value = serde_json::from_str(&pings[2].body).unwrap();
+    assert_eq!((event["action"].as_str(), event["address"].as_str()), (Some("failed"), Some("203.0.113.11")));
+    std::thread::sleep(Duration::from_millis(500));
+    let log = d.log();
+    assert!(!log.contains("notify '"), "a notifier failed:\n{log}");
+    assert!(!log.contains(BOT) && !log.contains(GOTIFY) && !log.contains(PASSWORD), "{log}");
+    netifd.stop();
+}

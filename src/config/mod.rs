@@ -784,6 +784,33 @@ mod tests {
         let cfg = from_str("test", &format!("{svc} option allow_http 1\n")).unwrap();
         assert!(cfg.errors.is_empty() && cfg.services.len() == 1, "{:?}", cfg.errors);
     }
+
+    /// A broken notify section is left out with a warning naming the section, the option and
+    /// where; the URL, which may hold a token, is never repeated.
+    #[test]
+    fn notify_sections_are_checked_at_load() {
+        let ok =
+            "config notify 'phone'\n option type 'ntfy'\n option topic 't'\n list on 'failed'\n list on 'verdict'\n";
+        let cfg = from_str("test", ok).unwrap();
+        let n = &cfg.notifiers[0];
+        assert_eq!((n.kind, n.url.as_str(), n.target.as_str()), (NotifyType::Ntfy, "https://ntfy.sh", "t"));
+        assert_eq!((n.on.clone(), n.rate_limit), (vec![Action::Failed, Action::Verdict], Duration::from_secs(600)));
+        for (text, want) in [
+            ("config notify 'a'\n option type 'pager'\n", "notify 'a' is off: test:1: option 'type': 'pager' is not one of"),
+            ("config notify 'b'\n option type 'ntfy'\n", "notify 'b' is off: test:1: option 'topic' is required for type 'ntfy'"),
+            ("config notify 'c'\n option type 'telegram'\n option chat_id '5'\n", "option 'token' is required for type 'telegram'"),
+            ("config notify 'd'\n option type 'webhook'\n option url 'http://h/s3cr3t'\n", "option 'url' (test:3): must be an https:// URL"),
+            ("config notify 'e'\n option type 'gotify'\n option server 'https://g'\n option token 'x'\n option on 'sometimes'\n", "option 'on' (test:5): 'sometimes' is not one of"),
+            ("config notify 'f'\n option type 'healthchecks'\n option url 'https://hc'\n option priority '11'\n", "option 'priority' (test:4): '11' is not a priority"),
+        ] {
+            let cfg = from_str("test", text).unwrap();
+            assert!(cfg.notifiers.is_empty(), "{text}");
+            assert!(cfg.warnings.iter().any(|w| w.contains(want)), "{text}: {:?}", cfg.warnings);
+            assert!(!cfg.warnings.iter().any(|w| w.contains("s3cr3t")), "{:?}", cfg.warnings);
+        }
+        let http = "config notify 'g'\n option type 'webhook'\n option url 'http://h/x'\n option allow_http '1'\n";
+        assert_eq!(from_str("test", http).unwrap().notifiers.len(), 1);
+    }
 }
 
 #[cfg(test)]
