@@ -378,7 +378,9 @@ impl Daemon<'_> {
     /// Send on what changed: a ubus event (never waiting for ubusd), the hotplug scripts and
     /// the notifiers (on their own threads).
     fn dispatch(&mut self) {
-        if self.engine.events.is_empty() {
+        // A dry run sends nothing, and tells no one about what it did not send.
+        if self.engine.events.is_empty() || self.o.dry_run {
+            self.engine.events.clear();
             return;
         }
         let secrets = secrets_of(&self.engine.config);

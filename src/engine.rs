@@ -1048,6 +1048,34 @@ mod tests {
         assert_eq!(e.state.records[&key].registered, "203.0.113.2".parse().ok());
     }
 
+    /// A change of result is an event, a repetition is not: failing twice is one `failed`,
+    /// good again is `updated`, a re-check that confirms the verdict says nothing.
+    #[test]
+    fn only_changes_are_events() {
+        let mut e = engine(NOIP);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        let actions = |e: &mut Engine| -> Vec<String> {
+            e.events.drain(..).map(|ev| format!("{} {} {}", ev.action.as_str(), ev.result, show(ev.address))).collect()
+        };
+        *w.down.lock().unwrap() = true;
+        e.pass(&mut w, &Request::default());
+        assert_eq!(actions(&mut e), ["verdict public 203.0.113.1", "failed retry 203.0.113.1"]);
+        w.now += 3600;
+        e.pass(&mut w, &Request::default());
+        assert_eq!(sent(&w).len(), 2, "retried");
+        assert!(actions(&mut e).is_empty(), "the same failure again is no event");
+        *w.down.lock().unwrap() = false;
+        w.now += 3600;
+        e.pass(&mut w, &Request::default());
+        assert_eq!(actions(&mut e), ["updated updated 203.0.113.1"]);
+        e.pass(&mut w, &Request { echo: true, update: Some(None) });
+        assert_eq!(sent(&w).len(), 4);
+        assert!(actions(&mut e).is_empty(), "a confirmed address and verdict are no event");
+        w.addrs = vec![IfAddr::new("100.64.0.9".parse().unwrap(), 10)];
+        e.pass(&mut w, &Request { echo: true, update: None });
+        assert_eq!(actions(&mut e)[0], "verdict cgnat 100.64.0.9");
+    }
+
     #[test]
     fn a_wait_the_provider_asked_for_holds_for_any_address_and_is_capped() {
         let mut e = engine(NOIP);

@@ -95,6 +95,7 @@ impl Event {
     pub fn text(&self) -> String {
         let address = self.address.map(|a| a.to_string()).unwrap_or_else(|| "no address".into());
         let what = match self.action {
+            Action::Test => return format!("edgeddns test message through '{}'", self.service),
             Action::Verdict => format!("{} ({})", self.service, self.family),
             _ => format!("{}: {} {}", self.service, self.hostname, self.family.record_type()),
         };
