@@ -187,8 +187,10 @@ fn unix_now() -> u64 {
 
 /// Every secret of every service, in the forms a log line could carry them.
 pub fn secrets_of(cfg: &Config) -> Vec<String> {
-    let notifiers = cfg.notifiers.iter().filter_map(|n| Some(n.token.as_ref()?.expose().to_string()));
-    cfg.services.iter().flat_map(|s| crate::providers::secrets_of(&s.account, &s.hostnames)).chain(notifiers).collect()
+    let mut all: Vec<String> =
+        cfg.services.iter().flat_map(|s| crate::providers::secrets_of(&s.account, &s.hostnames)).collect();
+    all.extend(cfg.notifiers.iter().filter_map(|n| Some(n.token.as_ref()?.expose().to_string())));
+    all
 }
 
 pub fn state_paths(cfg: &Config) -> (PathBuf, Option<PathBuf>) {

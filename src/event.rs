@@ -88,7 +88,7 @@ impl Event {
     }
 
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::Value::Object(self.fields().into_iter().map(|(k, v)| (k.to_string(), v.into())).collect())
+        object(self.fields())
     }
 
     /// One line for a human: "home: home.example.org A → 198.51.100.7 (updated)".
@@ -102,6 +102,16 @@ impl Event {
         let detail = if self.detail.is_empty() { String::new() } else { format!(": {}", self.detail) };
         format!("edgeddns {} {what} {address} ({}){detail}", self.action.as_str(), self.result)
     }
+}
+
+/// A JSON object of string members.
+pub fn object(members: Vec<(&str, String)>) -> serde_json::Value {
+    // Inserted one by one: collecting into the map would link a sort of its own.
+    let mut map = serde_json::Map::new();
+    for (k, v) in members {
+        map.insert(k.to_string(), v.into());
+    }
+    serde_json::Value::Object(map)
 }
 
 #[cfg(test)]

@@ -5,11 +5,10 @@
 //! see events in the order they happened.
 
 use crate::config::{Config, Notifier, NotifyType};
-use crate::event::{Action, Event};
+use crate::event::{object, Action, Event};
 use crate::http::{Client, ClientOptions, Method, Request, Roots, Transport};
-use std::collections::VecDeque;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
+use nix::libc;
+use std::ffi::CString;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,7 +23,7 @@ type Task = Box<dyn FnOnce() + Send>;
 
 /// A queue and whether its thread runs; the thread ends when the queue is empty.
 #[derive(Clone, Default)]
-struct Lane(Arc<Mutex<(VecDeque<Task>, bool)>>);
+struct Lane(Arc<Mutex<(Vec<Task>, bool)>>);
 
 impl Lane {
     fn push(&self, what: &str, task: Task) {
@@ -33,25 +32,23 @@ impl Lane {
             log::warn!("{what}: {LANE_MAX} waiting already; dropped");
             return;
         }
-        q.0.push_back(task);
+        q.0.push(task);
         if q.1 {
             return;
         }
         let lane = self.clone();
         let run = move || loop {
             let task = match lane.0.lock() {
-                Ok(mut q) => match q.0.pop_front() {
-                    Some(t) => t,
-                    None => {
-                        q.1 = false;
-                        return;
-                    }
-                },
+                Ok(mut q) if !q.0.is_empty() => q.0.remove(0),
+                Ok(mut q) => {
+                    q.1 = false;
+                    return;
+                }
                 Err(_) => return,
             };
             task();
         };
-        match std::thread::Builder::new().stack_size(256 * 1024).spawn(run) {
+        match crate::worker::thread(Box::new(run)) {
             Ok(_) => q.1 = true,
             Err(e) => log::error!("{what}: cannot start a thread: {e}"),
         }
@@ -83,15 +80,7 @@ impl Outbox {
     /// A periodic check ended, good or not: healthchecks pings tell an external monitor that
     /// the router is alive (and stop when it is dead).
     pub fn check_pass(&mut self, cfg: &Config, ok: bool, roots: &Roots, http: &ClientOptions) {
-        let e = Event {
-            action: if ok { Action::Updated } else { Action::Failed },
-            service: String::new(),
-            hostname: String::new(),
-            family: crate::net::Family::V4,
-            address: None,
-            result: "check".into(),
-            detail: String::new(),
-        };
+        let e = bare(if ok { Action::Updated } else { Action::Failed }, "", "check");
         for n in cfg.notifiers.iter().filter(|n| n.kind == NotifyType::Healthchecks) {
             self.offer(n, &e, roots, http);
         }
@@ -114,31 +103,32 @@ impl Outbox {
     pub fn test(&mut self, cfg: &Config, name: Option<&str>, roots: &Roots, http: &ClientOptions) -> Vec<String> {
         let mut out = Vec::new();
         for n in cfg.notifiers.iter().filter(|n| name.is_none_or(|w| w == n.name)) {
-            let e = Event {
-                action: Action::Test,
-                service: n.name.clone(),
-                hostname: String::new(),
-                family: crate::net::Family::V4,
-                address: None,
-                result: "ok".into(),
-                detail: String::new(),
-            };
-            self.send(n, &e, roots, http);
+            self.send(n, &bare(Action::Test, &n.name, "ok"), roots, http);
             out.push(n.name.clone());
         }
         out
     }
 
     fn send(&mut self, n: &Notifier, e: &Event, roots: &Roots, http: &ClientOptions) {
-        let lane = match self.notify.iter().find(|(k, _)| *k == n.name) {
-            Some((_, l)) => l.clone(),
-            None => {
-                self.notify.push((n.name.clone(), Lane::default()));
-                self.notify.last().map(|(_, l)| l.clone()).unwrap_or_default()
-            }
-        };
+        if !self.notify.iter().any(|(k, _)| *k == n.name) {
+            self.notify.push((n.name.clone(), Lane::default()));
+        }
+        let lane = self.notify.iter().find(|(k, _)| *k == n.name).map(|(_, l)| l.clone()).unwrap_or_default();
         let (req, name, roots, http) = (request(n, e), n.name.clone(), roots.clone(), http.clone());
         lane.push("notify", Box::new(move || deliver(&name, &req, &roots, &http)));
+    }
+}
+
+/// An event about no record: a periodic check, a test message.
+fn bare(action: Action, service: &str, result: &str) -> Event {
+    Event {
+        action,
+        service: service.to_string(),
+        hostname: String::new(),
+        family: crate::net::Family::V4,
+        address: None,
+        result: result.to_string(),
+        detail: String::new(),
     }
 }
 
@@ -146,31 +136,72 @@ impl Outbox {
 /// daemon's environment is not passed on. Killed (its whole process group, as scripts start
 /// their own children) when it outlives `limit`.
 fn hotplug(program: &str, e: &Event, limit: Duration) {
-    let mut cmd = Command::new(program);
-    cmd.arg("edgeddns").env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").current_dir("/").stdin(Stdio::null());
-    for (k, v) in e.fields() {
-        cmd.env(k.to_ascii_uppercase(), v);
-    }
-    let mut child = match cmd.process_group(0).spawn() {
-        Ok(c) => c,
+    let action = e.action.as_str();
+    let mut env: Vec<String> = e.fields().iter().map(|(k, v)| format!("{}={v}", k.to_ascii_uppercase())).collect();
+    env.push("PATH=/usr/sbin:/usr/bin:/sbin:/bin".into());
+    let pid = match spawn(program, &env) {
+        Ok(pid) => pid,
         Err(err) => return log::warn!("hotplug: cannot run {program}: {err}"),
     };
-    let until = Instant::now() + limit;
+    let (until, mut status) = (Instant::now() + limit, 0);
     loop {
-        match child.try_wait() {
-            Ok(Some(status)) if !status.success() => {
-                return log::warn!("hotplug: {program} edgeddns ({}) ended with {status}", e.action.as_str())
+        // SAFETY: waitpid on our own child, with a valid pointer to `status`.
+        match unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } {
+            0 if Instant::now() < until => std::thread::sleep(Duration::from_millis(20)),
+            0 => break,
+            _ if status != 0 => {
+                return log::warn!("hotplug: {program} edgeddns ({action}) failed (wait status {status})")
             }
-            Ok(Some(_)) => return,
-            Ok(None) if Instant::now() < until => std::thread::sleep(Duration::from_millis(20)),
-            _ => break,
+            _ => return,
         }
     }
-    log::warn!("hotplug: {program} edgeddns ({}) still running after {} s: killed", e.action.as_str(), limit.as_secs());
-    if let Ok(pid) = i32::try_from(child.id()) {
-        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+    log::warn!("hotplug: {program} edgeddns ({action}) still running after {} s: killed", limit.as_secs());
+    let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+    // SAFETY: as above; the child is dead or dying.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+}
+
+/// Start `program edgeddns` with exactly `env`, in a process group of its own, in `/`, stdin on
+/// /dev/null, no signal blocked. By hand rather than with std's `Command`, which would cost
+/// tens of KB of flash for this one call.
+fn spawn(program: &str, env: &[String]) -> std::io::Result<i32> {
+    let c = |s: &str| CString::new(s).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput));
+    let args = [c(program)?, c("edgeddns")?];
+    let env = env.iter().map(|e| c(e)).collect::<std::io::Result<Vec<CString>>>()?;
+    let ptrs = |v: &[CString]| {
+        let mut p: Vec<*const libc::c_char> = v.iter().map(|s| s.as_ptr()).collect();
+        p.push(std::ptr::null());
+        p
+    };
+    let (argv, envp) = (ptrs(&args), ptrs(&env));
+    // SAFETY: between fork and execve the child makes only async-signal-safe calls on data
+    // prepared before the fork (no allocation, no lock), and leaves with _exit.
+    unsafe {
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        match libc::fork() {
+            -1 => Err(std::io::Error::last_os_error()),
+            0 => {
+                libc::setpgid(0, 0);
+                libc::chdir(c"/".as_ptr());
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
+                if null > 0 {
+                    libc::dup2(null, 0);
+                }
+                // The daemon blocks the signals it reads from its signalfd, and std ignores
+                // SIGPIPE: a script gets neither.
+                libc::pthread_sigmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+                libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+                libc::execve(argv[0], argv.as_ptr(), envp.as_ptr());
+                libc::_exit(127)
+            }
+            pid => {
+                // Also here, so that a kill never races the child's own setpgid.
+                libc::setpgid(pid, pid);
+                Ok(pid)
+            }
+        }
     }
-    let _ = child.wait();
 }
 
 /// Placeholders of a webhook URL template: `[ACTION]`, `[SERVICE]`... as the hotplug variables.
@@ -179,7 +210,6 @@ const PLACEHOLDERS: [&str; 10] =
 
 /// The request each service documents for one message.
 pub fn request(n: &Notifier, e: &Event) -> Request {
-    use serde_json::json;
     let token = n.token.as_ref().map_or("", |t| t.expose());
     let base = n.url.trim_end_matches('/');
     let (text, title) = (e.text(), format!("edgeddns: {}", e.action.as_str()));
@@ -192,9 +222,13 @@ pub fn request(n: &Notifier, e: &Event) -> Request {
             });
             (url, e.to_json())
         }
-        NotifyType::Ntfy => (base.to_string(), json!({"topic": n.target, "title": title, "message": text})),
-        NotifyType::Telegram => (format!("{base}/bot{token}/sendMessage"), json!({"chat_id": n.target, "text": text})),
-        NotifyType::Gotify => (format!("{base}/message"), json!({"title": title, "message": text})),
+        NotifyType::Ntfy => {
+            (base.to_string(), object(vec![("topic", n.target.clone()), ("title", title), ("message", text)]))
+        }
+        NotifyType::Telegram => {
+            (format!("{base}/bot{token}/sendMessage"), object(vec![("chat_id", n.target.clone()), ("text", text)]))
+        }
+        NotifyType::Gotify => (format!("{base}/message"), object(vec![("title", title), ("message", text)])),
         NotifyType::Healthchecks => {
             let bad = matches!(e.action, Action::Failed | Action::Stopped | Action::Drift);
             (if bad { format!("{base}/fail") } else { base.to_string() }, e.to_json())
