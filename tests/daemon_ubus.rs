@@ -617,14 +617,31 @@ fn telegram_gotify_and_healthchecks_get_their_documented_requests() {
 
     let queued = rig.call("notify_test", json!({})).unwrap();
     assert_eq!(queued, json!({"queued": ["tg", "gotify", "hc"]}));
-    let tg = telegram.wait_for(1, Duration::from_secs(10));
-    assert_eq!(tg[0].header("content-type"), Some("application/json"));
-    let body: serde_json::Value = serde_json::from_str(&tg[0].body).unwrap();
-    assert_eq!(body["chat_id"], "-1001234");
-    assert_eq!(body["text"], "edgeddns test message through 'tg'");
-    let g = gotify.wait_for(1, Duration::from_secs(10));
-    let body: serde_json::Value = serde_json::from_str(&g[0].body).unwrap();
-    assert_eq!((body["title"].as_str(), body["priority"].as_u64()), (Some("edgeddns: test"), Some(8)));
+    // Both also had the first update (their default `on`), in either order with the test.
+    let bodies = |reqs: Vec<Recorded>| -> Vec<serde_json::Value> {
+        reqs.iter().map(|r| serde_json::from_str(&r.body).unwrap()).collect()
+    };
+    let tg = telegram.wait_for(2, Duration::from_secs(10));
+    assert!(tg.iter().all(|r| r.header("content-type") == Some("application/json")));
+    let mut texts: Vec<serde_json::Value> = bodies(tg)
+        .into_iter()
+        .map(|b| {
+            assert_eq!(b["chat_id"], "-1001234");
+            b["text"].clone()
+        })
+        .collect();
+    texts.sort_by_key(|t| t.to_string());
+    assert_eq!(
+        texts,
+        [
+            json!("edgeddns test message through 'tg'"),
+            json!("edgeddns updated home: home.example.org A 203.0.113.10 (updated)")
+        ]
+    );
+    let g = bodies(gotify.wait_for(2, Duration::from_secs(10)));
+    let test = g.iter().find(|b| b["title"] == "edgeddns: test").expect("the test message");
+    assert_eq!(test["priority"], 8);
+    assert!(g.iter().any(|b| b["title"] == "edgeddns: updated"), "{g:?}");
     hc.wait_for(2, Duration::from_secs(10));
 
     rig.provider.set_handler(|_| Reply::ok("911\n"));
