@@ -209,6 +209,8 @@ const PLACEHOLDERS: [&str; 10] =
     ["action", "service", "interface", "hostname", "family", "address", "result", "error", "explanation", "verdict"];
 
 /// The request each service documents for one message.
+// One copy: inlined, it was built twice (1.4 KB on x86_64 for the pair).
+#[inline(never)]
 pub fn request(n: &Notifier, e: &Event) -> Request {
     let token = n.token.as_ref().map_or("", |t| t.expose());
     let base = n.url.trim_end_matches('/');

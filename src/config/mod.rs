@@ -418,6 +418,8 @@ pub struct Notifier {
     pub allow_http: bool,
 }
 
+// One copy: inlined, it was built twice (1.4 KB on x86_64 for the pair).
+#[inline(never)]
 fn read_notifier(r: &mut Reader, name: &str) -> Result<Option<Notifier>, Error> {
     if !r.bool("enabled", true)? {
         return Ok(None);
