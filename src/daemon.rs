@@ -336,7 +336,9 @@ struct Daemon<'a> {
 /// whatever sets it (NTP's step at boot, `date -s`).
 fn clock_offset() -> i64 {
     use nix::time::{clock_gettime, ClockId};
-    let secs = |id| clock_gettime(id).map_or(0, |t| t.tv_sec());
+    // time_t is 32 bits on the MIPS and ARM musl targets.
+    #[allow(clippy::unnecessary_cast)]
+    let secs = |id| clock_gettime(id).map_or(0, |t| t.tv_sec() as i64);
     secs(ClockId::CLOCK_REALTIME) - secs(ClockId::CLOCK_BOOTTIME)
 }
 
