@@ -8,6 +8,7 @@ use crate::engine::{Engine, Env, JobNet, Request};
 use crate::error::Error;
 use crate::http::{Client, ClientOptions, Deadline, HttpError, Request as HttpRequest, Response, Roots, Transport};
 use crate::net::Family;
+use crate::notify::Outbox;
 use crate::options::{load_config, Options};
 use crate::sources::echo::EchoResult;
 use crate::sources::netlink::{AddressMonitor, Netlink};
@@ -208,7 +209,10 @@ pub fn unix_now() -> u64 {
 
 /// Every secret of every service, in the forms a log line could carry them.
 pub fn secrets_of(cfg: &Config) -> Vec<String> {
-    cfg.services.iter().flat_map(|s| crate::providers::secrets_of(&s.account, &s.hostnames)).collect()
+    let mut all: Vec<String> =
+        cfg.services.iter().flat_map(|s| crate::providers::secrets_of(&s.account, &s.hostnames)).collect();
+    all.extend(cfg.notifiers.iter().filter_map(|n| Some(n.token.as_ref()?.expose().to_string())));
+    all
 }
 
 pub fn state_paths(cfg: &Config) -> (PathBuf, Option<PathBuf>) {
@@ -294,6 +298,7 @@ pub fn run(o: &Options, cfg: Config) -> ExitCode {
         asap: true,
         debounce: Debounce::default(),
         next_check: now,
+        outbox: Outbox::default(),
         reconnect: Reconnect { at: now, wait: Duration::from_secs(1) },
         clock: clock_offset(),
     };
@@ -321,6 +326,7 @@ struct Daemon<'a> {
     asap: bool,
     debounce: Debounce,
     next_check: Instant,
+    outbox: Outbox,
     reconnect: Reconnect,
     /// The wall clock minus the time since boot, at the last turn: a change is a clock step.
     clock: i64,
@@ -330,7 +336,9 @@ struct Daemon<'a> {
 /// whatever sets it (NTP's step at boot, `date -s`).
 fn clock_offset() -> i64 {
     use nix::time::{clock_gettime, ClockId};
-    let secs = |id| clock_gettime(id).map_or(0, |t| t.tv_sec());
+    // time_t is 32 bits on the MIPS and ARM musl targets.
+    #[allow(clippy::unnecessary_cast)]
+    let secs = |id| clock_gettime(id).map_or(0, |t| t.tv_sec() as i64);
     secs(ClockId::CLOCK_REALTIME) - secs(ClockId::CLOCK_BOOTTIME)
 }
 
@@ -420,12 +428,34 @@ impl Daemon<'_> {
         } else if checks.is_some_and(|c| now >= c) {
             self.start_checks();
         }
+        self.dispatch();
         None
+    }
+
+    /// Send on what changed: a ubus event (never waiting for ubusd), the hotplug scripts and
+    /// the notifiers (on their own threads).
+    fn dispatch(&mut self) {
+        // A dry run sends nothing, and tells no one about what it did not send.
+        if self.engine.events.is_empty() || self.o.dry_run {
+            self.engine.events.clear();
+            return;
+        }
+        let secrets = secrets_of(&self.engine.config);
+        for mut e in std::mem::take(&mut self.engine.events) {
+            e.detail = crate::secret::mask_secrets(&e.detail, &secrets);
+            if let Some(s) = self.env.ubus.as_mut() {
+                if let Err(err) = s.send_event(e.ubus_name(), &e.to_json()) {
+                    log::warn!("cannot send the ubus event {}: {err}", e.ubus_name());
+                }
+            }
+            self.outbox.event(&self.engine.config, &e, &self.env.roots, &self.env.http);
+        }
     }
 
     /// Look at the interfaces, and hand out the echo queries and provider jobs now due.
     fn cycle(&mut self) {
         let now = Instant::now();
+        let timer = now >= self.next_check;
         self.asap = false;
         self.debounce.fired(now, self.engine.config.global.coalesce);
         self.next_check = now + self.engine.config.global.check_interval;
@@ -438,6 +468,10 @@ impl Daemon<'_> {
             self.workers.job(job, net);
         }
         self.start_checks();
+        if timer {
+            let ok = self.engine.state.records.values().all(|r| r.error.is_none());
+            self.outbox.check_pass(&self.engine.config, ok, &self.env.roots, &self.env.http);
+        }
         self.save();
     }
 
@@ -608,6 +642,17 @@ impl Daemon<'_> {
                 (0, Some(json!({"services": self.engine.config.services.len()})))
             }
             "providers" => (0, Some(crate::providers::catalogue::to_json())),
+            "notify_test" => {
+                let name = call.data.get("name").and_then(|v| v.as_str());
+                let sent = self.outbox.test(&self.engine.config, name, &self.env.roots, &self.env.http);
+                match (name, sent.is_empty()) {
+                    (Some(n), true) => (
+                        crate::ubus::STATUS_NOT_FOUND,
+                        Some(json!({"error": format!("no notify section named '{n}'")})),
+                    ),
+                    _ => (0, Some(json!({"queued": sent}))),
+                }
+            }
             _ => (crate::ubus::STATUS_METHOD_NOT_FOUND, None),
         }
     }
@@ -621,6 +666,7 @@ pub const METHODS: &[(&str, &[(&str, u8)])] = &[
     ("detect", &[]),
     ("reload", &[]),
     ("providers", &[]),
+    ("notify_test", &[("name", crate::ubus::blob::BLOBMSG_STRING)]),
 ];
 
 /// A call's arguments against `METHODS`: a wrongly typed or unknown argument is refused, never

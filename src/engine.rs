@@ -4,6 +4,7 @@
 
 use crate::config::{Config, IpSource, Service};
 use crate::dns::Exchange;
+use crate::event::{Action, Event};
 use crate::http::Transport;
 use crate::net::Family;
 use crate::providers::{Code, Job, Kind, Net, Outcome, RecordResult};
@@ -79,6 +80,9 @@ pub struct WanView {
     pub verdict: Verdict,
     pub explanation: String,
     pub checked_at: u64,
+    /// The verdict last reported (logged, sent as an event): a "checking" in between, while
+    /// the echo is asked about a new address, is no change.
+    pub reported: Option<Verdict>,
 }
 
 /// The echo of one family: per WAN when requests leave through the WAN they are for
@@ -176,6 +180,8 @@ pub struct Engine {
     /// The clock is not set yet (it read before `clock_floor`, or a certificate was not valid
     /// yet): no job goes out until the clock jumps or someone asks.
     clock_wait: bool,
+    /// Changes of a record's result or a WAN's verdict, for the daemon to send on.
+    pub events: Vec<Event>,
 }
 
 // Lists rather than maps: a router has a handful of services, and every map type costs flash.
@@ -285,6 +291,7 @@ impl Engine {
             checks: verify::Checks::default(),
             clock_floor: 0,
             clock_wait: false,
+            events: Vec::new(),
         };
         e.forget_unconfigured();
         e
@@ -567,7 +574,7 @@ impl Engine {
             } else {
                 EchoState::Asked
             };
-            let view = judge(*family, label, addrs, *note, echo, state, now);
+            let mut view = judge(*family, label, addrs, *note, echo, state, now);
             let v = view.verdict;
             let old = self.wan.get(&(*family, label.clone()));
             match old {
@@ -581,11 +588,22 @@ impl Engine {
             }
             // "Checking" is no verdict worth a log line: the answer comes in a moment.
             let checking = v == Verdict::EchoUnreachable && state == EchoState::Asking;
-            if old.map(|o| o.verdict) != Some(v) && !checking {
+            view.reported = old.and_then(|o| o.reported);
+            if view.reported != Some(v) && !checking {
+                view.reported = Some(v);
                 match v {
                     Verdict::Public | Verdict::NoAddress => log::info!("{label} ({family}): {}", view.explanation),
                     _ => log::warn!("{label} ({family}): {}", view.explanation),
                 }
+                self.events.push(Event {
+                    action: Action::Verdict,
+                    service: label.clone(),
+                    hostname: String::new(),
+                    family: *family,
+                    address: view.address,
+                    result: v.as_str().to_string(),
+                    detail: view.explanation.clone(),
+                });
             }
             self.wan.insert((*family, label.clone()), view);
         }
@@ -807,6 +825,18 @@ impl Engine {
         if changed.correct && !self.forced.contains(&changed.key.service) {
             self.forced.push(changed.key.service.clone());
         }
+        if changed.verdict == verify::Verdict::Drift {
+            let key = &changed.key;
+            self.events.push(Event {
+                action: Action::Drift,
+                service: key.service.clone(),
+                hostname: key.host.clone(),
+                family: key.family,
+                address: self.state.records.get(key).and_then(|r| r.registered),
+                result: verify::Verdict::Drift.as_str().to_string(),
+                detail: self.checks.get(key).map(|c| c.reason.clone()).unwrap_or_default(),
+            });
+        }
         Some(changed)
     }
 
@@ -877,6 +907,7 @@ impl Engine {
         let key = RecordKey::new(&svc.name, &r.host, r.family);
         let rec = self.state.records.entry(key).or_default();
         let what = format!("{}: {} {}", svc.name, r.host, r.family.record_type());
+        let before = (rec.result, rec.registered);
         match &r.outcome {
             Outcome::NotSent => return,
             Outcome::Updated | Outcome::Unchanged => {
@@ -925,6 +956,26 @@ impl Engine {
         rec.last_attempt = Some(now);
         rec.result = Some(r.outcome.code());
         rec.kind = r.outcome.kind();
+        // A result repeated (the same failure again, an address confirmed) is no event.
+        let ok = |c: Option<Code>| matches!(c, Some(Code::Updated | Code::Unchanged));
+        let changed =
+            if r.outcome.is_success() { !ok(before.0) || before.1 != rec.registered } else { before.0 != rec.result };
+        if changed {
+            let action = match r.outcome {
+                Outcome::Retry { .. } => Action::Failed,
+                Outcome::Stop { .. } => Action::Stopped,
+                _ => Action::Updated,
+            };
+            self.events.push(Event {
+                action,
+                service: svc.name.clone(),
+                hostname: r.host.clone(),
+                family: r.family,
+                address: desired,
+                result: r.outcome.label().to_string(),
+                detail: r.outcome.reason().unwrap_or_default().to_string(),
+            });
+        }
     }
 
     /// When the engine next has something to do on its own (a retry, a forced refresh, an
@@ -1015,6 +1066,7 @@ pub fn judge(
         verdict: v,
         explanation,
         checked_at: now,
+        reported: None,
     }
 }
 
@@ -1373,6 +1425,34 @@ mod tests {
         assert_eq!(sent(&w).len(), 2);
         assert!(sent(&w)[1].ends_with("myip=203.0.113.2"), "{:?}", sent(&w));
         assert_eq!(e.state.records[&key].registered, "203.0.113.2".parse().ok());
+    }
+
+    /// A change of result is an event, a repetition is not: failing twice is one `failed`,
+    /// good again is `updated`, a re-check that confirms the verdict says nothing.
+    #[test]
+    fn only_changes_are_events() {
+        let mut e = engine(NOIP);
+        let mut w = world("203.0.113.1", "203.0.113.1");
+        let actions = |e: &mut Engine| -> Vec<String> {
+            e.events.drain(..).map(|ev| format!("{} {} {}", ev.action.as_str(), ev.result, show(ev.address))).collect()
+        };
+        *w.down.lock().unwrap() = true;
+        e.pass(&mut w, &Request::default());
+        assert_eq!(actions(&mut e), ["verdict public 203.0.113.1", "failed retry 203.0.113.1"]);
+        w.now += 3600;
+        e.pass(&mut w, &Request::default());
+        assert_eq!(sent(&w).len(), 2, "retried");
+        assert!(actions(&mut e).is_empty(), "the same failure again is no event");
+        *w.down.lock().unwrap() = false;
+        w.now += 3600;
+        e.pass(&mut w, &Request::default());
+        assert_eq!(actions(&mut e), ["updated updated 203.0.113.1"]);
+        e.pass(&mut w, &Request { echo: true, update: Some(None) });
+        assert_eq!(sent(&w).len(), 4);
+        assert!(actions(&mut e).is_empty(), "a confirmed address and verdict are no event");
+        w.addrs = vec![IfAddr::new("100.64.0.9".parse().unwrap(), 10)];
+        e.pass(&mut w, &Request { echo: true, update: None });
+        assert_eq!(actions(&mut e)[0], "verdict cgnat 100.64.0.9");
     }
 
     #[test]

@@ -107,7 +107,7 @@ impl AsFd for Workers {
 
 /// Every worker thread starts here: one boxed entry point keeps std's spawning code in the
 /// binary once.
-fn thread(work: Box<dyn FnOnce() + Send>) -> std::io::Result<std::thread::JoinHandle<()>> {
+pub fn thread(work: Box<dyn FnOnce() + Send>) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().stack_size(STACK).spawn(work)
 }
 

@@ -19,6 +19,7 @@ struct Rig {
     _echo: HttpsServer,
     provider: HttpsServer,
     cfg: String,
+    ca: TestCa,
 }
 
 impl Rig {
@@ -42,7 +43,7 @@ impl Rig {
             d = dir.0.display()
         );
         let cfg = dir.write("edgeddns", &cfg).display().to_string();
-        Rig { dir, ubusd, echo_ip, _echo: echo, provider, cfg }
+        Rig { dir, ubusd, echo_ip, _echo: echo, provider, cfg, ca }
     }
 
     fn daemon(&self) -> Daemon {
@@ -377,5 +378,274 @@ fn bench_ten_slow_services() {
         took[took.len() * 99 / 100],
         took.len()
     );
+    netifd.stop();
+}
+
+/// Every event of the daemon, three ways: a ubus subscriber registered for `edgeddns.*` on the
+/// fake ubusd, hotplug scripts run by a hotplug-call stand-in that record their environment,
+/// and an ntfy notifier on an HTTPS double. Five address changes in a row are five events each
+/// way but one ntfy message (rate_limit); a webhook that hangs and fails delays no update.
+#[test]
+fn events_reach_ubus_hotplug_scripts_and_notifiers() {
+    const NTFY_TOKEN: &str = "tk_ntfy_sekrit_42";
+    let rig = Rig::new("events", "203.0.113.10");
+    let ca = &rig.ca;
+    let d = &rig.dir.0.display().to_string();
+    let hp = rig.dir.path("hotplug.d/edgeddns");
+    std::fs::create_dir_all(&hp).unwrap();
+    std::fs::write(hp.join("10-record"), format!("{{ echo ---; env | sort; }} >> {d}/env.log\n")).unwrap();
+    std::fs::write(hp.join("20-order"), format!("echo \"$ACTION $ADDRESS\" >> {d}/order.log\n")).unwrap();
+    let call = hotplug_call(&rig.dir, &format!("{d}/hotplug.d"));
+    let ntfy = HttpsServer::start(ca, None, |_| Reply::json(200, &json!({"id": "x1", "event": "message"})));
+    let hook = HttpsServer::start(ca, None, |_| {
+        std::thread::sleep(Duration::from_secs(3));
+        Reply::status(500, "down")
+    });
+    let cfg = std::fs::read_to_string(&rig.cfg).unwrap().replacen(
+        "config service",
+        &format!("\toption hotplug '{}'\n\toption http_timeout '5s'\nconfig service", call.display()),
+        1,
+    );
+    let cfg = format!(
+        "{cfg}config notify 'phone'\n\toption type 'ntfy'\n\toption server '{}'\n\toption topic 'home-router'\n\
+         \toption token '{NTFY_TOKEN}'\n\toption priority '4'\n\tlist on 'updated'\n\toption rate_limit '1h'\n\
+         config notify 'hook'\n\toption type 'webhook'\n\toption url '{}'\n\tlist on 'updated'\n\tlist on 'failed'\n",
+        ntfy.url("/"),
+        hook.url("/hooks/abc123")
+    );
+    std::fs::write(&rig.cfg, cfg).unwrap();
+
+    let mut sub = Connection::connect(Some(&rig.ubusd.path)).unwrap();
+    let listener = sub.add_object(None, &[]).unwrap();
+    sub.register_event(listener, "edgeddns.*").unwrap();
+    let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
+    let daemon = rig.daemon();
+    assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", daemon.log());
+    daemon.wait_log("is public and is what the internet sees", Duration::from_secs(5));
+    let mut reaction = Vec::new();
+    for i in 11..15 {
+        let ip = format!("203.0.113.{i}");
+        let t = rig.change(&netifd, &ip);
+        let reqs = rig.provider.wait_for(i - 9, Duration::from_secs(10));
+        assert_eq!(reqs.last().unwrap().query("myip").as_deref(), Some(ip.as_str()), "{}", daemon.log());
+        reaction.push(reqs.last().unwrap().at.duration_since(t));
+    }
+    // The webhook takes 3 s per attempt and fails: updates went out as fast as ever.
+    eprintln!("address change → provider while a notifier hangs: {reaction:?}");
+    assert!(reaction.iter().all(|r| *r < Duration::from_secs(3)), "{reaction:?}\n{}", daemon.log());
+    // The provider fails once: a `failed` event.
+    rig.provider.set_handler(|_| Reply::ok("911\n"));
+    rig.change(&netifd, "203.0.113.15");
+    rig.provider.wait_for(6, Duration::from_secs(10));
+
+    // ubus: one record event per change, with the typed fields, and the WAN's verdicts (a
+    // public address goes out before the echo confirms it, so the two come in either order;
+    // the echo may see a new address before netifd reports it, a real if short mismatch).
+    let mut events = Vec::new();
+    let until = Instant::now() + Duration::from_secs(10);
+    while events.iter().filter(|(n, _): &&(String, serde_json::Value)| n == "edgeddns.record").count() < 6 {
+        assert!(Instant::now() < until, "{events:#?}\n{}", daemon.log());
+        if let Some(edgeddns::ubus::Incoming::Invoke(inv)) = sub.wait_incoming(Duration::from_millis(200)).unwrap() {
+            assert_eq!(inv.object, listener);
+            events.push((inv.method.clone(), inv.data.clone()));
+        }
+    }
+    while let Some(edgeddns::ubus::Incoming::Invoke(inv)) = sub.wait_incoming(Duration::from_millis(500)).unwrap() {
+        events.push((inv.method.clone(), inv.data.clone()));
+    }
+    let verdicts: Vec<&serde_json::Value> =
+        events.iter().filter(|(n, _)| n == "edgeddns.verdict").map(|(_, d)| d).collect();
+    assert!(verdicts.iter().all(|v| v["interface"] == "wan" && v["verdict"] == v["result"]), "{events:#?}");
+    assert!(verdicts.iter().any(|v| v["verdict"] == "public" && v["address"] == "203.0.113.10"), "{events:#?}");
+    // Each verdict differs from the one before (asking the echo again is no change).
+    assert!(verdicts.windows(2).all(|w| w[0]["verdict"] != w[1]["verdict"]), "{events:#?}");
+    let records: Vec<&serde_json::Value> =
+        events.iter().filter(|(n, _)| n == "edgeddns.record").map(|(_, d)| d).collect();
+    for (i, r) in records[..5].iter().enumerate() {
+        assert_eq!(
+            **r,
+            json!({"action": "updated", "service": "home", "hostname": "home.example.org", "family": "ipv4",
+                   "address": format!("203.0.113.{}", 10 + i), "result": "updated"})
+        );
+    }
+    assert_eq!(records[5]["action"], "failed");
+    assert_eq!(records[5]["result"], "retry");
+    assert_eq!(records[5]["address"], "203.0.113.15");
+    assert!(records[5]["error"].as_str().unwrap().contains("911"), "{}", records[5]);
+
+    // hotplug: both scripts ran for every event, in order, with the event in the environment.
+    let order_path = rig.dir.path("order.log");
+    let until = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(&order_path).unwrap_or_default().lines().count() < 6 + verdicts.len() {
+        assert!(Instant::now() < until, "{}", daemon.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let order = std::fs::read_to_string(&order_path).unwrap();
+    let mut want: Vec<String> = (10..15).map(|i| format!("updated 203.0.113.{i}")).collect();
+    want.push("failed 203.0.113.15".into());
+    let lines: Vec<&str> = order.lines().collect();
+    assert_eq!(lines.iter().filter(|l| !l.starts_with("verdict")).copied().collect::<Vec<_>>(), want);
+    assert_eq!(lines.len(), 6 + verdicts.len(), "{order}");
+    let env = std::fs::read_to_string(rig.dir.path("env.log")).unwrap();
+    let blocks: Vec<&str> = env.split("---\n").filter(|b| !b.is_empty()).collect();
+    assert_eq!(blocks.len(), 6 + verdicts.len(), "{env}");
+    let verdict = blocks.iter().find(|b| b.contains("ACTION=verdict") && b.contains("VERDICT=public")).unwrap();
+    for line in ["INTERFACE=wan", "VERDICT=public", "FAMILY=ipv4", "ADDRESS=203.0.113.10", "HOTPLUG_TYPE=edgeddns"] {
+        assert!(verdict.lines().any(|l| l == line), "{line} missing:\n{verdict}");
+    }
+    let failed = blocks.iter().find(|b| b.contains("ACTION=failed")).unwrap();
+    for line in [
+        "ACTION=failed",
+        "SERVICE=home",
+        "HOSTNAME=home.example.org",
+        "FAMILY=ipv4",
+        "ADDRESS=203.0.113.15",
+        "RESULT=retry",
+        "HOTPLUG_TYPE=edgeddns",
+    ] {
+        assert!(failed.lines().any(|l| l == line), "{line} missing:\n{env}");
+    }
+    assert!(!env.contains(PASSWORD) && !env.contains(NTFY_TOKEN), "{env}");
+
+    // ntfy: five `updated` events, one message (rate_limit 1h), exactly as ntfy documents a
+    // JSON publish: POST to the server's root, topic/title/message/priority, a bearer token.
+    std::thread::sleep(Duration::from_secs(1));
+    let sent = ntfy.requests();
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    let m = &sent[0];
+    assert_eq!((m.method.as_str(), m.target.as_str()), ("POST", "/"));
+    assert_eq!(m.header("authorization"), Some(format!("Bearer {NTFY_TOKEN}").as_str()));
+    assert_eq!(m.header("content-type"), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_str(&m.body).unwrap();
+    assert_eq!(
+        body,
+        json!({"topic": "home-router", "title": "edgeddns: updated", "priority": 4,
+               "message": "edgeddns updated home: home.example.org A 203.0.113.10 (updated)"})
+    );
+
+    // notify_test over ubus: one more message, not rate-limited; an unknown name is refused.
+    assert_eq!(rig.call("notify_test", json!({"name": "phone"})).unwrap(), json!({"queued": ["phone"]}));
+    assert!(matches!(rig.call("notify_test", json!({"name": "nope"})), Err(Error::Status(4))));
+    let sent = ntfy.wait_for(2, Duration::from_secs(10));
+    let body: serde_json::Value = serde_json::from_str(&sent[1].body).unwrap();
+    assert_eq!(body["title"], "edgeddns: test");
+
+    // The hanging webhook was tried three times per message and given up on, without its path.
+    daemon.wait_log("notify 'hook': not sent after 3 attempts: HTTP 500", Duration::from_secs(40));
+    let hooked = hook.requests();
+    assert_eq!(hooked[0].target, "/hooks/abc123");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&hooked[0].body).unwrap()["address"], "203.0.113.10");
+    let log = daemon.log();
+    assert!(!log.contains(PASSWORD) && !log.contains(NTFY_TOKEN) && !log.contains("abc123"), "{log}");
+    netifd.stop();
+}
+
+/// Telegram, Gotify and healthchecks against doubles that answer as the services document
+/// (Telegram's `{"ok": ...}` envelope and 404 for a wrong bot token, Gotify's 401 without a
+/// valid X-Gotify-Key, healthchecks' `OK`): the start-up check pings healthchecks, `notify_test`
+/// reaches all three, and a failed update pings `/fail`.
+#[test]
+fn telegram_gotify_and_healthchecks_get_their_documented_requests() {
+    const BOT: &str = "123456:AAH-bot-token";
+    const GOTIFY: &str = "AppTokenXYZ";
+    let rig = Rig::new("notifiers", "203.0.113.10");
+    let telegram = HttpsServer::start(&rig.ca, None, |r| {
+        let body: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+        if r.method != "POST" || r.path() != format!("/bot{BOT}/sendMessage") {
+            Reply::json(404, &json!({"ok": false, "error_code": 404, "description": "Not Found"}))
+        } else if body["chat_id"].is_null() || body["text"].as_str().unwrap_or("").is_empty() {
+            Reply::json(
+                400,
+                &json!({"ok": false, "error_code": 400, "description": "Bad Request: message text is empty"}),
+            )
+        } else {
+            Reply::json(
+                200,
+                &json!({"ok": true, "result": {"message_id": 1, "chat": {"id": body["chat_id"]}, "text": body["text"]}}),
+            )
+        }
+    });
+    let gotify = HttpsServer::start(&rig.ca, None, |r| {
+        let body: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+        if r.header("x-gotify-key") != Some(GOTIFY) {
+            Reply::json(
+                401,
+                &json!({"error": "Unauthorized", "errorCode": 401,
+                "errorDescription": "you need to provide a valid access token or user credentials to access this api"}),
+            )
+        } else if r.method != "POST" || r.path() != "/message" || body["message"].as_str().is_none() {
+            Reply::json(
+                400,
+                &json!({"error": "Bad Request", "errorCode": 400, "errorDescription": "Field 'message' is required"}),
+            )
+        } else {
+            Reply::json(
+                200,
+                &json!({"id": 1, "appid": 1, "message": body["message"], "title": body["title"],
+                "priority": body["priority"], "date": "2026-12-02T05:00:00Z"}),
+            )
+        }
+    });
+    let hc = HttpsServer::start(&rig.ca, None, |r| match r.path() {
+        "/ping/5bf66975-d4c7" | "/ping/5bf66975-d4c7/fail" => Reply::ok("OK"),
+        _ => Reply::status(404, "not found"),
+    });
+    let cfg = std::fs::read_to_string(&rig.cfg).unwrap();
+    let cfg = format!(
+        "{cfg}config notify 'tg'\n\toption type 'telegram'\n\toption server '{}'\n\toption token '{BOT}'\n\
+         \toption chat_id '-1001234'\n\
+         config notify 'gotify'\n\toption type 'gotify'\n\toption server '{}'\n\toption token '{GOTIFY}'\n\
+         \toption priority '8'\n\
+         config notify 'hc'\n\toption type 'healthchecks'\n\toption url '{}'\n\tlist on 'failed'\n",
+        telegram.url(""),
+        gotify.url("/"),
+        hc.url("/ping/5bf66975-d4c7")
+    );
+    std::fs::write(&rig.cfg, cfg).unwrap();
+    let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
+    let d = rig.daemon();
+    assert_eq!(rig.last_myip(1), "203.0.113.10", "{}", d.log());
+    let first = hc.wait_for(1, Duration::from_secs(10));
+    assert_eq!((first[0].method.as_str(), first[0].path()), ("POST", "/ping/5bf66975-d4c7"));
+
+    let queued = rig.call("notify_test", json!({})).unwrap();
+    assert_eq!(queued, json!({"queued": ["tg", "gotify", "hc"]}));
+    // Both also had the first update (their default `on`), in either order with the test.
+    let bodies = |reqs: Vec<Recorded>| -> Vec<serde_json::Value> {
+        reqs.iter().map(|r| serde_json::from_str(&r.body).unwrap()).collect()
+    };
+    let tg = telegram.wait_for(2, Duration::from_secs(10));
+    assert!(tg.iter().all(|r| r.header("content-type") == Some("application/json")));
+    let mut texts: Vec<serde_json::Value> = bodies(tg)
+        .into_iter()
+        .map(|b| {
+            assert_eq!(b["chat_id"], "-1001234");
+            b["text"].clone()
+        })
+        .collect();
+    texts.sort_by_key(|t| t.to_string());
+    assert_eq!(
+        texts,
+        [
+            json!("edgeddns test message through 'tg'"),
+            json!("edgeddns updated home: home.example.org A 203.0.113.10 (updated)")
+        ]
+    );
+    let g = bodies(gotify.wait_for(2, Duration::from_secs(10)));
+    let test = g.iter().find(|b| b["title"] == "edgeddns: test").expect("the test message");
+    assert_eq!(test["priority"], 8);
+    assert!(g.iter().any(|b| b["title"] == "edgeddns: updated"), "{g:?}");
+    hc.wait_for(2, Duration::from_secs(10));
+
+    rig.provider.set_handler(|_| Reply::ok("911\n"));
+    rig.change(&netifd, "203.0.113.11");
+    let pings = hc.wait_for(3, Duration::from_secs(10));
+    assert_eq!(pings[2].path(), "/ping/5bf66975-d4c7/fail", "{pings:#?}");
+    let event: serde_json::Value = serde_json::from_str(&pings[2].body).unwrap();
+    assert_eq!((event["action"].as_str(), event["address"].as_str()), (Some("failed"), Some("203.0.113.11")));
+    std::thread::sleep(Duration::from_millis(500));
+    let log = d.log();
+    assert!(!log.contains("notify '"), "a notifier failed:\n{log}");
+    assert!(!log.contains(BOT) && !log.contains(GOTIFY) && !log.contains(PASSWORD), "{log}");
     netifd.stop();
 }

@@ -354,6 +354,7 @@ fn the_page_configures_services_shows_the_truth_and_updates_now() {
         }
         Reply::ok(format!("good {}\n", r.query("myip").unwrap_or_default()))
     });
+    let ntfy = HttpsServer::start(&ca, None, |_| Reply::json(200, &json!({"id": "m1", "event": "message"})));
     // "legacy" names an interface the network config no longer has: the form must keep it.
     let cfg = format!(
         "config edgeddns 'global'\n\tlist echo_url '{}'\n\toption ca_bundle '{d}/ca.pem'\n\toption run_dir '{d}/run'\n\
@@ -363,9 +364,11 @@ fn the_page_configures_services_shows_the_truth_and_updates_now() {
          config service 'broken'\n\toption provider 'dyndns2'\n\toption server '{p}'\n\tlist hostname 'broken.example.org'\n\
          \toption username 'bob'\n\toption password 'other-pw-6'\n\toption interface 'wan'\n\n\
          config service 'legacy'\n\toption enabled '0'\n\toption provider 'dyndns2'\n\toption server '{p}'\n\
-         \tlist hostname 'old.example.org'\n\toption username 'dan'\n\toption password 'dan-pw'\n\toption interface 'wwan'\n",
+         \tlist hostname 'old.example.org'\n\toption username 'dan'\n\toption password 'dan-pw'\n\toption interface 'wwan'\n\n\
+         config notify 'phone'\n\toption type 'ntfy'\n\toption server '{n}'\n\toption topic 'router'\n\toption token 'ntfy-tk-9'\n",
         echo.url("/"),
         p = provider.url("/nic/update"),
+        n = ntfy.url("/"),
         d = dir.0.display()
     );
     let config = dir.write("edgeddns", &cfg);
@@ -473,6 +476,7 @@ fn the_page_configures_services_shows_the_truth_and_updates_now() {
         "STEP root:cgnat-banner",
         "STEP root:update-now",
         "STEP root:daemon-error-shown",
+        "STEP root:notify-test",
         "STEP root:cloudflare-fields",
         "STEP root:add-needs-a-name",
         "STEP root:invalid-hostname-refused",
@@ -499,6 +503,13 @@ fn the_page_configures_services_shows_the_truth_and_updates_now() {
         .collect();
     assert!(home.len() >= 3, "initial, CGNAT change, Update now: {home:#?}");
     assert_eq!(home.last().unwrap().query("myip").as_deref(), Some("198.51.100.77"));
+
+    // "Send test" reached ntfy through the daemon: the test message, with the token.
+    let sent = ntfy.requests();
+    let test: Vec<&Recorded> = sent.iter().filter(|r| r.body.contains("\"edgeddns: test\"")).collect();
+    assert_eq!(test.len(), 1, "{sent:#?}");
+    assert_eq!(test[0].header("authorization"), Some("Bearer ntfy-tk-9"));
+    assert!(!daemon.log().contains("ntfy-tk-9"));
 
     // Save & Apply wrote the real file through apply + confirm and the daemon reloaded it.
     let file = uci::parse("edgeddns", &std::fs::read_to_string(&config).unwrap()).unwrap();

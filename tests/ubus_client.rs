@@ -152,3 +152,38 @@ fn a_dead_ubusd_is_an_error_not_a_hang() {
     assert!(start.elapsed() < Duration::from_secs(3));
     assert!(Connection::connect(Some(&d.path)).is_err());
 }
+
+/// Events as ubusd_event.c handles them: delivered to every object registered with a matching
+/// pattern (once, never back to the sender), and refused when `id` is not a string or `data`
+/// not a table, or when a client pretends to be ubusd (`ubus.*`).
+#[test]
+fn events_are_sent_without_waiting_and_checked_like_ubusd() {
+    let (_dir, d) = server("events");
+    let mut listener = Connection::connect(Some(&d.path)).unwrap();
+    let obj = listener.add_object(None, &[]).unwrap();
+    listener.register_event(obj, "edgeddns.*").unwrap();
+    listener.register_event(obj, "edgeddns.record").unwrap();
+    let mut sender = Connection::connect(Some(&d.path)).unwrap();
+    let own = sender.add_object(None, &[]).unwrap();
+    sender.register_event(own, "*").unwrap();
+    let data = json!({"action": "updated", "service": "home", "address": "192.0.2.1"});
+    sender.send_event("edgeddns.record", &data).unwrap();
+    let got = expect(&mut listener, "the event", |i| matches!(i, Incoming::Invoke(_)));
+    let Incoming::Invoke(inv) = got else { unreachable!() };
+    assert_eq!((inv.object, inv.method.as_str(), &inv.data), (obj, "edgeddns.record", &data));
+    // Two matching patterns, one delivery; the sender's own "*" does not see it.
+    assert!(listener.wait_incoming(Duration::from_millis(300)).unwrap().is_none());
+    // The STATUS ubusd sends back is not waited for, and is dropped when it arrives.
+    assert!(sender.wait_incoming(Duration::from_millis(300)).unwrap().is_none());
+    for (args, status) in [
+        (json!({"id": "edgeddns.record"}), 2),
+        (json!({"id": "edgeddns.record", "data": "text"}), 2),
+        (json!({"id": "edgeddns.record", "data": [1]}), 2),
+        (json!({"data": {}}), 2),
+        (json!({"id": "ubus.object.add", "data": {}}), 6),
+    ] {
+        let r = sender.invoke(edgeddns::ubus::EVENT_OBJECT, "send", &args);
+        assert!(matches!(r, Err(Error::Status(s)) if s == status), "{args}: {r:?}");
+    }
+    assert!(listener.wait_incoming(Duration::from_millis(200)).unwrap().is_none(), "a refused event was delivered");
+}

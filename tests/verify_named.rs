@@ -290,6 +290,22 @@ fn the_daemon_verifies_after_updating_and_repairs_drift_once() {
     ca.write_bundle(&lab.dir);
     let echo = HttpsServer::start(&ca, Some(&lab.ns), |_| Reply::ok("203.0.113.80"));
     let cfg = lab.config("edgeddns", &echo.url("/"), &[("bind", "home.example.test", "example.test")]);
+    // The events go to a hotplug script that writes down what each one says.
+    let d = lab.dir.0.display().to_string();
+    std::fs::create_dir_all(lab.dir.path("hotplug.d/edgeddns")).unwrap();
+    let events = lab.dir.path("events.log");
+    std::fs::write(
+        lab.dir.path("hotplug.d/edgeddns/10-log"),
+        format!("echo \"$ACTION $SERVICE $HOSTNAME $FAMILY $ADDRESS $RESULT\" >> {}\n", events.display()),
+    )
+    .unwrap();
+    let call = hotplug_call(&lab.dir, &format!("{d}/hotplug.d"));
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replacen("config service", &format!("\toption hotplug '{}'\nconfig service", call.display()), 1),
+    )
+    .unwrap();
     let mut cmd = lab.ns.command(BIN);
     cmd.args(["-c", &cfg, "-f", "run"]);
     let daemon = Daemon::start(cmd);
@@ -331,6 +347,16 @@ fn the_daemon_verifies_after_updating_and_repairs_drift_once() {
     daemon.wait_log_times(updated, 2, limit);
     daemon.wait_log_times(published, 2, limit);
     assert_eq!(lab.dig("home.example.test"), "203.0.113.80");
+    // The drift was an event of its own, between the two updates.
+    let start = Instant::now();
+    let drift = "drift bind home.example.test ipv4 203.0.113.80 drift";
+    while !std::fs::read_to_string(&events).unwrap_or_default().contains(drift) {
+        assert!(start.elapsed() < limit, "no drift event: {:?}", std::fs::read_to_string(&events));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = std::fs::read_to_string(&events).unwrap();
+    let actions: Vec<&str> = log.lines().filter_map(|l| l.split(' ').next()).collect();
+    assert_eq!(actions, ["updated", "drift"], "{log}");
 
     // Again: only a warning, the record is left as the other party set it.
     lab.nsupdate("home.example.test", "198.51.100.67");

@@ -3,6 +3,7 @@
 
 use crate::duration::{format_duration, parse_duration};
 use crate::error::Error;
+use crate::event::Action;
 use crate::http::url_allowed;
 use crate::providers::{self, catalogue::Preset, Account, FieldKind};
 use crate::secret::Secret;
@@ -61,6 +62,9 @@ pub struct Global {
     pub verify_resolver: Vec<String>,
     /// `bind_wan` as written; `None`: decided by `Config::bind_wan`.
     pub bind_wan: Option<bool>,
+    /// OpenWrt's hotplug runner, called as `hotplug-call edgeddns` on every event; None = off.
+    pub hotplug: Option<String>,
+    pub hotplug_timeout: Duration,
 }
 
 pub const DEFAULT_ECHO_URLS: &[&str] = &[
@@ -89,6 +93,8 @@ impl Default for Global {
             verify_interval: Duration::from_secs(3600),
             verify_resolver: Vec::new(),
             bind_wan: None,
+            hotplug: Some("/sbin/hotplug-call".into()),
+            hotplug_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -207,6 +213,7 @@ pub struct Config {
     /// Names of sections with `enabled 0`.
     pub disabled: Vec<String>,
     pub errors: Vec<ServiceError>,
+    pub notifiers: Vec<Notifier>,
     /// Things that do not stop anything but look like mistakes (unknown options).
     pub warnings: Vec<String>,
 }
@@ -255,6 +262,7 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, Error> {
         services: Vec::new(),
         disabled: Vec::new(),
         errors: Vec::new(),
+        notifiers: Vec::new(),
         warnings: Vec::new(),
     };
     let mut anonymous = 0;
@@ -293,8 +301,21 @@ pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Config, Error> {
             }
             // Read once every service is known: a host may come before its service.
             "host" => hosts.push(section),
+            "notify" => {
+                let name = section.name.clone().unwrap_or_else(|| format!("@notify[{}]", cfg.notifiers.len()));
+                let mut r = Reader { path, section, used: Vec::new(), warnings: &mut cfg.warnings };
+                match read_notifier(&mut r, &name) {
+                    Ok(Some(n)) => {
+                        r.warn_unused(&format!("notify '{name}'"));
+                        cfg.notifiers.push(n);
+                    }
+                    Ok(None) => {}
+                    // A broken notifier is reported and left out; updates run on.
+                    Err(e) => cfg.warnings.push(format!("notify '{name}' is off: {e}")),
+                }
+            }
             other => cfg.warnings.push(format!(
-                "{path}:{}: section type '{other}' is not used by edgeddns (expected 'edgeddns', 'service' or 'host')",
+                "{path}:{}: section type '{other}' is not used by edgeddns (expected 'edgeddns', 'service', 'host' or 'notify')",
                 section.pos.line
             )),
         }
@@ -565,7 +586,104 @@ fn read_global(r: &mut Reader) -> Result<Global, Error> {
         verify_resolver,
         bind_wan: r
             .parsed("bind_wan", None, "a boolean (0/1, yes/no, on/off, true/false)", |v| parse_bool(v).map(Some))?,
+        hotplug: match r.string("hotplug")? {
+            None => d.hotplug,
+            Some(p) => Some(p).filter(|p| !p.is_empty()),
+        },
+        hotplug_timeout: r.duration("hotplug_timeout", d.hotplug_timeout, Duration::from_secs(1))?,
     })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotifyType {
+    Webhook,
+    Ntfy,
+    Telegram,
+    Gotify,
+    Healthchecks,
+}
+
+/// Per type: its name, the option holding its URL and that option's default, the option
+/// naming the destination (topic, chat), and whether a token is required.
+type NotifySpec = (&'static str, NotifyType, &'static str, Option<&'static str>, Option<&'static str>, bool);
+const NOTIFY_TYPES: [NotifySpec; 5] = [
+    ("webhook", NotifyType::Webhook, "url", None, None, false),
+    ("ntfy", NotifyType::Ntfy, "server", Some("https://ntfy.sh"), Some("topic"), false),
+    ("telegram", NotifyType::Telegram, "server", Some("https://api.telegram.org"), Some("chat_id"), true),
+    ("gotify", NotifyType::Gotify, "server", None, None, true),
+    ("healthchecks", NotifyType::Healthchecks, "url", None, None, false),
+];
+
+/// A `config notify` section.
+#[derive(Clone, Debug)]
+pub struct Notifier {
+    pub name: String,
+    pub kind: NotifyType,
+    /// The event kinds it is told about.
+    pub on: Vec<Action>,
+    /// Webhook URL (or URL template), healthchecks ping URL, or the server's base URL.
+    pub url: String,
+    /// ntfy topic, Telegram chat_id.
+    pub target: String,
+    pub token: Option<Secret>,
+    pub priority: Option<u8>,
+    /// At most one message per event kind and record in this period.
+    pub rate_limit: Duration,
+    pub allow_http: bool,
+}
+
+// One copy: inlined, it was built twice (1.4 KB on x86_64 for the pair).
+#[inline(never)]
+fn read_notifier(r: &mut Reader, name: &str) -> Result<Option<Notifier>, Error> {
+    if !r.bool("enabled", true)? {
+        return Ok(None);
+    }
+    let line = r.section.pos.line;
+    let kind = r.string("type")?.unwrap_or_default();
+    let Some(&(_, typ, url_option, default_url, target_option, needs_token)) =
+        NOTIFY_TYPES.iter().find(|t| t.0 == kind)
+    else {
+        return Err(Error::Config(format!(
+            "{}:{line}: option 'type': '{kind}' is not one of webhook, ntfy, telegram, gotify, healthchecks",
+            r.path
+        )));
+    };
+    let path = r.path;
+    let missing = |o: &str| Error::Config(format!("{path}:{line}: option '{o}' is required for type '{kind}'"));
+    let url = r.string(url_option)?.or(default_url.map(String::from)).ok_or_else(|| missing(url_option))?;
+    let target = match target_option {
+        Some(o) => r.string(o)?.filter(|t| !t.is_empty()).ok_or_else(|| missing(o))?,
+        None => String::new(),
+    };
+    let token = r.string("token")?.filter(|t| !t.is_empty()).map(Secret::new);
+    if needs_token && token.is_none() {
+        return Err(missing("token"));
+    }
+    let allow_http = r.bool("allow_http", false)?;
+    if !url_allowed(&url, allow_http) {
+        // The URL itself is not repeated: it may hold a token.
+        let at = r.at_option(url_option);
+        return Err(Error::Config(format!(
+            "option '{url_option}' ({at}): must be an https:// URL (plain http needs allow_http '1')"
+        )));
+    }
+    let priority =
+        r.parsed("priority", None, "a priority from 0 to 10", |v| v.parse().ok().filter(|p| *p <= 10).map(Some))?;
+    let mut on = Vec::new();
+    for word in r.list("on") {
+        let a = Action::parse(&word).filter(|a| *a != Action::Test).ok_or_else(|| {
+            let at = r.at_option("on");
+            Error::Config(format!(
+                "option 'on' ({at}): '{word}' is not one of updated, failed, stopped, drift, verdict"
+            ))
+        })?;
+        on.push(a);
+    }
+    if on.is_empty() {
+        on = vec![Action::Updated, Action::Failed, Action::Stopped, Action::Drift];
+    }
+    let rate_limit = r.duration("rate_limit", Duration::from_secs(600), Duration::ZERO)?;
+    Ok(Some(Notifier { name: name.to_string(), kind: typ, on, url, target, token, priority, rate_limit, allow_http }))
 }
 
 fn read_service(r: &mut Reader, name: &str) -> Result<Option<Service>, Error> {
@@ -1032,6 +1150,33 @@ mod tests {
         assert!(format!("{:?}", cfg.errors).contains("offers no https: set 'allow_http 1'"), "{:?}", cfg.errors);
         let cfg = from_str("test", &format!("{svc} option allow_http 1\n")).unwrap();
         assert!(cfg.errors.is_empty() && cfg.services.len() == 1, "{:?}", cfg.errors);
+    }
+
+    /// A broken notify section is left out with a warning naming the section, the option and
+    /// where; the URL, which may hold a token, is never repeated.
+    #[test]
+    fn notify_sections_are_checked_at_load() {
+        let ok =
+            "config notify 'phone'\n option type 'ntfy'\n option topic 't'\n list on 'failed'\n list on 'verdict'\n";
+        let cfg = from_str("test", ok).unwrap();
+        let n = &cfg.notifiers[0];
+        assert_eq!((n.kind, n.url.as_str(), n.target.as_str()), (NotifyType::Ntfy, "https://ntfy.sh", "t"));
+        assert_eq!((n.on.clone(), n.rate_limit), (vec![Action::Failed, Action::Verdict], Duration::from_secs(600)));
+        for (text, want) in [
+            ("config notify 'a'\n option type 'pager'\n", "notify 'a' is off: test:1: option 'type': 'pager' is not one of"),
+            ("config notify 'b'\n option type 'ntfy'\n", "notify 'b' is off: test:1: option 'topic' is required for type 'ntfy'"),
+            ("config notify 'c'\n option type 'telegram'\n option chat_id '5'\n", "option 'token' is required for type 'telegram'"),
+            ("config notify 'd'\n option type 'webhook'\n option url 'http://h/s3cr3t'\n", "option 'url' (test:3): must be an https:// URL"),
+            ("config notify 'e'\n option type 'gotify'\n option server 'https://g'\n option token 'x'\n option on 'sometimes'\n", "option 'on' (test:5): 'sometimes' is not one of"),
+            ("config notify 'f'\n option type 'healthchecks'\n option url 'https://hc'\n option priority '11'\n", "option 'priority' (test:4): '11' is not a priority"),
+        ] {
+            let cfg = from_str("test", text).unwrap();
+            assert!(cfg.notifiers.is_empty(), "{text}");
+            assert!(cfg.warnings.iter().any(|w| w.contains(want)), "{text}: {:?}", cfg.warnings);
+            assert!(!cfg.warnings.iter().any(|w| w.contains("s3cr3t")), "{:?}", cfg.warnings);
+        }
+        let http = "config notify 'g'\n option type 'webhook'\n option url 'http://h/x'\n option allow_http '1'\n";
+        assert_eq!(from_str("test", http).unwrap().notifiers.len(), 1);
     }
 }
 

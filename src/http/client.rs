@@ -236,6 +236,8 @@ impl Connector<()> for BoundTcp {
         for addr in &details.addrs {
             match crate::net::connect_tcp(*addr, self.0.as_deref(), timeout) {
                 Ok(stream) => {
+                    // As ureq's own connector: a request's small TLS records go out at once.
+                    let _ = stream.set_nodelay(true);
                     let config = details.config;
                     let buffers = LazyBuffers::new(config.input_buffer_size(), config.output_buffer_size());
                     return Ok(Some(Tcp { stream, buffers }));

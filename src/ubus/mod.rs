@@ -369,9 +369,13 @@ impl Connection {
         Ok(())
     }
 
+    /// Send an event as libubus's `ubus_send_event` does, but without waiting for ubusd's
+    /// STATUS: it arrives later with its own seq and is dropped like any late reply.
     pub fn send_event(&mut self, name: &str, data: &Value) -> Result<()> {
-        self.invoke(EVENT_OBJECT, "send", &serde_json::json!({"id": name, "data": data}))?;
-        Ok(())
+        self.seq = self.seq.wrapping_add(1);
+        let args = serde_json::json!({"id": name, "data": data});
+        let body = Body::default().u32(attr::OBJID, EVENT_OBJECT).str(attr::METHOD, "send").data(&args).done();
+        self.send(&Message::new(msg::INVOKE, self.seq, EVENT_OBJECT, body))
     }
 
     /// Have `target`'s notifications delivered to our object `object`.

@@ -131,6 +131,11 @@ impl Session {
         Ok(out)
     }
 
+    /// Publish an event (`ubus listen edgeddns.*` sees it); never waits for ubusd.
+    pub fn send_event(&mut self, name: &str, data: &Value) -> Result<()> {
+        self.conn.send_event(name, data)
+    }
+
     pub fn reply(&mut self, call: &Invocation, status: u32, data: Option<&Value>) -> Result<()> {
         self.conn.reply(call, status, data)
     }

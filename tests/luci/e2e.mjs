@@ -116,6 +116,17 @@ try {
 	assert.doesNotMatch(await page.textContent('#notifications'), /Update of "ghost" requested|RPC call|ClassConstructor/);
 	step('daemon-error-shown');
 
+	// Notifications: the configured ntfy notifier is listed; "Send test" asks the daemon for a
+	// test message (the harness checks that the ntfy double got it).
+	const phone = '#cbi-edgeddns-notify tr[data-sid="phone"]';
+	await page.waitForSelector(`${phone} button[data-notify="phone"]`);
+	assert.equal((await page.textContent(`${phone} td[data-name="type"]`)).trim(), 'ntfy');
+	assert.ok((await texts(page, '#view h3')).includes('Notifications'));
+	await page.click(`${phone} button[data-notify="phone"]`);
+	await page.waitForSelector('text=Test message through "phone" queued', { timeout: 10000 });
+	await page.screenshot({ path: `${shots}/root-notifications.png`, fullPage: true });
+	step('notify-test');
+
 	// Cloudflare's own fields: token first with its help, server last with the API default.
 	await page.type('.cbi-section-create-name', 'cf');
 	await page.click('.cbi-section-create .cbi-button-add');
@@ -248,6 +259,7 @@ try {
 	page = await login('viewer', 'viewer-pw');
 	for (const b of await page.$$('#edgeddns-services button[data-service]'))
 		assert.ok(await b.isDisabled(), 'Update now disabled for a read-only login');
+	assert.ok(await page.isDisabled('button[data-notify="phone"]'), 'Send test disabled for a read-only login');
 	assert.ok(await page.isDisabled('#save-apply'), 'Save & Apply disabled');
 	assert.ok(await page.isDisabled('.cbi-section-create-name'), 'no new service');
 	await openService(page, 'home');

@@ -446,3 +446,17 @@ impl Drop for Daemon {
         let _ = self.child.wait();
     }
 }
+
+/// A stand-in for OpenWrt's /sbin/hotplug-call that reads its scripts from `root/<type>/`
+/// instead of /etc/hotplug.d: it exports HOTPLUG_TYPE and a fixed PATH, LOGNAME and USER, then
+/// sources each regular file of the type's directory in a subshell of its own, in name order.
+pub fn hotplug_call(dir: &TempDir, root: &str) -> std::path::PathBuf {
+    let script = format!(
+        "#!/bin/sh\nHOTPLUG_TYPE=\"$1\" PATH=/usr/sbin:/usr/bin:/sbin:/bin LOGNAME=root USER=root\n\
+         export HOTPLUG_TYPE PATH LOGNAME USER\n[ -n \"$1\" ] && [ -d \"{root}/$1\" ] || exit 0\n\
+         for s in \"{root}/$1\"/*; do\n\t[ -f \"$s\" ] && ( . \"$s\" )\ndone\nexit 0\n"
+    );
+    let path = dir.write("hotplug-call", &script);
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    path
+}

@@ -249,9 +249,14 @@ impl State {
                 }
             }
             "send" => {
+                // ubusd_forward_event: "id" must be a string and "data" a table (blobmsg_parse
+                // drops a wrongly typed one), else UBUS_STATUS_INVALID_ARGUMENT.
                 let (Some(id), d) = (data["id"].as_str(), data["data"].clone()) else {
                     return 2;
                 };
+                if !d.is_object() {
+                    return 2;
+                }
                 if id.starts_with("ubus.") {
                     return 6;
                 }

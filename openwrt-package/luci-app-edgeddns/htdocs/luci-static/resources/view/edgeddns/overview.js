@@ -22,6 +22,7 @@ var callUpdate = rpc.declare({ object: 'edgeddns', method: 'update', params: [ '
 /* What LuCI's own pages offer as host hints: MAC → name and addresses, from the DHCP leases and
  * the neighbours the router knows. */
 var callHostHints = rpc.declare({ object: 'luci-rpc', method: 'getHostHints', expect: { '': {} } });
+var callNotifyTest = rpc.declare({ object: 'edgeddns', method: 'notify_test', params: [ 'name' ], expect: { '': {} }, reject: true });
 var callAccess = rpc.declare({ object: 'session', method: 'access', params: [ 'scope', 'object', 'function' ], expect: { access: false } });
 
 /* How a provider's fields are titled: the catalogue gives names, the page gives words. */
@@ -360,6 +361,14 @@ function renderStatus(st, canUpdate) {
 	]);
 }
 
+/* Which notifier types take an option. */
+function notifyOption(s, widget, name, title, description, types) {
+	var o = s.option(widget, name, title, description);
+	o.modalonly = true;
+	types.forEach(function(t) { o.depends('type', t); });
+	return o;
+}
+
 return view.extend({
 	load: function() {
 		return Promise.all([
@@ -367,7 +376,8 @@ return view.extend({
 			L.resolveDefault(callProviders(), []),
 			L.resolveDefault(callAccess('ubus', 'edgeddns', 'update'), false),
 			uci.load('edgeddns'),
-			L.resolveDefault(callHostHints(), {})
+			L.resolveDefault(callHostHints(), {}),
+			L.resolveDefault(callAccess('ubus', 'edgeddns', 'notify_test'), false)
 		]);
 	},
 
@@ -377,6 +387,15 @@ return view.extend({
 			return this.refreshStatus();
 		}, this)).catch(function(err) {
 			ui.addNotification(null, E('p', txt(_('Update of "%s" failed: %s').format(name, callError(err, name)))), 'error');
+		});
+	},
+
+	handleNotifyTest: function(name) {
+		return callNotifyTest(name).then(function() {
+			ui.addNotification(null, E('p', txt(_('Test message through "%s" queued: the system log tells whether it arrived.').format(name))), 'info');
+		}).catch(function(err) {
+			var why = /ubus code 4\b/.test(String(err && err.message)) ? _('save and apply the configuration first.') : callError(err, name);
+			ui.addNotification(null, E('p', txt(_('Test message through "%s" failed: %s').format(name, why))), 'error');
 		});
 	},
 
@@ -390,6 +409,68 @@ return view.extend({
 			if (st && this.statusNode)
 				dom.content(this.statusNode, this.renderStatus(st));
 		}, this));
+	},
+
+	/* `config notify` sections, each row with a "Send test" button (ubus notify_test). */
+	notifySection: function(m, canTest) {
+		var s = m.section(form.GridSection, 'notify', _('Notifications'));
+		var o, self = this;
+		s.addremove = true;
+		s.nodescriptions = true;
+		s.addbtntitle = _('Add notifier');
+		s.modaltitle = function(section_id) { return _('Notifications') + ' » ' + section_id; };
+
+		o = s.option(form.Flag, 'enabled', _('Enabled'));
+		o.default = '1';
+		o.editable = true;
+
+		o = s.option(form.ListValue, 'type', _('Type'));
+		o.value('ntfy', 'ntfy');
+		o.value('telegram', 'Telegram');
+		o.value('gotify', 'Gotify');
+		o.value('webhook', _('Webhook'));
+		o.value('healthchecks', _('Healthchecks ping'));
+		o.rmempty = false;
+
+		o = s.option(form.DynamicList, 'on', _('Events'), _('Empty: updated, failed, stopped, drift.'));
+		[ [ 'updated', _('updated') ], [ 'failed', _('failed') ], [ 'stopped', _('stopped') ], [ 'drift', _('drift') ],
+		  [ 'verdict', _('WAN verdict changed') ] ].forEach(function(v) { o.value(v[0], v[1]); });
+		o.validate = function(section_id, value) {
+			return (!value || /^(updated|failed|stopped|drift|verdict)$/.test(value)) ? true : _('Expecting an event kind');
+		};
+
+		var url = function(section_id, value) {
+			return (!value || /^https?:\/\/\S+$/.test(value)) ? true : _('Expecting an http(s) URL');
+		};
+		o = notifyOption(s, form.Value, 'url', _('URL'), _('Webhook URL (placeholders such as [ADDRESS] make it a GET), or the ping URL.'), [ 'webhook', 'healthchecks' ]);
+		o.validate = function(section_id, value) { return value ? url(section_id, value) : _('Required'); };
+		o = notifyOption(s, form.Value, 'server', _('Server URL'), null, [ 'ntfy', 'telegram', 'gotify' ]);
+		o.placeholder = 'https://ntfy.sh';
+		o.validate = url;
+		notifyOption(s, form.Value, 'topic', _('Topic'), null, [ 'ntfy' ]).rmempty = false;
+		notifyOption(s, form.Value, 'chat_id', _('Chat ID'), null, [ 'telegram' ]).rmempty = false;
+		notifyOption(s, form.Value, 'token', _('Token'), _('Bot token (Telegram), application token (Gotify), access token (ntfy, webhook).'),
+			[ 'ntfy', 'telegram', 'gotify', 'webhook' ]).password = true;
+		notifyOption(s, form.Value, 'priority', _('Priority'), null, [ 'ntfy', 'gotify' ]).datatype = 'range(0,10)';
+		durationOption(s, 'rate_limit', _('At most one message per'),
+			_('Per event kind and record.'), '10m', 0).modalonly = true;
+
+		var render = s.render;
+		s.render = function() {
+			var add = function(node) {
+				node.querySelectorAll('tr[data-sid]').forEach(function(row) {
+					var name = row.getAttribute('data-sid');
+					row.querySelector('.cbi-section-actions').appendChild(E('button', {
+						'class': 'cbi-button cbi-button-action', 'data-notify': name, 'disabled': canTest ? null : true,
+						'title': canTest ? null : _('Your login may only look at this page.'),
+						'click': ui.createHandlerFn(self, 'handleNotifyTest', name)
+					}, _('Send test')));
+				});
+				return node;
+			};
+			var r = render.apply(this, arguments);
+			return (r && typeof r.then == 'function') ? r.then(add) : add(r);
+		};
 	},
 
 	render: function(data) {
@@ -601,6 +682,8 @@ return view.extend({
 		o.modalonly = true;
 		o.depends('on_absent', 'delete');
 		o.placeholder = '5m';
+
+		this.notifySection(m, data[5]);
 
 		return m.render().then(L.bind(function(mapNode) {
 			this.statusNode = E('div', { 'id': 'edgeddns-status' }, this.renderStatus(status));
