@@ -1126,6 +1126,18 @@ mod tests {
     use serde_json::{json, Value};
     use std::sync::{Arc, Mutex};
 
+    /// The provider's answer to `job`'s IPv4 record h.example.org.
+    fn answered(job: &JobSpec, outcome: Outcome) -> JobDone {
+        JobDone {
+            service: job.service.name.clone(),
+            fingerprint: job.service.fingerprint,
+            sent: [job.v4.map(IpAddr::V4), None],
+            delete: false,
+            results: vec![RecordResult { host: "h.example.org".into(), family: Family::V4, outcome }],
+            expected: vec![],
+        }
+    }
+
     /// The world as the engine sees it, under the test's control.
     struct World {
         now: u64,
@@ -1252,18 +1264,7 @@ mod tests {
         // The handshake says "not valid yet": a wait, with no failure counted.
         e.request(&Request { echo: false, update: Some(None) });
         let job = e.take_jobs(w.now, usize::MAX).remove(0);
-        let done = JobDone {
-            service: job.service.name.clone(),
-            fingerprint: job.service.fingerprint,
-            sent: [job.v4.map(IpAddr::V4), None],
-            delete: false,
-            results: vec![RecordResult {
-                host: "h.example.org".into(),
-                family: Family::V4,
-                outcome: Outcome::retry(Kind::Clock, "h: TLS: the certificate is not valid yet"),
-            }],
-            expected: vec![],
-        };
+        let done = answered(&job, Outcome::retry(Kind::Clock, "h: TLS: the certificate is not valid yet"));
         e.finish(done, w.now);
         let rec = &e.state.records[&key];
         assert!(e.waiting_for_clock());
@@ -1462,22 +1463,14 @@ mod tests {
         e.observe(&mut w);
         let job = e.take_jobs(w.now, usize::MAX).remove(0);
         // Retry-After: 18446744073709551615 — must neither wrap into the past nor last for ever.
-        let done = JobDone {
-            service: job.service.name.clone(),
-            fingerprint: job.service.fingerprint,
-            sent: [job.v4.map(IpAddr::V4), None],
-            delete: false,
-            results: vec![RecordResult {
-                host: "h.example.org".into(),
-                family: Family::V4,
-                outcome: Outcome::Retry {
-                    kind: Kind::RateLimited,
-                    reason: "rate limited".into(),
-                    after: Some(std::time::Duration::MAX),
-                },
-            }],
-            expected: vec![],
-        };
+        let done = answered(
+            &job,
+            Outcome::Retry {
+                kind: Kind::RateLimited,
+                reason: "rate limited".into(),
+                after: Some(std::time::Duration::MAX),
+            },
+        );
         e.finish(done, w.now);
         let rec = &e.state.records[&RecordKey::new("s", "h.example.org", Family::V4)];
         assert_eq!(rec.retry_at, Some(w.now + crate::providers::MAX_PROVIDER_WAIT.as_secs()));

@@ -232,21 +232,11 @@ fn parse_neighbour(p: &[u8]) -> Option<Neighbour> {
         return None;
     }
     let (mut addr, mut mac) = (None, None);
-    let mut at = 12;
-    while at + 4 <= p.len() {
-        let len = u16_at(p, at)? as usize;
-        let kind = u16_at(p, at + 2)?;
-        if len < 4 || at + len > p.len() {
-            break;
-        }
-        let data = &p[at + 4..at + len];
-        match kind {
-            NDA_DST => addr = ip_from(family, data),
-            NDA_LLADDR => mac = <[u8; 6]>::try_from(data).ok(),
-            _ => {}
-        }
-        at += (len + 3) & !3;
-    }
+    for_each_attr(p, 12, &mut |kind, data| match kind {
+        NDA_DST => addr = ip_from(family, data),
+        NDA_LLADDR => mac = <[u8; 6]>::try_from(data).ok(),
+        _ => {}
+    });
     Some(Neighbour { addr: addr?, mac: mac? })
 }
 
@@ -257,23 +247,13 @@ fn parse_address(p: &[u8]) -> Option<(u32, IfAddr)> {
     let mut flags = u32::from(*p.get(2)?);
     let ifindex = u32_at(p, 4)?;
     let (mut address, mut local, mut preferred) = (None, None, None);
-    let mut at = 8;
-    while at + 4 <= p.len() {
-        let len = u16_at(p, at)? as usize;
-        let kind = u16_at(p, at + 2)?;
-        if len < 4 || at + len > p.len() {
-            break;
-        }
-        let data = &p[at + 4..at + len];
-        match kind {
-            IFA_ADDRESS => address = ip_from(family, data),
-            IFA_LOCAL => local = ip_from(family, data),
-            IFA_FLAGS => flags = u32_at(data, 0).unwrap_or(flags),
-            IFA_CACHEINFO => preferred = u32_at(data, 0),
-            _ => {}
-        }
-        at += (len + 3) & !3;
-    }
+    for_each_attr(p, 8, &mut |kind, data| match kind {
+        IFA_ADDRESS => address = ip_from(family, data),
+        IFA_LOCAL => local = ip_from(family, data),
+        IFA_FLAGS => flags = u32_at(data, 0).unwrap_or(flags),
+        IFA_CACHEINFO => preferred = u32_at(data, 0),
+        _ => {}
+    });
     // On point-to-point links (PPPoE) IFA_ADDRESS is the peer; IFA_LOCAL is ours.
     let addr = local.or(address)?;
     let v6 = matches!(addr, IpAddr::V6(_));
@@ -287,6 +267,19 @@ fn parse_address(p: &[u8]) -> Option<(u32, IfAddr)> {
             tentative: flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED) != 0,
         },
     ))
+}
+
+/// Each route attribute (type, data) from byte `at` on, 4-byte aligned; one whose length does
+/// not fit ends the walk.
+fn for_each_attr(p: &[u8], mut at: usize, f: &mut dyn FnMut(u16, &[u8])) {
+    while let (Some(len), Some(kind)) = (u16_at(p, at), u16_at(p, at + 2)) {
+        let len = usize::from(len);
+        let Some(data) = p.get(at + 4..at + len) else {
+            break;
+        };
+        f(kind, data);
+        at += (len + 3) & !3;
+    }
 }
 
 fn ip_from(family: u8, data: &[u8]) -> Option<IpAddr> {
