@@ -92,12 +92,22 @@ impl Rig {
         }
     }
 
-    fn record_wan(&self, service: &str) -> serde_json::Value {
-        let text = std::fs::read_to_string(self.dir.path("run/status.json")).unwrap();
-        let status: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(status["bind_wan"], true, "two WANs: bound by default");
-        let svc = status["services"].as_array().unwrap().iter().find(|s| s["name"] == service).unwrap().clone();
-        svc["records"][0]["wan"].clone()
+    /// Wait until the status file says `service` publishes from `want` (it is written once the
+    /// job's answer is recorded, a moment after the provider got the request).
+    fn wait_record_wan(&self, service: &str, want: serde_json::Value) {
+        let start = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(self.dir.path("run/status.json")).unwrap_or_default();
+            let status: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            let svc = status["services"].as_array().into_iter().flatten().find(|s| s["name"] == service);
+            let wan = svc.map(|s| s["records"][0]["wan"].clone()).unwrap_or_default();
+            if wan == want {
+                assert_eq!(status["bind_wan"], true, "two WANs: bound by default");
+                return;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "{service} publishes from {wan}, not {want}: {status}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -128,8 +138,7 @@ fn each_wan_is_reached_through_its_own_link_and_the_next_takes_over() {
         assert!(start.elapsed() < Duration::from_secs(10), "{echo_peers:?}\n{}", d.log());
         std::thread::sleep(Duration::from_millis(50));
     }
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(rig.record_wan("multi"), serde_json::json!({"interface": "wan0", "fallback": null}));
+    rig.wait_record_wan("multi", serde_json::json!({"interface": "wan0", "fallback": null}));
     // Each WAN's own echo, asked through it, says what the internet sees of that link (in the
     // status once its answer is back).
     let want = [("wan0".to_string(), WAN.to_string()), ("wanb0".to_string(), WANB.to_string())];
@@ -157,10 +166,9 @@ fn each_wan_is_reached_through_its_own_link_and_the_next_takes_over() {
     rig.rtr.ip(&["addr", "del", &format!("{WAN}/24"), "dev", "wan0"]);
     assert_eq!(rig.wait_update("multi", 2, Duration::from_secs(5)), (WANB.into(), WANB.into()), "{}", d.log());
     let failover = t.elapsed();
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(
-        rig.record_wan("multi"),
-        serde_json::json!({"interface": "wanb0", "fallback": "wan0 has no ipv4 address: waiting for wan"})
+    rig.wait_record_wan(
+        "multi",
+        serde_json::json!({"interface": "wanb0", "fallback": "wan0 has no ipv4 address: waiting for wan"}),
     );
 
     // wan0 is back: it is the service's first choice again.

@@ -121,6 +121,8 @@ try {
 	const phone = '#cbi-edgeddns-notify tr[data-sid="phone"]';
 	await page.waitForSelector(`${phone} button[data-notify="phone"]`);
 	assert.equal((await page.textContent(`${phone} td[data-name="type"]`)).trim(), 'ntfy');
+	// No `on` list: the daemon's default kinds, shown as such.
+	assert.equal((await page.textContent(`${phone} td[data-name="on"]`)).trim(), 'updated, failed, stopped, drift');
 	assert.ok((await texts(page, '#view h3')).includes('Notifications'));
 	await page.click(`${phone} button[data-notify="phone"]`);
 	await page.waitForSelector('text=Test message through "phone" queued', { timeout: 10000 });

@@ -438,6 +438,11 @@ return view.extend({
 		o.validate = function(section_id, value) {
 			return (!value || /^(updated|failed|stopped|drift|verdict)$/.test(value)) ? true : _('Expecting an event kind');
 		};
+		/* Unset means the daemon's default kinds, not none. */
+		o.textvalue = function(section_id) {
+			var v = L.toArray(this.cfgvalue(section_id));
+			return v.length ? v.join(', ') : _('updated, failed, stopped, drift');
+		};
 
 		var url = function(section_id, value) {
 			return (!value || /^https?:\/\/\S+$/.test(value)) ? true : _('Expecting an http(s) URL');
