@@ -80,13 +80,17 @@ for ipk in dist/ipk/*.ipk; do
 		python3 - "$w/root/usr/share/acl.d/edgeddns.json" <<'PY' || fail "$ipk: ubus ACL"
 import json, sys
 acl = json.load(open(sys.argv[1]))
-# Exactly what src/ubus/session.rs does on ubus: publish its object, listen for netifd's and
-# ubusd's events, subscribe to netifd and call its status method.
+# Exactly what the daemon does on ubus: publish its object, listen for netifd's and ubusd's
+# events, subscribe to netifd and call its status method, send its own events (src/event.rs)
+# and read odhcpd's DHCPv6 leases (src/ubus/odhcpd.rs).
 want = {"user": "edgeddns", "publish": ["edgeddns"], "listen": ["network.interface", "ubus.object.add"],
-        "subscribe": ["network.interface"], "access": {"network.interface": {"methods": ["status"]}}}
+        "subscribe": ["network.interface"], "send": ["edgeddns.*"],
+        "access": {"network.interface": {"methods": ["status"]}, "dhcp": {"methods": ["ipv6leases"]}}}
 sys.exit(0 if acl == want else f"ACL is {acl}")
 PY
-		[ ! -e "$w/root/etc/hotplug.d" ] || fail "$ipk: ships a hotplug hook (the daemon hears netifd over ubus)"
+		# No iface hook (the daemon hears netifd over ubus); only sysntpd's, for the clock.
+		hooks=$(cd "$w/root" && find etc/hotplug.d -type f 2>/dev/null | sort | tr '\n' ' ')
+		[ "$hooks" = "etc/hotplug.d/ntp/25-edgeddns " ] || fail "$ipk: hotplug hooks: '$hooks'"
 		grep -q 'command /usr/sbin/edgeddns run' "$w/root/etc/init.d/edgeddns" || fail "$ipk: init command"
 		grep -q 'procd_set_param user edgeddns' "$w/root/etc/init.d/edgeddns" || fail "$ipk: init user"
 		qemu=$(qemu_for "${target_of[$arch]}")
