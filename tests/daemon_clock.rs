@@ -13,9 +13,7 @@ const FAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 const CERT_FROM: u64 = 1_893_456_000;
 
 fn record(dir: &TempDir) -> serde_json::Value {
-    let text = std::fs::read_to_string(dir.path("run/status.json")).unwrap_or_default();
-    let status: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    status["services"][0]["records"][0].clone()
+    status_file(dir)["services"][0]["records"][0].clone()
 }
 
 fn wait_record(dir: &TempDir, d: &Daemon, what: &str, ok: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {

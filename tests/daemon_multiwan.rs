@@ -97,8 +97,7 @@ impl Rig {
     fn wait_record_wan(&self, service: &str, want: serde_json::Value) {
         let start = Instant::now();
         loop {
-            let text = std::fs::read_to_string(self.dir.path("run/status.json")).unwrap_or_default();
-            let status: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            let status = status_file(&self.dir);
             let svc = status["services"].as_array().into_iter().flatten().find(|s| s["name"] == service);
             let wan = svc.map(|s| s["records"][0]["wan"].clone()).unwrap_or_default();
             if wan == want {
@@ -144,8 +143,7 @@ fn each_wan_is_reached_through_its_own_link_and_the_next_takes_over() {
     let want = [("wan0".to_string(), WAN.to_string()), ("wanb0".to_string(), WANB.to_string())];
     let start = Instant::now();
     loop {
-        let text = std::fs::read_to_string(rig.dir.path("run/status.json")).unwrap_or_default();
-        let status: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let status = status_file(&rig.dir);
         let echoes: Vec<(String, String)> = status["echo"]
             .as_array()
             .into_iter()

@@ -82,8 +82,7 @@ impl Wan {
     }
 
     fn status(&self) -> serde_json::Value {
-        let text = std::fs::read_to_string(self.dir.path("run/status.json")).unwrap_or_default();
-        serde_json::from_str(&text).unwrap_or_default()
+        status_file(&self.dir)
     }
 }
 
@@ -261,10 +260,7 @@ fn a_netifd_restart_is_not_reported_as_wan_down() {
     netifd.stop();
     let netifd = support::netifd::FakeNetifd::start(&ubusd.path, &[("wan", None, None)]);
     d.wait_log("netifd is back on ubus", Duration::from_secs(5));
-    let status = || -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(dir.path("run/status.json")).unwrap_or_default())
-            .unwrap_or_default()
-    };
+    let status = || status_file(&dir);
     let start = Instant::now();
     loop {
         let st = status();

@@ -62,8 +62,7 @@ fn wait_sent(provider: &HttpsServer, want: &[(String, String)], d: &Daemon) -> I
 }
 
 fn status(dir: &TempDir) -> serde_json::Value {
-    let text = std::fs::read_to_string(dir.path("run/status.json")).unwrap_or_default();
-    serde_json::from_str(&text).unwrap_or_default()
+    status_file(dir)
 }
 
 /// The status entry of one record, once `check` holds for it.

@@ -316,10 +316,7 @@ fn the_daemon_verifies_after_updating_and_repairs_drift_once() {
     daemon.wait_log(updated, limit);
     // The check follows the update at once, on a worker.
     daemon.wait_log(published, limit);
-    let status = || -> serde_json::Value {
-        let text = std::fs::read_to_string(lab.dir.path("run/status.json")).unwrap_or_default();
-        serde_json::from_str(&text).unwrap_or_default()
-    };
+    let status = || status_file(&lab.dir);
     let start = Instant::now();
     while status()["services"][0]["records"][0]["dns"]["verdict"] != "published" {
         assert!(start.elapsed() < limit, "no dns verdict in the status: {}", status());

@@ -460,3 +460,10 @@ pub fn hotplug_call(dir: &TempDir, root: &str) -> std::path::PathBuf {
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     path
 }
+
+/// The daemon's status document in `dir/run`, or `null` while it has not been written yet
+/// (tests poll it until what they wait for shows).
+pub fn status_file(dir: &TempDir) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.path("run/status.json")).unwrap_or_default();
+    serde_json::from_str(&text).unwrap_or_default()
+}
