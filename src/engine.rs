@@ -7,7 +7,7 @@ use crate::dns::Exchange;
 use crate::event::{Action, Event};
 use crate::http::Transport;
 use crate::net::Family;
-use crate::providers::{Code, Job, Kind, Net, Outcome, RecordResult};
+use crate::providers::{Code, Job, Kind, Net, Outcome, RecordResult, Target};
 use crate::sources::echo::EchoResult;
 use crate::sources::lan::{self, Missing, Neighbour, V6From};
 use crate::sources::{self, IfAddr, Note, Reading, SourceError};
@@ -15,7 +15,7 @@ use crate::state::{Record, RecordKey, State};
 use crate::verdict::{self, Verdict};
 use crate::verify;
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 /// After a failed echo, ask again this soon rather than waiting the whole echo interval.
 const ECHO_RETRY_SECS: u64 = 60;
@@ -193,13 +193,21 @@ struct Busy {
     jobs: usize,
 }
 
-/// One provider job, owned, so that it can run on a worker thread.
+/// One record of a job, and the service (a service or a LAN host) it belongs to.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub service: String,
+    fingerprint: u64,
+    pub target: Target,
+}
+
+/// One provider job, owned, so that it can run on a worker thread: the due records of one
+/// account, a service's and those of the LAN hosts it publishes, sent together.
 #[derive(Clone, Debug)]
 pub struct JobSpec {
+    /// The service whose account and provider the job uses.
     pub service: Service,
-    pub hosts: Vec<String>,
-    pub v4: Option<Ipv4Addr>,
-    pub v6: Option<Ipv6Addr>,
+    pub records: Vec<Member>,
     /// The WAN the job leaves through, when requests are bound to theirs.
     pub wan: Option<String>,
     /// Withdraw the records (their LAN device is gone) instead of writing the addresses.
@@ -209,48 +217,69 @@ pub struct JobSpec {
 /// What one provider job answered, and which records it was meant to cover.
 #[derive(Debug)]
 pub struct JobDone {
-    service: String,
-    fingerprint: u64,
-    /// What the job sent: a newer address planned meanwhile is not what the answer is about.
-    sent: [Option<IpAddr>; 2],
+    records: Vec<Member>,
     results: Vec<RecordResult>,
-    expected: Vec<(String, Family)>,
     delete: bool,
 }
 
 impl JobSpec {
+    /// `hosts` of `svc`, each to hold `ips` (one per family).
+    fn of(svc: &Service, hosts: &[String], ips: &[IpAddr], wan: Option<String>, delete: bool) -> JobSpec {
+        let records = (hosts.iter())
+            .flat_map(|h| ips.iter().map(move |ip| (h, *ip)))
+            .map(|(h, ip)| Member {
+                service: svc.name.clone(),
+                fingerprint: svc.fingerprint,
+                target: Target { host: h.clone(), ip },
+            })
+            .collect();
+        JobSpec { service: svc.clone(), records, wan, delete }
+    }
+
+    /// Whether `other`'s records can go out in this job: the same account, the same way out,
+    /// the same kind of change, and no record twice.
+    fn takes(&self, other: &JobSpec) -> bool {
+        self.service.account_name() == other.service.account_name()
+            && self.wan == other.wan
+            && self.delete == other.delete
+            && !other.records.iter().any(|o| {
+                self.records.iter().any(|m| m.target.host == o.target.host && m.target.family() == o.target.family())
+            })
+    }
+
+    /// The services the job carries records of, each once.
+    fn services(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for m in &self.records {
+            if !out.contains(&m.service.as_str()) {
+                out.push(&m.service);
+            }
+        }
+        out
+    }
+
     /// Send the job through `net` (blocking: run it off the event loop).
     pub fn run(&self, net: Net) -> JobDone {
-        let job = Job {
-            account: &self.service.account,
-            hosts: self.hosts.clone(),
-            v4: self.v4,
-            v6: self.v6,
-            delete: self.delete,
-        };
-        let svc = &self.service;
-        let expected: Vec<(String, Family)> =
-            job.families().flat_map(|(f, _)| job.hosts.iter().map(move |h| (h.clone(), f))).collect();
-        for (family, ip) in job.families() {
-            let verb = if self.delete { "deleting (device gone)" } else { "sending" };
-            log::info!(
-                "{}: {verb} {} {} → {ip} via {}",
-                svc.name,
-                job.hosts.join(","),
-                family.record_type(),
-                svc.provider
-            );
+        let mut records: Vec<Target> = self.records.iter().map(|m| m.target.clone()).collect();
+        // Host by host, as protocols that write a name's records together expect.
+        let hosts: Vec<&str> = self.records.iter().map(|m| m.target.host.as_str()).collect();
+        records.sort_by_key(|r| hosts.iter().position(|h| *h == r.host));
+        let job = Job { account: &self.service.account, records, delete: self.delete };
+        // One line per service, family and address.
+        let mut lines: Vec<(&str, IpAddr, Vec<&str>)> = Vec::new();
+        for m in &self.records {
+            match lines.iter_mut().find(|(s, ip, _)| *s == m.service && *ip == m.target.ip) {
+                Some((_, _, hosts)) => hosts.push(&m.target.host),
+                None => lines.push((&m.service, m.target.ip, vec![&m.target.host])),
+            }
         }
-        let results = svc.account.preset.protocol().update(&job, net);
-        let sent = [self.v4.map(IpAddr::V4), self.v6.map(IpAddr::V6)];
-        JobDone {
-            service: svc.name.clone(),
-            fingerprint: svc.fingerprint,
-            sent,
-            results,
-            expected,
-            delete: self.delete,
+        let verb = if self.delete { "deleting (device gone)" } else { "sending" };
+        for (service, ip, hosts) in lines {
+            let rtype = Family::of(&ip).record_type();
+            log::info!("{service}: {verb} {} {rtype} → {ip} via {}", hosts.join(","), self.service.provider);
         }
+        let results = self.service.account.preset.protocol().update(&job, net);
+        JobDone { records: self.records.clone(), results, delete: self.delete }
     }
 }
 
@@ -628,7 +657,21 @@ impl Engine {
             if withdrawal.is_none() && d4.is_empty() && d6.is_empty() || self.clock_wait {
                 continue;
             }
-            let busy = self.in_flight(&svc.name).is_some() || jobs.len() >= limit;
+            let parts = match withdrawal {
+                Some(job) => vec![job],
+                None => {
+                    let mut parts: Vec<JobSpec> = Vec::new();
+                    for (hosts, ip, family) in [(&d4, a4, Family::V4), (&d6, a6, Family::V6)] {
+                        if let Some(ip) = ip.filter(|_| !hosts.is_empty()) {
+                            parts.push(JobSpec::of(svc, hosts, &[ip], self.job_wan(svc, family), false));
+                        }
+                    }
+                    parts
+                }
+            };
+            // A part that rides in a job already handed out takes no worker of its own.
+            let more = parts.iter().any(|p| !jobs.iter().any(|j| j.takes(p)));
+            let busy = self.in_flight(&svc.name).is_some() || more && jobs.len() >= limit;
             for family in Family::ALL {
                 let hosts = if family == Family::V4 { &d4 } else { &d6 };
                 for host in hosts {
@@ -640,36 +683,25 @@ impl Engine {
             if busy {
                 continue;
             }
-            if let Some(job) = withdrawal {
-                self.busy.push(Busy { service: svc.name.clone(), since: now, jobs: 1 });
-                jobs.push(job);
-                continue;
+            if !parts.iter().any(|p| p.delete) {
+                self.forced.retain(|n| *n != svc.name);
             }
-            self.forced.retain(|n| *n != svc.name);
-            let wan = |f: Family| if self.bind { self.plan_for(svc, f).wan } else { None };
-            let wans = [wan(Family::V4), wan(Family::V6)];
-            // One job for both families when they cover the same hosts (DuckDNS and others
-            // take A and AAAA in one request), else one per family.
-            let job = |hosts: Vec<String>, v4: bool, v6: bool| JobSpec {
-                service: svc.clone(),
-                hosts,
-                v4: a4.filter(|_| v4).and_then(as_v4),
-                v6: a6.filter(|_| v6).and_then(as_v6),
-                wan: wans[usize::from(!v4)].clone(),
-                delete: false,
-            };
-            let parts = if !d4.is_empty() && d4 == d6 {
-                vec![job(d4, true, true)]
-            } else {
-                [(d4, true, false), (d6, false, true)]
-                    .into_iter()
-                    .filter(|(d, _, _)| !d.is_empty())
-                    .map(|(d, v4, v6)| job(d, v4, v6))
-                    .collect()
-            };
-            // The service stays busy until every one of its jobs is back.
-            self.busy.push(Busy { service: svc.name.clone(), since: now, jobs: parts.len() });
-            jobs.extend(parts);
+            // One job per account and way out: a service's A and AAAA records (DuckDNS and
+            // others take both in one request), and the LAN hosts it publishes, which a new
+            // delegated prefix makes due together.
+            for part in parts {
+                match jobs.iter_mut().find(|j| j.takes(&part)) {
+                    Some(job) => job.records.extend(part.records),
+                    None => jobs.push(part),
+                }
+            }
+        }
+        // A service stays busy until every job carrying its records is back.
+        for name in jobs.iter().flat_map(JobSpec::services) {
+            match self.busy.iter_mut().find(|b| b.service == name) {
+                Some(b) => b.jobs += 1,
+                None => self.busy.push(Busy { service: name.to_string(), since: now, jobs: 1 }),
+            }
         }
         jobs
     }
@@ -752,48 +784,47 @@ impl Engine {
                 }
             }
         }
-        let [d4, d6] = due;
-        let both = d4 == d6;
-        let (hosts, v4, v6) = if !d4.is_empty() { (d4, true, both) } else { (d6, false, true) };
-        (!hosts.is_empty()).then(|| JobSpec {
-            service: svc.clone(),
-            hosts,
-            v4: addr[0].filter(|_| v4).and_then(as_v4),
-            v6: addr[1].filter(|_| v6).and_then(as_v6),
-            wan: None,
-            delete: true,
-        })
+        let mut job = JobSpec::of(svc, &[], &[], None, true);
+        for (hosts, ip) in due.iter().zip(addr) {
+            if let Some(ip) = ip.filter(|_| !hosts.is_empty()) {
+                job.records.extend(JobSpec::of(svc, hosts, &[ip], None, true).records);
+            }
+        }
+        (!job.records.is_empty()).then_some(job)
     }
 
     /// A job came back: record its outcome. A job of a service that was reconfigured or
     /// removed while it ran is dropped, as its answer is about a configuration that is gone.
     pub fn finish(&mut self, done: JobDone, now: u64) -> Vec<(String, RecordResult)> {
-        let JobDone { service, fingerprint, sent, mut results, expected, delete } = done;
-        if let Some(b) = self.busy.iter_mut().find(|b| b.service == service) {
-            b.jobs = b.jobs.saturating_sub(1);
+        let JobDone { records, results, delete } = done;
+        let mut services: Vec<(&str, u64)> = Vec::new();
+        for m in &records {
+            if !services.iter().any(|(s, _)| *s == m.service) {
+                services.push((&m.service, m.fingerprint));
+            }
         }
-        self.busy.retain(|b| b.jobs > 0);
-        let Some(svc) =
-            self.config.services.iter().find(|s| s.name == service && s.fingerprint == fingerprint).cloned()
-        else {
-            log::info!("{service}: configuration changed while its update ran; the answer is not recorded");
-            return Vec::new();
-        };
-        for (host, family) in expected {
-            if !results.iter().any(|r| r.host == host && r.family == family) {
-                results.push(RecordResult {
-                    host,
+        let mut out = Vec::new();
+        for (name, fingerprint) in services {
+            if let Some(b) = self.busy.iter_mut().find(|b| b.service == name) {
+                b.jobs = b.jobs.saturating_sub(1);
+            }
+            let Some(svc) =
+                self.config.services.iter().find(|s| s.name == name && s.fingerprint == fingerprint).cloned()
+            else {
+                log::info!("{name}: configuration changed while its update ran; the answer is not recorded");
+                continue;
+            };
+            for m in records.iter().filter(|m| m.service == name) {
+                let family = m.target.family();
+                let r = results.iter().find(|r| r.host == m.target.host && r.family == family).cloned();
+                let r = r.unwrap_or_else(|| RecordResult {
+                    host: m.target.host.clone(),
                     family,
                     outcome: Outcome::retry(Kind::MalformedAnswer, "the provider's answer did not mention this record"),
                 });
-            }
-        }
-        results
-            .into_iter()
-            .map(|r| {
-                let key = RecordKey::new(&service, &r.host, r.family);
+                let key = RecordKey::new(name, &r.host, family);
                 // A withdrawn record holds nothing: the device's return publishes it again.
-                self.apply(&svc, &r, sent[fidx(r.family)].filter(|_| !delete), now);
+                self.apply(&svc, &r, Some(m.target.ip).filter(|_| !delete), now);
                 if r.outcome.is_success() && delete {
                     if let Some(rec) = self.state.records.get_mut(&key) {
                         rec.result = Some(Code::Withdrawn);
@@ -801,9 +832,11 @@ impl Engine {
                 } else if r.outcome.is_success() {
                     self.checks.soon(Some(&key), now);
                 }
-                (service.clone(), r)
-            })
-            .collect()
+                out.push((name.to_string(), r));
+            }
+        }
+        self.busy.retain(|b| b.jobs > 0);
+        out
     }
 
     /// When the next authoritative check is due, as Unix time (apart from `next_due`: a check
@@ -842,6 +875,21 @@ impl Engine {
 
     /// The plan on the first of the service's WANs that can be published; when none can, the
     /// first one's reason.
+    /// The WAN a job for `svc`'s `family` records leaves through, when requests are bound:
+    /// the one the record is published from, or for an address read on the LAN, the one its
+    /// account's service publishes from.
+    fn job_wan(&self, svc: &Service, family: Family) -> Option<String> {
+        if !self.bind {
+            return None;
+        }
+        if svc.lan_family(family).is_none() {
+            return self.plan_for(svc, family).wan;
+        }
+        let parent = self.config.services.iter().find(|s| s.name == svc.account_name() && s.lan.is_none())?;
+        let other = if family == Family::V4 { Family::V6 } else { Family::V4 };
+        [family, other].into_iter().filter(|f| parent.wants(*f)).find_map(|f| self.plan_for(parent, f).wan)
+    }
+
     fn plan_for(&self, svc: &Service, family: Family) -> Plan {
         let wait = |w: WaitFor, text: String| Plan { waiting: Some((w, text)), ..Plan::default() };
         if svc.ip_source == IpSource::Echo {
@@ -1070,20 +1118,6 @@ pub fn judge(
     }
 }
 
-fn as_v4(a: IpAddr) -> Option<std::net::Ipv4Addr> {
-    match a {
-        IpAddr::V4(v) => Some(v),
-        IpAddr::V6(_) => None,
-    }
-}
-
-fn as_v6(a: IpAddr) -> Option<std::net::Ipv6Addr> {
-    match a {
-        IpAddr::V6(v) => Some(v),
-        IpAddr::V4(_) => None,
-    }
-}
-
 fn lan_wait(m: Missing, lan: &str, withdraw: bool) -> (WaitFor, String) {
     let then = if withdraw { "deleted after absent_grace" } else { "left alone" };
     match m {
@@ -1129,13 +1163,15 @@ mod tests {
     /// The provider's answer to `job`'s IPv4 record h.example.org.
     fn answered(job: &JobSpec, outcome: Outcome) -> JobDone {
         JobDone {
-            service: job.service.name.clone(),
-            fingerprint: job.service.fingerprint,
-            sent: [job.v4.map(IpAddr::V4), None],
+            records: job.records.clone(),
             delete: false,
             results: vec![RecordResult { host: "h.example.org".into(), family: Family::V4, outcome }],
-            expected: vec![],
         }
+    }
+
+    /// The records of `job`, as `(service, host, address)`.
+    fn carried(job: &JobSpec) -> Vec<(&str, &str, IpAddr)> {
+        job.records.iter().map(|m| (m.service.as_str(), m.target.host.as_str(), m.target.ip)).collect()
     }
 
     /// The world as the engine sees it, under the test's control.
@@ -1507,7 +1543,7 @@ mod tests {
         assert!(e.in_flight("s").is_none());
         let next = e.take_jobs(w.now, usize::MAX);
         assert_eq!(next.len(), 1);
-        assert_eq!(next[0].v4, "203.0.113.7".parse().ok());
+        assert_eq!(carried(&next[0]), [("s", "h.example.org", "203.0.113.7".parse().unwrap())]);
     }
 
     #[test]
@@ -1542,10 +1578,14 @@ mod tests {
         w.now += 5;
         e.observe(&mut w);
         let jobs = e.take_jobs(w.now, usize::MAX);
-        let got: Vec<(String, Option<Ipv6Addr>)> = jobs.iter().map(|j| (j.hosts.join(","), j.v6)).collect();
-        let want: Vec<(String, Option<Ipv6Addr>)> =
-            (1..=5).map(|i| (format!("h{i}.example.org"), format!("2001:db8:0:20::{i}").parse().ok())).collect();
-        assert_eq!(got, want);
+        assert_eq!(jobs.len(), 1, "one job for the account: {jobs:?}");
+        let names: Vec<(String, String)> = (1..=5).map(|i| (format!("h{i}"), format!("h{i}.example.org"))).collect();
+        let want: Vec<(&str, &str, IpAddr)> = (names.iter().enumerate())
+            .map(|(i, (s, h))| (s.as_str(), h.as_str(), format!("2001:db8:0:20::{}", i + 1).parse().unwrap()))
+            .collect();
+        assert_eq!(carried(&jobs[0]), want);
+        assert!((1..=5).all(|i| e.in_flight(&format!("h{i}")).is_some()), "each host busy until the job is back");
+        assert!(e.in_flight("s").is_none(), "the router's record was not due");
         assert!(e.wan_views().all(|v| v.family == Family::V4), "the LAN is no WAN");
     }
 
@@ -1553,13 +1593,32 @@ mod tests {
                               option token t\n option zone 'example.org'\n";
     const MAC: [u8; 6] = [0x52, 0x54, 0, 0x12, 0x34, 0x56];
 
-    /// Run `job` against Cloudflare answering `records` to the record lookup and success to
-    /// anything else; returns what came back and the requests sent.
+    /// Cloudflare with one zone, z1, answering `records` to every record lookup and success to
+    /// any change.
+    struct Cloudflare {
+        records: Value,
+        sent: Vec<String>,
+    }
+
+    impl Transport for Cloudflare {
+        fn send(&mut self, req: &HttpRequest) -> Result<Response, HttpError> {
+            self.sent.push(format!("{} {}", req.method.as_str(), req.url));
+            let result = if req.url.contains("/zones?name=") {
+                json!([{"id": "z1"}])
+            } else if req.url.contains("/dns_records?") {
+                self.records.clone()
+            } else {
+                json!({"id": "r1"})
+            };
+            Scripted::body(200, &json!({"success": true, "errors": [], "result": result}).to_string())
+        }
+    }
+
+    /// Run `job` against `Cloudflare`; returns what came back and the requests sent.
     fn at_cloudflare(job: &JobSpec, records: Value) -> (JobDone, Vec<String>) {
-        let ok = |r: Value| Scripted::body(200, &json!({"success": true, "errors": [], "result": r}).to_string());
-        let mut t = Scripted::new(vec![ok(json!([{"id": "z1"}])), ok(records), ok(json!({"id": "r1"}))]);
+        let mut t = Cloudflare { records, sent: Vec::new() };
         let done = job.run(Net { http: &mut t, dns: &mut crate::providers::testing::NoDns });
-        (done, t.sent.iter().map(|q| format!("{} {}", q.method.as_str(), q.url)).collect())
+        (done, t.sent)
     }
 
     /// `on_absent 'delete'`: a device gone for less than `absent_grace` (rebooting) is left
@@ -1577,11 +1636,13 @@ mod tests {
         let key = RecordKey::new("nas", "nas.example.org", Family::V4);
         let nas_jobs = |e: &mut Engine, now: u64| {
             let jobs = e.take_jobs(now, usize::MAX);
-            jobs.into_iter().filter(|j| j.service.name == "nas").collect::<Vec<_>>()
+            jobs.into_iter().filter(|j| j.services().contains(&"nas")).collect::<Vec<_>>()
         };
+        let nas_record = [("nas", "nas.example.org", nas)];
         e.observe(&mut w);
         let jobs = nas_jobs(&mut e, w.now);
-        assert_eq!((jobs.len(), jobs[0].v4, jobs[0].delete), (1, as_v4(nas), false));
+        assert_eq!(jobs.len(), 1);
+        assert_eq!((&carried(&jobs[0])[1..], jobs[0].delete), (&nas_record[..], false), "with the router's record");
         let (done, _) = at_cloudflare(&jobs[0], json!([{"id": "r1", "content": "192.168.1.4"}]));
         e.finish(done, w.now);
         assert_eq!(e.state.records[&key].registered, Some(nas));
@@ -1600,10 +1661,7 @@ mod tests {
         e.observe(&mut w);
         let jobs = nas_jobs(&mut e, w.now);
         assert_eq!(jobs.len(), 1);
-        assert_eq!(
-            (jobs[0].delete, &jobs[0].hosts[..], jobs[0].v4),
-            (true, &["nas.example.org".to_string()][..], as_v4(nas))
-        );
+        assert_eq!((jobs[0].delete, &carried(&jobs[0])[..]), (true, &nas_record[..]));
         let (done, sent) = at_cloudflare(&jobs[0], json!([{"id": "r1", "content": "192.168.1.5"}]));
         assert_eq!(
             sent.last().map(String::as_str),
@@ -1620,7 +1678,11 @@ mod tests {
         w.now += 1;
         e.observe(&mut w);
         let jobs = nas_jobs(&mut e, w.now);
-        assert_eq!((jobs.len(), jobs[0].v4, jobs[0].delete), (1, as_v4(nas), false), "back: published again");
+        assert_eq!(
+            (jobs.len(), &carried(&jobs[0])[..], jobs[0].delete),
+            (1, &nas_record[..], false),
+            "back: published again"
+        );
         e.finish(at_cloudflare(&jobs[0], json!([{"id": "r1", "content": "192.168.1.4"}])).0, w.now);
         assert_eq!(e.state.records[&key].registered, Some(nas));
         // Gone again: a fresh grace, not the one of the last absence.
@@ -1640,7 +1702,7 @@ mod tests {
         w.addrs.push(IfAddr::new("2001:db8:0:10::1".parse().unwrap(), 64));
         e.observe(&mut w);
         let jobs = e.take_jobs(w.now, usize::MAX);
-        let cam = jobs.iter().find(|j| j.service.name == "cam").unwrap();
+        let cam = jobs.iter().find(|j| j.services().contains(&"cam")).unwrap();
         e.finish(at_cloudflare(cam, json!([{"id": "r6", "content": "2001:db8::1"}])).0, w.now);
         let key = RecordKey::new("cam", "cam.example.org", Family::V6);
         assert_eq!(e.state.records[&key].registered, "2001:db8:0:10::5".parse().ok());

@@ -95,14 +95,7 @@ fn a_prefix_change_reported_by_netifd_moves_every_lan_host() {
     let ubusd = Ubusd::start(&dir.path("ubus.sock"));
     let echo = HttpsServer::start(&ca, None, |_| Reply::ok("203.0.113.10"));
     let provider = HttpsServer::start(&ca, None, dyndns2);
-    let hosts: String = (1..=5)
-        .map(|i| {
-            format!(
-                "config host 'dev{i}'\n\toption service 'home'\n\tlist hostname 'dev{i}.example.org'\n\
-                 \toption suffix '::1:0:0:{i}'\n"
-            )
-        })
-        .collect();
+    let hosts = five_suffix_hosts("home", "example.org");
     let cfg = config(&dir, &echo.url("/"), &provider.url("/nic/update"), "", &hosts);
     let netifd =
         FakeNetifd::start(&ubusd.path, &[("wan", Some("203.0.113.10"), None), ("lan", Some("192.168.1.1"), None)]);

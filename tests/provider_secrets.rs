@@ -158,13 +158,12 @@ fn no_secret_survives_a_provider_that_quotes_the_request() {
                 [Format::Text, Format::Json, Format::Xml].into_iter().flat_map(|f| [(f, false), (f, true)])
             {
                 let mut t = Quoting { status, format, headers_first, sent: Vec::new() };
-                let job = Job {
-                    account: &svc.account,
-                    hosts: svc.hostnames.clone(),
-                    v4: Some("203.0.113.7".parse().unwrap()),
-                    v6: preset.ipv6.then(|| "2001:db8::7".parse().unwrap()),
-                    delete: false,
-                };
+                let job = Job::new(
+                    &svc.account,
+                    &svc.hostnames,
+                    Some("203.0.113.7".parse().unwrap()),
+                    preset.ipv6.then(|| "2001:db8::7".parse().unwrap()),
+                );
                 let results = svc.account.preset.protocol().update(&job, Net { http: &mut t, dns: &mut Echo });
                 assert!(!results.is_empty(), "{}: no outcome", preset.name);
                 let shown = results.iter().filter_map(|r| r.outcome.reason().map(str::to_string));

@@ -150,3 +150,70 @@ fn updates_a_bind_zone_with_tsig_and_reports_a_wrong_key() {
     let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_file).unwrap()).unwrap();
     assert_eq!(state["records"]["nasdev/nas.example.test/ipv4"]["result"], "withdrawn", "{state:#}");
 }
+
+fn serial(port: u16) -> u64 {
+    dig(port, "example.test", "SOA").split_whitespace().nth(2).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+/// Five LAN hosts behind the delegated prefix netifd reports: each new prefix moves all five
+/// in one signed UPDATE (the zone's serial grows by exactly one), and `dig` sees every one.
+#[test]
+#[ignore = "needs BIND's named and dig; run scripts/test.sh"]
+fn a_new_prefix_moves_five_lan_hosts_in_one_update() {
+    require(&format!("{NAMED} (Debian package bind9)"), Path::new(NAMED).exists());
+    require("dig (Debian package dnsutils)", have("dig", &["-v"]));
+    let dir = TempDir::new("namedpd");
+    let named = start_named(&dir);
+    let ubusd = support::ubusd::Ubusd::start(&dir.path("ubus.sock"));
+    let netifd = support::netifd::FakeNetifd::start(
+        &ubusd.path,
+        &[("wan", Some("203.0.113.10"), None), ("lan", Some("192.168.1.1"), None)],
+    );
+    netifd.set_prefix("lan", Some("2001:db8:0:10::/64"));
+    let hosts = five_suffix_hosts("bind", "example.test");
+    let cfg = format!(
+        "config edgeddns 'global'\n\toption echo_interval '0'\n\toption run_dir '{d}/run'\n\toption persist_file ''\n\
+         config service 'bind'\n\toption provider 'rfc2136'\n\toption server '127.0.0.1:{port}'\n\
+         \toption zone 'example.test'\n\toption key_name 'ddns-key'\n\toption token '{SECRET}'\n\
+         \tlist hostname 'home.example.test'\n\toption ttl '60'\n{hosts}",
+        port = named.port,
+        d = dir.0.display()
+    );
+    let cfg = dir.write("edgeddns", &cfg);
+    let mut cmd = edgeddns();
+    cmd.args(["-c", cfg.to_str().unwrap(), "--ubus-socket", ubusd.path.to_str().unwrap(), "run", "-f"]);
+    let d = Daemon::start(cmd);
+    let at = |p: u32| -> Vec<String> { (1..=5).map(|i| format!("2001:db8:0:{p:x}:1::{i}")).collect() };
+    let published = |p: u32| (1..=5).all(|i| dig(named.port, &format!("dev{i}.example.test"), "AAAA") == at(p)[i - 1]);
+    let wait = |what: &dyn Fn() -> bool| {
+        let start = Instant::now();
+        while !what() {
+            let log = std::fs::read_to_string(dir.path("named.log")).unwrap_or_default();
+            assert!(start.elapsed() < Duration::from_secs(10), "{}\nnamed:\n{log}", d.log());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    wait(&|| published(0x10) && dig(named.port, "home.example.test", "A") == "203.0.113.10");
+
+    let mut reaction = Vec::new();
+    for n in 0..5u32 {
+        let p = 0x11 + n;
+        // Every record has settled: no other update is on its way.
+        std::thread::sleep(Duration::from_millis(300));
+        let before = serial(named.port);
+        let t = netifd.set_prefix("lan", Some(&format!("2001:db8:0:{p:x}::/64")));
+        wait(&|| serial(named.port) > before);
+        reaction.push(t.elapsed());
+        assert!(published(p), "one UPDATE carried all five: {}", d.log());
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(serial(named.port), before + 1, "exactly one UPDATE changed the zone\n{}", d.log());
+    }
+    assert_eq!(dig(named.port, "home.example.test", "A"), "203.0.113.10", "the router's record untouched");
+    reaction.sort();
+    eprintln!(
+        "prefix change → one UPDATE moving 5 LAN hosts seen by dig: median {:?}, worst {:?}",
+        reaction[2], reaction[4]
+    );
+    assert!(!d.log().contains(SECRET));
+    netifd.stop();
+}

@@ -45,10 +45,10 @@ pub fn rfc2136() -> &'static [Service] {
 
 /// An update of both families where the provider takes them.
 pub fn job(svc: &Service) -> Job<'_> {
-    Job {
-        account: &svc.account,
-        hosts: svc.hostnames.clone(),
-        v4: Some("203.0.113.7".parse().unwrap()),
-        v6: svc.ipv6.then(|| "2001:db8::7".parse().unwrap()),
-    }
+    Job::new(
+        &svc.account,
+        &svc.hostnames,
+        Some("203.0.113.7".parse().unwrap()),
+        svc.ipv6.then(|| "2001:db8::7".parse().unwrap()),
+    )
 }

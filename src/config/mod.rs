@@ -146,6 +146,11 @@ pub struct LanHost {
 }
 
 impl Service {
+    /// The service whose provider account this one uses: its own name, or a LAN host's service.
+    pub fn account_name(&self) -> &str {
+        self.lan.as_ref().map_or(&self.name, |l| &l.service)
+    }
+
     pub fn wants(&self, family: crate::net::Family) -> bool {
         match family {
             crate::net::Family::V4 => self.ipv4,
@@ -221,14 +226,15 @@ pub struct Config {
 impl Config {
     /// Whether echo queries and provider requests leave through the WAN they are for: as
     /// `bind_wan` says, else when the services read more than one WAN of a family (with one,
-    /// a request to a LAN server, such as an RFC 2136 primary, must stay free to go there).
+    /// a request to a LAN server, such as an RFC 2136 primary, must stay free to go there). An
+    /// address read on the LAN (a LAN host's) is no WAN.
     pub fn bind_wan(&self) -> bool {
         self.global.bind_wan.unwrap_or_else(|| {
             crate::net::Family::ALL.iter().any(|f| {
                 let mut all: Vec<&String> = self
                     .services
                     .iter()
-                    .filter(|s| s.wants(*f) && s.ip_source != IpSource::Echo)
+                    .filter(|s| s.wants(*f) && s.ip_source != IpSource::Echo && s.lan_family(*f).is_none())
                     .flat_map(|s| s.wans(*f))
                     .collect();
                 all.sort();

@@ -50,9 +50,10 @@ impl Api<'_, '_> {
     fn run(mut self) -> Vec<RecordResult> {
         let mut zones: BTreeMap<String, String> = BTreeMap::new();
         let mut results = Vec::new();
-        let families: Vec<_> = self.job.families().collect();
-        for host in &self.job.hosts {
-            let zone = match self.zone_id(host, &mut zones) {
+        for host in self.job.hosts() {
+            let families: Vec<(Family, String)> =
+                (self.job.records.iter()).filter(|r| r.host == host).map(|r| (r.family(), r.ip.to_string())).collect();
+            let zone = match self.zone_id(&host, &mut zones) {
                 Ok(z) => z,
                 Err(outcome) => {
                     results.extend(families.iter().map(|(family, _)| RecordResult {
@@ -64,7 +65,7 @@ impl Api<'_, '_> {
                 }
             };
             for (family, ip) in &families {
-                let outcome = self.record(&zone, host, *family, &ip.to_string()).unwrap_or_else(|o| o);
+                let outcome = self.record(&zone, &host, *family, ip).unwrap_or_else(|o| o);
                 results.push(RecordResult { host: host.clone(), family: *family, outcome });
             }
         }

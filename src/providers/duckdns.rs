@@ -8,6 +8,7 @@
 use super::{excerpt, Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult};
 use crate::encoding::url_encode;
 use crate::http::Request;
+use crate::net::Family;
 
 pub struct DuckDns;
 
@@ -18,9 +19,14 @@ impl Protocol for DuckDns {
         FIELDS
     }
 
+    fn shares_addresses(&self) -> bool {
+        true
+    }
+
     fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
+        let hosts = job.hosts();
         let domains: Vec<&str> =
-            job.hosts.iter().map(|h| h.trim_end_matches('.').trim_end_matches(".duckdns.org")).collect();
+            hosts.iter().map(|h| h.trim_end_matches('.').trim_end_matches(".duckdns.org")).collect();
         let mut url = format!(
             "{}?domains={}&token={}",
             job.endpoint(),
@@ -29,10 +35,10 @@ impl Protocol for DuckDns {
         );
         // Without `ip` DuckDNS takes the request's source address for IPv4, so an IPv6-only
         // job still names the IPv4 record only when it has an address for it.
-        if let Some(v4) = job.v4 {
+        if let Some(v4) = job.address(Family::V4) {
             url.push_str(&format!("&ip={v4}"));
         }
-        if let Some(v6) = job.v6 {
+        if let Some(v6) = job.address(Family::V6) {
             url.push_str(&format!("&ipv6={}", url_encode(&v6.to_string())));
         }
         url.push_str("&verbose=true");

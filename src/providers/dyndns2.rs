@@ -42,11 +42,16 @@ impl Protocol for Dyndns2 {
         &["user", "v4_param", "v6_param", "together", "keep"]
     }
 
+    fn shares_addresses(&self) -> bool {
+        true
+    }
+
     fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let preset = job.account.preset;
         let per_host = preset.setting("user") == Some("hostname");
+        let hosts = job.hosts();
         let batches: Vec<&[String]> =
-            if per_host { job.hosts.chunks(1).collect() } else { job.hosts.chunks(MAX_HOSTS).collect() };
+            if per_host { hosts.chunks(1).collect() } else { hosts.chunks(MAX_HOSTS).collect() };
         let param = |f: Family| {
             preset
                 .setting(match f {
@@ -55,7 +60,7 @@ impl Protocol for Dyndns2 {
                 })
                 .unwrap_or("myip")
         };
-        let families: Vec<(Family, std::net::IpAddr)> = job.families().collect();
+        let families = job.families();
         let groups: Vec<&[(Family, std::net::IpAddr)]> =
             if preset.together { vec![&families[..]] } else { families.chunks(1).collect() };
         let mut results = Vec::new();
@@ -193,6 +198,30 @@ mod tests {
             labels(&r),
             vec![("a.example.org".into(), Family::V4, "updated"), ("b.example.org".into(), Family::V4, "unchanged")]
         );
+    }
+
+    /// Hosts that hold the same address share a request; a host with an address of its own (a
+    /// LAN device's) gets its own.
+    #[test]
+    fn hosts_are_grouped_by_the_address_they_hold() {
+        let svc = service(CFG);
+        let mut job = job(&svc, Some("203.0.113.7"), None);
+        job.records
+            .push(crate::providers::Target { host: "cam.example.org".into(), ip: "192.168.1.5".parse().unwrap() });
+        job.records
+            .push(crate::providers::Target { host: "nas.example.org".into(), ip: "203.0.113.7".parse().unwrap() });
+        let mut t = Scripted::new(vec![
+            Scripted::body(200, "good 203.0.113.7\ngood 203.0.113.7\ngood 203.0.113.7\n"),
+            Scripted::body(200, "good 192.168.1.5\n"),
+        ]);
+        let r = Dyndns2.update(&job, &mut t);
+        let urls: Vec<&str> = t.sent.iter().map(|q| q.url.as_str()).collect();
+        assert_eq!(urls, [
+            "https://members.dyndns.org/v3/update?hostname=a.example.org%2Cb.example.org%2Cnas.example.org&myip=203.0.113.7",
+            "https://members.dyndns.org/v3/update?hostname=cam.example.org&myip=192.168.1.5",
+        ]);
+        assert_eq!(r.len(), 4);
+        assert!(r.iter().all(|r| r.outcome == Outcome::Updated), "{r:?}");
     }
 
     #[test]

@@ -304,31 +304,89 @@ impl Account {
     }
 }
 
-/// One update request: the hosts of a service that need an address, and the addresses.
-/// A family is `None` when it is not to be touched.
+/// One record a job writes: a hostname and the address its record of that family should hold
+/// (for a withdrawal, the address last published).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub host: String,
+    pub ip: IpAddr,
+}
+
+impl Target {
+    pub fn family(&self) -> Family {
+        Family::of(&self.ip)
+    }
+}
+
+/// One update request: the records of an account that need an address. The records of one
+/// job may hold different addresses (the LAN hosts of a delegated prefix, sent together).
 pub struct Job<'a> {
     pub account: &'a Account,
-    pub hosts: Vec<String>,
-    pub v4: Option<Ipv4Addr>,
-    pub v6: Option<Ipv6Addr>,
-    /// Withdraw the hosts' records of the families given (the addresses are the ones last
-    /// published) instead of writing them; only sent to protocols whose `deletes` is true.
+    /// Host by host, A before AAAA.
+    pub records: Vec<Target>,
+    /// Withdraw the records instead of writing them; only sent to protocols whose `deletes`
+    /// is true.
     pub delete: bool,
 }
 
+impl<'a> Job<'a> {
+    /// Every host with the same addresses; a family is not touched when its address is `None`.
+    pub fn new(account: &'a Account, hosts: &[String], v4: Option<Ipv4Addr>, v6: Option<Ipv6Addr>) -> Job<'a> {
+        let ips: Vec<IpAddr> = v4.map(IpAddr::V4).into_iter().chain(v6.map(IpAddr::V6)).collect();
+        let records = hosts.iter().flat_map(|h| ips.iter().map(|ip| Target { host: h.clone(), ip: *ip })).collect();
+        Job { account, records, delete: false }
+    }
+}
+
 impl Job<'_> {
-    pub fn families(&self) -> impl Iterator<Item = (Family, IpAddr)> + '_ {
-        self.v4.map(|a| (Family::V4, IpAddr::V4(a))).into_iter().chain(self.v6.map(|a| (Family::V6, IpAddr::V6(a))))
+    /// The hostnames, each once, in order.
+    pub fn hosts(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for r in &self.records {
+            if !out.contains(&r.host) {
+                out.push(r.host.clone());
+            }
+        }
+        out
+    }
+
+    /// The address of each family the job writes. Only for protocols whose `shares_addresses`
+    /// is true: `update` gives those jobs whose hosts hold the same addresses.
+    pub fn families(&self) -> Vec<(Family, IpAddr)> {
+        let mut out: Vec<(Family, IpAddr)> = Vec::new();
+        for r in &self.records {
+            if !out.iter().any(|(f, _)| *f == r.family()) {
+                out.push((r.family(), r.ip));
+            }
+        }
+        out
+    }
+
+    pub fn address(&self, family: Family) -> Option<IpAddr> {
+        self.families().into_iter().find(|(f, _)| *f == family).map(|(_, ip)| ip)
     }
 
     /// The same outcome for every record of the job (one request covered them all).
     pub fn all(&self, outcome: Outcome) -> Vec<RecordResult> {
-        self.families()
-            .flat_map(|(family, _)| {
-                let outcome = outcome.clone();
-                self.hosts.iter().map(move |h| RecordResult { host: h.clone(), family, outcome: outcome.clone() })
-            })
+        self.records
+            .iter()
+            .map(|r| RecordResult { host: r.host.clone(), family: r.family(), outcome: outcome.clone() })
             .collect()
+    }
+
+    /// The job in parts whose hosts hold the same addresses (all hosts in one part when they
+    /// do), in the order of their first record.
+    fn by_addresses(&self) -> Vec<Job<'_>> {
+        let mut parts: Vec<(Vec<IpAddr>, Job)> = Vec::new();
+        for host in self.hosts() {
+            let records: Vec<Target> = self.records.iter().filter(|r| r.host == host).cloned().collect();
+            let ips: Vec<IpAddr> = records.iter().map(|r| r.ip).collect();
+            match parts.iter_mut().find(|(i, _)| *i == ips) {
+                Some((_, job)) => job.records.extend(records),
+                None => parts.push((ips, Job { account: self.account, records, delete: self.delete })),
+            }
+        }
+        parts.into_iter().map(|(_, j)| j).collect()
     }
 
     /// The endpoint: the service's `server` override or the preset's default.
@@ -449,6 +507,12 @@ pub trait Protocol: Sync {
     fn deletes(&self) -> bool {
         false
     }
+    /// Whether one request gives all its hostnames the same addresses (dyndns2's
+    /// `hostname=a,b&myip=`): `update` then runs such a protocol once per group of hosts that
+    /// hold the same addresses. The others take each record's own address.
+    fn shares_addresses(&self) -> bool {
+        false
+    }
 }
 
 impl dyn Protocol {
@@ -458,10 +522,18 @@ impl dyn Protocol {
     /// logs and the terminal. On the trait object, so there is one copy of it, not one per
     /// protocol (a provided trait method cost 30 KB on MIPS).
     pub fn update(&self, job: &Job, net: Net) -> Vec<RecordResult> {
-        let mut seen = SecretsSeen { inner: net.http, secrets: secrets_of(job.account, &job.hosts) };
+        let mut seen = SecretsSeen { inner: net.http, secrets: secrets_of(job.account, &job.hosts()) };
         // DNS needs no watching: its one secret, the TSIG key, is the service's token, which
         // `secrets_of` already holds, and a message carries a MAC of it, never the key.
-        let results = self.run(job, Net { http: &mut seen, dns: net.dns });
+        let results = if self.shares_addresses() {
+            let mut results = Vec::new();
+            for part in job.by_addresses() {
+                results.extend(self.run(&part, Net { http: &mut seen, dns: &mut *net.dns }));
+            }
+            results
+        } else {
+            self.run(job, Net { http: &mut seen, dns: net.dns })
+        };
         let secrets = seen.secrets;
         results.into_iter().map(|r| RecordResult { outcome: r.outcome.masked(&secrets), ..r }).collect()
     }

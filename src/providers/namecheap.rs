@@ -29,40 +29,39 @@ impl Protocol for Namecheap {
         let svc = job.account;
         let zone = svc.param("zone").unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
         let mut results = Vec::new();
-        for host in &job.hosts {
-            for (family, ip) in job.families() {
-                let outcome = match relative_name(host, &zone) {
-                    None => Outcome::stop(Kind::Config, format!("{host} is not inside the domain {zone}")),
-                    Some(name) => {
-                        let url = format!(
-                            "{}?host={}&domain={}&password={}&ip={ip}",
-                            job.endpoint(),
-                            url_encode(&name),
-                            url_encode(&zone),
-                            url_encode(svc.password.expose())
-                        );
-                        let mut req = Request::get(url).secret(svc.password.expose());
-                        req.allow_http = svc.allow_http;
-                        match http.send(&req) {
-                            Err(e) => Outcome::from_http_error(&e),
-                            Ok(r) if !(200..300).contains(&r.status) => {
-                                Outcome::from_status(&r, "Namecheap", element(&r.body, "Err1").unwrap_or(""))
-                            }
-                            Ok(r) => match element(&r.body, "ErrCount") {
-                                Some("0") => Outcome::Updated,
-                                Some(_) => {
-                                    let why = element(&r.body, "Err1").unwrap_or("unknown error");
-                                    // Namecheap's errors are about the request itself (password,
-                                    // domain, host): sending it again cannot help.
-                                    Outcome::stop(Kind::ProviderError, format!("Namecheap refused the update: {why}"))
-                                }
-                                None => Outcome::retry(Kind::MalformedAnswer, "Namecheap's answer has no ErrCount"),
-                            },
+        for target in &job.records {
+            let (host, family, ip) = (&target.host, target.family(), target.ip);
+            let outcome = match relative_name(host, &zone) {
+                None => Outcome::stop(Kind::Config, format!("{host} is not inside the domain {zone}")),
+                Some(name) => {
+                    let url = format!(
+                        "{}?host={}&domain={}&password={}&ip={ip}",
+                        job.endpoint(),
+                        url_encode(&name),
+                        url_encode(&zone),
+                        url_encode(svc.password.expose())
+                    );
+                    let mut req = Request::get(url).secret(svc.password.expose());
+                    req.allow_http = svc.allow_http;
+                    match http.send(&req) {
+                        Err(e) => Outcome::from_http_error(&e),
+                        Ok(r) if !(200..300).contains(&r.status) => {
+                            Outcome::from_status(&r, "Namecheap", element(&r.body, "Err1").unwrap_or(""))
                         }
+                        Ok(r) => match element(&r.body, "ErrCount") {
+                            Some("0") => Outcome::Updated,
+                            Some(_) => {
+                                let why = element(&r.body, "Err1").unwrap_or("unknown error");
+                                // Namecheap's errors are about the request itself (password,
+                                // domain, host): sending it again cannot help.
+                                Outcome::stop(Kind::ProviderError, format!("Namecheap refused the update: {why}"))
+                            }
+                            None => Outcome::retry(Kind::MalformedAnswer, "Namecheap's answer has no ErrCount"),
+                        },
                     }
-                };
-                results.push(RecordResult { host: host.clone(), family, outcome });
-            }
+                }
+            };
+            results.push(RecordResult { host: host.clone(), family, outcome });
         }
         results
     }

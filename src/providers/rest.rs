@@ -200,17 +200,16 @@ pub fn update_records(job: &Job, title: &str, api: &mut dyn Records, ttl: u32, m
     let zone = job.account.param("zone").unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
     let ttl = job.account.ttl.unwrap_or(ttl).max(min_ttl);
     let mut results = Vec::new();
-    for host in &job.hosts {
-        for (family, ip) in job.families() {
-            let outcome = match relative_name(host, &zone) {
-                None => Outcome::stop(Kind::Config, format!("{host} is not inside the domain {zone}")),
-                Some(relative) => {
-                    let name = Name { host, relative, zone: &zone, rtype: family.record_type() };
-                    one(job, title, api, &name, &ip.to_string(), ttl).unwrap_or_else(|o| o)
-                }
-            };
-            results.push(RecordResult { host: host.clone(), family, outcome });
-        }
+    for target in &job.records {
+        let (host, family, ip) = (&target.host, target.family(), target.ip);
+        let outcome = match relative_name(host, &zone) {
+            None => Outcome::stop(Kind::Config, format!("{host} is not inside the domain {zone}")),
+            Some(relative) => {
+                let name = Name { host, relative, zone: &zone, rtype: family.record_type() };
+                one(job, title, api, &name, &ip.to_string(), ttl).unwrap_or_else(|o| o)
+            }
+        };
+        results.push(RecordResult { host: host.clone(), family, outcome });
     }
     // A batched write that fails is the outcome of every record it carried.
     if let Err(failed) = api.flush() {

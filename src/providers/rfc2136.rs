@@ -8,7 +8,7 @@
 //! then replaces the RRsets that differ: per name "delete RRset" and "add RR". Every answer's
 //! TSIG is verified before it is believed.
 
-use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, ZONE_FIELD};
+use super::{Field, FieldKind, Job, Kind, Net, Outcome, Protocol, RecordResult, Target, ZONE_FIELD};
 use crate::dns::{message_id, name_at, put_name, u16_at, Exchange, TYPE_SOA};
 use crate::error::Error;
 use crate::net::Family;
@@ -142,26 +142,26 @@ fn rdata(ip: IpAddr) -> Vec<u8> {
     }
 }
 
-/// The unsigned UPDATE: zone section, then per host "delete RRset" (RFC 2136 §2.5.2) and, with
-/// a `ttl`, "add RR"; without one the RRsets of `ip`'s type are withdrawn.
-pub fn update_message(id: u16, zone: &str, hosts: &[String], ip: IpAddr, ttl: Option<u32>) -> Vec<u8> {
-    let kind = rtype(Family::of(&ip));
-    let mut m = update_header(id, zone, 0, hosts.len() * (1 + usize::from(ttl.is_some())));
-    for h in hosts {
-        put_rr(&mut m, h, kind, CLASS_ANY, 0, &[]);
+/// The unsigned UPDATE: zone section, then per record "delete RRset" (RFC 2136 §2.5.2) of its
+/// name and type and, with a `ttl`, "add RR" of its address; without one the RRsets are
+/// withdrawn.
+pub fn update_message(id: u16, zone: &str, records: &[Target], ttl: Option<u32>) -> Vec<u8> {
+    let mut m = update_header(id, zone, 0, records.len() * (1 + usize::from(ttl.is_some())));
+    for r in records {
+        put_rr(&mut m, &r.host, rtype(r.family()), CLASS_ANY, 0, &[]);
         if let Some(ttl) = ttl {
-            put_rr(&mut m, h, kind, CLASS_IN, ttl, &rdata(ip));
+            put_rr(&mut m, &r.host, rtype(r.family()), CLASS_IN, ttl, &rdata(r.ip));
         }
     }
     m
 }
 
 /// The unsigned check: an UPDATE whose only content is the prerequisite "RRset exists (value
-/// dependent)" (class IN, TTL 0, RFC 2136 §2.4.2) for each host's RRset of exactly `ip`.
-pub fn check_message(id: u16, zone: &str, hosts: &[String], ip: IpAddr) -> Vec<u8> {
-    let mut m = update_header(id, zone, hosts.len(), 0);
-    for h in hosts {
-        put_rr(&mut m, h, rtype(Family::of(&ip)), CLASS_IN, 0, &rdata(ip));
+/// dependent)" (class IN, TTL 0, RFC 2136 §2.4.2) for each record's RRset of exactly its address.
+pub fn check_message(id: u16, zone: &str, records: &[Target]) -> Vec<u8> {
+    let mut m = update_header(id, zone, records.len(), 0);
+    for r in records {
+        put_rr(&mut m, &r.host, rtype(r.family()), CLASS_IN, 0, &rdata(r.ip));
     }
     m
 }
@@ -313,36 +313,36 @@ impl Zone<'_> {
         interpret(&answer, id, self.key, &mac, self.server)
     }
 
-    /// Do these hosts' RRsets hold exactly `ip`? (`Ok(false)`: at least one does not.)
-    fn holds(&mut self, hosts: &[String], ip: IpAddr) -> Result<bool, Outcome> {
+    /// Do these records' RRsets hold exactly their addresses? (`Ok(false)`: one does not.)
+    fn holds(&mut self, records: &[Target]) -> Result<bool, Outcome> {
         let id = message_id();
-        Ok(self.exchange(id, check_message(id, self.name, hosts, ip))? == RCODE_OK)
+        Ok(self.exchange(id, check_message(id, self.name, records))? == RCODE_OK)
     }
 
-    /// The outcome of every host of one family: those already right are unchanged (and not
-    /// written), the others are replaced in one UPDATE.
-    /// With no `ttl`, the hosts' RRsets are deleted instead, with no check first (deleting what
-    /// is not there is NOERROR too).
-    fn sync(&mut self, hosts: &[String], ip: IpAddr, ttl: Option<u32>) -> Vec<(String, Outcome)> {
-        let all = |o: Outcome| hosts.iter().map(|h| (h.clone(), o.clone())).collect();
-        let stale: Vec<String> = match ttl.map(|_| self.holds(hosts, ip)).unwrap_or(Ok(false)) {
+    /// The outcome of every record: those already right are unchanged (and not written), the
+    /// others, of both families and whatever their addresses, are replaced in one UPDATE.
+    /// With no `ttl`, the RRsets are deleted instead, with no check first (deleting what is not
+    /// there is NOERROR too).
+    fn sync(&mut self, records: &[Target], ttl: Option<u32>) -> Vec<Outcome> {
+        let all = |o: Outcome| vec![o; records.len()];
+        let stale: Vec<Target> = match ttl.map(|_| self.holds(records)).unwrap_or(Ok(false)) {
             Err(o) => return all(o),
             Ok(true) => return all(Outcome::Unchanged),
-            Ok(false) if hosts.len() == 1 || ttl.is_none() => hosts.to_vec(),
+            Ok(false) if records.len() == 1 || ttl.is_none() => records.to_vec(),
             Ok(false) => {
                 let mut stale = Vec::new();
-                for h in hosts {
-                    match self.holds(std::slice::from_ref(h), ip) {
+                for r in records {
+                    match self.holds(std::slice::from_ref(r)) {
                         Err(o) => return all(o),
                         Ok(true) => {}
-                        Ok(false) => stale.push(h.clone()),
+                        Ok(false) => stale.push(r.clone()),
                     }
                 }
                 stale
             }
         };
         let id = message_id();
-        let written = match self.exchange(id, update_message(id, self.name, &stale, ip, ttl)) {
+        let written = match self.exchange(id, update_message(id, self.name, &stale, ttl)) {
             Ok(RCODE_OK) => Outcome::Updated,
             Ok(rcode) => Outcome::retry(
                 Kind::ProviderError,
@@ -350,10 +350,7 @@ impl Zone<'_> {
             ),
             Err(o) => o,
         };
-        hosts
-            .iter()
-            .map(|h| (h.clone(), if stale.contains(h) { written.clone() } else { Outcome::Unchanged }))
-            .collect()
+        records.iter().map(|r| if stale.contains(r) { written.clone() } else { Outcome::Unchanged }).collect()
     }
 }
 
@@ -382,19 +379,23 @@ impl Protocol for Rfc2136 {
             Ok(k) => k,
             Err(e) => return job.all(Outcome::stop(Kind::Config, e.to_string())),
         };
-        let (inside, outside): (Vec<String>, Vec<String>) = job.hosts.iter().cloned().partition(|h| in_zone(h, &zone));
-        let mut results = Vec::new();
-        for (family, ip) in job.families() {
-            for h in &outside {
-                let outcome = Outcome::stop(Kind::Config, format!("{h} is not inside the zone {zone}"));
-                results.push(RecordResult { host: h.clone(), family, outcome });
-            }
-            if inside.is_empty() {
-                continue;
-            }
-            let mut server = Zone { dns: &mut *dns, server: job.endpoint(), key: &key, name: &zone };
-            let synced = server.sync(&inside, ip, Some(svc.ttl.unwrap_or(60)).filter(|_| !job.delete));
-            results.extend(synced.into_iter().map(|(host, outcome)| RecordResult { host, family, outcome }));
+        let (inside, outside): (Vec<Target>, Vec<Target>) =
+            job.records.iter().cloned().partition(|r| in_zone(&r.host, &zone));
+        let mut results: Vec<RecordResult> = (outside.into_iter())
+            .map(|r| RecordResult {
+                outcome: Outcome::stop(Kind::Config, format!("{} is not inside the zone {zone}", r.host)),
+                family: r.family(),
+                host: r.host,
+            })
+            .collect();
+        if !inside.is_empty() {
+            let mut server = Zone { dns, server: job.endpoint(), key: &key, name: &zone };
+            let synced = server.sync(&inside, Some(svc.ttl.unwrap_or(60)).filter(|_| !job.delete));
+            results.extend(inside.into_iter().zip(synced).map(|(r, outcome)| RecordResult {
+                family: r.family(),
+                host: r.host,
+                outcome,
+            }));
         }
         results
     }
@@ -450,8 +451,8 @@ mod tests {
 
     #[test]
     fn update_message_layout() {
-        let hosts = vec!["home.example.org".to_string()];
-        let m = update_message(0x1234, "example.org", &hosts, "203.0.113.9".parse().unwrap(), Some(60));
+        let one = |ip: &str| [Target { host: "home.example.org".into(), ip: ip.parse().unwrap() }];
+        let m = update_message(0x1234, "example.org", &one("203.0.113.9"), Some(60));
         let mut want = vec![0x12, 0x34, 0x28, 0x00, 0, 1, 0, 0, 0, 2, 0, 0];
         want.extend_from_slice(b"\x07example\x03org\x00\x00\x06\x00\x01");
         want.extend_from_slice(b"\x04home\x07example\x03org\x00\x00\x01\x00\xff\x00\x00\x00\x00\x00\x00");
@@ -459,10 +460,10 @@ mod tests {
             b"\x04home\x07example\x03org\x00\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\xcb\x00\x71\x09",
         );
         assert_eq!(m, want);
-        let m6 = update_message(1, "example.org", &hosts, "2001:db8::9".parse().unwrap(), Some(300));
+        let m6 = update_message(1, "example.org", &one("2001:db8::9"), Some(300));
         assert_eq!(&m6[m6.len() - 22..m6.len() - 18], &[0, 0, 0x01, 0x2c][..], "TTL 300");
         assert_eq!(u16::from_be_bytes([m6[m6.len() - 26], m6[m6.len() - 25]]), 28, "AAAA");
-        let gone = update_message(0x1234, "example.org", &hosts, "203.0.113.9".parse().unwrap(), None);
+        let gone = update_message(0x1234, "example.org", &one("203.0.113.9"), None);
         // Only the "delete RRset" RR, counted once.
         assert_eq!((&gone[..9], gone[9], &gone[10..]), (&want[..9], 1, &want[10..want.len() - 32]));
     }
@@ -470,8 +471,8 @@ mod tests {
     #[test]
     fn signed_answers_verify_and_tampering_is_caught() {
         let key = Key::new("ddns-key.", "hmac-sha256", SECRET).unwrap();
-        let mut req =
-            update_message(7, "example.org", &["a.example.org".into()], "203.0.113.1".parse().unwrap(), Some(60));
+        let target = Target { host: "a.example.org".into(), ip: "203.0.113.1".parse().unwrap() };
+        let mut req = update_message(7, "example.org", &[target], Some(60));
         let mac = key.sign(&mut req, 1_800_000_000);
         assert_eq!(req[11], 1, "TSIG counted in ARCOUNT");
         let mut good = answer_to(7, 0);
@@ -690,6 +691,32 @@ mod tests {
         let r = Rfc2136.update_dns(&job(&svc, Some("203.0.113.1"), None), &mut server);
         assert!(r.iter().all(|r| r.outcome == Outcome::Unchanged), "{r:?}");
         assert_eq!(server.serial, 2);
+    }
+
+    /// A service's A and AAAA and its LAN hosts' AAAA records, each with an address of its
+    /// own, are checked in one exchange and written in one UPDATE.
+    #[test]
+    fn records_with_different_addresses_go_in_one_update() {
+        let mut server = Server { records: Default::default(), serial: 1, exchanges: 0, updates_seen: Vec::new() };
+        let svc = rfc2136_service(&["home.example.org"]);
+        let mut job = crate::providers::testing::job(&svc, Some("203.0.113.1"), Some("2001:db8::1"));
+        for i in 2..=6 {
+            job.records
+                .push(Target { host: format!("h{i}.example.org"), ip: format!("2001:db8::{i}").parse().unwrap() });
+        }
+        let r = Rfc2136.update_dns(&job, &mut server);
+        assert!(r.iter().all(|r| r.outcome == Outcome::Updated), "{r:?}");
+        assert_eq!(r.len(), 7);
+        // The first check fails, then each record is checked alone, then one write.
+        assert_eq!((server.exchanges, server.serial, server.updates_seen.len()), (1 + 7 + 1, 2, 1));
+        assert_eq!(server.records.len(), 7);
+        assert_eq!(
+            server.records[&("h4.example.org".to_string(), 28)],
+            vec!["2001:db8::4".parse::<std::net::Ipv6Addr>().unwrap().octets().to_vec()]
+        );
+        let again = Rfc2136.update_dns(&job, &mut server);
+        assert!(again.iter().all(|r| r.outcome == Outcome::Unchanged));
+        assert_eq!((server.exchanges, server.serial), (10, 2), "one check for all seven");
     }
 
     #[test]

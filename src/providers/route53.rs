@@ -252,6 +252,42 @@ mod tests {
         assert_no_secret(&r, "aws-secret");
     }
 
+    /// A service's A record and a LAN host's AAAA record, with addresses of their own, go in
+    /// one change batch after one zone lookup.
+    #[test]
+    fn records_with_different_addresses_share_one_change_batch() {
+        let svc = service(
+            "config service s\n option provider 'route53'\n list hostname 'home.example.org'\n option username 'AKIDEXAMPLE'\n \
+             option password 'aws-secret'\n option zone 'example.org'\n option zone_id 'Z1'\n",
+        );
+        let empty = r#"<?xml version="1.0"?><ListResourceRecordSetsResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">
+            <ResourceRecordSets></ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>"#;
+        let change = r#"<?xml version="1.0"?><ChangeResourceRecordSetsResponse><ChangeInfo><Id>/change/C1</Id>
+            <Status>PENDING</Status></ChangeInfo></ChangeResourceRecordSetsResponse>"#;
+        let svc = crate::config::Service {
+            account: crate::providers::Account { create_missing: true, ..svc.account },
+            ..svc
+        };
+        let mut job = job(&svc, Some("198.51.100.2"), None);
+        job.records
+            .push(crate::providers::Target { host: "nas.example.org".into(), ip: "2001:db8:0:20::5".parse().unwrap() });
+        let mut t =
+            Scripted::new(vec![Scripted::body(200, empty), Scripted::body(200, empty), Scripted::body(200, change)]);
+        let r = Route53.update(&job, &mut t);
+        assert!(r.iter().all(|r| r.outcome == Outcome::Updated), "{r:?}");
+        assert_eq!(t.sent.len(), 3, "two lookups, one change batch");
+        let body = t.sent[2].body.as_deref().unwrap();
+        assert_eq!(body.matches("<Change>").count(), 2, "{body}");
+        assert!(
+            body.contains("<Name>home.example.org.</Name><Type>A</Type>")
+                && body.contains("<Value>198.51.100.2</Value>")
+        );
+        assert!(
+            body.contains("<Name>nas.example.org.</Name><Type>AAAA</Type>")
+                && body.contains("<Value>2001:db8:0:20::5</Value>")
+        );
+    }
+
     /// A private zone of the same name listed first (as ListHostedZonesByName does, sorted by
     /// name then id) is skipped, across pages; only private ones is a clear stop.
     #[test]

@@ -74,13 +74,7 @@ pub fn service(uci: &str) -> Service {
 }
 
 pub fn job<'a>(svc: &'a Service, v4: Option<&str>, v6: Option<&str>) -> Job<'a> {
-    Job {
-        account: &svc.account,
-        hosts: svc.hostnames.clone(),
-        v4: v4.map(|a| a.parse().unwrap()),
-        v6: v6.map(|a| a.parse().unwrap()),
-        delete: false,
-    }
+    Job::new(&svc.account, &svc.hostnames, v4.map(|a| a.parse().unwrap()), v6.map(|a| a.parse().unwrap()))
 }
 
 /// The outcome of each record, in order, as `(host, family, label)`.

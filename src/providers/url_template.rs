@@ -56,6 +56,10 @@ impl Protocol for UrlTemplate {
         &["update_url", "update_url6", "expect", "unchanged", "method"]
     }
 
+    fn shares_addresses(&self) -> bool {
+        true
+    }
+
     fn run(&self, job: &Job, Net { http, .. }: Net) -> Vec<RecordResult> {
         let svc = job.account;
         let preset = svc.preset;
@@ -68,7 +72,7 @@ impl Protocol for UrlTemplate {
             };
             let per_host = template.contains("[DOMAIN]");
             let targets: Vec<Vec<String>> =
-                if per_host { job.hosts.iter().map(|h| vec![h.clone()]).collect() } else { vec![job.hosts.clone()] };
+                if per_host { job.hosts().into_iter().map(|h| vec![h]).collect() } else { vec![job.hosts()] };
             for hosts in targets {
                 let url = fill(template, job, &hosts[0], ip);
                 let method = if setting("method") == "POST" { Method::Post } else { Method::Get };
@@ -82,8 +86,8 @@ impl Protocol for UrlTemplate {
 
 fn fill(template: &str, job: &Job, host: &str, ip: IpAddr) -> String {
     let svc = job.account;
-    let v4 = job.v4.map(|a| a.to_string()).unwrap_or_default();
-    let v6 = job.v6.map(|a| a.to_string()).unwrap_or_default();
+    let v4 = job.address(Family::V4).map(|a| a.to_string()).unwrap_or_default();
+    let v6 = job.address(Family::V6).map(|a| a.to_string()).unwrap_or_default();
     template
         .replace("[USERNAME]", &url_encode(&svc.username))
         .replace("[PASSWORD]", &url_encode(svc.password.expose()))

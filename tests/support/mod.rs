@@ -467,3 +467,16 @@ pub fn status_file(dir: &TempDir) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.path("run/status.json")).unwrap_or_default();
     serde_json::from_str(&text).unwrap_or_default()
 }
+
+/// Five `config host` sections `dev1`…`dev5` of `service`, named `dev<i>.<domain>`, at the
+/// LAN's prefix + `::1:0:0:<i>`.
+pub fn five_suffix_hosts(service: &str, domain: &str) -> String {
+    (1..=5)
+        .map(|i| {
+            format!(
+                "config host 'dev{i}'\n\toption service '{service}'\n\tlist hostname 'dev{i}.{domain}'\n\
+                 \toption suffix '::1:0:0:{i}'\n"
+            )
+        })
+        .collect()
+}
