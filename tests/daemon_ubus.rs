@@ -649,3 +649,49 @@ fn telegram_gotify_and_healthchecks_get_their_documented_requests() {
     assert!(!log.contains(BOT) && !log.contains(GOTIFY) && !log.contains(PASSWORD), "{log}");
     netifd.stop();
 }
+
+/// OpenWrt's sysntpd hook (`/etc/hotplug.d/ntp/25-edgeddns`, run by hotplug-call under
+/// busybox sh): on `stratum` and `step` it runs `ubus call edgeddns detect`, on the other
+/// actions (`unsync`, `periodic`) nothing. Debian has no ubus CLI: a `ubus` first in PATH
+/// records its arguments, and the test makes the call it names on the fake ubusd, where the
+/// daemon asks the echo again at once.
+#[test]
+#[ignore = "needs busybox; run scripts/test.sh"]
+fn the_ntp_hook_asks_the_daemon_to_look_again() {
+    require("busybox (Debian package busybox)", have("busybox", &["true"]));
+    let rig = Rig::new("ntphook", "203.0.113.10");
+    let netifd = FakeNetifd::start(&rig.ubusd.path, &[("wan", Some("203.0.113.10"), None)]);
+    let d = rig.daemon();
+    rig.provider.wait_for(1, Duration::from_secs(10));
+    let bin = rig.dir.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let calls = rig.dir.path("ubus.calls");
+    let ubus = bin.join("ubus");
+    std::fs::write(&ubus, format!("#!/bin/sh\necho \"$*\" >> {}\n", calls.display())).unwrap();
+    std::fs::set_permissions(&ubus, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let hook = concat!(env!("CARGO_MANIFEST_DIR"), "/openwrt-package/edgeddns/files/edgeddns.ntp");
+    for action in ["unsync", "periodic", "stratum", "step"] {
+        let status = std::process::Command::new("busybox")
+            .args(["sh", hook])
+            .env("ACTION", action)
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .status()
+            .unwrap();
+        assert!(status.success(), "{action}");
+    }
+    let made = std::fs::read_to_string(&calls).unwrap_or_default();
+    assert_eq!(made, "call edgeddns detect\ncall edgeddns detect\n", "stratum and step only");
+
+    let echoes = || rig._echo.requests().len();
+    let before = echoes();
+    for line in made.lines() {
+        let method = line.strip_prefix("call edgeddns ").unwrap();
+        assert_eq!(rig.call(method, json!({})).unwrap(), json!({"queued": true}));
+    }
+    let start = Instant::now();
+    while echoes() == before {
+        assert!(start.elapsed() < Duration::from_secs(5), "detect asked no echo\n{}", d.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    netifd.stop();
+}
