@@ -189,7 +189,7 @@ pub struct Engine {
 struct Busy {
     service: String,
     since: u64,
-    /// Jobs still out (a service may send A and AAAA as two).
+    /// Jobs still out carrying its records (A and AAAA bound to two WANs go in two).
     jobs: usize,
 }
 
