@@ -222,20 +222,31 @@ pub struct JobDone {
     delete: bool,
 }
 
-impl JobSpec {
-    /// `hosts` of `svc`, each to hold `ips` (one per family).
-    fn of(svc: &Service, hosts: &[String], ips: &[IpAddr], wan: Option<String>, delete: bool) -> JobSpec {
-        let records = (hosts.iter())
-            .flat_map(|h| ips.iter().map(move |ip| (h, *ip)))
-            .map(|(h, ip)| Member {
+impl Member {
+    /// `hosts` of `svc`, each to hold `ip`.
+    fn all(svc: &Service, hosts: &[String], ip: IpAddr) -> Vec<Member> {
+        (hosts.iter())
+            .map(|h| Member {
                 service: svc.name.clone(),
                 fingerprint: svc.fingerprint,
                 target: Target { host: h.clone(), ip },
             })
-            .collect();
-        JobSpec { service: svc.clone(), records, wan, delete }
+            .collect()
     }
+}
 
+/// The first record of each service among `records`, in order.
+fn each_service(records: &[Member]) -> Vec<&Member> {
+    let mut out: Vec<&Member> = Vec::new();
+    for m in records {
+        if !out.iter().any(|o| o.service == m.service) {
+            out.push(m);
+        }
+    }
+    out
+}
+
+impl JobSpec {
     /// Whether `other`'s records can go out in this job: the same account, the same way out,
     /// the same kind of change, and no record twice.
     fn takes(&self, other: &JobSpec) -> bool {
@@ -249,13 +260,7 @@ impl JobSpec {
 
     /// The services the job carries records of, each once.
     fn services(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        for m in &self.records {
-            if !out.contains(&m.service.as_str()) {
-                out.push(&m.service);
-            }
-        }
-        out
+        each_service(&self.records).into_iter().map(|m| m.service.as_str()).collect()
     }
 
     /// Send the job through `net` (blocking: run it off the event loop).
@@ -663,7 +668,9 @@ impl Engine {
                     let mut parts: Vec<JobSpec> = Vec::new();
                     for (hosts, ip, family) in [(&d4, a4, Family::V4), (&d6, a6, Family::V6)] {
                         if let Some(ip) = ip.filter(|_| !hosts.is_empty()) {
-                            parts.push(JobSpec::of(svc, hosts, &[ip], self.job_wan(svc, family), false));
+                            let records = Member::all(svc, hosts, ip);
+                            let wan = self.job_wan(svc, family);
+                            parts.push(JobSpec { service: svc.clone(), records, wan, delete: false });
                         }
                     }
                     parts
@@ -784,27 +791,17 @@ impl Engine {
                 }
             }
         }
-        let mut job = JobSpec::of(svc, &[], &[], None, true);
-        for (hosts, ip) in due.iter().zip(addr) {
-            if let Some(ip) = ip.filter(|_| !hosts.is_empty()) {
-                job.records.extend(JobSpec::of(svc, hosts, &[ip], None, true).records);
-            }
-        }
-        (!job.records.is_empty()).then_some(job)
+        let records: Vec<Member> =
+            due.iter().zip(addr).filter_map(|(hosts, ip)| Some(Member::all(svc, hosts, ip?))).flatten().collect();
+        (!records.is_empty()).then(|| JobSpec { service: svc.clone(), records, wan: None, delete: true })
     }
 
     /// A job came back: record its outcome. A job of a service that was reconfigured or
     /// removed while it ran is dropped, as its answer is about a configuration that is gone.
     pub fn finish(&mut self, done: JobDone, now: u64) -> Vec<(String, RecordResult)> {
         let JobDone { records, results, delete } = done;
-        let mut services: Vec<(&str, u64)> = Vec::new();
-        for m in &records {
-            if !services.iter().any(|(s, _)| *s == m.service) {
-                services.push((&m.service, m.fingerprint));
-            }
-        }
         let mut out = Vec::new();
-        for (name, fingerprint) in services {
+        for (name, fingerprint) in each_service(&records).into_iter().map(|m| (m.service.as_str(), m.fingerprint)) {
             if let Some(b) = self.busy.iter_mut().find(|b| b.service == name) {
                 b.jobs = b.jobs.saturating_sub(1);
             }
@@ -873,8 +870,6 @@ impl Engine {
         Some(changed)
     }
 
-    /// The plan on the first of the service's WANs that can be published; when none can, the
-    /// first one's reason.
     /// The WAN a job for `svc`'s `family` records leaves through, when requests are bound:
     /// the one the record is published from, or for an address read on the LAN, the one its
     /// account's service publishes from.
@@ -890,6 +885,8 @@ impl Engine {
         [family, other].into_iter().filter(|f| parent.wants(*f)).find_map(|f| self.plan_for(parent, f).wan)
     }
 
+    /// The plan on the first of the service's WANs that can be published; when none can, the
+    /// first one's reason.
     fn plan_for(&self, svc: &Service, family: Family) -> Plan {
         let wait = |w: WaitFor, text: String| Plan { waiting: Some((w, text)), ..Plan::default() };
         if svc.ip_source == IpSource::Echo {
